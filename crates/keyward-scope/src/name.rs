@@ -181,7 +181,9 @@ pub enum InvalidName {
     },
     /// Any other ASCII character outside `a-z`, `0-9`, `_`, `-` and `:` (such as `*`,
     /// `.` or `/`).
-    #[error("capability names use only a-z, 0-9, `_`, `-` and one `:`, found {found:?} at byte {index}")]
+    #[error(
+        "capability names use only a-z, 0-9, `_`, `-` and one `:`, found {found:?} at byte {index}"
+    )]
     InvalidChar {
         /// Where the character is.
         index: usize,
@@ -326,7 +328,11 @@ mod tests {
             ("jobs:9read", 5, '9'),
             ("jobs:-read", 5, '-'),
         ] {
-            assert_eq!(err(name), InvalidName::NotALetter { index, found }, "{name}");
+            assert_eq!(
+                err(name),
+                InvalidName::NotALetter { index, found },
+                "{name}"
+            );
         }
     }
 
@@ -340,7 +346,11 @@ mod tests {
             ("jobs\t:read", 4, '\t'),
             ("jobs read", 4, ' '),
         ] {
-            assert_eq!(err(name), InvalidName::Whitespace { index, found }, "{name:?}");
+            assert_eq!(
+                err(name),
+                InvalidName::Whitespace { index, found },
+                "{name:?}"
+            );
         }
         // Non-ASCII whitespace is reported as whitespace.
         assert_eq!(
@@ -398,7 +408,11 @@ mod tests {
             ("jobs:read\0", 9, '\0'),
             ("*", 0, '*'),
         ] {
-            assert_eq!(err(name), InvalidName::InvalidChar { index, found }, "{name:?}");
+            assert_eq!(
+                err(name),
+                InvalidName::InvalidChar { index, found },
+                "{name:?}"
+            );
         }
     }
 
@@ -406,7 +420,10 @@ mod tests {
     fn conversions_agree() {
         let parsed: CapabilityName = "kb:read".parse().unwrap();
         assert_eq!(CapabilityName::try_from("kb:read").unwrap(), parsed);
-        assert_eq!(CapabilityName::try_from(String::from("kb:read")).unwrap(), parsed);
+        assert_eq!(
+            CapabilityName::try_from(String::from("kb:read")).unwrap(),
+            parsed
+        );
         assert_eq!(String::from(parsed.clone()), "kb:read");
         assert_eq!(parsed, "kb:read");
         assert_eq!(parsed.to_string(), "kb:read");

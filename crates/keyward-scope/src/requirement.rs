@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{Catalog, CapabilitySet, Denied};
+use crate::{CapabilitySet, Catalog, Denied};
 
 /// What a route requires of a key's effective capabilities: all of a set, any of a set,
 /// or nothing beyond a valid key ([`Requirement::none`]).
@@ -13,11 +13,12 @@ use crate::{Catalog, CapabilitySet, Denied};
 /// word operations and never allocates; [`check`](Self::check) only allocates once the
 /// check has failed, to name what was missing.
 ///
-/// Edge cases, chosen to fail closed: `all_of` nothing is met by every key (it is
-/// [`Requirement::none`]); `any_of` nothing is met by no key.
+/// Empty sets follow the logic rather than a convenience: `all_of` nothing is met by
+/// every key (it is [`Requirement::none`]), `any_of` nothing by no key, so a route
+/// whose alternatives were all left out stays closed.
 ///
 /// ```
-/// use keyward_scope::Catalog;
+/// use keyward_scope::{CapabilitySet, Catalog};
 ///
 /// let catalog = Catalog::builder()
 ///     .capabilities(["jobs:read", "jobs:write"])
@@ -225,6 +226,9 @@ mod tests {
         let req = c.all_of(["c:c", "a:a"]).unwrap();
         assert_eq!(req.names(), ["a:a", "c:c"]);
         assert_eq!(req.scope(), "a:a c:c");
-        assert_eq!(req.check(&CapabilitySet::EMPTY).unwrap_err().scope(), "a:a c:c");
+        assert_eq!(
+            req.check(&CapabilitySet::EMPTY).unwrap_err().scope(),
+            "a:a c:c"
+        );
     }
 }

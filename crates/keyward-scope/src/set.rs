@@ -311,7 +311,9 @@ impl SubAssign for CapabilitySet {
 /// [`Catalog::names`](crate::Catalog::names) for those.
 impl fmt::Debug for CapabilitySet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.iter().map(Capability::index)).finish()
+        f.debug_set()
+            .entries(self.iter().map(Capability::index))
+            .finish()
     }
 }
 
@@ -328,7 +330,10 @@ mod tests {
         for len in [0, 1, 63, 64, 65, 127, 128, 200, 255, 256] {
             let s = CapabilitySet::first(len);
             assert_eq!(s.len(), len, "{len}");
-            assert_eq!(s.iter().map(Capability::index).collect::<Vec<_>>(), (0..len).collect::<Vec<_>>());
+            assert_eq!(
+                s.iter().map(Capability::index).collect::<Vec<_>>(),
+                (0..len).collect::<Vec<_>>()
+            );
         }
     }
 

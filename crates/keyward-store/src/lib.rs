@@ -1,1 +1,17 @@
-//! Placeholder.
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+mod hasher;
+mod memory;
+mod record;
+mod store;
+
+pub mod conformance;
+
+pub use error::{HashError, StoreError};
+pub use hasher::{Argon2idHasher, BcryptHasher, SecretHasher};
+pub use memory::MemoryStore;
+pub use record::{KeyRecord, KeyState, RateLimitOverride, Tenant};
+pub use store::{KeyStore, ListFilter, Page, PageRequest};

@@ -1,1 +1,28 @@
-//! Placeholder.
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod authenticator;
+mod cache;
+mod config;
+mod core;
+mod credential;
+mod digest;
+mod error;
+mod owner;
+mod principal;
+mod service;
+
+pub use authenticator::Authenticator;
+pub use config::Config;
+pub use core::{Keyward, KeywardBuilder};
+pub use credential::Credential;
+pub use error::{AuthError, BuildError, ErrorCode, InvalidKeyReason, ServiceError};
+pub use owner::{OwnerLookupError, OwnerPermissions};
+pub use principal::Principal;
+pub use service::{KeyPage, KeyService, KeySummary, MAX_NAME_LEN, MintRequest, NewKey, RolledKey};
+
+pub use keyward_clock as clock;
+pub use keyward_format as format;
+pub use keyward_scope as scope;
+pub use keyward_store as store;

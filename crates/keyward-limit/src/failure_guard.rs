@@ -1,0 +1,150 @@
+//! [`FailureGuard`]: per-client-IP lockout after repeated failed authentications.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::error::LimitError;
+
+/// Whether a client address may attempt API-key authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GuardDecision {
+    /// The address may attempt authentication.
+    Open,
+    /// The address is locked out: answer 429 `too_many_failed_attempts` without
+    /// touching the key store, even for a valid key.
+    Locked {
+        /// Whole seconds (at least 1, rounded up) until the lockout ends: `Retry-After`.
+        retry_after: u64,
+    },
+}
+
+impl GuardDecision {
+    /// Whether the address is locked out.
+    pub const fn is_locked(&self) -> bool {
+        matches!(self, GuardDecision::Locked { .. })
+    }
+
+    /// Whole seconds until the lockout ends, when locked.
+    pub const fn retry_after_secs(&self) -> Option<u64> {
+        match *self {
+            GuardDecision::Open => None,
+            GuardDecision::Locked { retry_after } => Some(retry_after),
+        }
+    }
+}
+
+/// Locks a client address out after repeated failed authentications.
+///
+/// The request path asks [`check`](FailureGuard::check) before anything else (a locked
+/// address gets 429 with no store access) and calls
+/// [`record_failure`](FailureGuard::record_failure) after every 401 of the
+/// authentication steps; 400, 403 and 429 are not failures.
+///
+/// **Semantics** (the in-memory and the Redis backend alike): an address's first failure
+/// opens a window of [`GuardConfig::window`](crate::GuardConfig::window); the failure
+/// that brings the count inside it to
+/// [`max_failures`](crate::GuardConfig::max_failures) locks the address for
+/// [`lockout`](crate::GuardConfig::lockout). That request is still answered normally
+/// (401); every later `check` says [`GuardDecision::Locked`] until the lockout ends.
+/// A window that closes below the limit is forgotten. Addresses are counted by
+/// [`IpGroup`](crate::IpGroup): IPv4 alone, IPv6 by `/64`.
+///
+/// **A success does not reset the count.** There is deliberately no `record_success`:
+/// an attacker who holds one valid key of their own could otherwise interleave it
+/// between guesses and never be locked out. Legitimate clients rarely fail ten times a
+/// minute, and the window forgets them quickly.
+///
+/// Backends that never wait (memory) override the `*_now` methods, which callers try
+/// first to skip the boxed future, as with [`RateLimiter`](crate::RateLimiter).
+///
+/// ```
+/// use std::net::IpAddr;
+/// use keyward_clock::{ManualClock, Timestamp};
+/// use keyward_limit::{FailureGuard, GuardConfig, GuardDecision, MemoryFailureGuard};
+///
+/// let guard = MemoryFailureGuard::with_clock(
+///     GuardConfig::default(),
+///     ManualClock::new(Timestamp::from_unix_seconds(1_700_000_000)),
+/// );
+/// let ip: IpAddr = "203.0.113.7".parse()?;
+/// for _ in 0..9 {
+///     assert_eq!(guard.record_failure_now(ip), Some(Ok(GuardDecision::Open)));
+/// }
+/// // The 10th failure is still answered 401 by the caller ...
+/// assert!(guard.record_failure_now(ip).unwrap()?.is_locked());
+/// // ... and from then on the address is refused.
+/// assert_eq!(guard.check_now(ip), Some(Ok(GuardDecision::Locked { retry_after: 60 })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[async_trait]
+pub trait FailureGuard: Send + Sync {
+    /// Whether `ip` may attempt authentication now.
+    ///
+    /// # Errors
+    ///
+    /// [`LimitError::Unavailable`] when the backend cannot decide.
+    async fn check(&self, ip: IpAddr) -> Result<GuardDecision, LimitError>;
+
+    /// Counts one failed authentication from `ip`; answers the address's state after
+    /// counting it ([`GuardDecision::Locked`] when this failure locked it out, or when it
+    /// already was: a failure during a lockout does not extend it).
+    ///
+    /// # Errors
+    ///
+    /// [`LimitError::Unavailable`] when the backend cannot record.
+    async fn record_failure(&self, ip: IpAddr) -> Result<GuardDecision, LimitError>;
+
+    /// [`check`](FailureGuard::check) without a future, for backends that never wait;
+    /// `None` (the default) means "call `check`".
+    fn check_now(&self, ip: IpAddr) -> Option<Result<GuardDecision, LimitError>> {
+        let _ = ip;
+        None
+    }
+
+    /// [`record_failure`](FailureGuard::record_failure) without a future, for backends
+    /// that never wait; `None` (the default) means "call `record_failure`".
+    fn record_failure_now(&self, ip: IpAddr) -> Option<Result<GuardDecision, LimitError>> {
+        let _ = ip;
+        None
+    }
+}
+
+#[async_trait]
+impl<T: FailureGuard + ?Sized> FailureGuard for Arc<T> {
+    async fn check(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
+        (**self).check(ip).await
+    }
+
+    async fn record_failure(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
+        (**self).record_failure(ip).await
+    }
+
+    fn check_now(&self, ip: IpAddr) -> Option<Result<GuardDecision, LimitError>> {
+        (**self).check_now(ip)
+    }
+
+    fn record_failure_now(&self, ip: IpAddr) -> Option<Result<GuardDecision, LimitError>> {
+        (**self).record_failure_now(ip)
+    }
+}
+
+#[async_trait]
+impl<T: FailureGuard + ?Sized> FailureGuard for Box<T> {
+    async fn check(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
+        (**self).check(ip).await
+    }
+
+    async fn record_failure(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
+        (**self).record_failure(ip).await
+    }
+
+    fn check_now(&self, ip: IpAddr) -> Option<Result<GuardDecision, LimitError>> {
+        (**self).check_now(ip)
+    }
+
+    fn record_failure_now(&self, ip: IpAddr) -> Option<Result<GuardDecision, LimitError>> {
+        (**self).record_failure_now(ip)
+    }
+}

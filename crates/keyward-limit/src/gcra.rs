@@ -1,0 +1,247 @@
+//! The generic cell rate algorithm: a token bucket without a timer.
+//!
+//! A key's whole state is one number, its *theoretical arrival time* (TAT): the instant
+//! at which the key's bucket will be full again. A request at `now` costs one emission
+//! interval `t = period / limit` and is allowed while the key's debt, `tat - now`, stays
+//! within the bucket's capacity `limit × t`: allowed when `tat - now ≤ (limit - 1) × t`,
+//! and then `tat` moves to `max(tat, now) + t`.
+//!
+//! Everything here is a pure function of the stored TAT, the quota and `now`, so the
+//! tests need no clock and no map. [`crate::MemoryRateLimiter`] keeps the TAT in an
+//! `AtomicU64`; a Redis backend keeps it in a key and runs the same arithmetic in a
+//! script.
+
+use std::time::Duration;
+
+use crate::decision::Decision;
+use crate::quota::Quota;
+use crate::time::{nanos, retry_secs};
+
+/// The GCRA parameters of one [`Quota`], in nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Gcra {
+    /// The emission interval: what one request costs (at least 1 ns).
+    t: u64,
+    /// The bucket's capacity, `limit × t`: the most debt a key may carry.
+    capacity: u64,
+    limit: u32,
+}
+
+impl Gcra {
+    pub(crate) fn new(quota: Quota) -> Self {
+        let limit = quota.limit();
+        let t = (nanos(quota.period()) / u64::from(limit)).max(1);
+        Gcra {
+            t,
+            capacity: t.saturating_mul(u64::from(limit)),
+            limit,
+        }
+    }
+
+    /// Decides one request at `now` for a key whose stored TAT is `tat` (`None`: a key
+    /// never seen, or evicted after going idle, which is the same thing).
+    ///
+    /// Returns the decision and the TAT to store, if it changes: always when allowed;
+    /// when refused only if the stored TAT had to be clamped (see below), never to
+    /// charge the refused request.
+    ///
+    /// A stored TAT further ahead than one capacity (possible only if the key's quota was
+    /// lowered) is clamped to one capacity: a quota change applies at once and the time
+    /// already consumed carries over, but never more than the new quota's full period.
+    #[inline]
+    pub(crate) fn decide(&self, tat: Option<u64>, now: u64) -> (Decision, Option<u64>) {
+        let tat = tat.unwrap_or(now);
+        // The key's debt: how far its bucket is from full.
+        let raw_debt = tat.saturating_sub(now);
+        let debt = raw_debt.min(self.capacity);
+        let after = debt.saturating_add(self.t);
+        if after <= self.capacity {
+            let remaining = (self.capacity - after) / self.t;
+            (
+                Decision::Allowed {
+                    limit: self.limit,
+                    remaining: u32::try_from(remaining).unwrap_or(u32::MAX),
+                    reset: Duration::from_nanos(after),
+                },
+                Some(now.saturating_add(after)),
+            )
+        } else {
+            // One more request fits once the debt has shrunk to `capacity - t`.
+            let wait = after - self.capacity;
+            (
+                Decision::Limited {
+                    limit: self.limit,
+                    retry_after: retry_secs(wait),
+                    reset: Duration::from_nanos(debt),
+                },
+                (raw_debt > debt).then(|| now.saturating_add(debt)),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEC: u64 = 1_000_000_000;
+    const NOW: u64 = 1_700_000_000 * SEC;
+
+    /// Runs `n` requests at `now`, threading the TAT; returns the last decision.
+    fn run(g: &Gcra, tat: &mut Option<u64>, now: u64, n: u32) -> Decision {
+        let mut last = None;
+        for _ in 0..n {
+            let (d, next) = g.decide(*tat, now);
+            if next.is_some() {
+                *tat = next;
+            }
+            last = Some(d);
+        }
+        last.unwrap()
+    }
+
+    #[test]
+    fn burst_equals_limit_then_one_per_interval() {
+        let g = Gcra::new(Quota::per_minute(60));
+        let mut tat = None;
+        let first = run(&g, &mut tat, NOW, 1);
+        assert_eq!(
+            first,
+            Decision::Allowed {
+                limit: 60,
+                remaining: 59,
+                reset: Duration::from_secs(1)
+            }
+        );
+        let sixtieth = run(&g, &mut tat, NOW, 59);
+        assert_eq!(
+            sixtieth,
+            Decision::Allowed {
+                limit: 60,
+                remaining: 0,
+                reset: Duration::from_secs(60)
+            }
+        );
+        let refused = run(&g, &mut tat, NOW, 1);
+        assert_eq!(
+            refused,
+            Decision::Limited {
+                limit: 60,
+                retry_after: 1,
+                reset: Duration::from_secs(60)
+            }
+        );
+        // 999 ms later: still refused, still "1".
+        assert_eq!(
+            run(&g, &mut tat, NOW + SEC - 1_000_000, 1).retry_after_secs(),
+            Some(1)
+        );
+        // One second later exactly one more fits.
+        assert!(run(&g, &mut tat, NOW + SEC, 1).is_allowed());
+        assert!(!run(&g, &mut tat, NOW + SEC, 1).is_allowed());
+    }
+
+    #[test]
+    fn a_refusal_does_not_consume() {
+        let g = Gcra::new(Quota::per_second(1));
+        let (d, next) = g.decide(Some(NOW + SEC), NOW);
+        assert!(!d.is_allowed());
+        assert_eq!(next, None);
+        let quarter = Gcra::new(Quota::new(1, Duration::from_millis(250)).unwrap());
+        let (d, next) = quarter.decide(Some(NOW + SEC), NOW);
+        assert!(!d.is_allowed());
+        assert_eq!(next, Some(NOW + SEC / 4), "only a clamp is stored on refusal");
+    }
+
+    #[test]
+    fn idle_key_refills_to_the_full_burst() {
+        let g = Gcra::new(Quota::per_minute(60));
+        let mut tat = None;
+        run(&g, &mut tat, NOW, 60);
+        let d = run(&g, &mut tat, NOW + 60 * SEC, 1);
+        assert_eq!(d.remaining(), 59);
+        // A TAT in the past is the same as no TAT: eviction is safe.
+        assert_eq!(g.decide(tat, NOW + 3600 * SEC), g.decide(None, NOW + 3600 * SEC));
+    }
+
+    #[test]
+    fn retry_after_rounds_up_to_whole_seconds() {
+        // 1 per 90 s: after one request the next fits in 90 s.
+        let g = Gcra::new(Quota::new(1, Duration::from_secs(90)).unwrap());
+        let mut tat = None;
+        run(&g, &mut tat, NOW, 1);
+        assert_eq!(run(&g, &mut tat, NOW, 1).retry_after_secs(), Some(90));
+        assert_eq!(
+            run(&g, &mut tat, NOW + 500_000_000, 1).retry_after_secs(),
+            Some(90),
+            "89.5 s rounds up"
+        );
+        assert_eq!(
+            run(&g, &mut tat, NOW + 89 * SEC + 1, 1).retry_after_secs(),
+            Some(1),
+            "a nanosecond short of the next slot still says 1, never 0"
+        );
+        // 4 per second: the interval is 250 ms and Retry-After still says 1.
+        let g = Gcra::new(Quota::per_second(4));
+        let mut tat = None;
+        run(&g, &mut tat, NOW, 4);
+        let d = run(&g, &mut tat, NOW, 1);
+        assert_eq!(d.retry_after_secs(), Some(1));
+        assert_eq!(d.reset(), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn remaining_counts_down_and_reset_grows() {
+        let g = Gcra::new(Quota::per_second(10));
+        let mut tat = None;
+        for i in 1..=10u32 {
+            let d = run(&g, &mut tat, NOW, 1);
+            assert_eq!(d.remaining(), 10 - i);
+            assert_eq!(d.reset(), Duration::from_millis(100 * u64::from(i)));
+        }
+    }
+
+    #[test]
+    fn lowering_a_quota_caps_the_carried_debt_at_one_new_period() {
+        let daily = Gcra::new(Quota::per_day(10));
+        let mut tat = None;
+        run(&daily, &mut tat, NOW, 10); // debt: one full day
+        let per_min = Gcra::new(Quota::per_minute(60));
+        let d = run(&per_min, &mut tat, NOW, 1);
+        assert_eq!(d.retry_after_secs(), Some(1));
+        assert_eq!(d.reset(), Duration::from_secs(60));
+        assert!(run(&per_min, &mut tat, NOW + SEC, 1).is_allowed());
+    }
+
+    #[test]
+    fn raising_a_quota_keeps_the_consumed_time() {
+        let g60 = Gcra::new(Quota::per_minute(60));
+        let mut tat = None;
+        run(&g60, &mut tat, NOW, 30); // 30 s of a 60 s bucket used
+        let g120 = Gcra::new(Quota::per_minute(120));
+        // Half the new bucket is used: 60 of 120 remain, one is taken now.
+        assert_eq!(run(&g120, &mut tat, NOW, 1).remaining(), 59);
+    }
+
+    #[test]
+    fn a_limit_of_one_allows_one_per_period() {
+        let g = Gcra::new(Quota::per_hour(1));
+        let mut tat = None;
+        assert_eq!(run(&g, &mut tat, NOW, 1).remaining(), 0);
+        assert_eq!(run(&g, &mut tat, NOW, 1).retry_after_secs(), Some(3600));
+        assert!(run(&g, &mut tat, NOW + 3600 * SEC, 1).is_allowed());
+    }
+
+    #[test]
+    fn huge_limits_and_far_clocks_do_not_overflow() {
+        let g = Gcra::new(Quota::new(u32::MAX, Duration::from_secs(1)).unwrap());
+        let mut tat = None;
+        assert!(run(&g, &mut tat, u64::MAX - 5, 10).is_allowed());
+        let g = Gcra::new(Quota::new(1, Duration::from_nanos(u64::MAX)).unwrap());
+        let (d, next) = g.decide(None, u64::MAX - 1);
+        assert!(d.is_allowed());
+        assert_eq!(next, Some(u64::MAX));
+        let _ = g.decide(next, u64::MAX - 1);
+        let _ = g.decide(Some(u64::MAX), 0);
+    }
+}

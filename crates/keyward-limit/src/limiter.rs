@@ -1,0 +1,76 @@
+//! [`RateLimiter`]: the trait every per-key rate-limit backend implements.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::decision::Decision;
+use crate::error::LimitError;
+use crate::quota::Quota;
+
+/// Decides whether a key may make one more request now, and counts it if so.
+///
+/// Keyed by the key's public id (`&str`), with the quota passed on every call so that a
+/// key record may carry its own quota instead of the default. Object safe:
+/// `Arc<dyn RateLimiter>` is how the authenticator holds one.
+///
+/// Backends that need I/O (Redis) implement the `async` [`check`](RateLimiter::check).
+/// Backends that never wait (memory) also override
+/// [`check_now`](RateLimiter::check_now), which callers try first to skip the boxed
+/// future:
+///
+/// ```
+/// use keyward_limit::{Decision, LimitError, MemoryRateLimiter, Quota, RateLimiter};
+///
+/// async fn decide(limiter: &dyn RateLimiter, key: &str, quota: Quota) -> Result<Decision, LimitError> {
+///     match limiter.check_now(key, quota) {
+///         Some(answer) => answer,
+///         None => limiter.check(key, quota).await,
+///     }
+/// }
+///
+/// let limiter = MemoryRateLimiter::new();
+/// let answer = limiter.check_now("key_1", Quota::per_minute(60));
+/// assert!(answer.unwrap()?.is_allowed());
+/// # Ok::<(), LimitError>(())
+/// ```
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Decides one request of `key` under `quota`; an allowed request is counted, a
+    /// refused one is not.
+    ///
+    /// # Errors
+    ///
+    /// [`LimitError::Unavailable`] when the backend cannot decide; the caller applies its
+    /// configured fail-open or fail-closed policy.
+    async fn check(&self, key: &str, quota: Quota) -> Result<Decision, LimitError>;
+
+    /// The same decision without a future, for backends that never wait; `None` (the
+    /// default) means "call [`check`](RateLimiter::check)".
+    fn check_now(&self, key: &str, quota: Quota) -> Option<Result<Decision, LimitError>> {
+        let _ = (key, quota);
+        None
+    }
+}
+
+#[async_trait]
+impl<T: RateLimiter + ?Sized> RateLimiter for Arc<T> {
+    async fn check(&self, key: &str, quota: Quota) -> Result<Decision, LimitError> {
+        (**self).check(key, quota).await
+    }
+
+    fn check_now(&self, key: &str, quota: Quota) -> Option<Result<Decision, LimitError>> {
+        (**self).check_now(key, quota)
+    }
+}
+
+#[async_trait]
+impl<T: RateLimiter + ?Sized> RateLimiter for Box<T> {
+    async fn check(&self, key: &str, quota: Quota) -> Result<Decision, LimitError> {
+        (**self).check(key, quota).await
+    }
+
+    fn check_now(&self, key: &str, quota: Quota) -> Option<Result<Decision, LimitError>> {
+        (**self).check_now(key, quota)
+    }
+}

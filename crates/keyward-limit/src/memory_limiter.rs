@@ -1,0 +1,201 @@
+//! [`MemoryRateLimiter`]: GCRA per key in process memory.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use keyward_clock::{Clock, SystemClock};
+
+use crate::cleanup::{Cleanup, SweepSchedule};
+use crate::decision::Decision;
+use crate::error::LimitError;
+use crate::gcra::Gcra;
+use crate::limiter::RateLimiter;
+use crate::quota::Quota;
+use crate::state::KeyedState;
+
+/// A [`RateLimiter`] for one process: GCRA with one `AtomicU64` per key in a `DashMap`,
+/// updated by compare-and-swap (no lock is held while deciding), the clock injected.
+///
+/// - **Burst = limit.** A fresh key may make `limit` requests at once, then one more
+///   every `period / limit`.
+/// - **Memory is bounded by activity.** A key whose bucket has refilled is removed by
+///   the next sweep (removing it changes nothing: an absent key starts full). Sweeps run
+///   by themselves after every `max(1024, len / 2)` new keys, or on demand with
+///   [`Cleanup::retain_recent`]; so memory tracks the keys used within one period, at
+///   about 40–75 bytes each (measured: see the crate README). Keys of up to 22 bytes
+///   (every keyward key id) are stored inline, without an allocation of their own.
+/// - **A quota change applies at once.** The state is a time, not a count: the time the
+///   key has consumed carries over to the new quota, capped at one period of the new
+///   quota. Raising 60/min to 120/min after 30 requests leaves 60 of 120; lowering
+///   100/day to 60/min after a full day's use refuses for at most one minute.
+///
+/// The keys are the authenticated key ids: this limiter runs after authentication, so an
+/// attacker cannot make it track keys that do not exist. Per-address limits on
+/// unauthenticated traffic are [`MemoryFailureGuard`](crate::MemoryFailureGuard)'s job,
+/// which has a hard cap.
+///
+/// ```
+/// use std::time::Duration;
+/// use keyward_clock::{ManualClock, Timestamp};
+/// use keyward_limit::{MemoryRateLimiter, Quota};
+///
+/// let clock = ManualClock::new(Timestamp::from_unix_seconds(1_700_000_000));
+/// let limiter = MemoryRateLimiter::with_clock(clock.clone());
+/// let quota = Quota::per_minute(60);
+/// for _ in 0..60 {
+///     assert!(limiter.decide("key_a", quota).is_allowed());
+/// }
+/// assert_eq!(limiter.decide("key_a", quota).retry_after_secs(), Some(1));
+/// assert!(limiter.decide("key_b", quota).is_allowed(), "keys are independent");
+/// clock.advance(Duration::from_secs(1));
+/// assert!(limiter.decide("key_a", quota).is_allowed());
+/// ```
+pub struct MemoryRateLimiter<C: Clock = SystemClock> {
+    clock: C,
+    state: KeyedState,
+    sweeps: SweepSchedule,
+}
+
+impl MemoryRateLimiter<SystemClock> {
+    /// A limiter on the system clock.
+    pub fn new() -> Self {
+        Self::with_clock(SystemClock)
+    }
+}
+
+impl Default for MemoryRateLimiter<SystemClock> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C: Clock> MemoryRateLimiter<C> {
+    /// A limiter reading `clock` (a [`ManualClock`](keyward_clock::ManualClock) in tests).
+    pub fn with_clock(clock: C) -> Self {
+        MemoryRateLimiter {
+            clock,
+            state: KeyedState::default(),
+            sweeps: SweepSchedule::new(),
+        }
+    }
+
+    /// Decides one request of `key` under `quota` and counts it if allowed.
+    ///
+    /// The infallible form of [`RateLimiter::check_now`].
+    #[inline]
+    pub fn decide(&self, key: &str, quota: Quota) -> Decision {
+        let gcra = Gcra::new(quota);
+        let now = self.clock.now().as_unix_nanos();
+        let updated = self.state.update(key, |tat| gcra.decide(tat, now));
+        if updated.inserted && self.sweeps.note_insert() {
+            self.sweep();
+        }
+        updated.result
+    }
+
+    fn sweep(&self) {
+        self.state.retain_recent(self.clock.now().as_unix_nanos());
+        self.sweeps.finished(self.state.len());
+    }
+
+    /// The clock this limiter reads.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// Bytes reserved by the map's tables for their slots (keys up to 22 bytes
+    /// included; longer keys add a heap allocation each). Grows in steps as the tables
+    /// double.
+    pub fn table_bytes(&self) -> usize {
+        self.state.table_bytes()
+    }
+}
+
+impl<C: Clock> Cleanup for MemoryRateLimiter<C> {
+    /// Removes every key whose bucket is full again (its TAT is not after now).
+    fn retain_recent(&self) -> usize {
+        self.state.retain_recent(self.clock.now().as_unix_nanos())
+    }
+
+    fn tracked(&self) -> usize {
+        self.state.len()
+    }
+
+    fn shrink_to_fit(&self) {
+        self.state.shrink_to_fit();
+    }
+}
+
+#[async_trait]
+impl<C: Clock> RateLimiter for MemoryRateLimiter<C> {
+    async fn check(&self, key: &str, quota: Quota) -> Result<Decision, LimitError> {
+        Ok(self.decide(key, quota))
+    }
+
+    #[inline]
+    fn check_now(&self, key: &str, quota: Quota) -> Option<Result<Decision, LimitError>> {
+        Some(Ok(self.decide(key, quota)))
+    }
+}
+
+impl<C: Clock + fmt::Debug> fmt::Debug for MemoryRateLimiter<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryRateLimiter")
+            .field("clock", &self.clock)
+            .field("tracked", &self.state.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use keyward_clock::{ManualClock, Timestamp};
+
+    use super::*;
+    use crate::cleanup::MIN_SWEEP_INTERVAL;
+
+    fn limiter() -> (ManualClock, MemoryRateLimiter<ManualClock>) {
+        let clock = ManualClock::new(Timestamp::from_unix_seconds(1_700_000_000));
+        (clock.clone(), MemoryRateLimiter::with_clock(clock))
+    }
+
+    #[test]
+    fn idle_keys_are_swept_automatically() {
+        let (clock, limiter) = limiter();
+        let quota = Quota::per_second(1);
+        for i in 0..MIN_SWEEP_INTERVAL - 1 {
+            limiter.decide(&format!("old{i}"), quota);
+        }
+        assert_eq!(limiter.tracked(), MIN_SWEEP_INTERVAL - 1);
+        clock.advance(Duration::from_secs(1));
+        limiter.decide("new", quota); // the 1024th insert sweeps
+        assert_eq!(limiter.tracked(), 1);
+    }
+
+    #[test]
+    fn active_keys_survive_a_sweep() {
+        let (clock, limiter) = limiter();
+        let quota = Quota::per_minute(60);
+        for _ in 0..60 {
+            limiter.decide("busy", quota);
+        }
+        clock.advance(Duration::from_secs(30));
+        assert_eq!(limiter.retain_recent(), 0);
+        // Still 30 s of debt: 30 requests fit, the 31st does not.
+        for _ in 0..30 {
+            assert!(limiter.decide("busy", quota).is_allowed());
+        }
+        assert!(!limiter.decide("busy", quota).is_allowed());
+    }
+
+    #[test]
+    fn debug_shows_the_count_not_the_keys() {
+        let (_, limiter) = limiter();
+        limiter.decide("secretish", Quota::per_minute(1));
+        let shown = format!("{limiter:?}");
+        assert!(shown.contains("tracked: 1"), "{shown}");
+        assert!(!shown.contains("secretish"));
+    }
+}

@@ -1,0 +1,216 @@
+//! Per-client-IP lockout through the public API, including the memory bound under a
+//! flood of distinct addresses.
+
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use keyward_clock::{ManualClock, Timestamp};
+use keyward_limit::{Cleanup, FailureGuard, GuardConfig, GuardDecision, MemoryFailureGuard};
+
+fn block_on<F: Future>(f: F) -> F::Output {
+    let mut f = pin!(f);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(out) = f.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
+
+fn setup(config: GuardConfig) -> (ManualClock, MemoryFailureGuard<ManualClock>) {
+    let clock = ManualClock::new(Timestamp::from_unix_seconds(1_700_000_000));
+    (clock.clone(), MemoryFailureGuard::with_clock(config, clock))
+}
+
+fn v4(n: u32) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::from(n))
+}
+
+/// The `n`th /64 under 2001:db8::/32.
+fn v6_net(n: u32, host: u64) -> IpAddr {
+    let prefix = (0x2001_0db8_u128 << 96) | (u128::from(n) << 64);
+    IpAddr::V6(Ipv6Addr::from(prefix | u128::from(host)))
+}
+
+#[test]
+fn the_tenth_failure_is_answered_then_the_address_is_locked() {
+    let (clock, guard) = setup(GuardConfig::default());
+    let guard: Arc<dyn FailureGuard> = Arc::new(guard);
+    let ip = v4(0xCB00_7107);
+    for _ in 0..9 {
+        assert_eq!(block_on(guard.record_failure(ip)), Ok(GuardDecision::Open));
+        assert_eq!(block_on(guard.check(ip)), Ok(GuardDecision::Open));
+    }
+    // The 10th failure: the caller still answers it 401; the guard reports the lockout.
+    assert_eq!(
+        block_on(guard.record_failure(ip)),
+        Ok(GuardDecision::Locked { retry_after: 60 })
+    );
+    assert_eq!(
+        guard.check_now(ip),
+        Some(Ok(GuardDecision::Locked { retry_after: 60 }))
+    );
+    clock.advance(Duration::from_millis(30_500));
+    assert_eq!(
+        guard.check_now(ip).unwrap().unwrap().retry_after_secs(),
+        Some(30),
+        "29.5 s rounds up to 30"
+    );
+    clock.advance(Duration::from_millis(29_500));
+    assert_eq!(guard.check_now(ip), Some(Ok(GuardDecision::Open)));
+}
+
+#[test]
+fn successes_do_not_reset_the_count() {
+    // There is no record_success: only failures are reported, and checks between them
+    // (what a valid key's request does) change nothing.
+    let (_, guard) = setup(GuardConfig::default());
+    let ip = v4(7);
+    for _ in 0..9 {
+        guard.fail(ip);
+        assert_eq!(guard.status(ip), GuardDecision::Open);
+    }
+    assert!(guard.fail(ip).is_locked());
+}
+
+#[test]
+fn ipv6_counts_by_64_and_mapped_ipv4_as_ipv4() {
+    let (_, guard) = setup(GuardConfig::default());
+    for host in 0..10 {
+        guard.fail(v6_net(1, host * 0x1_0000_0001));
+    }
+    assert!(guard.status(v6_net(1, 0xdead_beef)).is_locked());
+    assert_eq!(guard.status(v6_net(2, 1)), GuardDecision::Open);
+
+    for _ in 0..10 {
+        guard.fail("::ffff:192.0.2.9".parse().unwrap());
+    }
+    assert!(guard.status("192.0.2.9".parse().unwrap()).is_locked());
+}
+
+#[test]
+fn a_million_addresses_in_one_64_are_one_entry() {
+    let (_, guard) = setup(GuardConfig::default());
+    for host in 0..1_000_000u64 {
+        guard.fail(v6_net(9, host.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+    }
+    assert_eq!(guard.tracked(), 1);
+    assert!(guard.status(v6_net(9, 12345)).is_locked());
+}
+
+#[test]
+fn a_flood_of_a_million_addresses_stays_under_the_cap_and_keeps_real_lockouts() {
+    let config = GuardConfig::default();
+    assert_eq!(config.max_tracked(), 100_000);
+    let (clock, guard) = setup(config);
+
+    // Before the flood: one address locked out, one close to it.
+    let locked = v4(0x0A00_0001);
+    let suspicious = v4(0x0A00_0002);
+    for _ in 0..10 {
+        guard.fail(locked);
+    }
+    for _ in 0..8 {
+        guard.fail(suspicious);
+    }
+
+    // 1,000,000 distinct attacker addresses, one failure each (half IPv4, half IPv6
+    // /64s), spread over 20 s.
+    for n in 0..1_000_000u32 {
+        let ip = if n % 2 == 0 {
+            v4(0x6400_0000 + n)
+        } else {
+            v6_net(n, 1)
+        };
+        assert_eq!(guard.fail(ip), GuardDecision::Open);
+        if n % 50_000 == 0 {
+            clock.advance(Duration::from_secs(1));
+        }
+        assert!(guard.tracked() <= 100_000);
+    }
+    assert!(guard.tracked() <= 100_000);
+    assert!(
+        guard.table_bytes() <= 16 << 20,
+        "table {} bytes",
+        guard.table_bytes()
+    );
+
+    // The lockout survived, with its original deadline.
+    assert_eq!(
+        guard.status(locked),
+        GuardDecision::Locked { retry_after: 40 }
+    );
+    // The counter with 8 failures survived too: two more lock it.
+    assert_eq!(guard.fail(suspicious), GuardDecision::Open);
+    assert!(guard.fail(suspicious).is_locked());
+}
+
+#[test]
+fn a_flood_cannot_flush_lockouts_even_when_they_fill_the_table() {
+    let config = GuardConfig::new(2, Duration::from_secs(60), Duration::from_secs(60))
+        .unwrap()
+        .with_max_tracked(1_000)
+        .unwrap();
+    let (clock, guard) = setup(config);
+    for n in 0..1_000 {
+        guard.fail(v4(n));
+        assert!(guard.fail(v4(n)).is_locked());
+    }
+    for n in 1_000..200_000 {
+        assert_eq!(guard.fail(v4(n)), GuardDecision::Open, "untracked");
+    }
+    assert_eq!(guard.tracked(), 1_000);
+    for n in 0..1_000 {
+        assert!(guard.status(v4(n)).is_locked());
+    }
+    clock.advance(Duration::from_secs(60));
+    assert_eq!(guard.fail(v4(5_000_000)), GuardDecision::Open);
+    assert!(guard.fail(v4(5_000_000)).is_locked(), "tracked again");
+}
+
+#[test]
+fn idle_addresses_are_swept_without_pressure() {
+    let (clock, guard) = setup(GuardConfig::default());
+    for n in 0..5_000 {
+        guard.fail(v4(n));
+    }
+    clock.advance(Duration::from_secs(60));
+    for n in 10_000..12_000 {
+        guard.fail(v4(n));
+    }
+    // The automatic sweeps dropped the closed windows while admitting new addresses.
+    assert!(guard.tracked() <= 2_000 + 1_024, "{}", guard.tracked());
+    clock.advance(Duration::from_secs(60));
+    assert!(guard.retain_recent() > 0);
+    assert_eq!(guard.tracked(), 0);
+}
+
+#[test]
+fn concurrent_failures_lock_exactly_once_per_window() {
+    let (_, guard) = setup(GuardConfig::default());
+    let guard = Arc::new(guard);
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let guard = guard.clone();
+            std::thread::spawn(move || {
+                let mut locks = 0;
+                for n in 0..2_500u32 {
+                    // Everyone hits address 1 and a private range of its own.
+                    if guard.fail(v4(1)).is_locked() {
+                        locks += 1;
+                    }
+                    guard.fail(v4(1_000_000 * (t + 1) + n));
+                }
+                locks
+            })
+        })
+        .collect();
+    let locked_answers: u32 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    // From the 10th failure on, every failure of address 1 answers Locked.
+    assert_eq!(locked_answers, 10_000 - 9);
+    assert_eq!(guard.tracked(), 1 + 10_000);
+}

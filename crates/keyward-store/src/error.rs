@@ -1,0 +1,46 @@
+use thiserror::Error;
+
+/// What went wrong talking to a [`crate::KeyStore`].
+///
+/// "Not found" and "unavailable" are different answers: the first is a 401 for the
+/// client, the second a 503 (the store is down, the key may well be valid).
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// No key with this id.
+    #[error("key not found")]
+    NotFound,
+    /// A key with this id already exists.
+    #[error("a key with this id already exists")]
+    Conflict,
+    /// The store cannot be reached or failed to answer; retrying may help.
+    #[error("key store unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The store answered with data that is not a valid record (corruption, a schema
+    /// from a newer version, a hand-edited row).
+    #[error("key store holds invalid data: {0}")]
+    Corrupt(String),
+    /// The request itself was invalid (e.g. a page size of zero).
+    #[error("invalid store request: {0}")]
+    InvalidRequest(String),
+}
+
+impl StoreError {
+    /// Wraps any error as [`StoreError::Unavailable`].
+    pub fn unavailable(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StoreError::Unavailable(e.into())
+    }
+}
+
+/// A secret could not be hashed or a stored hash could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum HashError {
+    /// The stored string is not a hash this library understands.
+    #[error("stored hash is malformed or of an unsupported algorithm")]
+    MalformedHash,
+    /// The hasher's parameters are out of range.
+    #[error("invalid hasher parameters: {0}")]
+    InvalidParameters(String),
+    /// Hashing failed (e.g. the OS random generator for the salt).
+    #[error("hashing failed: {0}")]
+    Failed(String),
+}

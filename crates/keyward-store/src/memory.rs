@@ -1,0 +1,340 @@
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::ops::Bound;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use async_trait::async_trait;
+use keyward_clock::Timestamp;
+use keyward_format::KeyId;
+
+use crate::error::StoreError;
+use crate::record::KeyRecord;
+use crate::store::{KeyStore, ListFilter, Page, PageRequest};
+
+/// A [`KeyStore`] in process memory: for tests, examples and single-process services
+/// that mint their keys at start-up. Everything is lost when the process exits.
+///
+/// One `RwLock` guards the records; no method awaits while holding it, so it never
+/// blocks the runtime for longer than a map operation. Lookups by id are a hash-map
+/// probe; listings walk an index ordered by `(created_at, id)` and filter as they go.
+///
+/// ```
+/// use keyward_store::{KeyStore, MemoryStore, StoreError};
+/// use std::sync::Arc;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let store: Arc<dyn KeyStore> = Arc::new(MemoryStore::new());
+/// let id = "AbCd12345678".parse().unwrap();
+/// assert!(matches!(store.get(&id).await, Err(StoreError::NotFound)));
+/// # });
+/// ```
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: RwLock<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    records: HashMap<KeyId, KeyRecord>,
+    /// Listing order. `created_at` never changes after insert, so entries never move.
+    order: BTreeSet<(Timestamp, KeyId)>,
+}
+
+impl Inner {
+    fn insert_new(&mut self, record: KeyRecord) {
+        self.order.insert((record.created_at, record.id));
+        self.records.insert(record.id, record);
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+
+    // A panic while the lock was held (there is no such path in this file, short of an
+    // allocation failure) poisons it; answer "unavailable" rather than panic in turn.
+    fn read(&self) -> Result<RwLockReadGuard<'_, Inner>, StoreError> {
+        self.inner.read().map_err(|_| poisoned())
+    }
+
+    fn write(&self) -> Result<RwLockWriteGuard<'_, Inner>, StoreError> {
+        self.inner.write().map_err(|_| poisoned())
+    }
+
+    /// Applies `change` to one record under the write lock and returns the result.
+    fn update(
+        &self,
+        id: &KeyId,
+        change: impl FnOnce(&mut KeyRecord),
+    ) -> Result<KeyRecord, StoreError> {
+        let mut inner = self.write()?;
+        let record = inner.records.get_mut(id).ok_or(StoreError::NotFound)?;
+        change(record);
+        Ok(record.clone())
+    }
+}
+
+fn poisoned() -> StoreError {
+    StoreError::unavailable("memory store lock poisoned by a panic")
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("MemoryStore");
+        match self.inner.read() {
+            Ok(inner) => d.field("records", &inner.records.len()),
+            Err(_) => d.field("records", &"<poisoned>"),
+        };
+        d.finish()
+    }
+}
+
+#[async_trait]
+impl KeyStore for MemoryStore {
+    async fn insert(&self, record: &KeyRecord) -> Result<(), StoreError> {
+        let mut inner = self.write()?;
+        if inner.records.contains_key(&record.id) {
+            return Err(StoreError::Conflict);
+        }
+        inner.insert_new(record.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
+        self.read()?
+            .records
+            .get(id)
+            .cloned()
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// A cursor naming no key is [`StoreError::InvalidRequest`] (keys are never
+    /// deleted, so it cannot have come from an earlier page).
+    async fn list(&self, filter: &ListFilter, page: PageRequest) -> Result<Page, StoreError> {
+        page.validate()?;
+        let limit = page.limit as usize;
+        let inner = self.read()?;
+        let start = match &page.after {
+            None => Bound::Unbounded,
+            Some(after) => {
+                let cursor = inner.records.get(after).ok_or_else(|| {
+                    StoreError::InvalidRequest(format!("page cursor {after} names no key"))
+                })?;
+                Bound::Excluded((cursor.created_at, *after))
+            }
+        };
+        let mut records = Vec::new();
+        let mut more = false;
+        let matching = inner
+            .order
+            .range((start, Bound::Unbounded))
+            .filter_map(|(_, id)| inner.records.get(id))
+            .filter(|r| filter.matches(r));
+        for record in matching {
+            if records.len() == limit {
+                more = true;
+                break;
+            }
+            records.push(record.clone());
+        }
+        let next = if more {
+            records.last().map(|r| r.id)
+        } else {
+            None
+        };
+        Ok(Page { records, next })
+    }
+
+    async fn revoke(&self, id: &KeyId, at: Timestamp) -> Result<KeyRecord, StoreError> {
+        self.update(id, |r| {
+            r.revoked_at.get_or_insert(at);
+        })
+    }
+
+    async fn set_expiry(
+        &self,
+        id: &KeyId,
+        expires_at: Option<Timestamp>,
+    ) -> Result<KeyRecord, StoreError> {
+        self.update(id, |r| r.expires_at = expires_at)
+    }
+
+    async fn set_disabled(
+        &self,
+        id: &KeyId,
+        disabled_at: Option<Timestamp>,
+    ) -> Result<KeyRecord, StoreError> {
+        self.update(id, |r| r.disabled_at = disabled_at)
+    }
+
+    async fn update_hash(&self, id: &KeyId, hash: &str) -> Result<(), StoreError> {
+        self.update(id, |r| hash.clone_into(&mut r.hash)).map(drop)
+    }
+
+    async fn roll(
+        &self,
+        old: &KeyId,
+        old_expires_at: Timestamp,
+        replacement: &KeyRecord,
+    ) -> Result<KeyRecord, StoreError> {
+        // Every check happens before the first change, under one write lock.
+        let mut inner = self.write()?;
+        if !inner.records.contains_key(old) {
+            return Err(StoreError::NotFound);
+        }
+        if inner.records.contains_key(&replacement.id) {
+            return Err(StoreError::Conflict);
+        }
+        let old_record = inner.records.get_mut(old).ok_or(StoreError::NotFound)?;
+        old_record.expires_at = Some(old_expires_at);
+        let updated = old_record.clone();
+        inner.insert_new(replacement.clone());
+        Ok(updated)
+    }
+
+    async fn touch_last_used(&self, updates: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let mut inner = self.write()?;
+        for (id, at) in updates {
+            if let Some(record) = inner.records.get_mut(id) {
+                record.last_used_at = record.last_used_at.max(Some(*at));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::conformance::{fresh_id, sample_record};
+
+    fn at(ms: u64) -> Timestamp {
+        Timestamp::from_unix_millis(1_767_225_600_000 + ms)
+    }
+
+    #[tokio::test]
+    async fn poisoned_lock_is_unavailable_not_a_panic() {
+        let store = Arc::new(MemoryStore::new());
+        let record = sample_record(fresh_id(), "owner", at(0));
+        store.insert(&record).await.unwrap();
+
+        let poisoner = Arc::clone(&store);
+        let joined = std::thread::spawn(move || {
+            let _guard = poisoner.inner.write().unwrap();
+            panic!("poisoning the lock on purpose");
+        })
+        .join();
+        assert!(joined.is_err());
+
+        let unavailable = |r: Result<_, StoreError>| matches!(r, Err(StoreError::Unavailable(_)));
+        assert!(unavailable(store.get(&record.id).await.map(drop)));
+        assert!(unavailable(store.insert(&record).await));
+        assert!(unavailable(
+            store
+                .list(&ListFilter::all(), PageRequest::default())
+                .await
+                .map(drop)
+        ));
+        assert!(unavailable(store.revoke(&record.id, at(1)).await.map(drop)));
+        assert!(unavailable(
+            store.set_expiry(&record.id, None).await.map(drop)
+        ));
+        assert!(unavailable(
+            store.set_disabled(&record.id, None).await.map(drop)
+        ));
+        assert!(unavailable(store.update_hash(&record.id, "h").await));
+        let replacement = sample_record(fresh_id(), "owner", at(2));
+        assert!(unavailable(
+            store.roll(&record.id, at(3), &replacement).await.map(drop)
+        ));
+        assert!(unavailable(
+            store.touch_last_used(&[(record.id, at(4))]).await
+        ));
+        assert_eq!(
+            format!("{store:?}"),
+            r#"MemoryStore { records: "<poisoned>" }"#
+        );
+        let e = store.get(&record.id).await.unwrap_err();
+        assert!(e.to_string().contains("poisoned"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn listing_walks_the_created_at_index() {
+        let store = MemoryStore::new();
+        // Inserted out of order, with a tie on created_at broken by id (byte order).
+        let mut ids: Vec<KeyId> = (0..4).map(|_| fresh_id()).collect();
+        for (id, ms) in ids.iter().zip([30, 10, 20, 20]) {
+            store
+                .insert(&sample_record(*id, "o", at(ms)))
+                .await
+                .unwrap();
+        }
+        let (mut tied, rest) = (vec![ids[2], ids[3]], vec![ids[1], ids[0]]);
+        tied.sort();
+        ids = vec![rest[0], tied[0], tied[1], rest[1]];
+
+        let page = store
+            .list(&ListFilter::all(), PageRequest::first(3))
+            .await
+            .unwrap();
+        let got: Vec<KeyId> = page.records.iter().map(|r| r.id).collect();
+        assert_eq!(got, ids[..3]);
+        assert_eq!(page.next, Some(ids[2]));
+        let page = store
+            .list(
+                &ListFilter::all(),
+                PageRequest {
+                    limit: 3,
+                    after: page.next,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.records.len(), 1);
+        assert_eq!(page.records[0].id, ids[3]);
+        assert_eq!(page.next, None);
+    }
+
+    #[tokio::test]
+    async fn failed_roll_leaves_index_untouched() {
+        let store = MemoryStore::new();
+        let old = sample_record(fresh_id(), "o", at(0));
+        store.insert(&old).await.unwrap();
+        // Replacement reusing the old id: conflict, and no second index entry.
+        let mut same_id = sample_record(old.id, "o", at(5));
+        same_id.name = "imposter".into();
+        assert!(matches!(
+            store.roll(&old.id, at(9), &same_id).await,
+            Err(StoreError::Conflict)
+        ));
+        let inner = store.inner.read().unwrap();
+        assert_eq!(inner.order.len(), 1);
+        assert_eq!(inner.records[&old.id], old);
+    }
+
+    #[tokio::test]
+    async fn empty_touch_batch_is_a_no_op() {
+        let store = MemoryStore::new();
+        store.touch_last_used(&[]).await.unwrap();
+        assert_eq!(format!("{store:?}"), "MemoryStore { records: 0 }");
+    }
+
+    #[test]
+    fn debug_shows_a_count_not_records() {
+        let store = MemoryStore::new();
+        let mut record = sample_record(fresh_id(), "o", at(0));
+        record.metadata = BTreeMap::from([("k".to_owned(), "v".to_owned())]);
+        store.inner.write().unwrap().insert_new(record.clone());
+        let shown = format!("{store:?}");
+        assert_eq!(shown, "MemoryStore { records: 1 }");
+        assert!(!shown.contains(&record.hash));
+    }
+}

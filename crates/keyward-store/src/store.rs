@@ -1,0 +1,156 @@
+use async_trait::async_trait;
+use keyward_clock::Timestamp;
+use keyward_format::KeyId;
+
+use crate::error::StoreError;
+use crate::record::{KeyRecord, Tenant};
+
+/// Which keys a listing returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// Only keys of this owner.
+    pub owner: Option<String>,
+    /// Only keys bound to this tenant.
+    pub tenant: Option<Tenant>,
+    /// Include revoked keys (listings of seed 003 show them with `revoked_at` set).
+    pub include_revoked: bool,
+}
+
+impl ListFilter {
+    /// Every key, revoked ones included.
+    pub fn all() -> Self {
+        ListFilter {
+            include_revoked: true,
+            ..ListFilter::default()
+        }
+    }
+
+    /// The keys of one owner, revoked ones included.
+    pub fn owner(owner: impl Into<String>) -> Self {
+        ListFilter {
+            owner: Some(owner.into()),
+            include_revoked: true,
+            ..ListFilter::default()
+        }
+    }
+
+    /// The keys bound to one tenant, revoked ones included.
+    pub fn tenant(tenant: Tenant) -> Self {
+        ListFilter {
+            tenant: Some(tenant),
+            include_revoked: true,
+            ..ListFilter::default()
+        }
+    }
+
+    /// Whether `record` passes this filter.
+    pub fn matches(&self, record: &KeyRecord) -> bool {
+        self.owner.as_ref().is_none_or(|o| *o == record.owner)
+            && self
+                .tenant
+                .as_ref()
+                .is_none_or(|t| record.tenant.as_ref() == Some(t))
+            && (self.include_revoked || record.revoked_at.is_none())
+    }
+}
+
+/// One page of a listing: at most `limit` records after the cursor `after`.
+///
+/// Listings are ordered by `(created_at, id)`, oldest first, so a cursor stays valid
+/// while keys are minted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// At most this many records (1 ..= [`PageRequest::MAX_LIMIT`]).
+    pub limit: u32,
+    /// Start after this key (the previous page's `next`).
+    pub after: Option<KeyId>,
+}
+
+impl PageRequest {
+    /// The largest page a store must serve.
+    pub const MAX_LIMIT: u32 = 1000;
+
+    /// The first page of `limit` records.
+    pub fn first(limit: u32) -> Self {
+        PageRequest { limit, after: None }
+    }
+
+    /// Checks the limit; stores call this before querying.
+    pub fn validate(&self) -> Result<(), StoreError> {
+        if self.limit == 0 || self.limit > Self::MAX_LIMIT {
+            return Err(StoreError::InvalidRequest(format!(
+                "page limit must be between 1 and {}, got {}",
+                Self::MAX_LIMIT,
+                self.limit
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest::first(100)
+    }
+}
+
+/// A page of records and the cursor of the next page, if there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// The records, ordered by `(created_at, id)`.
+    pub records: Vec<KeyRecord>,
+    /// Pass as `after` to get the next page; `None` on the last page.
+    pub next: Option<KeyId>,
+}
+
+/// Where key records live. Object safe: services hold an `Arc<dyn KeyStore>`.
+///
+/// Every implementation passes [`crate::conformance::run`]. Methods that address one key
+/// answer [`StoreError::NotFound`] for an unknown id.
+#[async_trait]
+pub trait KeyStore: Send + Sync + 'static {
+    /// Stores a new record; [`StoreError::Conflict`] when the id exists.
+    async fn insert(&self, record: &KeyRecord) -> Result<(), StoreError>;
+
+    /// Point lookup by key id: the request path's only store access.
+    async fn get(&self, id: &KeyId) -> Result<KeyRecord, StoreError>;
+
+    /// One page of the records matching `filter`. A cursor (`page.after`) naming no key
+    /// is [`StoreError::InvalidRequest`]; one naming a key the filter leaves out is fine.
+    async fn list(&self, filter: &ListFilter, page: PageRequest) -> Result<Page, StoreError>;
+
+    /// Revokes a key at `at` and returns the record. Revoking a revoked key keeps its
+    /// first `revoked_at`.
+    async fn revoke(&self, id: &KeyId, at: Timestamp) -> Result<KeyRecord, StoreError>;
+
+    /// Sets or clears a key's expiry and returns the record.
+    async fn set_expiry(
+        &self,
+        id: &KeyId,
+        expires_at: Option<Timestamp>,
+    ) -> Result<KeyRecord, StoreError>;
+
+    /// Disables a key (`Some(at)`) or enables it again (`None`); returns the record.
+    async fn set_disabled(
+        &self,
+        id: &KeyId,
+        disabled_at: Option<Timestamp>,
+    ) -> Result<KeyRecord, StoreError>;
+
+    /// Replaces a key's hash (re-hashing with current parameters after a successful
+    /// verification).
+    async fn update_hash(&self, id: &KeyId, hash: &str) -> Result<(), StoreError>;
+
+    /// Inserts `replacement` and sets the old key's expiry in one step (a key roll);
+    /// returns the old record as updated. Nothing changes when either part fails.
+    async fn roll(
+        &self,
+        old: &KeyId,
+        old_expires_at: Timestamp,
+        replacement: &KeyRecord,
+    ) -> Result<KeyRecord, StoreError>;
+
+    /// Records `last_used_at` for many keys at once. Unknown ids are skipped, and a
+    /// timestamp older than the stored one never moves it backwards.
+    async fn touch_last_used(&self, updates: &[(KeyId, Timestamp)]) -> Result<(), StoreError>;
+}

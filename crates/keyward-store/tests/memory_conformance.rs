@@ -1,0 +1,81 @@
+//! `MemoryStore` passes the conformance suite every `KeyStore` must pass.
+
+use std::sync::Arc;
+
+use keyward_store::{KeyStore, MemoryStore, conformance};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store_conforms() {
+    conformance::run(Arc::new(MemoryStore::new())).await;
+}
+
+/// The suite must not assume an empty store: a second run over the first run's
+/// leftovers (as when test binaries share one database) passes too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suite_runs_twice_on_one_store() {
+    let store: Arc<dyn KeyStore> = Arc::new(MemoryStore::new());
+    conformance::run(Arc::clone(&store)).await;
+    conformance::run(store).await;
+}
+
+/// A store that breaks the contract fails the suite with a message naming the check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "conformance check `revoke_is_idempotent`")]
+async fn a_broken_store_fails_with_the_check_name() {
+    use async_trait::async_trait;
+    use keyward_clock::Timestamp;
+    use keyward_format::KeyId;
+    use keyward_store::{KeyRecord, ListFilter, Page, PageRequest, StoreError};
+
+    /// Delegates to a `MemoryStore`, except that revoking again moves `revoked_at`.
+    struct LastRevokeWins(MemoryStore);
+
+    #[async_trait]
+    impl KeyStore for LastRevokeWins {
+        async fn insert(&self, r: &KeyRecord) -> Result<(), StoreError> {
+            self.0.insert(r).await
+        }
+        async fn get(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
+            self.0.get(id).await
+        }
+        async fn list(&self, f: &ListFilter, p: PageRequest) -> Result<Page, StoreError> {
+            self.0.list(f, p).await
+        }
+        async fn revoke(&self, id: &KeyId, at: Timestamp) -> Result<KeyRecord, StoreError> {
+            self.0.revoke(id, at).await?;
+            let mut r = self.0.get(id).await?;
+            r.revoked_at = Some(at);
+            Ok(r)
+        }
+        async fn set_expiry(
+            &self,
+            id: &KeyId,
+            at: Option<Timestamp>,
+        ) -> Result<KeyRecord, StoreError> {
+            self.0.set_expiry(id, at).await
+        }
+        async fn set_disabled(
+            &self,
+            id: &KeyId,
+            at: Option<Timestamp>,
+        ) -> Result<KeyRecord, StoreError> {
+            self.0.set_disabled(id, at).await
+        }
+        async fn update_hash(&self, id: &KeyId, hash: &str) -> Result<(), StoreError> {
+            self.0.update_hash(id, hash).await
+        }
+        async fn roll(
+            &self,
+            old: &KeyId,
+            at: Timestamp,
+            new: &KeyRecord,
+        ) -> Result<KeyRecord, StoreError> {
+            self.0.roll(old, at, new).await
+        }
+        async fn touch_last_used(&self, u: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
+            self.0.touch_last_used(u).await
+        }
+    }
+
+    conformance::run(Arc::new(LastRevokeWins(MemoryStore::new()))).await;
+}

@@ -1,0 +1,323 @@
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use keyward_clock::Timestamp;
+use keyward_format::{KeyId, PresentedKey};
+use keyward_scope::Requirement;
+use keyward_store::StoreError;
+use zeroize::Zeroizing;
+
+use crate::core::Core;
+use crate::credential::Credential;
+use crate::digest::Digest;
+use crate::error::{AuthError, InvalidKeyReason};
+use crate::principal::Principal;
+
+/// The request path: a presented credential in, a [`Principal`] or a typed refusal out.
+///
+/// A cached valid key costs a parse, one map lookup, a keyed BLAKE3 digest and a
+/// constant-time compare: no allocation, no lock held across an await, no slow hash, no
+/// store round trip. See `docs/authentication.md` for what is and is not cached.
+///
+/// Cheap to clone; every clone shares one cache.
+#[derive(Clone)]
+pub struct Authenticator {
+    core: Arc<Core>,
+}
+
+/// What the cache can say about a presented key without awaiting.
+enum Cached {
+    /// Decided from the cache.
+    Done(Result<Principal, AuthError>),
+    /// The secret matched an entry that is due for a refresh from the store.
+    Stale { hash: Box<str> },
+    /// No entry.
+    Miss,
+}
+
+impl Authenticator {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        Authenticator { core }
+    }
+
+    /// Authenticates `credential` for a route requiring `requirement`, from `client_ip`.
+    ///
+    /// Order (DESIGN.md's request path): parse (401, no store access) → cache or
+    /// store + slow hash (401) → revoked / disabled / expired (401) → IP allowlist (403)
+    /// → capability (403). Every refusal is logged with its reason, never with the key.
+    pub async fn authenticate(
+        &self,
+        credential: Credential<'_>,
+        requirement: &Requirement,
+        client_ip: IpAddr,
+    ) -> Result<Principal, AuthError> {
+        let result = self.verify(credential, client_ip).await.and_then(|principal| {
+            if requirement.is_met_by(principal.capabilities()) {
+                Ok(principal)
+            } else {
+                Err(requirement
+                    .check(principal.capabilities())
+                    .map_or_else(AuthError::InsufficientCapability, |()| {
+                        AuthError::InvalidRequest("requirement check disagreed")
+                    }))
+            }
+        });
+        if let Err(e) = &result {
+            log_refusal(e, credential, &self.core);
+        }
+        result
+    }
+
+    /// Verifies `credential` and returns its principal, without a capability check.
+    async fn verify(&self, credential: Credential<'_>, client_ip: IpAddr) -> Result<Principal, AuthError> {
+        let presented = self.parse(credential)?;
+        let now = self.core.clock.now();
+        let digest = self.core.digest_key.digest(presented.secret());
+        match self.cached(presented.id(), &digest, now, client_ip) {
+            Cached::Done(result) => result,
+            Cached::Stale { hash } => self.refresh(presented, digest, &hash, now, client_ip).await,
+            Cached::Miss => self.verify_uncached(presented, digest, now, client_ip).await,
+        }
+    }
+
+    #[inline]
+    fn parse<'a>(&self, credential: Credential<'a>) -> Result<PresentedKey<'a>, AuthError> {
+        let parsed = match credential {
+            Credential::Key(key) => self.core.format.parse(key),
+            // `-u sk_live_…:` (Stripe's form): the whole key as the Basic user name.
+            Credential::Pair { id, secret: "" } => self.core.format.parse(id),
+            Credential::Pair { id, secret } => self.core.format.parse_pair(id, secret),
+        };
+        parsed.map_err(|e| AuthError::InvalidKey(InvalidKeyReason::Malformed(e)))
+    }
+
+    #[inline]
+    fn cached(&self, id: KeyId, digest: &Digest, now: Timestamp, client_ip: IpAddr) -> Cached {
+        let Some(entry) = self.core.cache.get(&id) else {
+            return Cached::Miss;
+        };
+        // A key's secret never changes, so a cached digest is authoritative: a
+        // mismatch is a wrong secret, answered without the store or a slow hash.
+        if !entry.digest.ct_eq(digest) {
+            return Cached::Done(Err(AuthError::InvalidKey(InvalidKeyReason::WrongSecret)));
+        }
+        if now.saturating_duration_since(entry.loaded_at()) >= self.core.config.cache_refresh {
+            return Cached::Stale {
+                hash: entry.hash.clone(),
+            };
+        }
+        Cached::Done(entry.admit(now, client_ip))
+    }
+
+    /// Cache miss: load the record, verify the slow hash once per key even under
+    /// concurrent first requests, then cache it.
+    async fn verify_uncached(
+        &self,
+        presented: PresentedKey<'_>,
+        digest: Digest,
+        now: Timestamp,
+        client_ip: IpAddr,
+    ) -> Result<Principal, AuthError> {
+        let id = presented.id();
+        let lock = Arc::clone(self.core.inflight.entry(id).or_default().value());
+        let result = {
+            let _guard = lock.lock().await;
+            // Another request may have filled the cache while this one waited.
+            match self.cached(id, &digest, now, client_ip) {
+                Cached::Done(result) => result,
+                Cached::Stale { .. } | Cached::Miss => {
+                    self.load_and_verify(presented, digest, now, client_ip).await
+                }
+            }
+        };
+        self.core
+            .inflight
+            .remove_if(&id, |_, current| Arc::ptr_eq(current, &lock));
+        result
+    }
+
+    async fn load_and_verify(
+        &self,
+        presented: PresentedKey<'_>,
+        digest: Digest,
+        now: Timestamp,
+        client_ip: IpAddr,
+    ) -> Result<Principal, AuthError> {
+        let core = &self.core;
+        let id = presented.id();
+        let record = core.store.get(&id).await.map_err(|e| self.store_failure(e))?;
+
+        let secret = Zeroizing::new(presented.secret().to_vec());
+        let hash = record.hash.clone();
+        let verified = core
+            .run_hash(move |hasher| hasher.verify(&secret, &hash))
+            .await
+            .ok_or_else(|| core.unavailable())?;
+        match verified {
+            Ok(true) => {}
+            Ok(false) => return Err(AuthError::InvalidKey(InvalidKeyReason::WrongSecret)),
+            Err(e) => {
+                tracing::error!(target: "keyward", key_id = %id, error = %e, "stored hash is unreadable");
+                return Err(AuthError::InvalidKey(InvalidKeyReason::WrongSecret));
+            }
+        }
+        if core.hasher.needs_rehash(&record.hash) {
+            self.rehash_later(id, Zeroizing::new(presented.secret().to_vec()));
+        }
+
+        let effective = core.effective_capabilities(&record).await?;
+        let entry = core.cache_entry(&record, digest, effective, now);
+        let result = entry.admit(now, client_ip);
+        core.cache.insert(id, entry);
+        result
+    }
+
+    /// Stale entry whose secret matched: re-read the record (no slow hash unless the
+    /// stored hash changed). When the store is down the entry keeps serving: the secret
+    /// is verified, only news of a change made elsewhere is late.
+    async fn refresh(
+        &self,
+        presented: PresentedKey<'_>,
+        digest: Digest,
+        cached_hash: &str,
+        now: Timestamp,
+        client_ip: IpAddr,
+    ) -> Result<Principal, AuthError> {
+        let core = &self.core;
+        let id = presented.id();
+        match core.store.get(&id).await {
+            Ok(record) if record.hash == cached_hash => {
+                let effective = core.effective_capabilities(&record).await?;
+                let entry = core.cache_entry(&record, digest, effective, now);
+                let result = entry.admit(now, client_ip);
+                core.cache.insert(id, entry);
+                result
+            }
+            Ok(_) => {
+                core.cache.evict(&id);
+                self.verify_uncached(presented, digest, now, client_ip).await
+            }
+            Err(StoreError::NotFound) => {
+                core.cache.evict(&id);
+                Err(AuthError::InvalidKey(InvalidKeyReason::UnknownKey))
+            }
+            Err(e) => {
+                tracing::warn!(target: "keyward", key_id = %id, error = %e, "cache refresh failed; serving the cached entry");
+                match core.cache.get(&id) {
+                    Some(entry) if entry.digest.ct_eq(&digest) => {
+                        entry.loaded_at.store(now.as_unix_nanos(), Ordering::Relaxed);
+                        entry.admit(now, client_ip)
+                    }
+                    _ => Err(core.unavailable()),
+                }
+            }
+        }
+    }
+
+    fn store_failure(&self, e: StoreError) -> AuthError {
+        match e {
+            StoreError::NotFound => AuthError::InvalidKey(InvalidKeyReason::UnknownKey),
+            other => {
+                tracing::warn!(target: "keyward", error = %other, "key store failed during authentication");
+                self.core.unavailable()
+            }
+        }
+    }
+
+    /// Re-hashes a verified secret with the current parameters, off the request path.
+    fn rehash_later(&self, id: KeyId, secret: Zeroizing<Vec<u8>>) {
+        let core = Arc::clone(&self.core);
+        tokio::spawn(async move {
+            let Some(Ok(hash)) = core.run_hash(move |h| h.hash(&secret)).await else {
+                return;
+            };
+            match core.store.update_hash(&id, &hash).await {
+                Ok(()) => tracing::info!(target: "keyward", event = "key_rehashed", key_id = %id),
+                Err(e) => tracing::warn!(target: "keyward", key_id = %id, error = %e, "re-hash not stored"),
+            }
+        });
+    }
+
+    /// Drops every cached key of `owner`, so a changed role applies on their next
+    /// request instead of at the next cache refresh.
+    pub fn owner_changed(&self, owner: &str) {
+        self.core.cache.evict_owner(owner);
+    }
+
+    /// Drops one key from this process's cache (a change made elsewhere).
+    pub fn evict(&self, id: &KeyId) {
+        self.core.cache.evict(id);
+    }
+
+    /// Drops the whole cache (e.g. after missing invalidation events).
+    pub fn clear_cache(&self) {
+        self.core.cache.clear();
+    }
+
+    /// Keys in the verification cache.
+    pub fn cached_keys(&self) -> usize {
+        self.core.cache.len()
+    }
+
+    /// Writes recorded `last_used_at` times to the store in one batch; returns how many
+    /// keys were written. On failure the batch is kept for the next flush.
+    pub async fn flush_usage(&self) -> Result<usize, StoreError> {
+        let batch = self.core.cache.take_usage();
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        match self.core.store.touch_last_used(&batch).await {
+            Ok(()) => Ok(batch.len()),
+            Err(e) => {
+                self.core.cache.restore_usage(batch);
+                Err(e)
+            }
+        }
+    }
+
+    /// Flushes usage every `every` on the current tokio runtime until the returned
+    /// handle is aborted.
+    pub fn spawn_usage_flusher(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = this.flush_usage().await {
+                    tracing::warn!(target: "keyward", error = %e, "last_used_at flush failed");
+                }
+            }
+        })
+    }
+}
+
+/// The `authentication_failed` event: the reason and, when the credential parsed, the
+/// public key id. Never the key.
+fn log_refusal(e: &AuthError, credential: Credential<'_>, core: &Core) {
+    let key_id = match credential {
+        Credential::Key(key) => core.format.parse(key).ok().map(|p| p.id()),
+        Credential::Pair { id, secret } => core.format.parse_pair(id, secret).ok().map(|p| p.id()),
+    };
+    let reason = match e {
+        AuthError::InvalidKey(reason) => reason.as_str(),
+        other => other.code().as_str(),
+    };
+    match key_id {
+        Some(key_id) => tracing::info!(
+            target: "keyward",
+            event = "authentication_failed",
+            code = e.code().as_str(),
+            reason,
+            key_id = %key_id,
+        ),
+        None => tracing::info!(
+            target: "keyward",
+            event = "authentication_failed",
+            code = e.code().as_str(),
+            reason,
+        ),
+    }
+}

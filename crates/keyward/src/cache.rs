@@ -1,0 +1,183 @@
+//! The verification cache: everything the hot path needs for a key, in one entry.
+//!
+//! One map lookup per request (each extra lookup is a memory miss at scale). Only keys
+//! whose secret verified are cached, so unknown ids and wrong secrets cannot grow it;
+//! it is bounded by [`crate::Config::cache_capacity`].
+
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use dashmap::DashMap;
+use keyward_clock::Timestamp;
+use keyward_format::KeyId;
+
+use crate::digest::Digest;
+use crate::error::AuthError;
+use crate::principal::Principal;
+
+/// `last_used_at` is written at most this often per key (in nanoseconds), so a hot
+/// key does not bounce its cache line between cores on every request.
+const USAGE_GRANULARITY_NANOS: u64 = 1_000_000_000;
+
+pub(crate) struct CacheEntry {
+    pub(crate) digest: Digest,
+    /// The stored hash the secret was verified against; a refresh that finds another
+    /// one verifies again.
+    pub(crate) hash: Box<str>,
+    pub(crate) principal: Principal,
+    pub(crate) revoked: bool,
+    pub(crate) disabled: bool,
+    pub(crate) expires_at: Option<Timestamp>,
+    pub(crate) ip_allowlist: Box<[ipnet::IpNet]>,
+    /// When the record was last read from the store (nanos).
+    pub(crate) loaded_at: AtomicU64,
+    /// Last successful use (nanos; 0 = none) and the last value flushed to the store.
+    pub(crate) last_used: AtomicU64,
+    pub(crate) flushed: AtomicU64,
+}
+
+impl CacheEntry {
+    /// The per-request checks after the secret matched: state, then IP allowlist.
+    #[inline]
+    pub(crate) fn admit(&self, now: Timestamp, client_ip: IpAddr) -> Result<Principal, AuthError> {
+        if self.revoked {
+            return Err(AuthError::KeyRevoked);
+        }
+        if self.disabled {
+            return Err(AuthError::KeyDisabled);
+        }
+        if self.expires_at.is_some_and(|at| at <= now) {
+            return Err(AuthError::KeyExpired);
+        }
+        if !self.ip_allowlist.is_empty() && !ip_allowed(&self.ip_allowlist, client_ip) {
+            return Err(AuthError::IpNotAllowed);
+        }
+        let now = now.as_unix_nanos();
+        if now.saturating_sub(self.last_used.load(Ordering::Relaxed)) >= USAGE_GRANULARITY_NANOS {
+            self.last_used.store(now, Ordering::Relaxed);
+        }
+        Ok(self.principal.clone())
+    }
+
+    pub(crate) fn loaded_at(&self) -> Timestamp {
+        Timestamp::from_unix_nanos(self.loaded_at.load(Ordering::Relaxed))
+    }
+
+    /// Usage not yet flushed, marking it flushed.
+    fn take_usage(&self) -> Option<Timestamp> {
+        let used = self.last_used.load(Ordering::Relaxed);
+        let flushed = self.flushed.swap(used, Ordering::Relaxed);
+        (used > flushed).then(|| Timestamp::from_unix_nanos(used))
+    }
+}
+
+fn ip_allowed(allowlist: &[ipnet::IpNet], ip: IpAddr) -> bool {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    allowlist.iter().any(|net| net.contains(&ip))
+}
+
+pub(crate) struct VerificationCache {
+    map: DashMap<KeyId, CacheEntry>,
+    capacity: usize,
+    /// Usage of entries evicted before it was flushed.
+    evicted_usage: Mutex<Vec<(KeyId, Timestamp)>>,
+}
+
+impl VerificationCache {
+    pub(crate) fn new(capacity: usize) -> Self {
+        VerificationCache {
+            map: DashMap::new(),
+            capacity,
+            evicted_usage: Mutex::new(Vec::new()),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, id: &KeyId) -> Option<dashmap::mapref::one::Ref<'_, KeyId, CacheEntry>> {
+        self.map.get(id)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub(crate) fn insert(&self, id: KeyId, entry: CacheEntry) {
+        if !self.map.contains_key(&id) && self.map.len() >= self.capacity {
+            self.make_room();
+        }
+        if let Some(old) = self.map.insert(id, entry) {
+            self.keep_usage(id, &old);
+        }
+    }
+
+    /// Drops an arbitrary 1/64 of the entries (at least one). Shard and hash order is
+    /// unrelated to use, so this approximates random eviction without bookkeeping on
+    /// the hot path.
+    fn make_room(&self) {
+        let victims = (self.capacity / 64).max(1);
+        let ids: Vec<KeyId> = self.map.iter().take(victims).map(|e| *e.key()).collect();
+        for id in ids {
+            self.evict(&id);
+        }
+    }
+
+    pub(crate) fn evict(&self, id: &KeyId) {
+        if let Some((id, old)) = self.map.remove(id) {
+            self.keep_usage(id, &old);
+        }
+    }
+
+    /// Evicts every entry whose key belongs to `owner`.
+    pub(crate) fn evict_owner(&self, owner: &str) {
+        let ids: Vec<KeyId> = self
+            .map
+            .iter()
+            .filter(|e| e.principal.owner() == owner)
+            .map(|e| *e.key())
+            .collect();
+        for id in ids {
+            self.evict(&id);
+        }
+    }
+
+    pub(crate) fn clear(&self) {
+        let ids: Vec<KeyId> = self.map.iter().map(|e| *e.key()).collect();
+        for id in ids {
+            self.evict(&id);
+        }
+    }
+
+    fn keep_usage(&self, id: KeyId, entry: &CacheEntry) {
+        if let Some(at) = entry.take_usage() {
+            if let Ok(mut pending) = self.evicted_usage.lock() {
+                pending.push((id, at));
+            }
+        }
+    }
+
+    /// Every use not yet flushed, marked as flushed.
+    pub(crate) fn take_usage(&self) -> Vec<(KeyId, Timestamp)> {
+        let mut batch = self
+            .evicted_usage
+            .lock()
+            .map(|mut pending| std::mem::take(&mut *pending))
+            .unwrap_or_default();
+        for entry in self.map.iter() {
+            if let Some(at) = entry.take_usage() {
+                batch.push((*entry.key(), at));
+            }
+        }
+        batch
+    }
+
+    /// Puts back a batch whose flush failed, to be tried again.
+    pub(crate) fn restore_usage(&self, batch: Vec<(KeyId, Timestamp)>) {
+        if let Ok(mut pending) = self.evicted_usage.lock() {
+            pending.extend(batch);
+        }
+    }
+}

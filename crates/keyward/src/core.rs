@@ -1,0 +1,263 @@
+//! What the authenticator and the key service share, and the builder that makes it.
+
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use keyward_clock::{Clock, SystemClock, Timestamp};
+use keyward_format::{KeyFormat, KeyId};
+use keyward_scope::{CapabilitySet, Catalog};
+use keyward_store::{BcryptHasher, KeyRecord, KeyStore, SecretHasher};
+use tokio::sync::Semaphore;
+
+use crate::cache::{CacheEntry, VerificationCache};
+use crate::config::Config;
+use crate::digest::{Digest, DigestKey};
+use crate::error::{AuthError, BuildError};
+use crate::owner::OwnerPermissions;
+use crate::principal::{KeyInfo, Principal};
+use crate::{Authenticator, KeyService};
+
+pub(crate) struct Core {
+    pub(crate) format: KeyFormat,
+    pub(crate) catalog: Catalog,
+    pub(crate) store: Arc<dyn KeyStore>,
+    pub(crate) hasher: Arc<dyn SecretHasher>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) owners: Option<Arc<dyn OwnerPermissions>>,
+    pub(crate) config: Config,
+    pub(crate) cache: VerificationCache,
+    pub(crate) digest_key: DigestKey,
+    /// One lock per key id being verified, so concurrent first requests for a key
+    /// run the slow hash once. Entries live only while a verification runs.
+    pub(crate) inflight: DashMap<KeyId, Arc<tokio::sync::Mutex<()>>>,
+    pub(crate) hash_permits: Semaphore,
+}
+
+impl Core {
+    /// Runs a slow hash on the blocking pool, at most `max_concurrent_hashes` at once.
+    pub(crate) async fn run_hash<T, F>(&self, f: F) -> Option<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn SecretHasher) -> T + Send + 'static,
+    {
+        let _permit = self.hash_permits.acquire().await.ok()?;
+        let hasher = Arc::clone(&self.hasher);
+        tokio::task::spawn_blocking(move || f(&*hasher)).await.ok()
+    }
+
+    /// The effective capabilities of `record`: its grants with what they imply and the
+    /// implicit grants, narrowed to its owner's when owner permissions are configured.
+    pub(crate) async fn effective_capabilities(
+        &self,
+        record: &KeyRecord,
+    ) -> Result<CapabilitySet, AuthError> {
+        let granted = self.granted_set(record);
+        let mut effective = self.catalog.effective(&granted);
+        if let Some(owners) = &self.owners {
+            let held = owners.capabilities(&record.owner).await.map_err(|e| {
+                tracing::warn!(target: "keyward", error = %e, "owner permission lookup failed");
+                self.unavailable()
+            })?;
+            effective = effective.intersection(&self.catalog.effective(&held));
+        }
+        Ok(effective)
+    }
+
+    /// The record's granted names as a set. A name the catalog no longer declares
+    /// grants nothing (and is logged): stored keys outlive catalog changes.
+    fn granted_set(&self, record: &KeyRecord) -> CapabilitySet {
+        let mut set = CapabilitySet::EMPTY;
+        for name in &record.capabilities {
+            match self.catalog.capability(name) {
+                Some(c) => {
+                    set.insert(c);
+                }
+                None => tracing::warn!(
+                    target: "keyward",
+                    key_id = %record.id,
+                    capability = %name,
+                    "stored key names a capability the catalog does not declare; ignored"
+                ),
+            }
+        }
+        set
+    }
+
+    pub(crate) fn cache_entry(
+        &self,
+        record: &KeyRecord,
+        digest: Digest,
+        effective: CapabilitySet,
+        now: Timestamp,
+    ) -> CacheEntry {
+        CacheEntry {
+            digest,
+            hash: record.hash.as_str().into(),
+            principal: Principal::new(Arc::new(KeyInfo::from_record(record)), effective),
+            revoked: record.revoked_at.is_some(),
+            disabled: record.disabled_at.is_some(),
+            expires_at: record.expires_at,
+            ip_allowlist: record.ip_allowlist.clone().into_boxed_slice(),
+            loaded_at: now.as_unix_nanos().into(),
+            last_used: 0.into(),
+            flushed: 0.into(),
+        }
+    }
+
+    pub(crate) fn unavailable(&self) -> AuthError {
+        AuthError::Unavailable {
+            retry_after: self.config.unavailable_retry_after,
+        }
+    }
+}
+
+/// A configured keyward: the [`Authenticator`] for the request path and the
+/// [`KeyService`] for key management, sharing one store, hasher, clock and cache.
+///
+/// ```
+/// use keyward::{Credential, Keyward, MintRequest};
+/// use keyward_format::KeyFormat;
+/// use keyward_scope::{Catalog, Requirement};
+/// use keyward_store::{BcryptHasher, MemoryStore};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let catalog = Catalog::builder()
+///     .capabilities(["jobs:read", "jobs:write"])
+///     .implies("jobs:write", "jobs:read")
+///     .default_grant("jobs:read")
+///     .build()?;
+/// let keyward = Keyward::builder(KeyFormat::new("sk_live_")?, catalog.clone())
+///     .store(MemoryStore::new())
+///     .hasher(BcryptHasher::new(4)?) // tests only: use the default cost in production
+///     .build()?;
+///
+/// let minted = keyward.keys().mint(MintRequest::new("CI", "u_1")).await?;
+/// let key = minted.key.expose();
+///
+/// let read_jobs = catalog.all_of(["jobs:read"])?;
+/// let ip = "127.0.0.1".parse()?;
+/// let principal = keyward.authenticator().authenticate(Credential::Key(key), &read_jobs, ip).await?;
+/// assert_eq!(principal.owner(), "u_1");
+///
+/// let write_jobs = catalog.all_of(["jobs:write"])?;
+/// let denied = keyward.authenticator().authenticate(Credential::Key(key), &write_jobs, ip).await;
+/// assert_eq!(denied.unwrap_err().code().as_str(), "insufficient_capability");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Keyward {
+    core: Arc<Core>,
+}
+
+impl Keyward {
+    /// Starts configuring keyward for keys of `format`, checked against `catalog`.
+    pub fn builder(format: KeyFormat, catalog: Catalog) -> KeywardBuilder {
+        KeywardBuilder {
+            format,
+            catalog,
+            store: None,
+            hasher: None,
+            clock: Arc::new(SystemClock),
+            owners: None,
+            config: Config::default(),
+        }
+    }
+
+    /// The request path.
+    pub fn authenticator(&self) -> Authenticator {
+        Authenticator::new(Arc::clone(&self.core))
+    }
+
+    /// Key management.
+    pub fn keys(&self) -> KeyService {
+        KeyService::new(Arc::clone(&self.core))
+    }
+
+    /// The key format.
+    pub fn format(&self) -> &KeyFormat {
+        &self.core.format
+    }
+
+    /// The capability catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.core.catalog
+    }
+}
+
+/// Configures a [`Keyward`]. Only the store is required.
+#[must_use]
+pub struct KeywardBuilder {
+    format: KeyFormat,
+    catalog: Catalog,
+    store: Option<Arc<dyn KeyStore>>,
+    hasher: Option<Arc<dyn SecretHasher>>,
+    clock: Arc<dyn Clock>,
+    owners: Option<Arc<dyn OwnerPermissions>>,
+    config: Config,
+}
+
+impl KeywardBuilder {
+    /// Where keys are stored.
+    pub fn store(mut self, store: impl KeyStore) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// Where keys are stored, shared with other users of the store.
+    pub fn shared_store(mut self, store: Arc<dyn KeyStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// How new keys' secrets are hashed (default: [`BcryptHasher::default`]). Stored
+    /// hashes of either supported algorithm keep verifying and are re-hashed with this
+    /// one on their next successful use.
+    pub fn hasher(mut self, hasher: impl SecretHasher) -> Self {
+        self.hasher = Some(Arc::new(hasher));
+        self
+    }
+
+    /// The clock (default: the system clock). Tests pass a `ManualClock`.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Narrows every key to what its owner holds now.
+    pub fn owner_permissions(mut self, owners: impl OwnerPermissions) -> Self {
+        self.owners = Some(Arc::new(owners));
+        self
+    }
+
+    /// Tuning; see [`Config`] for the defaults.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Checks the configuration and builds.
+    pub fn build(self) -> Result<Keyward, BuildError> {
+        self.config.validate()?;
+        let store = self.store.ok_or(BuildError::MissingStore)?;
+        let hasher = self
+            .hasher
+            .unwrap_or_else(|| Arc::new(BcryptHasher::default()));
+        let core = Core {
+            format: self.format,
+            catalog: self.catalog,
+            store,
+            hasher,
+            clock: self.clock,
+            owners: self.owners,
+            cache: VerificationCache::new(self.config.cache_capacity),
+            digest_key: DigestKey::random().map_err(BuildError::Random)?,
+            inflight: DashMap::new(),
+            hash_permits: Semaphore::new(self.config.max_concurrent_hashes),
+            config: self.config,
+        };
+        Ok(Keyward {
+            core: Arc::new(core),
+        })
+    }
+}

@@ -1,0 +1,265 @@
+use std::fmt;
+
+use keyward_format::ParseError;
+use keyward_scope::{Denied, UnknownCapabilities};
+use keyward_store::{HashError, KeyState, StoreError};
+use thiserror::Error;
+
+/// The error codes of the HTTP contract, one per kind of refusal. Rendered as the
+/// `error` field of every error body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// 401: no credential in the request.
+    MissingCredential,
+    /// 401: malformed, bad checksum, unknown id or wrong secret (indistinguishable).
+    InvalidKey,
+    /// 401: the key was revoked.
+    KeyRevoked,
+    /// 401: the key is past its expiry.
+    KeyExpired,
+    /// 401: the key is disabled.
+    KeyDisabled,
+    /// 403: a valid key presented from outside its IP allowlist.
+    IpNotAllowed,
+    /// 403: the key lacks a capability the route requires.
+    InsufficientCapability,
+    /// 429: the key's rate limit is used up.
+    RateLimited,
+    /// 429: the client IP is locked out after repeated failures.
+    TooManyFailedAttempts,
+    /// 400: two different credentials, or a malformed authentication header.
+    InvalidRequest,
+    /// 503: the key store is unreachable and the key is not cached.
+    AuthUnavailable,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire (`invalid_key`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MissingCredential => "missing_credential",
+            ErrorCode::InvalidKey => "invalid_key",
+            ErrorCode::KeyRevoked => "key_revoked",
+            ErrorCode::KeyExpired => "key_expired",
+            ErrorCode::KeyDisabled => "key_disabled",
+            ErrorCode::IpNotAllowed => "ip_not_allowed",
+            ErrorCode::InsufficientCapability => "insufficient_capability",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::TooManyFailedAttempts => "too_many_failed_attempts",
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::AuthUnavailable => "auth_unavailable",
+        }
+    }
+
+    /// The HTTP status this code is answered with.
+    pub const fn status(self) -> u16 {
+        match self {
+            ErrorCode::MissingCredential
+            | ErrorCode::InvalidKey
+            | ErrorCode::KeyRevoked
+            | ErrorCode::KeyExpired
+            | ErrorCode::KeyDisabled => 401,
+            ErrorCode::IpNotAllowed | ErrorCode::InsufficientCapability => 403,
+            ErrorCode::RateLimited | ErrorCode::TooManyFailedAttempts => 429,
+            ErrorCode::InvalidRequest => 400,
+            ErrorCode::AuthUnavailable => 503,
+        }
+    }
+
+    /// Whether this refusal counts toward the client IP's lockout: every 401 from
+    /// parsing on (a missing credential is not a guess); never 400, 403 or 429.
+    pub const fn counts_as_failure(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::InvalidKey
+                | ErrorCode::KeyRevoked
+                | ErrorCode::KeyExpired
+                | ErrorCode::KeyDisabled
+        )
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an `invalid_key` was answered. For logs and metrics only: on the wire every
+/// reason looks the same, so a guesser learns nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidKeyReason {
+    /// The credential is not a key of this format.
+    Malformed(ParseError),
+    /// No key with this id.
+    UnknownKey,
+    /// The id exists but the secret is wrong.
+    WrongSecret,
+}
+
+impl InvalidKeyReason {
+    /// A short stable name for logs (`malformed`, `unknown_key`, `wrong_secret`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvalidKeyReason::Malformed(_) => "malformed",
+            InvalidKeyReason::UnknownKey => "unknown_key",
+            InvalidKeyReason::WrongSecret => "wrong_secret",
+        }
+    }
+}
+
+/// A refused authentication. [`AuthError::code`] gives the contract's error code.
+///
+/// Never carries the presented key.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// No credential in the request.
+    #[error("no API key in the request")]
+    MissingCredential,
+    /// The credential is not a valid key.
+    #[error("invalid API key")]
+    InvalidKey(InvalidKeyReason),
+    /// The key was revoked.
+    #[error("API key revoked")]
+    KeyRevoked,
+    /// The key is past its expiry.
+    #[error("API key expired")]
+    KeyExpired,
+    /// The key is disabled.
+    #[error("API key disabled")]
+    KeyDisabled,
+    /// The key may not be used from this client IP.
+    #[error("API key not allowed from this IP address")]
+    IpNotAllowed,
+    /// The key lacks a capability the route requires.
+    #[error(transparent)]
+    InsufficientCapability(Denied),
+    /// The key's rate limit is used up.
+    #[error("rate limit exceeded; retry after {retry_after} s")]
+    RateLimited {
+        /// Whole seconds until a request will be allowed, at least 1.
+        retry_after: u64,
+        /// The key's limit per period.
+        limit: u32,
+        /// Whole seconds until the bucket is full again.
+        reset: u64,
+    },
+    /// The client IP is locked out after repeated failures.
+    #[error("too many failed attempts; retry after {retry_after} s")]
+    TooManyFailedAttempts {
+        /// Whole seconds until the lockout ends, at least 1.
+        retry_after: u64,
+    },
+    /// Two different credentials, or a malformed authentication header.
+    #[error("invalid authentication request: {0}")]
+    InvalidRequest(&'static str),
+    /// The key store (or another backend) is unreachable and the key is not cached.
+    #[error("authentication backend unavailable")]
+    Unavailable {
+        /// Whole seconds the client should wait before retrying.
+        retry_after: u64,
+    },
+}
+
+impl AuthError {
+    /// The contract's error code for this refusal.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AuthError::MissingCredential => ErrorCode::MissingCredential,
+            AuthError::InvalidKey(_) => ErrorCode::InvalidKey,
+            AuthError::KeyRevoked => ErrorCode::KeyRevoked,
+            AuthError::KeyExpired => ErrorCode::KeyExpired,
+            AuthError::KeyDisabled => ErrorCode::KeyDisabled,
+            AuthError::IpNotAllowed => ErrorCode::IpNotAllowed,
+            AuthError::InsufficientCapability(_) => ErrorCode::InsufficientCapability,
+            AuthError::RateLimited { .. } => ErrorCode::RateLimited,
+            AuthError::TooManyFailedAttempts { .. } => ErrorCode::TooManyFailedAttempts,
+            AuthError::InvalidRequest(_) => ErrorCode::InvalidRequest,
+            AuthError::Unavailable { .. } => ErrorCode::AuthUnavailable,
+        }
+    }
+}
+
+/// A key-management operation that failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// Capability names the catalog does not declare (all of them listed).
+    #[error(transparent)]
+    UnknownCapabilities(#[from] UnknownCapabilities),
+    /// The request is invalid (empty name, expiry in the past, …).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// No key with this id.
+    #[error("key not found")]
+    NotFound,
+    /// The operation needs an active key (rolling a revoked key, say).
+    #[error("key is {0}")]
+    NotActive(KeyState),
+    /// A roll grace period longer than the configured cap.
+    #[error("roll grace period exceeds the maximum of {max_seconds} s")]
+    GraceTooLong {
+        /// The configured cap, in seconds.
+        max_seconds: u64,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(StoreError),
+    /// Hashing the new key failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// The OS random generator failed while minting.
+    #[error(transparent)]
+    Mint(#[from] keyward_format::MintError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ServiceError::NotFound,
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+/// The authenticator could not be built from its configuration.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No key store was given.
+    #[error("a key store is required")]
+    MissingStore,
+    /// A configuration value is out of range.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+    /// The OS random generator failed (the cache's digest key comes from it).
+    #[error("OS random number generator failed: {0}")]
+    Random(getrandom::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_match_the_http_contract() {
+        let table = [
+            (ErrorCode::MissingCredential, 401, "missing_credential", false),
+            (ErrorCode::InvalidKey, 401, "invalid_key", true),
+            (ErrorCode::KeyRevoked, 401, "key_revoked", true),
+            (ErrorCode::KeyExpired, 401, "key_expired", true),
+            (ErrorCode::KeyDisabled, 401, "key_disabled", true),
+            (ErrorCode::IpNotAllowed, 403, "ip_not_allowed", false),
+            (ErrorCode::InsufficientCapability, 403, "insufficient_capability", false),
+            (ErrorCode::RateLimited, 429, "rate_limited", false),
+            (ErrorCode::TooManyFailedAttempts, 429, "too_many_failed_attempts", false),
+            (ErrorCode::InvalidRequest, 400, "invalid_request", false),
+            (ErrorCode::AuthUnavailable, 503, "auth_unavailable", false),
+        ];
+        for (code, status, name, counts) in table {
+            assert_eq!((code.status(), code.as_str(), code.counts_as_failure()), (status, name, counts));
+        }
+    }
+}

@@ -1,0 +1,459 @@
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use keyward_clock::Timestamp;
+use keyward_format::{KeyId, MintedKey};
+use keyward_store::{
+    KeyRecord, KeyState, ListFilter, PageRequest, RateLimitOverride, StoreError, Tenant,
+};
+
+use crate::core::Core;
+use crate::error::ServiceError;
+
+/// The longest key name accepted, in bytes.
+pub const MAX_NAME_LEN: usize = 200;
+
+/// Key management: mint, list, revoke, roll, expire, disable and enable.
+///
+/// Every change that stops a key evicts it from this process's verification cache at
+/// once. Capabilities of an existing key cannot be edited (seed 000): roll or mint anew.
+#[derive(Clone)]
+pub struct KeyService {
+    core: Arc<Core>,
+}
+
+/// What to mint. Only a name and an owner are required.
+///
+/// ```
+/// use std::time::Duration;
+/// use keyward::MintRequest;
+/// use keyward_store::Tenant;
+///
+/// let request = MintRequest::new("Production CI", "u_1")
+///     .tenant(Tenant::new("acme", "search"))
+///     .capabilities(["jobs:read"])
+///     .expires_in(Duration::from_secs(30 * 24 * 3600))
+///     .metadata("team", "platform");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[must_use]
+pub struct MintRequest {
+    /// A human name ("Production CI").
+    pub name: String,
+    /// The user or service account the key acts for.
+    pub owner: String,
+    /// The (team, project) the key is bound to.
+    pub tenant: Option<Tenant>,
+    /// Capability names; `None` gives the catalog's default set.
+    pub capabilities: Option<Vec<String>>,
+    /// An absolute expiry.
+    pub expires_at: Option<Timestamp>,
+    /// An expiry relative to the mint (exclusive with `expires_at`).
+    pub expires_in: Option<Duration>,
+    /// Metadata handed to handlers with the principal.
+    pub metadata: BTreeMap<String, String>,
+    /// A rate limit replacing the default for this key.
+    pub rate_limit: Option<RateLimitOverride>,
+    /// Networks the key may be used from; empty means anywhere.
+    pub ip_allowlist: Vec<ipnet::IpNet>,
+}
+
+impl MintRequest {
+    /// A key named `name` for `owner`, with the catalog's default capabilities.
+    pub fn new(name: impl Into<String>, owner: impl Into<String>) -> Self {
+        MintRequest {
+            name: name.into(),
+            owner: owner.into(),
+            ..MintRequest::default()
+        }
+    }
+
+    /// Binds the key to a (team, project).
+    pub fn tenant(mut self, tenant: Tenant) -> Self {
+        self.tenant = Some(tenant);
+        self
+    }
+
+    /// Grants these capabilities instead of the default set.
+    pub fn capabilities<I>(mut self, names: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.capabilities = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Expires the key at `at`.
+    pub fn expires_at(mut self, at: Timestamp) -> Self {
+        self.expires_at = Some(at);
+        self
+    }
+
+    /// Expires the key `after` the mint.
+    pub fn expires_in(mut self, after: Duration) -> Self {
+        self.expires_in = Some(after);
+        self
+    }
+
+    /// Adds one metadata entry.
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// Overrides the default rate limit for this key.
+    pub fn rate_limit(mut self, limit: u32, period: Duration) -> Self {
+        self.rate_limit = Some(RateLimitOverride { limit, period });
+        self
+    }
+
+    /// Restricts the key to these networks.
+    pub fn ip_allowlist(mut self, networks: impl IntoIterator<Item = ipnet::IpNet>) -> Self {
+        self.ip_allowlist = networks.into_iter().collect();
+        self
+    }
+}
+
+/// A key as listings show it: masked, never the secret or the hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct KeySummary {
+    /// The public key id.
+    pub id: KeyId,
+    /// The key's name.
+    pub name: String,
+    /// Prefix plus the first 4 characters of the id (`sk_live_AbCd`).
+    pub key_prefix: String,
+    /// The last 4 characters of the key.
+    pub last4: String,
+    /// Who the key acts for.
+    pub owner: String,
+    /// The (team, project) the key is bound to.
+    pub tenant: Option<Tenant>,
+    /// Granted capability names, sorted.
+    pub capabilities: Vec<String>,
+    /// When it was minted.
+    pub created_at: Timestamp,
+    /// When it was last used (flushed in batches, so up to a flush interval late).
+    pub last_used_at: Option<Timestamp>,
+    /// When it expires.
+    pub expires_at: Option<Timestamp>,
+    /// When it was revoked.
+    pub revoked_at: Option<Timestamp>,
+    /// When it was disabled.
+    pub disabled_at: Option<Timestamp>,
+    /// Its state at the time of the listing.
+    pub state: KeyState,
+    /// Its metadata.
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl KeySummary {
+    fn of(record: &KeyRecord, now: Timestamp) -> Self {
+        let masked = record.masked();
+        KeySummary {
+            id: record.id,
+            name: record.name.clone(),
+            key_prefix: masked.key_prefix,
+            last4: masked.last4,
+            owner: record.owner.clone(),
+            tenant: record.tenant.clone(),
+            capabilities: record.capabilities.clone(),
+            created_at: record.created_at,
+            last_used_at: record.last_used_at,
+            expires_at: record.expires_at,
+            revoked_at: record.revoked_at,
+            disabled_at: record.disabled_at,
+            state: record.state(now),
+            metadata: record.metadata.clone(),
+        }
+    }
+}
+
+/// A freshly minted key: the plaintext, shown exactly once, and its summary.
+#[derive(Debug)]
+pub struct NewKey {
+    /// The plaintext key. Show it once; it cannot be recovered.
+    pub key: MintedKey,
+    /// The stored key, masked.
+    pub summary: KeySummary,
+}
+
+/// The result of a roll: the replacement and the old key with its new expiry.
+#[derive(Debug)]
+pub struct RolledKey {
+    /// The replacement key.
+    pub new: NewKey,
+    /// The old key, now expiring at the end of the grace period.
+    pub old: KeySummary,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPage {
+    /// The keys, oldest first.
+    pub keys: Vec<KeySummary>,
+    /// Cursor of the next page.
+    pub next: Option<KeyId>,
+}
+
+impl KeyService {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        KeyService { core }
+    }
+
+    /// Mints a key. Returns the plaintext exactly once; when the store write fails the
+    /// error is returned and the plaintext is dropped (zeroized), never shown.
+    pub async fn mint(&self, request: MintRequest) -> Result<NewKey, ServiceError> {
+        let now = self.core.clock.now();
+        let expires_at = self.resolve_expiry(&request, now)?;
+        validate_text("name", &request.name)?;
+        validate_text("owner", &request.owner)?;
+        let capabilities = self.resolve_capabilities(request.capabilities.as_deref())?;
+        let (key, record) = self
+            .new_record(
+                request.name,
+                request.owner,
+                request.tenant,
+                capabilities,
+                expires_at,
+                request.metadata,
+                request.rate_limit,
+                request.ip_allowlist,
+                now,
+            )
+            .await?;
+        self.core.store.insert(&record).await?;
+        tracing::info!(
+            target: "keyward",
+            event = "key_minted",
+            key_id = %record.id,
+            key = %key.masked(),
+            owner = %record.owner,
+            name = %record.name,
+        );
+        Ok(NewKey {
+            key,
+            summary: KeySummary::of(&record, now),
+        })
+    }
+
+    /// One key, masked.
+    pub async fn get(&self, id: &KeyId) -> Result<KeySummary, ServiceError> {
+        let record = self.core.store.get(id).await?;
+        Ok(KeySummary::of(&record, self.core.clock.now()))
+    }
+
+    /// A page of keys matching `filter`, masked.
+    pub async fn list(
+        &self,
+        filter: &ListFilter,
+        page: PageRequest,
+    ) -> Result<KeyPage, ServiceError> {
+        let page = self.core.store.list(filter, page).await?;
+        let now = self.core.clock.now();
+        Ok(KeyPage {
+            keys: page.records.iter().map(|r| KeySummary::of(r, now)).collect(),
+            next: page.next,
+        })
+    }
+
+    /// Revokes a key, permanently and at once: its next request is 401 `key_revoked`.
+    pub async fn revoke(&self, id: &KeyId) -> Result<KeySummary, ServiceError> {
+        let now = self.core.clock.now();
+        let record = self.core.store.revoke(id, now).await?;
+        self.core.cache.evict(id);
+        tracing::info!(target: "keyward", event = "key_revoked", key_id = %id);
+        Ok(KeySummary::of(&record, now))
+    }
+
+    /// Rolls a key (Stripe's key roll): a replacement with the same name, capabilities,
+    /// owner, tenant, expiry, metadata and limits, while the old key keeps working for
+    /// `grace` (zero: it stops now). The grace never outlasts the old key's own expiry
+    /// and may not exceed [`crate::Config::max_roll_grace`]. Only an active key rolls.
+    pub async fn roll(&self, id: &KeyId, grace: Duration) -> Result<RolledKey, ServiceError> {
+        let max = self.core.config.max_roll_grace;
+        if grace > max {
+            return Err(ServiceError::GraceTooLong {
+                max_seconds: max.as_secs(),
+            });
+        }
+        let now = self.core.clock.now();
+        let old = self.core.store.get(id).await?;
+        let state = old.state(now);
+        if state != KeyState::Active {
+            return Err(ServiceError::NotActive(state));
+        }
+        let grace_end = now.saturating_add(grace);
+        let old_expires_at = old.expires_at.map_or(grace_end, |at| at.min(grace_end));
+        let (key, record) = self
+            .new_record(
+                old.name.clone(),
+                old.owner.clone(),
+                old.tenant.clone(),
+                old.capabilities.clone(),
+                old.expires_at,
+                old.metadata.clone(),
+                old.rate_limit,
+                old.ip_allowlist.clone(),
+                now,
+            )
+            .await?;
+        let old = self.core.store.roll(id, old_expires_at, &record).await?;
+        self.core.cache.evict(id);
+        tracing::info!(
+            target: "keyward",
+            event = "key_rolled",
+            key_id = %id,
+            new_key_id = %record.id,
+            old_expires_at = %old_expires_at,
+        );
+        Ok(RolledKey {
+            new: NewKey {
+                key,
+                summary: KeySummary::of(&record, now),
+            },
+            old: KeySummary::of(&old, now),
+        })
+    }
+
+    /// Expires a key now.
+    pub async fn expire(&self, id: &KeyId) -> Result<KeySummary, ServiceError> {
+        let now = self.core.clock.now();
+        self.set_expiry(id, Some(now)).await
+    }
+
+    /// Sets or clears a key's expiry.
+    pub async fn set_expiry(
+        &self,
+        id: &KeyId,
+        expires_at: Option<Timestamp>,
+    ) -> Result<KeySummary, ServiceError> {
+        let record = self.core.store.set_expiry(id, expires_at).await?;
+        self.core.cache.evict(id);
+        match expires_at {
+            Some(at) => {
+                tracing::info!(target: "keyward", event = "key_expired", key_id = %id, expires_at = %at)
+            }
+            None => tracing::info!(target: "keyward", event = "key_expiry_cleared", key_id = %id),
+        }
+        Ok(KeySummary::of(&record, self.core.clock.now()))
+    }
+
+    /// Disables a key until [`enable`](Self::enable): 401 `key_disabled` meanwhile.
+    pub async fn disable(&self, id: &KeyId) -> Result<KeySummary, ServiceError> {
+        let now = self.core.clock.now();
+        let record = self.core.store.set_disabled(id, Some(now)).await?;
+        self.core.cache.evict(id);
+        tracing::info!(target: "keyward", event = "key_disabled", key_id = %id);
+        Ok(KeySummary::of(&record, now))
+    }
+
+    /// Enables a disabled key. A revoked key stays revoked.
+    pub async fn enable(&self, id: &KeyId) -> Result<KeySummary, ServiceError> {
+        let record = self.core.store.set_disabled(id, None).await?;
+        self.core.cache.evict(id);
+        tracing::info!(target: "keyward", event = "key_enabled", key_id = %id);
+        Ok(KeySummary::of(&record, self.core.clock.now()))
+    }
+
+    fn resolve_expiry(
+        &self,
+        request: &MintRequest,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, ServiceError> {
+        let at = match (request.expires_at, request.expires_in) {
+            (Some(_), Some(_)) => {
+                return Err(ServiceError::InvalidRequest(
+                    "give expires_at or expires_in, not both".into(),
+                ));
+            }
+            (Some(at), None) => Some(at),
+            (None, Some(after)) if after.is_zero() => {
+                return Err(ServiceError::InvalidRequest(
+                    "expires_in must be longer than zero".into(),
+                ));
+            }
+            (None, Some(after)) => Some(now.saturating_add(after)),
+            (None, None) => None,
+        };
+        if at.is_some_and(|at| at <= now) {
+            return Err(ServiceError::InvalidRequest(
+                "expires_at is in the past".into(),
+            ));
+        }
+        Ok(at)
+    }
+
+    /// Checks names against the catalog and returns them sorted and deduplicated.
+    fn resolve_capabilities(&self, names: Option<&[String]>) -> Result<Vec<String>, ServiceError> {
+        let catalog = &self.core.catalog;
+        let set = match names {
+            Some(names) => catalog.set(names)?,
+            None => catalog.default_set(),
+        };
+        Ok(catalog.names(&set).into_iter().map(str::to_owned).collect())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn new_record(
+        &self,
+        name: String,
+        owner: String,
+        tenant: Option<Tenant>,
+        capabilities: Vec<String>,
+        expires_at: Option<Timestamp>,
+        metadata: BTreeMap<String, String>,
+        rate_limit: Option<RateLimitOverride>,
+        ip_allowlist: Vec<ipnet::IpNet>,
+        now: Timestamp,
+    ) -> Result<(MintedKey, KeyRecord), ServiceError> {
+        let key = self.core.format.mint()?;
+        let secret = zeroize::Zeroizing::new(key.secret().to_vec());
+        let hash = self
+            .core
+            .run_hash(move |h| h.hash(&secret))
+            .await
+            .ok_or_else(|| {
+                ServiceError::Store(StoreError::unavailable("the hashing pool is shut down"))
+            })??;
+        let record = KeyRecord {
+            id: key.id(),
+            prefix: self.core.format.prefix().to_owned(),
+            last4: key.masked().last4,
+            name,
+            owner,
+            tenant,
+            capabilities,
+            created_at: now,
+            expires_at,
+            last_used_at: None,
+            revoked_at: None,
+            disabled_at: None,
+            hash,
+            metadata,
+            rate_limit,
+            ip_allowlist,
+        };
+        Ok((key, record))
+    }
+}
+
+fn validate_text(field: &str, value: &str) -> Result<(), ServiceError> {
+    if value.trim().is_empty() {
+        return Err(ServiceError::InvalidRequest(format!("{field} is empty")));
+    }
+    if value.len() > MAX_NAME_LEN {
+        return Err(ServiceError::InvalidRequest(format!(
+            "{field} is longer than {MAX_NAME_LEN} bytes"
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(ServiceError::InvalidRequest(format!(
+            "{field} contains control characters"
+        )));
+    }
+    Ok(())
+}

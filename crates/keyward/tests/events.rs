@@ -1,0 +1,63 @@
+//! Events go through `tracing`; a captured log never holds a secret or a full key.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{ip, rig};
+use keyward::scope::Requirement;
+use keyward::{Credential, MintRequest};
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn events_are_logged_without_secrets() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let rig = rig();
+    let keys = rig.keyward.keys();
+    let authn = rig.keyward.authenticator();
+    let k = keys.mint(MintRequest::new("CI", "u_1")).await.unwrap();
+    let key = k.key.expose().to_owned();
+    authn.authenticate(Credential::Key(&key), &Requirement::none(), ip("192.0.2.1")).await.unwrap();
+    let typo = format!("{}x", &key[..key.len() - 1]);
+    let _ = authn.authenticate(Credential::Key(&typo), &Requirement::none(), ip("192.0.2.1")).await;
+    let rolled = keys.roll(&k.key.id(), Duration::from_secs(60)).await.unwrap();
+    keys.expire(&k.key.id()).await.unwrap();
+    keys.revoke(&rolled.new.key.id()).await.unwrap();
+    let _ = authn
+        .authenticate(Credential::Key(rolled.new.key.expose()), &Requirement::none(), ip("192.0.2.1"))
+        .await;
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    for event in ["key_minted", "key_rolled", "key_expired", "key_revoked", "authentication_failed"] {
+        assert!(log.contains(event), "missing {event} in:\n{log}");
+    }
+    assert!(log.contains("reason=\"malformed\"") || log.contains("reason=malformed"), "{log}");
+    assert!(log.contains(k.key.id().as_str()), "ids are logged");
+    for secret in [k.key.secret(), rolled.new.key.secret()] {
+        let secret = std::str::from_utf8(secret).unwrap();
+        assert!(!log.contains(secret), "a secret leaked into:\n{log}");
+    }
+    assert!(!log.contains(&key) && !log.contains(rolled.new.key.expose()) && !log.contains(&typo));
+}
