@@ -128,7 +128,11 @@ mod tests {
 
     #[test]
     fn empty_allows_all() {
-        for list in [IpAllowlist::default(), "".parse().unwrap(), " , ".parse().unwrap()] {
+        for list in [
+            IpAllowlist::default(),
+            "".parse().unwrap(),
+            " , ".parse().unwrap(),
+        ] {
             assert!(list.is_unrestricted());
             assert!(list.allows(ip("203.0.113.1")));
             assert!(list.allows(ip("2001:db8::1")));
@@ -150,7 +154,10 @@ mod tests {
         let err = IpAllowlist::parse(["10.0.0.0/8", "nope", "also bad"]).unwrap_err();
         assert_eq!(err.input(), "nope");
         assert_eq!(
-            "10.0.0.0/8;192.0.2.0/24".parse::<IpAllowlist>().unwrap_err().input(),
+            "10.0.0.0/8;192.0.2.0/24"
+                .parse::<IpAllowlist>()
+                .unwrap_err()
+                .input(),
             "10.0.0.0/8;192.0.2.0/24"
         );
     }

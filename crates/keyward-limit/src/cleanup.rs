@@ -17,6 +17,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 /// Smallest number of inserts between two automatic sweeps.
 pub(crate) const MIN_SWEEP_INTERVAL: usize = 1024;
 
+/// Approximate bytes of hash tables holding `capacity` entries of type `T`: hashbrown
+/// keeps one control byte per bucket and fills at most 7/8 of its buckets.
+pub(crate) fn table_bytes<T>(capacity: usize) -> usize {
+    (capacity / 7 * 8) * (std::mem::size_of::<T>() + 1)
+}
+
 /// A store that can drop entries which no longer change any decision.
 ///
 /// ```

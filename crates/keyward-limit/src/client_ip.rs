@@ -273,8 +273,14 @@ mod tests {
     fn forwarded_elements() {
         for (element, want) in [
             ("for=192.0.2.60", Some("192.0.2.60")),
-            ("for=192.0.2.60;proto=http;by=203.0.113.43", Some("192.0.2.60")),
-            ("proto=https; FOR = \"[2001:db8:cafe::17]:4711\"", Some("2001:db8:cafe::17")),
+            (
+                "for=192.0.2.60;proto=http;by=203.0.113.43",
+                Some("192.0.2.60"),
+            ),
+            (
+                "proto=https; FOR = \"[2001:db8:cafe::17]:4711\"",
+                Some("2001:db8:cafe::17"),
+            ),
             ("For=\"192.0.2.43:47011\"", Some("192.0.2.43")),
             ("for=\"[2001:db8::1]\"", Some("2001:db8::1")),
             (" for=198.51.100.17 ", Some("198.51.100.17")),
@@ -302,14 +308,21 @@ mod tests {
         assert_eq!(r.resolve(ip("192.0.2.1"), ["203.0.113.9"]), ip("192.0.2.1"));
         let empty = ClientIpResolver::trust_forwarded_headers_from([]);
         assert_eq!(empty.header(), None);
-        assert_eq!(empty.resolve(ip("192.0.2.1"), ["203.0.113.9"]), ip("192.0.2.1"));
+        assert_eq!(
+            empty.resolve(ip("192.0.2.1"), ["203.0.113.9"]),
+            ip("192.0.2.1")
+        );
     }
 
     #[test]
     fn the_peer_comes_back_canonical() {
         let r = ClientIpResolver::peer_only();
         assert_eq!(r.resolve(ip("::ffff:192.0.2.1"), []), ip("192.0.2.1"));
-        let r = ClientIpResolver::trust_forwarded_headers_from([parse_network("10.0.0.0/8").unwrap()]);
-        assert_eq!(r.resolve(ip("::ffff:10.0.0.1"), ["::ffff:203.0.113.9"]), ip("203.0.113.9"));
+        let r =
+            ClientIpResolver::trust_forwarded_headers_from([parse_network("10.0.0.0/8").unwrap()]);
+        assert_eq!(
+            r.resolve(ip("::ffff:10.0.0.1"), ["::ffff:203.0.113.9"]),
+            ip("203.0.113.9")
+        );
     }
 }

@@ -41,19 +41,20 @@ impl Gcra {
     /// Decides one request at `now` for a key whose stored TAT is `tat` (`None`: a key
     /// never seen, or evicted after going idle, which is the same thing).
     ///
-    /// Returns the decision and the TAT to store, if it changes: always when allowed;
-    /// when refused only if the stored TAT had to be clamped (see below), never to
-    /// charge the refused request.
+    /// Returns the decision and, when allowed, the TAT to store. A refusal stores
+    /// nothing, so the stored TAT only ever moves forward, by at least `t` per allowed
+    /// request: whatever `now` concurrent callers read (even a stale one), no interval
+    /// admits more than `limit + elapsed / t` requests.
     ///
-    /// A stored TAT further ahead than one capacity (possible only if the key's quota was
-    /// lowered) is clamped to one capacity: a quota change applies at once and the time
-    /// already consumed carries over, but never more than the new quota's full period.
+    /// The TAT is a time, not a count, so a quota change applies at once and the time the
+    /// key has consumed carries over: raising the limit gives room at once; lowering it
+    /// (or shortening the period) may refuse until the consumed time has passed, which
+    /// is at most the old quota's period.
     #[inline]
     pub(crate) fn decide(&self, tat: Option<u64>, now: u64) -> (Decision, Option<u64>) {
         let tat = tat.unwrap_or(now);
         // The key's debt: how far its bucket is from full.
-        let raw_debt = tat.saturating_sub(now);
-        let debt = raw_debt.min(self.capacity);
+        let debt = tat.saturating_sub(now);
         let after = debt.saturating_add(self.t);
         if after <= self.capacity {
             let remaining = (self.capacity - after) / self.t;
@@ -74,7 +75,7 @@ impl Gcra {
                     retry_after: retry_secs(wait),
                     reset: Duration::from_nanos(debt),
                 },
-                (raw_debt > debt).then(|| now.saturating_add(debt)),
+                None,
             )
         }
     }
@@ -147,10 +148,6 @@ mod tests {
         let (d, next) = g.decide(Some(NOW + SEC), NOW);
         assert!(!d.is_allowed());
         assert_eq!(next, None);
-        let quarter = Gcra::new(Quota::new(1, Duration::from_millis(250)).unwrap());
-        let (d, next) = quarter.decide(Some(NOW + SEC), NOW);
-        assert!(!d.is_allowed());
-        assert_eq!(next, Some(NOW + SEC / 4), "only a clamp is stored on refusal");
     }
 
     #[test]
@@ -161,7 +158,10 @@ mod tests {
         let d = run(&g, &mut tat, NOW + 60 * SEC, 1);
         assert_eq!(d.remaining(), 59);
         // A TAT in the past is the same as no TAT: eviction is safe.
-        assert_eq!(g.decide(tat, NOW + 3600 * SEC), g.decide(None, NOW + 3600 * SEC));
+        assert_eq!(
+            g.decide(tat, NOW + 3600 * SEC),
+            g.decide(None, NOW + 3600 * SEC)
+        );
     }
 
     #[test]
@@ -202,15 +202,23 @@ mod tests {
     }
 
     #[test]
-    fn lowering_a_quota_caps_the_carried_debt_at_one_new_period() {
+    fn lowering_a_quota_keeps_the_consumed_time() {
+        let g600 = Gcra::new(Quota::per_minute(600));
+        let mut tat = None;
+        run(&g600, &mut tat, NOW, 300); // 30 s of the minute used
+        let g60 = Gcra::new(Quota::per_minute(60));
+        // 30 s used of a 60 s bucket: 30 remain at 60/min, one is taken now.
+        assert_eq!(run(&g60, &mut tat, NOW, 1).remaining(), 29);
+
+        // A whole day used at 10/day: refused until that day has passed.
         let daily = Gcra::new(Quota::per_day(10));
         let mut tat = None;
-        run(&daily, &mut tat, NOW, 10); // debt: one full day
+        run(&daily, &mut tat, NOW, 10);
         let per_min = Gcra::new(Quota::per_minute(60));
         let d = run(&per_min, &mut tat, NOW, 1);
-        assert_eq!(d.retry_after_secs(), Some(1));
-        assert_eq!(d.reset(), Duration::from_secs(60));
-        assert!(run(&per_min, &mut tat, NOW + SEC, 1).is_allowed());
+        assert_eq!(d.retry_after_secs(), Some(86_400 - 59));
+        assert_eq!(d.reset(), Duration::from_secs(86_400));
+        assert!(run(&per_min, &mut tat, NOW + (86_400 - 59) * SEC, 1).is_allowed());
     }
 
     #[test]

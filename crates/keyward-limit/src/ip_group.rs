@@ -79,7 +79,10 @@ mod tests {
 
     #[test]
     fn ipv4_addresses_are_their_own_group() {
-        assert_ne!(IpGroup::of(ip("203.0.113.7")), IpGroup::of(ip("203.0.113.8")));
+        assert_ne!(
+            IpGroup::of(ip("203.0.113.7")),
+            IpGroup::of(ip("203.0.113.8"))
+        );
         assert_eq!(
             IpGroup::of(ip("203.0.113.7")).network().to_string(),
             "203.0.113.7/32"
@@ -92,7 +95,10 @@ mod tests {
             IpGroup::of(ip("2001:db8::1")),
             IpGroup::of(ip("2001:db8::ffff:ffff:ffff:ffff"))
         );
-        assert_ne!(IpGroup::of(ip("2001:db8::1")), IpGroup::of(ip("2001:db8:0:1::1")));
+        assert_ne!(
+            IpGroup::of(ip("2001:db8::1")),
+            IpGroup::of(ip("2001:db8:0:1::1"))
+        );
         assert_eq!(
             IpGroup::of(ip("2001:db8::1")).network().to_string(),
             "2001:db8::/64"
@@ -101,8 +107,14 @@ mod tests {
 
     #[test]
     fn mapped_ipv4_is_ipv4_and_not_the_zero_64() {
-        assert_eq!(IpGroup::of(ip("::ffff:10.0.0.1")), IpGroup::of(ip("10.0.0.1")));
-        assert_ne!(IpGroup::of(ip("::ffff:10.0.0.1")), IpGroup::of(ip("::ffff:10.0.0.2")));
+        assert_eq!(
+            IpGroup::of(ip("::ffff:10.0.0.1")),
+            IpGroup::of(ip("10.0.0.1"))
+        );
+        assert_ne!(
+            IpGroup::of(ip("::ffff:10.0.0.1")),
+            IpGroup::of(ip("::ffff:10.0.0.2"))
+        );
         assert_ne!(IpGroup::of(ip("::1")), IpGroup::of(ip("0.0.0.1")));
     }
 }

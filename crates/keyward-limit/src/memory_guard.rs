@@ -205,10 +205,9 @@ impl<C: Clock> MemoryFailureGuard<C> {
         &self.clock
     }
 
-    /// Bytes reserved by the map's tables (slots plus control bytes).
+    /// Approximate bytes of the map's tables (slots plus control bytes).
     pub fn table_bytes(&self) -> usize {
-        let slot = std::mem::size_of::<(IpGroup, Slot)>() + 1;
-        self.map.capacity() * slot
+        crate::cleanup::table_bytes::<(IpGroup, Slot)>(self.map.capacity())
     }
 
     /// The first failure of an untracked group: admit it if there is room.

@@ -25,9 +25,11 @@ use crate::state::KeyedState;
 ///   about 40–75 bytes each (measured: see the crate README). Keys of up to 22 bytes
 ///   (every keyward key id) are stored inline, without an allocation of their own.
 /// - **A quota change applies at once.** The state is a time, not a count: the time the
-///   key has consumed carries over to the new quota, capped at one period of the new
-///   quota. Raising 60/min to 120/min after 30 requests leaves 60 of 120; lowering
-///   100/day to 60/min after a full day's use refuses for at most one minute.
+///   key has consumed carries over to the new quota. Raising 60/min to 120/min after 30
+///   requests leaves 60 of 120; lowering 600/min to 60/min after 300 requests leaves 30
+///   of 60. A lowered quota may refuse until the consumed time has passed, at most the
+///   old quota's period (a key that spent all of 10/day and is moved to 60/min waits out
+///   that day): the limiter never lets a quota change hand out extra requests.
 ///
 /// The keys are the authenticated key ids: this limiter runs after authentication, so an
 /// attacker cannot make it track keys that do not exist. Per-address limits on
@@ -103,9 +105,9 @@ impl<C: Clock> MemoryRateLimiter<C> {
         &self.clock
     }
 
-    /// Bytes reserved by the map's tables for their slots (keys up to 22 bytes
-    /// included; longer keys add a heap allocation each). Grows in steps as the tables
-    /// double.
+    /// Approximate bytes of the map's tables: slots and control bytes, keys of up to 22
+    /// bytes included (longer keys add a heap allocation each). Grows in steps as the
+    /// tables double.
     pub fn table_bytes(&self) -> usize {
         self.state.table_bytes()
     }

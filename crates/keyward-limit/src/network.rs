@@ -137,6 +137,9 @@ mod tests {
         let set = NetworkSet::new([parse_network("10.0.0.0/8").unwrap()]);
         assert!(set.contains("::ffff:10.1.2.3".parse().unwrap()));
         assert!(!set.contains("::ffff:11.1.2.3".parse().unwrap()));
-        assert!(!set.contains("::a01:203".parse().unwrap()), "IPv4-compatible is not mapped");
+        assert!(
+            !set.contains("::a01:203".parse().unwrap()),
+            "IPv4-compatible is not mapped"
+        );
     }
 }

@@ -57,7 +57,10 @@ impl Quota {
     }
 
     const fn literal(limit: u32, seconds: u64) -> Self {
-        assert!(limit > 0, "a quota must allow at least one request per period");
+        assert!(
+            limit > 0,
+            "a quota must allow at least one request per period"
+        );
         Quota {
             limit,
             period: Duration::from_secs(seconds),
@@ -292,17 +295,21 @@ mod tests {
             Err(QuotaError::ZeroLimit)
         );
         assert_eq!(Quota::new(1, Duration::ZERO), Err(QuotaError::ZeroPeriod));
-        assert_eq!(
-            Quota::new(1, Duration::MAX),
-            Err(QuotaError::PeriodTooLong)
-        );
+        assert_eq!(Quota::new(1, Duration::MAX), Err(QuotaError::PeriodTooLong));
         assert!(Quota::new(u32::MAX, Duration::from_nanos(1)).is_ok());
     }
 
     #[test]
     fn displays_and_round_trips() {
         for text in [
-            "60/min", "10/s", "1000/hour", "100/day", "5/10s", "3/1500ms", "1/7ns", "2/90s",
+            "60/min",
+            "10/s",
+            "1000/hour",
+            "100/day",
+            "5/10s",
+            "3/1500ms",
+            "1/7ns",
+            "2/90s",
             "9/2day",
         ] {
             let q: Quota = text.parse().unwrap();

@@ -16,7 +16,10 @@ pub(crate) const INLINE_KEY_LEN: usize = 22;
 /// A map key: the bytes of a rate-limit key, inline when short.
 #[derive(Clone)]
 pub(crate) enum KeyBytes {
-    Inline { len: u8, bytes: [u8; INLINE_KEY_LEN] },
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_KEY_LEN],
+    },
     Heap(Box<[u8]>),
 }
 
@@ -145,10 +148,9 @@ impl KeyedState {
         self.map.shrink_to_fit();
     }
 
-    /// Bytes the map's tables reserve (slots plus control bytes), excluding heap keys.
+    /// Approximate bytes the map's tables reserve, excluding heap keys.
     pub(crate) fn table_bytes(&self) -> usize {
-        let slot = std::mem::size_of::<(KeyBytes, AtomicU64)>() + 1;
-        self.map.capacity() * slot
+        crate::cleanup::table_bytes::<(KeyBytes, AtomicU64)>(self.map.capacity())
     }
 }
 

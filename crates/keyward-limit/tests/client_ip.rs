@@ -49,7 +49,10 @@ fn the_rightmost_untrusted_hop_wins_over_spoofed_leftmost_entries() {
         (vec!["203.0.113.7"], "203.0.113.7"),
         (vec!["1.1.1.1, 203.0.113.7"], "203.0.113.7"),
         (vec!["10.0.0.77, 203.0.113.7"], "203.0.113.7"),
-        (vec!["1.1.1.1, 2.2.2.2, 203.0.113.7, 10.0.0.3"], "203.0.113.7"),
+        (
+            vec!["1.1.1.1, 2.2.2.2, 203.0.113.7, 10.0.0.3"],
+            "203.0.113.7",
+        ),
         (vec!["203.0.113.7, 10.0.0.3, 10.0.0.2"], "203.0.113.7"),
         // The client wrote garbage and a fake proxy hop before its real address.
         (vec!["garbage, 10.1.1.1, 203.0.113.7"], "203.0.113.7"),
@@ -68,7 +71,11 @@ fn the_rightmost_untrusted_hop_wins_over_spoofed_leftmost_entries() {
         (vec!["  203.0.113.7  ,10.0.0.3 "], "203.0.113.7"),
     ];
     for (lines, want) in cases {
-        assert_eq!(r.resolve(ip(PROXY), lines.iter().copied()), ip(want), "{lines:?}");
+        assert_eq!(
+            r.resolve(ip(PROXY), lines.iter().copied()),
+            ip(want),
+            "{lines:?}"
+        );
     }
 }
 
@@ -76,7 +83,10 @@ fn the_rightmost_untrusted_hop_wins_over_spoofed_leftmost_entries() {
 fn all_hops_trusted_gives_the_leftmost() {
     let r = behind_proxies();
     assert_eq!(r.resolve(ip(PROXY), ["10.0.0.9, 10.0.0.8"]), ip("10.0.0.9"));
-    assert_eq!(r.resolve(ip(PROXY), ["10.0.0.9", "10.0.0.8"]), ip("10.0.0.9"));
+    assert_eq!(
+        r.resolve(ip(PROXY), ["10.0.0.9", "10.0.0.8"]),
+        ip("10.0.0.9")
+    );
     assert_eq!(
         r.resolve(ip("2001:db8:ffff::5"), ["2001:db8:ffff::6"]),
         ip("2001:db8:ffff::6")
@@ -126,10 +136,19 @@ fn rfc7239_forwarded() {
         (&["for=203.0.113.7"], "203.0.113.7"),
         (&["for=192.0.2.60;proto=http;by=203.0.113.43"], "192.0.2.60"),
         (&["for=\"[2001:db8:cafe::17]:4711\""], "2001:db8:cafe::17"),
-        (&["For=\"[2001:db8:cafe::17]\";proto=https"], "2001:db8:cafe::17"),
+        (
+            &["For=\"[2001:db8:cafe::17]\";proto=https"],
+            "2001:db8:cafe::17",
+        ),
         (&["for=192.0.2.43, for=198.51.100.17"], "198.51.100.17"),
-        (&["for=1.1.1.1, for=203.0.113.7, for=10.0.0.3"], "203.0.113.7"),
-        (&["for=1.1.1.1", "for=203.0.113.7;proto=https"], "203.0.113.7"),
+        (
+            &["for=1.1.1.1, for=203.0.113.7, for=10.0.0.3"],
+            "203.0.113.7",
+        ),
+        (
+            &["for=1.1.1.1", "for=203.0.113.7;proto=https"],
+            "203.0.113.7",
+        ),
         (&["for=10.0.0.9, for=10.0.0.8"], "10.0.0.9"),
         (&["for=\"203.0.113.7:_abc\""], "203.0.113.7"),
         // Client-written junk to the left of the real client is never parsed.
@@ -138,7 +157,11 @@ fn rfc7239_forwarded() {
         (&["garbage;;;=, for=203.0.113.7"], "203.0.113.7"),
     ];
     for (lines, want) in cases {
-        assert_eq!(r.resolve(ip(PROXY), lines.iter().copied()), ip(want), "{lines:?}");
+        assert_eq!(
+            r.resolve(ip(PROXY), lines.iter().copied()),
+            ip(want),
+            "{lines:?}"
+        );
     }
     // Unreadable hops at the point of decision: the peer.
     for line in [
@@ -156,7 +179,10 @@ fn rfc7239_forwarded() {
         assert_eq!(r.resolve(ip(PROXY), [line]), ip(PROXY), "{line:?}");
     }
     // The Forwarded resolver is never fed X-Forwarded-For syntax by mistake silently.
-    assert_eq!(r.resolve(ip("192.0.2.1"), ["for=203.0.113.7"]), ip("192.0.2.1"));
+    assert_eq!(
+        r.resolve(ip("192.0.2.1"), ["for=203.0.113.7"]),
+        ip("192.0.2.1")
+    );
 }
 
 #[test]

@@ -51,7 +51,10 @@ fn sixty_pass_the_sixty_first_waits_one_second() {
         }
     );
     let h = d.headers();
-    assert_eq!((h.limit, h.remaining, h.reset, h.retry_after), (60, 0, 60, Some(1)));
+    assert_eq!(
+        (h.limit, h.remaining, h.reset, h.retry_after),
+        (60, 0, 60, Some(1))
+    );
 
     clock.advance(Duration::from_secs(1));
     assert_eq!(
@@ -136,13 +139,24 @@ fn changing_a_keys_quota_carries_its_consumed_time() {
     // 30 s of 60 used; at 120/min that is half the bucket.
     assert_eq!(limiter.decide("k", Quota::per_minute(120)).remaining(), 59);
 
-    // Lowering a daily quota to per-minute refuses for at most one new period.
+    // Lowering 600/min to 60/min after 300 requests (30 s used) leaves 30.
+    for _ in 0..300 {
+        limiter.decide("m", Quota::per_minute(600));
+    }
+    let mut allowed = 0;
+    while limiter.decide("m", Quota::per_minute(60)).is_allowed() {
+        allowed += 1;
+    }
+    assert_eq!(allowed, 30);
+
+    // A whole day of 10/day spent, then moved to 60/min: the day is waited out, never
+    // less (a quota change hands out no extra requests) and never more.
     for _ in 0..10 {
         limiter.decide("d", Quota::per_day(10));
     }
     let d = limiter.decide("d", Quota::per_minute(60));
-    assert_eq!(d.retry_after_secs(), Some(1));
-    clock.advance(Duration::from_secs(1));
+    assert_eq!(d.retry_after_secs(), Some(86_400 - 59));
+    clock.advance(Duration::from_secs(86_400 - 59));
     assert!(limiter.decide("d", Quota::per_minute(60)).is_allowed());
 }
 
@@ -219,7 +233,9 @@ fn the_trait_is_object_safe_and_the_fast_path_agrees() {
     let (_, limiter) = setup();
     let limiter: Arc<dyn RateLimiter> = Arc::new(limiter);
     let quota = Quota::per_minute(3);
-    let fast = limiter.check_now("k", quota).expect("memory has a fast path");
+    let fast = limiter
+        .check_now("k", quota)
+        .expect("memory has a fast path");
     assert_eq!(fast.unwrap().remaining(), 2);
     let slow = block_on(limiter.check("k", quota)).unwrap();
     assert_eq!(slow.remaining(), 1);
@@ -234,7 +250,9 @@ fn a_backend_without_a_fast_path_says_so() {
     #[async_trait::async_trait]
     impl RateLimiter for Remote {
         async fn check(&self, _: &str, _: Quota) -> Result<Decision, keyward_limit::LimitError> {
-            Err(keyward_limit::LimitError::Unavailable("connection refused".into()))
+            Err(keyward_limit::LimitError::Unavailable(
+                "connection refused".into(),
+            ))
         }
     }
     let r: &dyn RateLimiter = &Remote;

@@ -144,10 +144,7 @@ impl SecretHasher for BcryptHasher {
 
     fn needs_rehash(&self, hash: &str) -> bool {
         // Only exactly what `hash` makes is current: `$2b$` at this cost.
-        !(hash.starts_with("$2b$")
-            && hash
-                .parse::<bcrypt::HashParts>()
-                .is_ok_and(|p| p.get_cost() == self.cost))
+        !(hash.starts_with("$2b$") && parse_bcrypt(hash).is_some_and(|p| p.get_cost() == self.cost))
     }
 }
 
@@ -208,15 +205,17 @@ impl Argon2idHasher {
 
 impl Default for Argon2idHasher {
     fn default() -> Self {
-        // The defaults are in range; `Params::DEFAULT` is the same triple.
-        Argon2idHasher::new(
-            Self::DEFAULT_M_COST,
-            Self::DEFAULT_T_COST,
-            Self::DEFAULT_P_COST,
-        )
-        .unwrap_or(Argon2idHasher {
-            params: Params::DEFAULT,
-        })
+        // Checked at compile time: a default out of range fails the build.
+        const DEFAULT: Params = match Params::new(
+            Argon2idHasher::DEFAULT_M_COST,
+            Argon2idHasher::DEFAULT_T_COST,
+            Argon2idHasher::DEFAULT_P_COST,
+            Some(Argon2idHasher::OUTPUT_LEN),
+        ) {
+            Ok(params) => params,
+            Err(_) => panic!("argon2id defaults out of range"),
+        };
+        Argon2idHasher { params: DEFAULT }
     }
 }
 
@@ -295,6 +294,13 @@ fn scheme_of(hash: &str) -> Option<Scheme> {
     }
 }
 
+/// A well-formed bcrypt string with a cost bcrypt accepts (any `$2?$` variant).
+fn parse_bcrypt(hash: &str) -> Option<bcrypt::HashParts> {
+    hash.parse::<bcrypt::HashParts>()
+        .ok()
+        .filter(|p| (BcryptHasher::MIN_COST..=BcryptHasher::MAX_COST).contains(&p.get_cost()))
+}
+
 /// Verifies `secret` against a hash of any supported scheme, with the parameters the
 /// hash string carries (not the calling hasher's). Shared by every hasher so that
 /// switching algorithm never strands existing keys.
@@ -305,10 +311,9 @@ fn verify_any(secret: &[u8], hash: &str) -> Result<bool, HashError> {
             // bcrypt would compare only its first 72 bytes: such a secret is wrong.
             if secret.len() > BcryptHasher::MAX_SECRET_LEN {
                 // Still reject a string that is not a hash at all.
-                return hash
-                    .parse::<bcrypt::HashParts>()
+                return parse_bcrypt(hash)
                     .map(|_| false)
-                    .map_err(|_| HashError::MalformedHash);
+                    .ok_or(HashError::MalformedHash);
             }
             bcrypt::verify(secret, hash).map_err(|e| match e {
                 bcrypt::BcryptError::Rand(_) => {
@@ -563,10 +568,13 @@ mod tests {
         // A longer presented secret never matches, even where bcrypt would say yes.
         assert_eq!(hasher.verify(&long_b, &raw), Ok(false));
         assert_eq!(argon_low().verify(&long_b, &raw), Ok(false));
-        assert_eq!(
-            hasher.verify(&long_b, "$2b$04$garbage"),
-            Err(HashError::MalformedHash)
-        );
+        for bad in ["$2b$04$garbage", &raw.replacen("$04$", "$99$", 1)] {
+            assert_eq!(
+                hasher.verify(&long_b, bad),
+                Err(HashError::MalformedHash),
+                "{bad}"
+            );
+        }
         // argon2 has no such limit.
         let a = argon_low().hash(&long_a).unwrap();
         assert_eq!(argon_low().verify(&long_b, &a), Ok(false));
