@@ -32,7 +32,10 @@ pub fn demo_catalog() -> Catalog {
 /// awaits), so the measurement holds no executor overhead.
 pub fn poll_ready<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
-    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
         Poll::Ready(out) => out,
         Poll::Pending => panic!("the future was expected to complete without waiting"),
     }

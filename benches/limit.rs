@@ -18,7 +18,9 @@ use keyward_limit::{MemoryRateLimiter, Quota, RateLimiter};
 const SIZES: [usize; 2] = [1, 100_000];
 
 fn key_ids(n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("k{:011}", i * 7919 % 1_000_003)).collect()
+    (0..n)
+        .map(|i| format!("k{:011}", i * 7919 % 1_000_003))
+        .collect()
 }
 
 fn bench(c: &mut Criterion) {
@@ -29,7 +31,10 @@ fn bench(c: &mut Criterion) {
         let quota = Quota::new(u32::MAX, Duration::from_secs(1)).expect("valid quota");
         let limiter = MemoryRateLimiter::new();
         for k in &keys {
-            let d = limiter.check_now(k, quota).expect("fast path").expect("memory");
+            let d = limiter
+                .check_now(k, quota)
+                .expect("fast path")
+                .expect("memory");
             assert!(d.is_allowed());
         }
         group.bench_with_input(BenchmarkId::new("gcra_check", n), &keys, |b, keys| {

@@ -128,18 +128,28 @@ mod tests {
     #[test]
     fn rejects_non_timestamps() {
         for bad in ["", "yesterday", "2026-13-01T00:00:00Z", "2026-05-10"] {
-            assert_eq!(Timestamp::parse_rfc3339(bad), Err(TimestampParseError), "{bad}");
+            assert_eq!(
+                Timestamp::parse_rfc3339(bad),
+                Err(TimestampParseError),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn arithmetic_saturates() {
         let t = Timestamp::from_unix_seconds(10);
-        assert_eq!(t.saturating_sub(Duration::from_secs(20)), Timestamp::UNIX_EPOCH);
+        assert_eq!(
+            t.saturating_sub(Duration::from_secs(20)),
+            Timestamp::UNIX_EPOCH
+        );
         assert_eq!(
             Timestamp::from_unix_nanos(u64::MAX).saturating_add(Duration::from_secs(1)),
             Timestamp::from_unix_nanos(u64::MAX)
         );
-        assert_eq!(Timestamp::UNIX_EPOCH.saturating_duration_since(t), Duration::ZERO);
+        assert_eq!(
+            Timestamp::UNIX_EPOCH.saturating_duration_since(t),
+            Duration::ZERO
+        );
     }
 }

@@ -206,8 +206,19 @@ mod tests {
     #[test]
     fn rejects_bad_prefixes() {
         for p in [
-            "", "_", "sk", "sk_live", "Sk_live_", "sk__live_", "_sk_", "1sk_", "sk-live_",
-            "sk_live__", "sk_é_", "sk live_", "sk_LIVE_",
+            "",
+            "_",
+            "sk",
+            "sk_live",
+            "Sk_live_",
+            "sk__live_",
+            "_sk_",
+            "1sk_",
+            "sk-live_",
+            "sk_live__",
+            "sk_é_",
+            "sk live_",
+            "sk_LIVE_",
         ] {
             assert_eq!(KeyFormat::new(p), Err(FormatError::InvalidPrefix), "{p:?}");
         }
@@ -244,20 +255,32 @@ mod tests {
 
         assert_eq!(
             f.parse(&good[..good.len() - 1]),
-            Err(ParseError::WrongLength { expected: 58, found: 57 })
+            Err(ParseError::WrongLength {
+                expected: 58,
+                found: 57
+            })
         );
         assert_eq!(
             f.parse(&format!("{good}0")),
-            Err(ParseError::WrongLength { expected: 58, found: 59 })
+            Err(ParseError::WrongLength {
+                expected: 58,
+                found: 59
+            })
         );
 
         let mut bad = good.to_string();
         bad.replace_range(20..21, "-");
-        assert_eq!(f.parse(&bad), Err(ParseError::InvalidCharacter { position: 20 }));
+        assert_eq!(
+            f.parse(&bad),
+            Err(ParseError::InvalidCharacter { position: 20 })
+        );
         let mut non_ascii = good[..good.len() - 2].to_string();
         non_ascii.push('é');
         assert_eq!(non_ascii.len(), good.len());
-        assert_eq!(f.parse(&non_ascii), Err(ParseError::InvalidCharacter { position: 56 }));
+        assert_eq!(
+            f.parse(&non_ascii),
+            Err(ParseError::InvalidCharacter { position: 56 })
+        );
 
         let mut typo = good.as_bytes().to_vec();
         typo[30] = if typo[30] == b'a' { b'b' } else { b'a' };
@@ -275,7 +298,10 @@ mod tests {
         assert_eq!(p.id(), k.id());
         assert_eq!(p.secret(), f.parse(k.expose()).unwrap().secret());
 
-        assert_eq!(f.parse_pair("sk_live_x", secret), Err(ParseError::WrongPrefix));
+        assert_eq!(
+            f.parse_pair("sk_live_x", secret),
+            Err(ParseError::WrongPrefix)
+        );
         assert!(matches!(
             f.parse_pair(id, &secret[1..]),
             Err(ParseError::WrongLength { .. })

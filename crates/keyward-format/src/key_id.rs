@@ -28,13 +28,13 @@ impl KeyId {
 
     /// Parses a bare key id (as shown in listings and used in URLs).
     pub fn parse(s: &str) -> Result<Self, ParseError> {
-        let bytes: [u8; ID_LEN] =
-            s.as_bytes()
-                .try_into()
-                .map_err(|_| ParseError::WrongLength {
-                    expected: ID_LEN,
-                    found: s.len(),
-                })?;
+        let bytes: [u8; ID_LEN] = s
+            .as_bytes()
+            .try_into()
+            .map_err(|_| ParseError::WrongLength {
+                expected: ID_LEN,
+                found: s.len(),
+            })?;
         if let Some(position) = base62::first_invalid(&bytes) {
             return Err(ParseError::InvalidCharacter { position });
         }
@@ -98,7 +98,10 @@ mod tests {
     fn rejects_malformed_ids() {
         assert!(matches!(
             KeyId::parse(""),
-            Err(ParseError::WrongLength { expected: 12, found: 0 })
+            Err(ParseError::WrongLength {
+                expected: 12,
+                found: 0
+            })
         ));
         assert!(matches!(
             KeyId::parse("AbCd123456789"),

@@ -64,7 +64,10 @@ mod tests {
     fn never_overlaps_or_panics_on_short_input() {
         assert_eq!(MaskedKey::of("", 8).to_string(), "…");
         let m = MaskedKey::of("sk_live_AbC", 8);
-        assert_eq!((m.key_prefix.as_str(), m.last4.as_str()), ("sk_live_AbC", ""));
+        assert_eq!(
+            (m.key_prefix.as_str(), m.last4.as_str()),
+            ("sk_live_AbC", "")
+        );
         // Cuts inside a multi-byte character give up on that part instead of panicking.
         let m = MaskedKey::of("éééé", 1);
         assert_eq!((m.key_prefix.as_str(), m.last4.as_str()), ("", ""));

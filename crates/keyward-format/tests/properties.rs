@@ -66,7 +66,10 @@ fn a_scanned_file_reports_each_key_once() {
         .iter()
         .map(|k| format!("line with {} in it\n", k.expose()))
         .collect();
-    let ids: Vec<_> = Scanner::new(f).scan(text.as_bytes()).map(|x| x.id).collect();
+    let ids: Vec<_> = Scanner::new(f)
+        .scan(text.as_bytes())
+        .map(|x| x.id)
+        .collect();
     let expected: Vec<_> = keys.iter().map(|k| k.id()).collect();
     assert_eq!(ids, expected);
 }

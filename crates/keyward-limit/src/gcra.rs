@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use crate::decision::Decision;
 use crate::quota::Quota;
-use crate::time::{nanos, retry_secs};
+use crate::time::retry_secs;
 
 /// The GCRA parameters of one [`Quota`], in nanoseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub(crate) struct Gcra {
 impl Gcra {
     pub(crate) fn new(quota: Quota) -> Self {
         let limit = quota.limit();
-        let t = (nanos(quota.period()) / u64::from(limit)).max(1);
+        let t = quota.interval_nanos();
         Gcra {
             t,
             capacity: t.saturating_mul(u64::from(limit)),
@@ -57,7 +57,12 @@ impl Gcra {
         let debt = tat.saturating_sub(now);
         let after = debt.saturating_add(self.t);
         if after <= self.capacity {
-            let remaining = (self.capacity - after) / self.t;
+            let remaining = if debt == 0 {
+                // A full bucket, the usual case: no division on the hot path.
+                u64::from(self.limit - 1)
+            } else {
+                (self.capacity - after) / self.t
+            };
             (
                 Decision::Allowed {
                     limit: self.limit,

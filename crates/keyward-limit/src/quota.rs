@@ -34,6 +34,8 @@ use crate::time::nanos;
 pub struct Quota {
     limit: u32,
     period: Duration,
+    /// `period / limit` in nanoseconds, at least 1: computed once, not per request.
+    interval: u64,
 }
 
 impl Quota {
@@ -53,7 +55,11 @@ impl Quota {
         if period.as_nanos() > u128::from(u64::MAX) {
             return Err(QuotaError::PeriodTooLong);
         }
-        Ok(Quota { limit, period })
+        Ok(Quota {
+            limit,
+            period,
+            interval: interval(nanos(period), limit),
+        })
     }
 
     const fn literal(limit: u32, seconds: u64) -> Self {
@@ -64,6 +70,7 @@ impl Quota {
         Quota {
             limit,
             period: Duration::from_secs(seconds),
+            interval: interval(seconds * 1_000_000_000, limit),
         }
     }
 
@@ -122,9 +129,20 @@ impl Quota {
     ///
     /// assert_eq!(Quota::per_minute(60).emission_interval(), Duration::from_secs(1));
     /// ```
-    pub fn emission_interval(&self) -> Duration {
-        Duration::from_nanos((nanos(self.period) / u64::from(self.limit)).max(1))
+    pub const fn emission_interval(&self) -> Duration {
+        Duration::from_nanos(self.interval)
     }
+
+    /// [`emission_interval`](Quota::emission_interval) in nanoseconds.
+    pub(crate) const fn interval_nanos(&self) -> u64 {
+        self.interval
+    }
+}
+
+/// `period / limit`, at least one nanosecond.
+const fn interval(period_nanos: u64, limit: u32) -> u64 {
+    let t = period_nanos / limit as u64;
+    if t == 0 { 1 } else { t }
 }
 
 /// 60 requests per minute, the documented default of the seed products.

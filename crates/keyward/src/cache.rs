@@ -5,8 +5,8 @@
 //! it is bounded by [`crate::Config::cache_capacity`].
 
 use std::net::IpAddr;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use dashmap::DashMap;
 use keyward_clock::Timestamp;
@@ -14,49 +14,43 @@ use keyward_format::KeyId;
 
 use crate::digest::Digest;
 use crate::error::AuthError;
-use crate::principal::Principal;
+use crate::principal::{KeyInfo, Principal};
 
-/// `last_used_at` is written at most this often per key (in nanoseconds), so a hot
-/// key does not bounce its cache line between cores on every request.
-const USAGE_GRANULARITY_NANOS: u64 = 1_000_000_000;
-
+/// A verified key: the digest of its secret and what the request needs. Small enough
+/// that, with its id, it fills one 64-byte map slot.
 pub(crate) struct CacheEntry {
     pub(crate) digest: Digest,
-    /// The stored hash the secret was verified against; a refresh that finds another
-    /// one verifies again.
-    pub(crate) hash: Box<str>,
     pub(crate) principal: Principal,
-    pub(crate) revoked: bool,
-    pub(crate) disabled: bool,
-    pub(crate) expires_at: Option<Timestamp>,
-    pub(crate) ip_allowlist: Box<[ipnet::IpNet]>,
     /// When the record was last read from the store (nanos).
     pub(crate) loaded_at: AtomicU64,
-    /// Last successful use (nanos; 0 = none) and the last value flushed to the store.
-    pub(crate) last_used: AtomicU64,
-    pub(crate) flushed: AtomicU64,
 }
 
 impl CacheEntry {
+    pub(crate) fn new(digest: Digest, key: Arc<KeyInfo>, now: Timestamp) -> Self {
+        CacheEntry {
+            digest,
+            principal: Principal::new(key),
+            loaded_at: AtomicU64::new(now.as_unix_nanos()),
+        }
+    }
+
     /// The per-request checks after the secret matched: state, then IP allowlist.
     #[inline]
     pub(crate) fn admit(&self, now: Timestamp, client_ip: IpAddr) -> Result<Principal, AuthError> {
-        if self.revoked {
+        let key = self.principal.info();
+        if key.revoked {
             return Err(AuthError::KeyRevoked);
         }
-        if self.disabled {
+        if key.disabled {
             return Err(AuthError::KeyDisabled);
         }
-        if self.expires_at.is_some_and(|at| at <= now) {
+        if key.expires_at_nanos <= now.as_unix_nanos() {
             return Err(AuthError::KeyExpired);
         }
-        if !self.ip_allowlist.is_empty() && !ip_allowed(&self.ip_allowlist, client_ip) {
+        if key.has_ip_allowlist && !ip_allowed(&key.ip_allowlist, client_ip) {
             return Err(AuthError::IpNotAllowed);
         }
-        let now = now.as_unix_nanos();
-        if now.saturating_sub(self.last_used.load(Ordering::Relaxed)) >= USAGE_GRANULARITY_NANOS {
-            self.last_used.store(now, Ordering::Relaxed);
-        }
+        key.mark_used(now);
         Ok(self.principal.clone())
     }
 
@@ -64,11 +58,8 @@ impl CacheEntry {
         Timestamp::from_unix_nanos(self.loaded_at.load(Ordering::Relaxed))
     }
 
-    /// Usage not yet flushed, marking it flushed.
     fn take_usage(&self) -> Option<Timestamp> {
-        let used = self.last_used.load(Ordering::Relaxed);
-        let flushed = self.flushed.swap(used, Ordering::Relaxed);
-        (used > flushed).then(|| Timestamp::from_unix_nanos(used))
+        self.principal.info().take_usage()
     }
 }
 
@@ -81,7 +72,7 @@ fn ip_allowed(allowlist: &[ipnet::IpNet], ip: IpAddr) -> bool {
 }
 
 pub(crate) struct VerificationCache {
-    map: DashMap<KeyId, CacheEntry>,
+    map: DashMap<KeyId, CacheEntry, std::hash::RandomState>,
     capacity: usize,
     /// Usage of entries evicted before it was flushed.
     evicted_usage: Mutex<Vec<(KeyId, Timestamp)>>,
@@ -90,14 +81,19 @@ pub(crate) struct VerificationCache {
 impl VerificationCache {
     pub(crate) fn new(capacity: usize) -> Self {
         VerificationCache {
-            map: DashMap::new(),
+            map: DashMap::default(),
             capacity,
             evicted_usage: Mutex::new(Vec::new()),
         }
     }
 
     #[inline]
-    pub(crate) fn get(&self, id: &KeyId) -> Option<dashmap::mapref::one::Ref<'_, KeyId, CacheEntry>> {
+    pub(crate) fn get(
+        &self,
+        id: &KeyId,
+    ) -> Option<dashmap::mapref::one::Ref<'_, KeyId, CacheEntry>> {
+        // The hasher is seeded per process. Key ids come from clients, but only verified
+        // keys are ever inserted, so a client cannot build collision chains.
         self.map.get(id)
     }
 
@@ -152,10 +148,10 @@ impl VerificationCache {
     }
 
     fn keep_usage(&self, id: KeyId, entry: &CacheEntry) {
-        if let Some(at) = entry.take_usage() {
-            if let Ok(mut pending) = self.evicted_usage.lock() {
-                pending.push((id, at));
-            }
+        if let Some(at) = entry.take_usage()
+            && let Ok(mut pending) = self.evicted_usage.lock()
+        {
+            pending.push((id, at));
         }
     }
 

@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::digest::{Digest, DigestKey};
 use crate::error::{AuthError, BuildError};
 use crate::owner::OwnerPermissions;
-use crate::principal::{KeyInfo, Principal};
+use crate::principal::KeyInfo;
 use crate::{Authenticator, KeyService};
 
 pub(crate) struct Core {
@@ -90,18 +90,11 @@ impl Core {
         effective: CapabilitySet,
         now: Timestamp,
     ) -> CacheEntry {
-        CacheEntry {
+        CacheEntry::new(
             digest,
-            hash: record.hash.as_str().into(),
-            principal: Principal::new(Arc::new(KeyInfo::from_record(record)), effective),
-            revoked: record.revoked_at.is_some(),
-            disabled: record.disabled_at.is_some(),
-            expires_at: record.expires_at,
-            ip_allowlist: record.ip_allowlist.clone().into_boxed_slice(),
-            loaded_at: now.as_unix_nanos().into(),
-            last_used: 0.into(),
-            flushed: 0.into(),
-        }
+            Arc::new(KeyInfo::from_record(record, effective)),
+            now,
+        )
     }
 
     pub(crate) fn unavailable(&self) -> AuthError {

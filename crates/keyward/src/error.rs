@@ -246,20 +246,38 @@ mod tests {
     #[test]
     fn codes_match_the_http_contract() {
         let table = [
-            (ErrorCode::MissingCredential, 401, "missing_credential", false),
+            (
+                ErrorCode::MissingCredential,
+                401,
+                "missing_credential",
+                false,
+            ),
             (ErrorCode::InvalidKey, 401, "invalid_key", true),
             (ErrorCode::KeyRevoked, 401, "key_revoked", true),
             (ErrorCode::KeyExpired, 401, "key_expired", true),
             (ErrorCode::KeyDisabled, 401, "key_disabled", true),
             (ErrorCode::IpNotAllowed, 403, "ip_not_allowed", false),
-            (ErrorCode::InsufficientCapability, 403, "insufficient_capability", false),
+            (
+                ErrorCode::InsufficientCapability,
+                403,
+                "insufficient_capability",
+                false,
+            ),
             (ErrorCode::RateLimited, 429, "rate_limited", false),
-            (ErrorCode::TooManyFailedAttempts, 429, "too_many_failed_attempts", false),
+            (
+                ErrorCode::TooManyFailedAttempts,
+                429,
+                "too_many_failed_attempts",
+                false,
+            ),
             (ErrorCode::InvalidRequest, 400, "invalid_request", false),
             (ErrorCode::AuthUnavailable, 503, "auth_unavailable", false),
         ];
         for (code, status, name, counts) in table {
-            assert_eq!((code.status(), code.as_str(), code.counts_as_failure()), (status, name, counts));
+            assert_eq!(
+                (code.status(), code.as_str(), code.counts_as_failure()),
+                (status, name, counts)
+            );
         }
     }
 }

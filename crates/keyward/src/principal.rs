@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use keyward_clock::Timestamp;
 use keyward_format::KeyId;
@@ -13,12 +14,31 @@ use keyward_store::{KeyRecord, RateLimitOverride, Tenant};
 #[derive(Clone)]
 pub struct Principal {
     key: Arc<KeyInfo>,
-    capabilities: CapabilitySet,
 }
 
-/// What a principal knows about its key: the record without its hash.
-#[derive(Debug, PartialEq, Eq)]
+/// Everything known about one verified key, shared by its cache entry and every
+/// principal handed out for it.
+///
+/// `repr(C)` keeps the fields a request reads (capabilities, expiry, state flags, last
+/// use) in the allocation's first cache line, next to the reference count that handing
+/// out a principal touches anyway: at a million cached keys each extra line is a memory
+/// miss.
+#[repr(C)]
 pub(crate) struct KeyInfo {
+    pub(crate) capabilities: CapabilitySet,
+    /// Expiry in nanoseconds since the epoch; `u64::MAX` for never.
+    pub(crate) expires_at_nanos: u64,
+    /// Last successful use, whole seconds since the epoch; 0 for none since cached.
+    pub(crate) last_used_secs: AtomicU32,
+    pub(crate) revoked: bool,
+    pub(crate) disabled: bool,
+    pub(crate) has_ip_allowlist: bool,
+    // Read only off the hot path.
+    pub(crate) flushed_secs: AtomicU32,
+    pub(crate) ip_allowlist: Box<[ipnet::IpNet]>,
+    /// The stored hash the secret was verified against; a refresh that finds another
+    /// one verifies again.
+    pub(crate) hash: Box<str>,
     pub(crate) id: KeyId,
     pub(crate) name: String,
     pub(crate) owner: String,
@@ -31,8 +51,17 @@ pub(crate) struct KeyInfo {
 }
 
 impl KeyInfo {
-    pub(crate) fn from_record(record: &KeyRecord) -> Self {
+    pub(crate) fn from_record(record: &KeyRecord, capabilities: CapabilitySet) -> Self {
         KeyInfo {
+            capabilities,
+            expires_at_nanos: record.expires_at.map_or(u64::MAX, Timestamp::as_unix_nanos),
+            last_used_secs: AtomicU32::new(0),
+            revoked: record.revoked_at.is_some(),
+            disabled: record.disabled_at.is_some(),
+            has_ip_allowlist: !record.ip_allowlist.is_empty(),
+            flushed_secs: AtomicU32::new(0),
+            ip_allowlist: record.ip_allowlist.clone().into_boxed_slice(),
+            hash: record.hash.as_str().into(),
             id: record.id,
             name: record.name.clone(),
             owner: record.owner.clone(),
@@ -46,9 +75,32 @@ impl KeyInfo {
     }
 }
 
+impl KeyInfo {
+    /// Records a use at `now`, writing at most once per second so a hot key does not
+    /// bounce its cache line between cores on every request.
+    #[inline]
+    pub(crate) fn mark_used(&self, now: Timestamp) {
+        let secs = u32::try_from(now.as_unix_seconds()).unwrap_or(u32::MAX);
+        if self.last_used_secs.load(Ordering::Relaxed) != secs {
+            self.last_used_secs.store(secs, Ordering::Relaxed);
+        }
+    }
+
+    /// Use not yet flushed to the store, marking it flushed.
+    pub(crate) fn take_usage(&self) -> Option<Timestamp> {
+        let used = self.last_used_secs.load(Ordering::Relaxed);
+        let flushed = self.flushed_secs.swap(used, Ordering::Relaxed);
+        (used > flushed).then(|| Timestamp::from_unix_seconds(u64::from(used)))
+    }
+}
+
 impl Principal {
-    pub(crate) fn new(key: Arc<KeyInfo>, capabilities: CapabilitySet) -> Self {
-        Principal { key, capabilities }
+    pub(crate) fn new(key: Arc<KeyInfo>) -> Self {
+        Principal { key }
+    }
+
+    pub(crate) fn info(&self) -> &KeyInfo {
+        &self.key
     }
 
     /// The key's public id.
@@ -75,7 +127,7 @@ impl Principal {
     /// implicit grants, narrowed to what its owner holds when owner permissions are
     /// configured.
     pub fn capabilities(&self) -> &CapabilitySet {
-        &self.capabilities
+        &self.key.capabilities
     }
 
     /// The capability names granted at mint time, sorted (what `/v1/me` shows).

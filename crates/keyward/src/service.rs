@@ -255,7 +255,11 @@ impl KeyService {
         let page = self.core.store.list(filter, page).await?;
         let now = self.core.clock.now();
         Ok(KeyPage {
-            keys: page.records.iter().map(|r| KeySummary::of(r, now)).collect(),
+            keys: page
+                .records
+                .iter()
+                .map(|r| KeySummary::of(r, now))
+                .collect(),
             next: page.next,
         })
     }

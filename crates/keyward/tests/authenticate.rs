@@ -15,7 +15,11 @@ async fn mint(rig: &Rig, request: MintRequest) -> NewKey {
     rig.keyward.keys().mint(request).await.unwrap()
 }
 
-async fn auth(rig: &Rig, key: &str, requirement: &Requirement) -> Result<keyward::Principal, AuthError> {
+async fn auth(
+    rig: &Rig,
+    key: &str,
+    requirement: &Requirement,
+) -> Result<keyward::Principal, AuthError> {
     rig.keyward
         .authenticator()
         .authenticate(Credential::Key(key), requirement, ip("192.0.2.1"))
@@ -52,12 +56,25 @@ async fn malformed_unknown_and_wrong_secret_are_one_invalid_key() {
     let key = minted.key.expose();
 
     let gets = rig.store.gets.load(Ordering::SeqCst);
-    for malformed in ["", "sk_live_", "sk_test_abc", "Bearer x", &key[..key.len() - 1]] {
+    for malformed in [
+        "",
+        "sk_live_",
+        "sk_test_abc",
+        "Bearer x",
+        &key[..key.len() - 1],
+    ] {
         let e = auth(&rig, malformed, &any()).await.unwrap_err();
-        assert!(matches!(e, AuthError::InvalidKey(InvalidKeyReason::Malformed(_))), "{e:?}");
+        assert!(
+            matches!(e, AuthError::InvalidKey(InvalidKeyReason::Malformed(_))),
+            "{e:?}"
+        );
         assert_eq!(e.code().as_str(), "invalid_key");
     }
-    assert_eq!(rig.store.gets.load(Ordering::SeqCst), gets, "malformed keys never reach the store");
+    assert_eq!(
+        rig.store.gets.load(Ordering::SeqCst),
+        gets,
+        "malformed keys never reach the store"
+    );
 
     let unknown = rig.keyward.format().mint().unwrap();
     let e = auth(&rig, unknown.expose(), &any()).await.unwrap_err();
@@ -67,7 +84,10 @@ async fn malformed_unknown_and_wrong_secret_are_one_invalid_key() {
     let wrong = wrong_secret_key(&rig, &minted).await;
     let e = auth(&rig, &wrong, &any()).await.unwrap_err();
     assert_eq!(e, AuthError::InvalidKey(InvalidKeyReason::WrongSecret));
-    assert_eq!(e.code(), AuthError::InvalidKey(InvalidKeyReason::UnknownKey).code());
+    assert_eq!(
+        e.code(),
+        AuthError::InvalidKey(InvalidKeyReason::UnknownKey).code()
+    );
 }
 
 /// A fresh checksum-valid key whose id is stored with `minted`'s hash, so presenting
@@ -86,39 +106,67 @@ async fn revoked_disabled_and_expired_keys_get_their_own_codes() {
     let keys = rig.keyward.keys();
     let revoked = mint(&rig, MintRequest::new("r", "u_1")).await;
     let disabled = mint(&rig, MintRequest::new("d", "u_1")).await;
-    let expiring = mint(&rig, MintRequest::new("e", "u_1").expires_in(Duration::from_secs(60))).await;
+    let expiring = mint(
+        &rig,
+        MintRequest::new("e", "u_1").expires_in(Duration::from_secs(60)),
+    )
+    .await;
     for k in [&revoked, &disabled, &expiring] {
         auth(&rig, k.key.expose(), &any()).await.unwrap(); // cached now
     }
 
     keys.revoke(&revoked.key.id()).await.unwrap();
-    assert_eq!(auth(&rig, revoked.key.expose(), &any()).await.unwrap_err(), AuthError::KeyRevoked);
+    assert_eq!(
+        auth(&rig, revoked.key.expose(), &any()).await.unwrap_err(),
+        AuthError::KeyRevoked
+    );
 
     keys.disable(&disabled.key.id()).await.unwrap();
-    assert_eq!(auth(&rig, disabled.key.expose(), &any()).await.unwrap_err(), AuthError::KeyDisabled);
+    assert_eq!(
+        auth(&rig, disabled.key.expose(), &any()).await.unwrap_err(),
+        AuthError::KeyDisabled
+    );
     keys.enable(&disabled.key.id()).await.unwrap();
     auth(&rig, disabled.key.expose(), &any()).await.unwrap();
 
     rig.clock.advance(Duration::from_secs(59));
     auth(&rig, expiring.key.expose(), &any()).await.unwrap();
     rig.clock.advance(Duration::from_secs(1));
-    assert_eq!(auth(&rig, expiring.key.expose(), &any()).await.unwrap_err(), AuthError::KeyExpired);
+    assert_eq!(
+        auth(&rig, expiring.key.expose(), &any()).await.unwrap_err(),
+        AuthError::KeyExpired
+    );
 
     // A wrong secret for a revoked key says nothing about the key's state.
     let wrong = wrong_secret_key(&rig, &revoked).await;
-    assert!(matches!(auth(&rig, &wrong, &any()).await.unwrap_err(), AuthError::InvalidKey(_)));
+    assert!(matches!(
+        auth(&rig, &wrong, &any()).await.unwrap_err(),
+        AuthError::InvalidKey(_)
+    ));
 }
 
 #[tokio::test]
 async fn missing_capability_is_403_with_required_and_held() {
     let rig = rig();
     let c = catalog();
-    let writer = mint(&rig, MintRequest::new("w", "u_1").capabilities(["jobs:write"])).await;
-    auth(&rig, writer.key.expose(), &c.all_of(["jobs:read"]).unwrap()).await.unwrap();
-    let e = auth(&rig, writer.key.expose(), &c.all_of(["kb:read", "jobs:read"]).unwrap())
+    let writer = mint(
+        &rig,
+        MintRequest::new("w", "u_1").capabilities(["jobs:write"]),
+    )
+    .await;
+    auth(&rig, writer.key.expose(), &c.all_of(["jobs:read"]).unwrap())
         .await
-        .unwrap_err();
-    let AuthError::InsufficientCapability(denied) = e else { panic!("{e:?}") };
+        .unwrap();
+    let e = auth(
+        &rig,
+        writer.key.expose(),
+        &c.all_of(["kb:read", "jobs:read"]).unwrap(),
+    )
+    .await
+    .unwrap_err();
+    let AuthError::InsufficientCapability(denied) = e else {
+        panic!("{e:?}")
+    };
     assert_eq!(denied.required, ["jobs:read", "kb:read"]);
     assert_eq!(denied.held, ["jobs:read", "jobs:write"]);
 }
@@ -132,9 +180,16 @@ async fn ip_allowlist_is_checked_after_the_secret() {
     )
     .await;
     let authn = rig.keyward.authenticator();
-    authn.authenticate(Credential::Key(k.key.expose()), &any(), ip("10.1.2.3")).await.unwrap();
     authn
-        .authenticate(Credential::Key(k.key.expose()), &any(), ip("::ffff:10.1.2.3"))
+        .authenticate(Credential::Key(k.key.expose()), &any(), ip("10.1.2.3"))
+        .await
+        .unwrap();
+    authn
+        .authenticate(
+            Credential::Key(k.key.expose()),
+            &any(),
+            ip("::ffff:10.1.2.3"),
+        )
         .await
         .unwrap();
     let e = authn
@@ -145,7 +200,10 @@ async fn ip_allowlist_is_checked_after_the_secret() {
     assert_eq!(e.code().status(), 403);
     // A guesser from outside learns nothing: a wrong secret is still invalid_key.
     let wrong = wrong_secret_key(&rig, &k).await;
-    let e = authn.authenticate(Credential::Key(&wrong), &any(), ip("192.0.2.1")).await.unwrap_err();
+    let e = authn
+        .authenticate(Credential::Key(&wrong), &any(), ip("192.0.2.1"))
+        .await
+        .unwrap_err();
     assert!(matches!(e, AuthError::InvalidKey(_)));
 }
 
@@ -154,13 +212,35 @@ async fn credential_pair_and_basic_user_forms_authenticate() {
     let rig = rig();
     let k = mint(&rig, MintRequest::new("pair", "u_1")).await;
     let authn = rig.keyward.authenticator();
-    let pair = Credential::Pair { id: k.key.credential_id(), secret: k.key.credential_secret() };
-    assert_eq!(authn.authenticate(pair, &any(), ip("192.0.2.1")).await.unwrap().key_id(), k.key.id());
-    let stripe_style = Credential::Pair { id: k.key.expose(), secret: "" };
-    authn.authenticate(stripe_style, &any(), ip("192.0.2.1")).await.unwrap();
-    let bad = Credential::Pair { id: k.key.credential_id(), secret: "nope" };
+    let pair = Credential::Pair {
+        id: k.key.credential_id(),
+        secret: k.key.credential_secret(),
+    };
+    assert_eq!(
+        authn
+            .authenticate(pair, &any(), ip("192.0.2.1"))
+            .await
+            .unwrap()
+            .key_id(),
+        k.key.id()
+    );
+    let stripe_style = Credential::Pair {
+        id: k.key.expose(),
+        secret: "",
+    };
+    authn
+        .authenticate(stripe_style, &any(), ip("192.0.2.1"))
+        .await
+        .unwrap();
+    let bad = Credential::Pair {
+        id: k.key.credential_id(),
+        secret: "nope",
+    };
     assert!(matches!(
-        authn.authenticate(bad, &any(), ip("192.0.2.1")).await.unwrap_err(),
+        authn
+            .authenticate(bad, &any(), ip("192.0.2.1"))
+            .await
+            .unwrap_err(),
         AuthError::InvalidKey(InvalidKeyReason::Malformed(_))
     ));
 }
@@ -176,7 +256,9 @@ async fn concurrent_first_requests_run_the_slow_hash_once() {
             let authn = rig.keyward.authenticator();
             let key = key.clone();
             tokio::spawn(async move {
-                authn.authenticate(Credential::Key(&key), &Requirement::none(), ip("192.0.2.1")).await
+                authn
+                    .authenticate(Credential::Key(&key), &Requirement::none(), ip("192.0.2.1"))
+                    .await
             })
         })
         .collect();
@@ -209,7 +291,12 @@ async fn cached_hits_skip_the_store_and_wrong_secrets_are_never_cached() {
 
 #[tokio::test]
 async fn unknown_ids_do_not_grow_the_cache_and_the_cache_is_bounded() {
-    let rig = rig_with(|b| b.config(Config { cache_capacity: 64, ..Config::default() }));
+    let rig = rig_with(|b| {
+        b.config(Config {
+            cache_capacity: 64,
+            ..Config::default()
+        })
+    });
     for _ in 0..200 {
         let stranger = rig.keyward.format().mint().unwrap();
         assert!(auth(&rig, stranger.expose(), &any()).await.is_err());
@@ -235,10 +322,17 @@ async fn a_change_made_elsewhere_is_seen_at_the_next_refresh() {
     let k = mint(&rig, MintRequest::new("x", "u_1")).await;
     auth(&rig, k.key.expose(), &any()).await.unwrap();
     // Another process (the CLI) revokes the key in the shared store.
-    rig.store.inner.revoke(&k.key.id(), rig.clock.now()).await.unwrap();
+    rig.store
+        .inner
+        .revoke(&k.key.id(), rig.clock.now())
+        .await
+        .unwrap();
     auth(&rig, k.key.expose(), &any()).await.unwrap(); // still cached
     rig.clock.advance(Config::default().cache_refresh);
-    assert_eq!(auth(&rig, k.key.expose(), &any()).await.unwrap_err(), AuthError::KeyRevoked);
+    assert_eq!(
+        auth(&rig, k.key.expose(), &any()).await.unwrap_err(),
+        AuthError::KeyRevoked
+    );
 }
 
 #[tokio::test]
@@ -279,16 +373,26 @@ async fn owner_permissions_narrow_keys_and_a_demotion_applies_at_once() {
     let role = Arc::new(Mutex::new(vec!["jobs:write", "kb:read"]));
     let rig = rig_with(|b| b.owner_permissions(Roles(Arc::clone(&role))));
     let c = catalog();
-    let k = mint(&rig, MintRequest::new("k", "u_1").capabilities(["jobs:write", "desktop:read"])).await;
-    let p = auth(&rig, k.key.expose(), &c.all_of(["jobs:write"]).unwrap()).await.unwrap();
+    let k = mint(
+        &rig,
+        MintRequest::new("k", "u_1").capabilities(["jobs:write", "desktop:read"]),
+    )
+    .await;
+    let p = auth(&rig, k.key.expose(), &c.all_of(["jobs:write"]).unwrap())
+        .await
+        .unwrap();
     // desktop:read is granted to the key but not held by its owner.
     assert_eq!(c.names(p.capabilities()), ["jobs:read", "jobs:write"]);
 
     *role.lock().unwrap() = vec!["jobs:read"];
     rig.keyward.authenticator().owner_changed("u_1");
-    let e = auth(&rig, k.key.expose(), &c.all_of(["jobs:write"]).unwrap()).await.unwrap_err();
+    let e = auth(&rig, k.key.expose(), &c.all_of(["jobs:write"]).unwrap())
+        .await
+        .unwrap_err();
     assert_eq!(e.code().as_str(), "insufficient_capability");
-    auth(&rig, k.key.expose(), &c.all_of(["jobs:read"]).unwrap()).await.unwrap();
+    auth(&rig, k.key.expose(), &c.all_of(["jobs:read"]).unwrap())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -300,11 +404,18 @@ async fn last_used_is_flushed_in_batches() {
     assert_eq!(authn.flush_usage().await.unwrap(), 0);
     auth(&rig, a.key.expose(), &any()).await.unwrap();
     auth(&rig, b.key.expose(), &any()).await.unwrap();
-    assert_eq!(rig.store.inner.get(&a.key.id()).await.unwrap().last_used_at, None);
+    assert_eq!(
+        rig.store.inner.get(&a.key.id()).await.unwrap().last_used_at,
+        None
+    );
     assert_eq!(authn.flush_usage().await.unwrap(), 2);
     let used = rig.store.inner.get(&a.key.id()).await.unwrap().last_used_at;
     assert_eq!(used, Some(rig.clock.now()));
-    assert_eq!(authn.flush_usage().await.unwrap(), 0, "nothing new to flush");
+    assert_eq!(
+        authn.flush_usage().await.unwrap(),
+        0,
+        "nothing new to flush"
+    );
 
     // A failed flush keeps the batch for the next one.
     rig.clock.advance(Duration::from_secs(5));

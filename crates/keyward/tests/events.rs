@@ -39,21 +39,46 @@ async fn events_are_logged_without_secrets() {
     let authn = rig.keyward.authenticator();
     let k = keys.mint(MintRequest::new("CI", "u_1")).await.unwrap();
     let key = k.key.expose().to_owned();
-    authn.authenticate(Credential::Key(&key), &Requirement::none(), ip("192.0.2.1")).await.unwrap();
+    authn
+        .authenticate(Credential::Key(&key), &Requirement::none(), ip("192.0.2.1"))
+        .await
+        .unwrap();
     let typo = format!("{}x", &key[..key.len() - 1]);
-    let _ = authn.authenticate(Credential::Key(&typo), &Requirement::none(), ip("192.0.2.1")).await;
-    let rolled = keys.roll(&k.key.id(), Duration::from_secs(60)).await.unwrap();
+    let _ = authn
+        .authenticate(
+            Credential::Key(&typo),
+            &Requirement::none(),
+            ip("192.0.2.1"),
+        )
+        .await;
+    let rolled = keys
+        .roll(&k.key.id(), Duration::from_secs(60))
+        .await
+        .unwrap();
     keys.expire(&k.key.id()).await.unwrap();
     keys.revoke(&rolled.new.key.id()).await.unwrap();
     let _ = authn
-        .authenticate(Credential::Key(rolled.new.key.expose()), &Requirement::none(), ip("192.0.2.1"))
+        .authenticate(
+            Credential::Key(rolled.new.key.expose()),
+            &Requirement::none(),
+            ip("192.0.2.1"),
+        )
         .await;
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    for event in ["key_minted", "key_rolled", "key_expired", "key_revoked", "authentication_failed"] {
+    for event in [
+        "key_minted",
+        "key_rolled",
+        "key_expired",
+        "key_revoked",
+        "authentication_failed",
+    ] {
         assert!(log.contains(event), "missing {event} in:\n{log}");
     }
-    assert!(log.contains("reason=\"malformed\"") || log.contains("reason=malformed"), "{log}");
+    assert!(
+        log.contains("reason=\"malformed\"") || log.contains("reason=malformed"),
+        "{log}"
+    );
     assert!(log.contains(k.key.id().as_str()), "ids are logged");
     for secret in [k.key.secret(), rolled.new.key.secret()] {
         let secret = std::str::from_utf8(secret).unwrap();

@@ -5,7 +5,7 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{START, Rig, ip, rig};
+use common::{Rig, START, ip, rig};
 use keyward::clock::{Clock, Timestamp};
 use keyward::scope::Requirement;
 use keyward::store::{KeyState, KeyStore, ListFilter, PageRequest, Tenant};
@@ -24,7 +24,10 @@ async fn mint_defaults_validates_and_stores_only_a_hash() {
     let keys = rig.keyward.keys();
     let k = keys.mint(MintRequest::new("CI", "u_1")).await.unwrap();
     assert_eq!(k.summary.capabilities, ["desktop:chat", "desktop:read"]);
-    assert_eq!(k.summary.key_prefix, format!("sk_live_{}", &k.key.id().as_str()[..4]));
+    assert_eq!(
+        k.summary.key_prefix,
+        format!("sk_live_{}", &k.key.id().as_str()[..4])
+    );
     assert_eq!(k.summary.last4, &k.key.expose()[k.key.expose().len() - 4..]);
     assert_eq!(k.summary.state, KeyState::Active);
 
@@ -38,7 +41,9 @@ async fn mint_defaults_validates_and_stores_only_a_hash() {
         .mint(MintRequest::new("x", "u_1").capabilities(["jobs:read", "nope:x", "bad"]))
         .await
         .unwrap_err();
-    let ServiceError::UnknownCapabilities(unknown) = e else { panic!("{e:?}") };
+    let ServiceError::UnknownCapabilities(unknown) = e else {
+        panic!("{e:?}")
+    };
     assert_eq!(unknown.capabilities, ["bad", "nope:x"]);
 
     for bad in [
@@ -53,7 +58,10 @@ async fn mint_defaults_validates_and_stores_only_a_hash() {
             .expires_in(Duration::from_secs(1))
             .expires_at(Timestamp::from_unix_seconds(START + 10)),
     ] {
-        assert!(matches!(keys.mint(bad).await, Err(ServiceError::InvalidRequest(_))));
+        assert!(matches!(
+            keys.mint(bad).await,
+            Err(ServiceError::InvalidRequest(_))
+        ));
     }
 }
 
@@ -64,7 +72,12 @@ async fn a_failed_store_write_returns_an_error_and_no_key() {
     let result = rig.keyward.keys().mint(MintRequest::new("CI", "u_1")).await;
     assert!(matches!(result, Err(ServiceError::Store(_))));
     rig.store.down.store(false, Ordering::SeqCst);
-    let all = rig.store.inner.list(&ListFilter::all(), PageRequest::first(10)).await.unwrap();
+    let all = rig
+        .store
+        .inner
+        .list(&ListFilter::all(), PageRequest::first(10))
+        .await
+        .unwrap();
     assert!(all.records.is_empty());
 }
 
@@ -75,24 +88,41 @@ async fn list_is_masked_paginated_and_filtered() {
     let team = Tenant::new("acme", "search");
     for i in 0..5 {
         rig.clock.advance(Duration::from_secs(1));
-        keys.mint(MintRequest::new(format!("k{i}"), "u_1").tenant(team.clone())).await.unwrap();
+        keys.mint(MintRequest::new(format!("k{i}"), "u_1").tenant(team.clone()))
+            .await
+            .unwrap();
     }
     let other = keys.mint(MintRequest::new("other", "u_2")).await.unwrap();
     keys.revoke(&other.key.id()).await.unwrap();
 
-    let first = keys.list(&ListFilter::owner("u_1"), PageRequest::first(3)).await.unwrap();
+    let first = keys
+        .list(&ListFilter::owner("u_1"), PageRequest::first(3))
+        .await
+        .unwrap();
     let names: Vec<_> = first.keys.iter().map(|k| k.name.as_str()).collect();
     assert_eq!(names, ["k0", "k1", "k2"]);
     let second = keys
-        .list(&ListFilter::owner("u_1"), PageRequest { limit: 3, after: first.next })
+        .list(
+            &ListFilter::owner("u_1"),
+            PageRequest {
+                limit: 3,
+                after: first.next,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(second.keys.len(), 2);
     assert_eq!(second.next, None);
 
-    let by_tenant = keys.list(&ListFilter::tenant(team), PageRequest::first(10)).await.unwrap();
+    let by_tenant = keys
+        .list(&ListFilter::tenant(team), PageRequest::first(10))
+        .await
+        .unwrap();
     assert_eq!(by_tenant.keys.len(), 5);
-    let u2 = keys.list(&ListFilter::owner("u_2"), PageRequest::first(10)).await.unwrap();
+    let u2 = keys
+        .list(&ListFilter::owner("u_2"), PageRequest::first(10))
+        .await
+        .unwrap();
     assert_eq!(u2.keys[0].state, KeyState::Revoked);
     assert!(u2.keys[0].revoked_at.is_some());
     assert!(matches!(
@@ -116,20 +146,41 @@ async fn roll_keeps_everything_and_the_old_key_works_until_the_grace_ends() {
         .unwrap();
     auth(&rig, old.key.expose()).await.unwrap();
 
-    let rolled = keys.roll(&old.key.id(), Duration::from_secs(3600)).await.unwrap();
+    let rolled = keys
+        .roll(&old.key.id(), Duration::from_secs(3600))
+        .await
+        .unwrap();
     let new = &rolled.new.summary;
     assert_ne!(new.id, old.key.id());
     assert_eq!(
-        (&new.name, &new.owner, &new.tenant, &new.capabilities, &new.metadata),
-        (&old.summary.name, &old.summary.owner, &old.summary.tenant, &old.summary.capabilities, &old.summary.metadata)
+        (
+            &new.name,
+            &new.owner,
+            &new.tenant,
+            &new.capabilities,
+            &new.metadata
+        ),
+        (
+            &old.summary.name,
+            &old.summary.owner,
+            &old.summary.tenant,
+            &old.summary.capabilities,
+            &old.summary.metadata
+        )
     );
-    assert_eq!(rolled.old.expires_at, Some(rig.clock.now().saturating_add(Duration::from_secs(3600))));
+    assert_eq!(
+        rolled.old.expires_at,
+        Some(rig.clock.now().saturating_add(Duration::from_secs(3600)))
+    );
 
     auth(&rig, rolled.new.key.expose()).await.unwrap();
     rig.clock.advance(Duration::from_secs(3599));
     auth(&rig, old.key.expose()).await.unwrap();
     rig.clock.advance(Duration::from_secs(1));
-    assert_eq!(auth(&rig, old.key.expose()).await.unwrap_err(), AuthError::KeyExpired);
+    assert_eq!(
+        auth(&rig, old.key.expose()).await.unwrap_err(),
+        AuthError::KeyExpired
+    );
     auth(&rig, rolled.new.key.expose()).await.unwrap();
 }
 
@@ -140,7 +191,10 @@ async fn roll_without_grace_stops_the_old_key_at_once() {
     let old = keys.mint(MintRequest::new("CI", "u_1")).await.unwrap();
     auth(&rig, old.key.expose()).await.unwrap();
     keys.roll(&old.key.id(), Duration::ZERO).await.unwrap();
-    assert_eq!(auth(&rig, old.key.expose()).await.unwrap_err(), AuthError::KeyExpired);
+    assert_eq!(
+        auth(&rig, old.key.expose()).await.unwrap_err(),
+        AuthError::KeyExpired
+    );
 }
 
 #[tokio::test]
@@ -151,19 +205,36 @@ async fn roll_grace_is_capped_and_never_outlasts_the_old_expiry() {
         .mint(MintRequest::new("short", "u_1").expires_in(Duration::from_secs(60)))
         .await
         .unwrap();
-    let rolled = keys.roll(&short.key.id(), Duration::from_secs(3600)).await.unwrap();
+    let rolled = keys
+        .roll(&short.key.id(), Duration::from_secs(3600))
+        .await
+        .unwrap();
     assert_eq!(rolled.old.expires_at, short.summary.expires_at);
-    assert_eq!(rolled.new.summary.expires_at, short.summary.expires_at, "the new key keeps the expiry");
+    assert_eq!(
+        rolled.new.summary.expires_at, short.summary.expires_at,
+        "the new key keeps the expiry"
+    );
 
     let k = keys.mint(MintRequest::new("k", "u_1")).await.unwrap();
-    let e = keys.roll(&k.key.id(), Duration::from_secs(8 * 24 * 3600)).await.unwrap_err();
-    assert!(matches!(e, ServiceError::GraceTooLong { max_seconds: 604_800 }));
+    let e = keys
+        .roll(&k.key.id(), Duration::from_secs(8 * 24 * 3600))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        e,
+        ServiceError::GraceTooLong {
+            max_seconds: 604_800
+        }
+    ));
 
     keys.revoke(&k.key.id()).await.unwrap();
     let e = keys.roll(&k.key.id(), Duration::ZERO).await.unwrap_err();
     assert!(matches!(e, ServiceError::NotActive(KeyState::Revoked)));
     let unknown = rig.keyward.format().mint().unwrap();
-    assert!(matches!(keys.roll(&unknown.id(), Duration::ZERO).await, Err(ServiceError::NotFound)));
+    assert!(matches!(
+        keys.roll(&unknown.id(), Duration::ZERO).await,
+        Err(ServiceError::NotFound)
+    ));
 }
 
 #[tokio::test]
@@ -173,13 +244,28 @@ async fn expire_set_expiry_and_unknown_ids() {
     let k = keys.mint(MintRequest::new("k", "u_1")).await.unwrap();
     auth(&rig, k.key.expose()).await.unwrap();
     keys.expire(&k.key.id()).await.unwrap();
-    assert_eq!(auth(&rig, k.key.expose()).await.unwrap_err(), AuthError::KeyExpired);
+    assert_eq!(
+        auth(&rig, k.key.expose()).await.unwrap_err(),
+        AuthError::KeyExpired
+    );
     keys.set_expiry(&k.key.id(), None).await.unwrap();
     auth(&rig, k.key.expose()).await.unwrap();
 
     let unknown = rig.keyward.format().mint().unwrap().id();
-    assert!(matches!(keys.revoke(&unknown).await, Err(ServiceError::NotFound)));
-    assert!(matches!(keys.get(&unknown).await, Err(ServiceError::NotFound)));
-    assert!(matches!(keys.disable(&unknown).await, Err(ServiceError::NotFound)));
-    assert!(matches!(keys.expire(&unknown).await, Err(ServiceError::NotFound)));
+    assert!(matches!(
+        keys.revoke(&unknown).await,
+        Err(ServiceError::NotFound)
+    ));
+    assert!(matches!(
+        keys.get(&unknown).await,
+        Err(ServiceError::NotFound)
+    ));
+    assert!(matches!(
+        keys.disable(&unknown).await,
+        Err(ServiceError::NotFound)
+    ));
+    assert!(matches!(
+        keys.expire(&unknown).await,
+        Err(ServiceError::NotFound)
+    ));
 }

@@ -25,14 +25,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .keys()
         .mint(MintRequest::new("Production CI", "u_1"))
         .await?;
-    println!("minted {} (shown once): {}", minted.summary.id, minted.key.expose());
+    println!(
+        "minted {} (shown once): {}",
+        minted.summary.id,
+        minted.key.expose()
+    );
 
     let list_desktops = catalog.all_of(["desktop:read"])?;
     let principal = keyward
         .authenticator()
         .authenticate(Credential::Key(minted.key.expose()), &list_desktops, client)
         .await?;
-    println!("GET /v1/desktops as {} -> 200, holds {:?}", principal.owner(), principal.granted());
+    println!(
+        "GET /v1/desktops as {} -> 200, holds {:?}",
+        principal.owner(),
+        principal.granted()
+    );
 
     let write_jobs = catalog.all_of(["jobs:write"])?;
     let denied = keyward
@@ -40,7 +48,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .authenticate(Credential::Key(minted.key.expose()), &write_jobs, client)
         .await
         .expect_err("the default key does not hold jobs:write");
-    println!("POST /v1/jobs -> {} {}: {denied}", denied.code().status(), denied.code());
+    println!(
+        "POST /v1/jobs -> {} {}: {denied}",
+        denied.code().status(),
+        denied.code()
+    );
 
     let rolled = keyward
         .keys()
@@ -49,15 +61,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "rolled to {}; the old key works until {}",
         rolled.new.summary.id,
-        rolled.old.expires_at.map(|t| t.to_string()).unwrap_or_default()
+        rolled
+            .old
+            .expires_at
+            .map(|t| t.to_string())
+            .unwrap_or_default()
     );
 
     keyward.keys().revoke(&rolled.new.summary.id).await?;
     let refused = keyward
         .authenticator()
-        .authenticate(Credential::Key(rolled.new.key.expose()), &list_desktops, client)
+        .authenticate(
+            Credential::Key(rolled.new.key.expose()),
+            &list_desktops,
+            client,
+        )
         .await
         .expect_err("a revoked key is refused");
-    println!("after revoke -> {} {}", refused.code().status(), refused.code());
+    println!(
+        "after revoke -> {} {}",
+        refused.code().status(),
+        refused.code()
+    );
     Ok(())
 }

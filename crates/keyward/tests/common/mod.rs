@@ -102,7 +102,11 @@ impl KeyStore for SwitchableStore {
         self.check()?;
         self.inner.set_expiry(id, at).await
     }
-    async fn set_disabled(&self, id: &KeyId, at: Option<Timestamp>) -> Result<KeyRecord, StoreError> {
+    async fn set_disabled(
+        &self,
+        id: &KeyId,
+        at: Option<Timestamp>,
+    ) -> Result<KeyRecord, StoreError> {
         self.check()?;
         self.inner.set_disabled(id, at).await
     }
@@ -110,7 +114,12 @@ impl KeyStore for SwitchableStore {
         self.check()?;
         self.inner.update_hash(id, hash).await
     }
-    async fn roll(&self, old: &KeyId, at: Timestamp, new: &KeyRecord) -> Result<KeyRecord, StoreError> {
+    async fn roll(
+        &self,
+        old: &KeyId,
+        at: Timestamp,
+        new: &KeyRecord,
+    ) -> Result<KeyRecord, StoreError> {
         self.check()?;
         self.inner.roll(old, at, new).await
     }
