@@ -5,11 +5,21 @@ use std::net::IpAddr;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use keyward::format::KeyFormat;
+use keyward::limit::Quota;
 use keyward::store::{Argon2idHasher, BcryptHasher, MemoryStore, SecretHasher};
-use keyward::{Config, Credential, Keyward, MintRequest};
+use keyward::{Config, Credential, Keyward, KeywardBuilder, MintRequest};
 use keyward_benches::{BenchOnlyHasher, demo_catalog, poll_ready};
 
+/// Keyward without limits: `authenticate/cached_valid*` measure verification alone.
 fn keyward_with(hasher: impl SecretHasher, capacity: usize) -> Keyward {
+    builder(hasher, capacity)
+        .without_rate_limits()
+        .without_lockout()
+        .build()
+        .unwrap()
+}
+
+fn builder(hasher: impl SecretHasher, capacity: usize) -> KeywardBuilder {
     Keyward::builder(KeyFormat::new("sk_live_").unwrap(), demo_catalog())
         .store(MemoryStore::new())
         .hasher(hasher)
@@ -20,8 +30,6 @@ fn keyward_with(hasher: impl SecretHasher, capacity: usize) -> Keyward {
             cache_refresh: std::time::Duration::from_secs(3600),
             ..Config::default()
         })
-        .build()
-        .unwrap()
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -47,6 +55,26 @@ fn cached(c: &mut Criterion) {
     rt.block_on(authn.authenticate(Credential::Key(&key), &requirement, client))
         .unwrap();
     group.bench_function("cached_valid", |b| {
+        b.iter(|| {
+            poll_ready(authn.authenticate(Credential::Key(black_box(&key)), &requirement, client))
+                .unwrap()
+        })
+    });
+
+    // The full path with the default in-memory limiter and lockout; a quota no
+    // benchmark exhausts keeps every check allowed.
+    let kw = builder(BcryptHasher::new(4).unwrap(), 100_000)
+        .default_quota(Quota::per_second(1_000_000_000))
+        .build()
+        .unwrap();
+    let key = rt
+        .block_on(kw.keys().mint(MintRequest::new("bench", "u_1")))
+        .unwrap();
+    let key = key.key.expose().to_owned();
+    let authn = kw.authenticator();
+    rt.block_on(authn.authenticate(Credential::Key(&key), &requirement, client))
+        .unwrap();
+    group.bench_function("cached_valid_limited", |b| {
         b.iter(|| {
             poll_ready(authn.authenticate(Credential::Key(black_box(&key)), &requirement, client))
                 .unwrap()

@@ -45,9 +45,11 @@ impl Authenticator {
 
     /// Authenticates `credential` for a route requiring `requirement`, from `client_ip`.
     ///
-    /// Order (DESIGN.md's request path): parse (401, no store access) → cache or
-    /// store + slow hash (401) → revoked / disabled / expired (401) → IP allowlist (403)
-    /// → capability (403). Every refusal is logged with its reason, never with the key.
+    /// Order (DESIGN.md's request path): client IP lockout (429, before anything else)
+    /// → parse (401, no store access) → cache or store + slow hash (401) → revoked /
+    /// disabled / expired (401) → IP allowlist (403) → capability (403) → the key's
+    /// rate limit (429). Every 401 counts toward the client IP's lockout; 403 and 429
+    /// do not. Every refusal is logged with its reason, never with the key.
     pub async fn authenticate(
         &self,
         credential: Credential<'_>,
@@ -55,23 +57,40 @@ impl Authenticator {
         client_ip: IpAddr,
     ) -> Result<Principal, AuthError> {
         let result = self
-            .verify(credential, client_ip)
-            .await
-            .and_then(|principal| {
-                if requirement.is_met_by(principal.capabilities()) {
-                    Ok(principal)
-                } else {
-                    Err(requirement
-                        .check(principal.capabilities())
-                        .map_or_else(AuthError::InsufficientCapability, |()| {
-                            AuthError::InvalidRequest("requirement check disagreed")
-                        }))
-                }
-            });
+            .authenticate_inner(credential, requirement, client_ip)
+            .await;
         if let Err(e) = &result {
             log_refusal(e, credential, &self.core);
+            if e.code().counts_as_failure() {
+                self.core.limits.record_failure(client_ip).await;
+            }
         }
         result
+    }
+
+    #[inline]
+    async fn authenticate_inner(
+        &self,
+        credential: Credential<'_>,
+        requirement: &Requirement,
+        client_ip: IpAddr,
+    ) -> Result<Principal, AuthError> {
+        self.core.limits.check_lockout(client_ip).await?;
+        let principal = self.verify(credential, client_ip).await?;
+        if !requirement.is_met_by(principal.capabilities()) {
+            return Err(requirement
+                .check(principal.capabilities())
+                .map_or_else(AuthError::InsufficientCapability, |()| {
+                    AuthError::InvalidRequest("requirement check disagreed")
+                }));
+        }
+        let info = principal.info();
+        let decision = self
+            .core
+            .limits
+            .check_rate(info.id.as_str(), info.quota)
+            .await?;
+        Ok(principal.with_rate_limit(decision))
     }
 
     /// Verifies `credential` and returns its principal, without a capability check.

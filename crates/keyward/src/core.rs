@@ -5,6 +5,9 @@ use std::sync::Arc;
 use dashmap::DashMap;
 use keyward_clock::{Clock, SystemClock, Timestamp};
 use keyward_format::{KeyFormat, KeyId};
+use keyward_limit::{
+    FailureGuard, GuardConfig, MemoryFailureGuard, MemoryRateLimiter, Quota, RateLimiter,
+};
 use keyward_scope::{CapabilitySet, Catalog};
 use keyward_store::{BcryptHasher, KeyRecord, KeyStore, SecretHasher};
 use tokio::sync::Semaphore;
@@ -13,6 +16,7 @@ use crate::cache::{CacheEntry, VerificationCache};
 use crate::config::Config;
 use crate::digest::{Digest, DigestKey};
 use crate::error::{AuthError, BuildError};
+use crate::limits::{LimitFailure, Limits};
 use crate::owner::OwnerPermissions;
 use crate::principal::KeyInfo;
 use crate::{Authenticator, KeyService};
@@ -31,6 +35,7 @@ pub(crate) struct Core {
     /// run the slow hash once. Entries live only while a verification runs.
     pub(crate) inflight: DashMap<KeyId, Arc<tokio::sync::Mutex<()>>>,
     pub(crate) hash_permits: Semaphore,
+    pub(crate) limits: Limits,
 }
 
 impl Core {
@@ -154,6 +159,10 @@ impl Keyward {
             clock: Arc::new(SystemClock),
             owners: None,
             config: Config::default(),
+            limiter: LimiterChoice::Memory,
+            default_quota: Quota::per_minute(60),
+            guard: GuardChoice::Memory(GuardConfig::default()),
+            on_limit_failure: LimitFailure::Closed,
         }
     }
 
@@ -188,9 +197,71 @@ pub struct KeywardBuilder {
     clock: Arc<dyn Clock>,
     owners: Option<Arc<dyn OwnerPermissions>>,
     config: Config,
+    limiter: LimiterChoice,
+    default_quota: Quota,
+    guard: GuardChoice,
+    on_limit_failure: LimitFailure,
+}
+
+enum LimiterChoice {
+    Memory,
+    Custom(Arc<dyn RateLimiter>),
+    Off,
+}
+
+enum GuardChoice {
+    Memory(GuardConfig),
+    Custom(Arc<dyn FailureGuard>),
+    Off,
 }
 
 impl KeywardBuilder {
+    /// The per-key rate limit for keys without their own (default 60 per minute, burst
+    /// equal to the limit, as seed 002).
+    pub fn default_quota(mut self, quota: Quota) -> Self {
+        self.default_quota = quota;
+        self
+    }
+
+    /// Where per-key rate-limit state lives (default: in memory, this process only).
+    /// Several instances share one budget through a Redis limiter.
+    pub fn rate_limiter(mut self, limiter: impl RateLimiter + 'static) -> Self {
+        self.limiter = LimiterChoice::Custom(Arc::new(limiter));
+        self
+    }
+
+    /// No per-key rate limits at all.
+    pub fn without_rate_limits(mut self) -> Self {
+        self.limiter = LimiterChoice::Off;
+        self
+    }
+
+    /// The in-memory lockout's thresholds (default: 10 failures within 60 s lock the
+    /// client IP out for 60 s, as seed 001).
+    pub fn lockout(mut self, config: GuardConfig) -> Self {
+        self.guard = GuardChoice::Memory(config);
+        self
+    }
+
+    /// Where per-IP failure counts live (default: in memory).
+    pub fn failure_guard(mut self, guard: impl FailureGuard + 'static) -> Self {
+        self.guard = GuardChoice::Custom(Arc::new(guard));
+        self
+    }
+
+    /// No per-IP lockout. Only for deployments that lock out in front of keyward.
+    pub fn without_lockout(mut self) -> Self {
+        self.guard = GuardChoice::Off;
+        self
+    }
+
+    /// When the rate limiter or failure guard backend cannot answer, let requests
+    /// through unmetered instead of answering 503. The default refuses.
+    pub fn fail_open_on_limit_errors(mut self) -> Self {
+        self.on_limit_failure = LimitFailure::Open;
+        self
+    }
+
     /// Where keys are stored.
     pub fn store(mut self, store: impl KeyStore) -> Self {
         self.store = Some(Arc::new(store));
@@ -241,12 +312,32 @@ impl KeywardBuilder {
             catalog: self.catalog,
             store,
             hasher,
-            clock: self.clock,
+            clock: Arc::clone(&self.clock),
             owners: self.owners,
             cache: VerificationCache::new(self.config.cache_capacity),
             digest_key: DigestKey::random().map_err(BuildError::Random)?,
             inflight: DashMap::new(),
             hash_permits: Semaphore::new(self.config.max_concurrent_hashes),
+            limits: Limits {
+                limiter: match self.limiter {
+                    LimiterChoice::Memory => Some(Arc::new(MemoryRateLimiter::with_clock(
+                        Arc::clone(&self.clock),
+                    ))),
+                    LimiterChoice::Custom(limiter) => Some(limiter),
+                    LimiterChoice::Off => None,
+                },
+                default_quota: self.default_quota,
+                guard: match self.guard {
+                    GuardChoice::Memory(config) => Some(Arc::new(MemoryFailureGuard::with_clock(
+                        config,
+                        Arc::clone(&self.clock),
+                    ))),
+                    GuardChoice::Custom(guard) => Some(guard),
+                    GuardChoice::Off => None,
+                },
+                on_failure: self.on_limit_failure,
+                unavailable_retry_after: self.config.unavailable_retry_after,
+            },
             config: self.config,
         };
         Ok(Keyward {

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use keyward_clock::Timestamp;
 use keyward_format::KeyId;
+use keyward_limit::{Decision, Quota};
 use keyward_scope::CapabilitySet;
 use keyward_store::{KeyRecord, RateLimitOverride, Tenant};
 
@@ -14,6 +15,7 @@ use keyward_store::{KeyRecord, RateLimitOverride, Tenant};
 #[derive(Clone)]
 pub struct Principal {
     key: Arc<KeyInfo>,
+    rate_limit: Option<Decision>,
 }
 
 /// Everything known about one verified key, shared by its cache entry and every
@@ -48,6 +50,8 @@ pub(crate) struct KeyInfo {
     pub(crate) created_at: Timestamp,
     pub(crate) expires_at: Option<Timestamp>,
     pub(crate) rate_limit: Option<RateLimitOverride>,
+    /// The override as a checked quota (`None`: the deployment's default).
+    pub(crate) quota: Option<Quota>,
 }
 
 impl KeyInfo {
@@ -71,6 +75,13 @@ impl KeyInfo {
             created_at: record.created_at,
             expires_at: record.expires_at,
             rate_limit: record.rate_limit,
+            quota: record.rate_limit.and_then(|o| match Quota::new(o.limit, o.period) {
+                Ok(quota) => Some(quota),
+                Err(e) => {
+                    tracing::warn!(target: "keyward", key_id = %record.id, error = %e, "stored rate limit is invalid; using the default");
+                    None
+                }
+            }),
         }
     }
 }
@@ -96,7 +107,15 @@ impl KeyInfo {
 
 impl Principal {
     pub(crate) fn new(key: Arc<KeyInfo>) -> Self {
-        Principal { key }
+        Principal {
+            key,
+            rate_limit: None,
+        }
+    }
+
+    pub(crate) fn with_rate_limit(mut self, decision: Option<Decision>) -> Self {
+        self.rate_limit = decision;
+        self
     }
 
     pub(crate) fn info(&self) -> &KeyInfo {
@@ -150,9 +169,15 @@ impl Principal {
         self.key.expires_at
     }
 
-    /// The key's own rate limit, when it overrides the default.
-    pub fn rate_limit(&self) -> Option<RateLimitOverride> {
+    /// The key's own rate limit, when it overrides the deployment's default.
+    pub fn rate_limit_override(&self) -> Option<RateLimitOverride> {
         self.key.rate_limit
+    }
+
+    /// This request's rate-limit decision (limit, remaining, reset) for the
+    /// `RateLimit-*` response headers; `None` when no limiter is configured.
+    pub fn rate_limit(&self) -> Option<&Decision> {
+        self.rate_limit.as_ref()
     }
 }
 

@@ -212,6 +212,10 @@ impl KeyService {
         validate_text("name", &request.name)?;
         validate_text("owner", &request.owner)?;
         let capabilities = self.resolve_capabilities(request.capabilities.as_deref())?;
+        if let Some(o) = request.rate_limit {
+            keyward_limit::Quota::new(o.limit, o.period)
+                .map_err(|e| ServiceError::InvalidRequest(format!("rate limit: {e}")))?;
+        }
         let (key, record) = self
             .new_record(
                 request.name,

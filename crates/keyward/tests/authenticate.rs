@@ -247,7 +247,7 @@ async fn credential_pair_and_basic_user_forms_authenticate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_first_requests_run_the_slow_hash_once() {
-    let rig = rig();
+    let rig = rig_with(|b| b.default_quota(keyward::limit::Quota::per_minute(1000)));
     let k = mint(&rig, MintRequest::new("hot", "u_1")).await;
     let key = k.key.expose().to_owned();
     let before = rig.verifications.load(Ordering::SeqCst);
@@ -296,6 +296,7 @@ async fn unknown_ids_do_not_grow_the_cache_and_the_cache_is_bounded() {
             cache_capacity: 64,
             ..Config::default()
         })
+        .without_lockout()
     });
     for _ in 0..200 {
         let stranger = rig.keyward.format().mint().unwrap();
