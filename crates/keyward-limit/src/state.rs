@@ -77,7 +77,9 @@ const FRESH: u64 = 0;
 /// TATs by key.
 #[derive(Default)]
 pub(crate) struct KeyedState {
-    map: DashMap<KeyBytes, AtomicU64>,
+    // Seeded per process. Only verified keys reach the limiter in keyward, and the
+    // seed keeps anyone else from predicting collisions.
+    map: DashMap<KeyBytes, AtomicU64, foldhash::fast::RandomState>,
 }
 
 /// The outcome of [`KeyedState::update`].
