@@ -6,9 +6,10 @@ use std::net::IpAddr;
 use criterion::{Criterion, criterion_group, criterion_main};
 use keyward::format::KeyFormat;
 use keyward::limit::Quota;
+use keyward::scope::Catalog;
 use keyward::store::{Argon2idHasher, BcryptHasher, MemoryStore, SecretHasher};
 use keyward::{Config, Credential, Keyward, KeywardBuilder, MintRequest};
-use keyward_benches::{BenchOnlyHasher, demo_catalog, poll_ready};
+use keyward_benches::{BenchOnlyHasher, poll_ready};
 
 /// Keyward without limits: `authenticate/cached_valid*` measure verification alone.
 fn keyward_with(hasher: impl SecretHasher, capacity: usize) -> Keyward {
@@ -20,7 +21,7 @@ fn keyward_with(hasher: impl SecretHasher, capacity: usize) -> Keyward {
 }
 
 fn builder(hasher: impl SecretHasher, capacity: usize) -> KeywardBuilder {
-    Keyward::builder(KeyFormat::new("sk_live_").unwrap(), demo_catalog())
+    Keyward::builder(KeyFormat::new("sk_live_").unwrap(), Catalog::demo())
         .store(MemoryStore::new())
         .hasher(hasher)
         .config(Config {
@@ -43,7 +44,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn cached(c: &mut Criterion) {
     let rt = runtime();
     let client: IpAddr = "192.0.2.1".parse().unwrap();
-    let requirement = demo_catalog().all_of(["desktop:read"]).unwrap();
+    let requirement = Catalog::demo().all_of(["desktop:read"]).unwrap();
     let mut group = c.benchmark_group("authenticate");
 
     let kw = keyward_with(BcryptHasher::new(4).unwrap(), 100_000);
@@ -144,7 +145,7 @@ fn cached(c: &mut Criterion) {
 fn cold(c: &mut Criterion) {
     let rt = runtime();
     let client: IpAddr = "192.0.2.1".parse().unwrap();
-    let requirement = demo_catalog().all_of(["desktop:read"]).unwrap();
+    let requirement = Catalog::demo().all_of(["desktop:read"]).unwrap();
     let mut group = c.benchmark_group("authenticate");
     group.sample_size(10);
     for (id, kw) in [

@@ -4,29 +4,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use keyward::scope::Catalog;
 use keyward_store::{HashError, SecretHasher};
-
-/// The demo catalog of DESIGN.md's "Surfaces".
-pub fn demo_catalog() -> Catalog {
-    Catalog::builder()
-        .capabilities([
-            "desktop:read",
-            "desktop:chat",
-            "desktop:lifecycle",
-            "desktop:control",
-            "jobs:read",
-            "jobs:write",
-            "kb:read",
-            "keys:read",
-            "keys:write",
-        ])
-        .implies("jobs:write", "jobs:read")
-        .implies("keys:write", "keys:read")
-        .default_grants(["desktop:read", "desktop:chat"])
-        .build()
-        .expect("the demo catalog is valid")
-}
 
 /// Polls a future that is expected to finish without waiting (a cached key never
 /// awaits), so the measurement holds no executor overhead.

@@ -7,23 +7,7 @@ use keyward_scope::Catalog;
 
 fn scope(c: &mut Criterion) {
     // The demo server's catalog (DESIGN.md, "Surfaces").
-    let catalog = Catalog::builder()
-        .capabilities([
-            "desktop:read",
-            "desktop:chat",
-            "desktop:lifecycle",
-            "desktop:control",
-            "jobs:read",
-            "jobs:write",
-            "kb:read",
-            "keys:read",
-            "keys:write",
-        ])
-        .implies("jobs:write", "jobs:read")
-        .implies("keys:write", "keys:read")
-        .default_grants(["desktop:read", "desktop:chat"])
-        .build()
-        .unwrap();
+    let catalog = Catalog::demo();
     let requirement = catalog.all_of(["jobs:read", "desktop:read"]).unwrap();
     let allowed = catalog.effective(&catalog.set(["desktop:read", "jobs:write"]).unwrap());
     let denied = catalog.effective(&catalog.default_set());

@@ -480,23 +480,7 @@ mod tests {
     use super::*;
 
     fn demo() -> Catalog {
-        Catalog::builder()
-            .capabilities([
-                "desktop:read",
-                "desktop:chat",
-                "desktop:lifecycle",
-                "desktop:control",
-                "jobs:read",
-                "jobs:write",
-                "kb:read",
-                "keys:read",
-                "keys:write",
-            ])
-            .implies("jobs:write", "jobs:read")
-            .implies("keys:write", "keys:read")
-            .default_grants(["desktop:read", "desktop:chat"])
-            .build()
-            .unwrap()
+        Catalog::demo()
     }
 
     #[test]

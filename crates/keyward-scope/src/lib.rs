@@ -4,6 +4,7 @@
 
 mod capability;
 mod catalog;
+mod demo;
 mod denied;
 mod error;
 mod name;

@@ -19,23 +19,7 @@ pub const START: u64 = 1_800_000_000;
 
 /// The demo catalog of DESIGN.md's "Surfaces".
 pub fn catalog() -> Catalog {
-    Catalog::builder()
-        .capabilities([
-            "desktop:read",
-            "desktop:chat",
-            "desktop:lifecycle",
-            "desktop:control",
-            "jobs:read",
-            "jobs:write",
-            "kb:read",
-            "keys:read",
-            "keys:write",
-        ])
-        .implies("jobs:write", "jobs:read")
-        .implies("keys:write", "keys:read")
-        .default_grants(["desktop:read", "desktop:chat"])
-        .build()
-        .unwrap()
+    Catalog::demo()
 }
 
 pub fn ip(s: &str) -> IpAddr {
