@@ -47,7 +47,7 @@ impl CacheEntry {
         if key.expires_at_nanos <= now.as_unix_nanos() {
             return Err(AuthError::KeyExpired);
         }
-        if key.has_ip_allowlist && !ip_allowed(&key.ip_allowlist, client_ip) {
+        if key.has_ip_allowlist && !key.ip_allowlist.allows(client_ip) {
             return Err(AuthError::IpNotAllowed);
         }
         key.mark_used(now);
@@ -61,14 +61,6 @@ impl CacheEntry {
     fn take_usage(&self) -> Option<Timestamp> {
         self.principal.info().take_usage()
     }
-}
-
-fn ip_allowed(allowlist: &[ipnet::IpNet], ip: IpAddr) -> bool {
-    let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    };
-    allowlist.iter().any(|net| net.contains(&ip))
 }
 
 pub(crate) struct VerificationCache {

@@ -37,7 +37,7 @@ pub(crate) struct KeyInfo {
     pub(crate) has_ip_allowlist: bool,
     // Read only off the hot path.
     pub(crate) flushed_secs: AtomicU32,
-    pub(crate) ip_allowlist: Box<[ipnet::IpNet]>,
+    pub(crate) ip_allowlist: keyward_limit::IpAllowlist,
     /// The stored hash the secret was verified against; a refresh that finds another
     /// one verifies again.
     pub(crate) hash: Box<str>,
@@ -64,7 +64,7 @@ impl KeyInfo {
             disabled: record.disabled_at.is_some(),
             has_ip_allowlist: !record.ip_allowlist.is_empty(),
             flushed_secs: AtomicU32::new(0),
-            ip_allowlist: record.ip_allowlist.clone().into_boxed_slice(),
+            ip_allowlist: keyward_limit::IpAllowlist::new(record.ip_allowlist.iter().copied()),
             hash: record.hash.as_str().into(),
             id: record.id,
             name: record.name.clone(),
