@@ -9,6 +9,7 @@ mod core;
 mod credential;
 mod digest;
 mod error;
+pub mod http;
 mod limits;
 mod owner;
 mod principal;

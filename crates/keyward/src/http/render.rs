@@ -1,0 +1,259 @@
+use keyward_limit::{Decision, headers};
+use serde_json::{Value, json};
+
+use crate::error::{AuthError, ErrorCode};
+
+/// A refusal as HTTP: status, headers and a JSON body. Adapters copy it into their
+/// framework's response type and change nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// Header names (lower case) and values, in order.
+    pub headers: Vec<(&'static str, String)>,
+    /// The JSON body.
+    pub body: String,
+}
+
+/// Renders `error` as DESIGN.md's HTTP contract: the status of its code, the
+/// `WWW-Authenticate` challenge of RFC 6750 (with `error="invalid_token"`,
+/// `"insufficient_scope"` and `scope`, or `"invalid_request"`), `Retry-After` and
+/// rate-limit headers, and a body `{"error": code, "message": …}` with `required` and
+/// `held` on a 403 and `retry_after` on a 429. Nothing the client sent is echoed.
+///
+/// ```
+/// use keyward::AuthError;
+/// use keyward::http::render;
+///
+/// let response = render(&AuthError::TooManyFailedAttempts { retry_after: 42 }, "api");
+/// assert_eq!(response.status, 429);
+/// assert!(response.headers.contains(&("retry-after", "42".to_string())));
+/// assert!(response.body.contains(r#""error":"too_many_failed_attempts""#));
+/// ```
+pub fn render(error: &AuthError, realm: &str) -> HttpResponse {
+    let code = error.code();
+    let realm = quoted(realm);
+    let mut headers = Vec::with_capacity(4);
+    let mut body = json!({ "error": code.as_str(), "message": message(code) });
+    match error {
+        AuthError::MissingCredential => {
+            headers.push(("www-authenticate", format!("Bearer realm={realm}")));
+        }
+        AuthError::InvalidKey(_)
+        | AuthError::KeyRevoked
+        | AuthError::KeyExpired
+        | AuthError::KeyDisabled
+        | AuthError::IpNotAllowed => {
+            headers.push((
+                "www-authenticate",
+                format!(
+                    "Bearer realm={realm}, error=\"invalid_token\", error_description={}",
+                    quoted(message(code))
+                ),
+            ));
+        }
+        AuthError::InsufficientCapability(denied) => {
+            headers.push((
+                "www-authenticate",
+                format!(
+                    "Bearer realm={realm}, error=\"insufficient_scope\", scope={}",
+                    quoted(&denied.scope())
+                ),
+            ));
+            body["required"] = json!(denied.required);
+            body["held"] = json!(denied.held);
+        }
+        AuthError::RateLimited {
+            retry_after,
+            limit,
+            reset,
+        } => {
+            headers.push((headers::RETRY_AFTER, retry_after.to_string()));
+            headers.push((headers::RATELIMIT_LIMIT, limit.to_string()));
+            headers.push((headers::RATELIMIT_REMAINING, "0".to_string()));
+            headers.push((headers::RATELIMIT_RESET, reset.to_string()));
+            body["retry_after"] = Value::from(*retry_after);
+        }
+        AuthError::TooManyFailedAttempts { retry_after } => {
+            headers.push((headers::RETRY_AFTER, retry_after.to_string()));
+            body["retry_after"] = Value::from(*retry_after);
+        }
+        AuthError::InvalidRequest(_) => {
+            headers.push((
+                "www-authenticate",
+                format!("Bearer realm={realm}, error=\"invalid_request\""),
+            ));
+        }
+        AuthError::Unavailable { retry_after } => {
+            headers.push((headers::RETRY_AFTER, retry_after.to_string()));
+        }
+    }
+    headers.push(("content-type", "application/json".to_string()));
+    HttpResponse {
+        status: code.status(),
+        headers,
+        body: body.to_string(),
+    }
+}
+
+/// The `RateLimit-*` headers of an allowed request.
+pub fn rate_limit_headers(decision: &Decision) -> [(&'static str, String); 3] {
+    [
+        (headers::RATELIMIT_LIMIT, decision.limit().to_string()),
+        (
+            headers::RATELIMIT_REMAINING,
+            decision.remaining().to_string(),
+        ),
+        (headers::RATELIMIT_RESET, decision.reset_secs().to_string()),
+    ]
+}
+
+fn message(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::MissingCredential => "an API key is required",
+        ErrorCode::InvalidKey => "the API key is invalid",
+        ErrorCode::KeyRevoked => "the API key has been revoked",
+        ErrorCode::KeyExpired => "the API key has expired",
+        ErrorCode::KeyDisabled => "the API key is disabled",
+        ErrorCode::IpNotAllowed => "the API key may not be used from this IP address",
+        ErrorCode::InsufficientCapability => "the API key lacks a required capability",
+        ErrorCode::RateLimited => "rate limit exceeded",
+        ErrorCode::TooManyFailedAttempts => "too many failed attempts from this IP address",
+        ErrorCode::InvalidRequest => "the authentication request is malformed",
+        ErrorCode::AuthUnavailable => "authentication is temporarily unavailable",
+    }
+}
+
+/// An RFC 7230 quoted-string: backslash-escapes `"` and `\`, drops control bytes.
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars().filter(|c| !c.is_control()) {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use keyward_format::ParseError;
+    use keyward_scope::Denied;
+
+    use super::*;
+    use crate::error::InvalidKeyReason;
+
+    fn header<'a>(r: &'a HttpResponse, name: &str) -> Option<&'a str> {
+        r.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn body(r: &HttpResponse) -> Value {
+        serde_json::from_str(&r.body).unwrap()
+    }
+
+    #[test]
+    fn every_row_of_the_contract() {
+        let r = render(&AuthError::MissingCredential, "api");
+        assert_eq!(
+            (r.status, header(&r, "www-authenticate")),
+            (401, Some("Bearer realm=\"api\""))
+        );
+        assert_eq!(body(&r)["error"], "missing_credential");
+
+        for (e, code) in [
+            (
+                AuthError::InvalidKey(InvalidKeyReason::WrongSecret),
+                "invalid_key",
+            ),
+            (
+                AuthError::InvalidKey(InvalidKeyReason::UnknownKey),
+                "invalid_key",
+            ),
+            (
+                AuthError::InvalidKey(InvalidKeyReason::Malformed(ParseError::ChecksumMismatch)),
+                "invalid_key",
+            ),
+            (AuthError::KeyRevoked, "key_revoked"),
+            (AuthError::KeyExpired, "key_expired"),
+            (AuthError::KeyDisabled, "key_disabled"),
+        ] {
+            let r = render(&e, "api");
+            assert_eq!(r.status, 401);
+            assert!(
+                header(&r, "www-authenticate")
+                    .unwrap()
+                    .contains("error=\"invalid_token\"")
+            );
+            assert_eq!(body(&r)["error"], code);
+        }
+        // Unknown id and wrong secret are byte-for-byte the same answer.
+        assert_eq!(
+            render(&AuthError::InvalidKey(InvalidKeyReason::WrongSecret), "api"),
+            render(&AuthError::InvalidKey(InvalidKeyReason::UnknownKey), "api")
+        );
+
+        let r = render(&AuthError::IpNotAllowed, "api");
+        assert_eq!(
+            (r.status, body(&r)["error"].as_str()),
+            (403, Some("ip_not_allowed"))
+        );
+
+        let denied = Denied {
+            required: vec!["jobs:write".into()],
+            held: vec!["jobs:read".into()],
+        };
+        let r = render(&AuthError::InsufficientCapability(denied), "api");
+        assert_eq!(r.status, 403);
+        assert_eq!(
+            header(&r, "www-authenticate"),
+            Some("Bearer realm=\"api\", error=\"insufficient_scope\", scope=\"jobs:write\"")
+        );
+        assert_eq!(body(&r)["required"], json!(["jobs:write"]));
+        assert_eq!(body(&r)["held"], json!(["jobs:read"]));
+
+        let r = render(
+            &AuthError::RateLimited {
+                retry_after: 3,
+                limit: 60,
+                reset: 60,
+            },
+            "api",
+        );
+        assert_eq!((r.status, header(&r, "retry-after")), (429, Some("3")));
+        assert_eq!(header(&r, "ratelimit-remaining"), Some("0"));
+        assert_eq!(body(&r)["retry_after"], 3);
+        assert_eq!(body(&r)["error"], "rate_limited");
+
+        let r = render(&AuthError::TooManyFailedAttempts { retry_after: 60 }, "api");
+        assert_eq!((r.status, header(&r, "retry-after")), (429, Some("60")));
+        assert_eq!(body(&r)["error"], "too_many_failed_attempts");
+
+        let r = render(&AuthError::InvalidRequest("x"), "api");
+        assert_eq!(r.status, 400);
+        assert!(
+            header(&r, "www-authenticate")
+                .unwrap()
+                .contains("error=\"invalid_request\"")
+        );
+        assert_eq!(body(&r)["error"], "invalid_request");
+
+        let r = render(&AuthError::Unavailable { retry_after: 1 }, "api");
+        assert_eq!((r.status, header(&r, "retry-after")), (503, Some("1")));
+        assert_eq!(body(&r)["error"], "auth_unavailable");
+    }
+
+    #[test]
+    fn realms_are_quoted_safely() {
+        let r = render(&AuthError::MissingCredential, "a\"b\\c\r\n");
+        assert_eq!(
+            header(&r, "www-authenticate"),
+            Some("Bearer realm=\"a\\\"b\\\\c\"")
+        );
+    }
+}
