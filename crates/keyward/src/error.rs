@@ -219,6 +219,7 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ServiceError::NotFound,
+            StoreError::InvalidRequest(why) => ServiceError::InvalidRequest(why),
             other => ServiceError::Store(other),
         }
     }

@@ -127,7 +127,7 @@ async fn list_is_masked_paginated_and_filtered() {
     assert!(u2.keys[0].revoked_at.is_some());
     assert!(matches!(
         keys.list(&ListFilter::all(), PageRequest::first(0)).await,
-        Err(ServiceError::Store(_))
+        Err(ServiceError::InvalidRequest(_))
     ));
 }
 
