@@ -134,7 +134,7 @@ impl Authenticator {
     ) -> (Cached, Digest, Timestamp) {
         let entry = self.core.cache.get(&presented.id());
         if let Some(entry) = &entry {
-            std::hint::black_box(entry.principal.info().expires_at_nanos);
+            std::hint::black_box(entry.key.expires_at_nanos);
         }
         let now = self.core.clock.now();
         let digest = self.core.digest_key.digest(presented.secret());
@@ -168,7 +168,7 @@ impl Authenticator {
         }
         if now.saturating_duration_since(entry.loaded_at()) >= self.core.config.cache_refresh {
             return Cached::Stale {
-                hash: entry.principal.info().hash.clone(),
+                hash: entry.key.hash.clone(),
             };
         }
         Cached::Done(entry.admit(now, client_ip))
