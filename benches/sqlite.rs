@@ -1,0 +1,100 @@
+//! `sqlite/*`: the embedded SQLite store. `get_by_id` is a point lookup with 100,000
+//! keys in the file; `mint` is `KeyService::mint` with the default bcrypt cost.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use keyward::clock::Timestamp;
+use keyward::format::KeyFormat;
+use keyward::scope::Catalog;
+use keyward::store::conformance::{SAMPLE_HASH, fresh_id, sample_record};
+use keyward::store::{BcryptHasher, KeyStore};
+use keyward::{Keyward, MintRequest};
+use keyward_sqlite::SqliteStore;
+
+const KEYS: usize = 100_000;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A fresh directory under the system temp dir, removed when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "keyward-bench-{label}-{}-{}",
+            std::process::id(),
+            fresh_id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn db(&self) -> String {
+        self.0.join("keys.db").to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn sqlite(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("sqlite");
+
+    // 100,000 records inserted directly, with a precomputed hash, in batches.
+    let dir = TempDir::new("get");
+    let store = rt.block_on(SqliteStore::open(&dir.db())).unwrap();
+    let mut ids = Vec::with_capacity(KEYS);
+    for chunk in 0..KEYS / 10_000 {
+        let records: Vec<_> = (0..10_000)
+            .map(|i| {
+                let created = Timestamp::from_unix_millis((chunk * 10_000 + i) as u64);
+                let mut record = sample_record(fresh_id(), "bench", created);
+                record.hash = SAMPLE_HASH.to_owned();
+                record
+            })
+            .collect();
+        ids.extend(records.iter().map(|r| r.id));
+        rt.block_on(store.insert_batch(&records)).unwrap();
+    }
+    let mut next = 0usize;
+    group.bench_function("get_by_id", |b| {
+        b.iter(|| {
+            next = (next + 7919) % KEYS;
+            rt.block_on(store.get(black_box(&ids[next]))).unwrap()
+        })
+    });
+
+    let dir_mint = TempDir::new("mint");
+    let store = rt.block_on(SqliteStore::open(&dir_mint.db())).unwrap();
+    let keyward = Keyward::builder(KeyFormat::new("sk_live_").unwrap(), Catalog::demo())
+        .store(store)
+        .hasher(BcryptHasher::default())
+        .without_rate_limits()
+        .without_lockout()
+        .build()
+        .unwrap();
+    let keys = keyward.keys();
+    group.sample_size(10);
+    group.bench_function("mint", |b| {
+        b.iter(|| {
+            rt.block_on(keys.mint(MintRequest::new("bench", "u_1")))
+                .unwrap()
+        })
+    });
+    group.finish();
+    drop((dir, dir_mint));
+}
+
+criterion_group!(benches, sqlite);
+criterion_main!(benches);

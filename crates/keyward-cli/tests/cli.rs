@@ -1,0 +1,274 @@
+//! The `keyward` binary end to end, on a temporary database.
+
+use predicates::prelude::*;
+use serde_json::Value;
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn db(&self) -> String {
+        self.dir.path().join("keys.db").to_str().unwrap().to_owned()
+    }
+
+    fn cmd(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("keyward");
+        cmd.env("KEYWARD_DATABASE_URL", self.db());
+        cmd.current_dir(self.dir.path());
+        cmd
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self.cmd().args(args).arg("--json").output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+/// Asserts a failure with exactly one `error: …` line on stderr and no panic.
+fn one_line_error(out: &std::process::Output, needle: &str) {
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "stderr: {stderr}");
+    assert!(stderr.starts_with("error: "), "stderr: {stderr}");
+    assert!(stderr.contains(needle), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+}
+
+#[test]
+fn create_list_show_roll_revoke() {
+    let env = Env::new();
+    let out = env
+        .cmd()
+        .args([
+            "keys",
+            "create",
+            "--name",
+            "CI",
+            "--capability",
+            "jobs:write",
+        ])
+        .args(["--expires-in", "30d", "--tenant", "acme/web"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let key = stdout.lines().next().unwrap().to_owned();
+    assert!(key.starts_with("sk_live_") && key.len() > 40, "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("shown once"));
+
+    let listed = env.cmd().args(["keys", "list"]).output().unwrap();
+    assert!(listed.status.success());
+    let table = String::from_utf8(listed.stdout).unwrap();
+    assert!(table.starts_with("ID"), "{table}");
+    assert!(table.contains("CI") && table.contains("jobs:write") && table.contains("active"));
+    assert!(!table.contains(&key), "a listing never shows a full key");
+
+    let keys = env.json(&["keys", "list"]);
+    let keys = keys.as_array().unwrap();
+    assert_eq!(keys.len(), 1);
+    let id = keys[0]["id"].as_str().unwrap().to_owned();
+    assert!(key.contains(&id));
+    assert!(keys[0].get("key").is_none());
+    assert_eq!(keys[0]["capabilities"], serde_json::json!(["jobs:write"]));
+    assert!(keys[0]["expires_at"].is_string());
+
+    let shown = env.cmd().args(["keys", "show", &id]).output().unwrap();
+    assert!(shown.status.success());
+    let shown = String::from_utf8(shown.stdout).unwrap();
+    assert!(
+        shown.contains("acme/web") && !shown.contains(&key),
+        "{shown}"
+    );
+
+    let rolled = env.json(&["keys", "roll", &id, "--grace", "24h"]);
+    let new_key = rolled["new"]["key"].as_str().unwrap();
+    assert!(new_key.starts_with("sk_live_") && new_key != key);
+    assert_eq!(rolled["old"]["id"], id.as_str());
+    assert!(rolled["old"]["expires_at"].is_string());
+    assert!(rolled["old"].get("key").is_none());
+
+    let revoked = env.json(&["keys", "revoke", &id]);
+    assert_eq!(revoked["state"], "revoked");
+    let shown = env.json(&["keys", "show", &id]);
+    assert_eq!(shown["state"], "revoked");
+    assert_eq!(env.json(&["keys", "list"]).as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn create_json_includes_the_key_and_defaults() {
+    let env = Env::new();
+    let created = env.json(&["keys", "create", "--name", "default"]);
+    assert!(created["key"].as_str().unwrap().starts_with("sk_live_"));
+    assert_eq!(
+        created["capabilities"],
+        serde_json::json!(["desktop:chat", "desktop:read"])
+    );
+    assert_eq!(created["owner"], "cli");
+    assert_eq!(created["state"], "active");
+}
+
+#[test]
+fn plain_path_and_sqlite_url_are_one_database() {
+    let env = Env::new();
+    env.json(&["keys", "create", "--name", "a"]);
+    let out = env
+        .cmd()
+        .args(["--database-url", &format!("sqlite:{}", env.db())])
+        .args(["keys", "list", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+}
+
+fn mint_key(env: &Env) -> String {
+    env.json(&["keys", "create", "--name", "leak"])["key"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn scan_reports_line_and_column_masked() {
+    let env = Env::new();
+    let key = mint_key(&env);
+    let tree = env.dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("src")).unwrap();
+    std::fs::create_dir_all(tree.join(".git")).unwrap();
+    std::fs::write(
+        tree.join("src/config.env"),
+        format!("# settings\nNAME=x\n  API_KEY={key}\n"),
+    )
+    .unwrap();
+    std::fs::write(tree.join(".git/leak"), format!("{key}\n")).unwrap();
+    let mut binary = vec![0u8, 1, 2];
+    binary.extend_from_slice(key.as_bytes());
+    std::fs::write(tree.join("blob.bin"), binary).unwrap();
+
+    let out = env.cmd().arg("scan").arg(&tree).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let expected = format!(
+        "{}:3:11: {}…{}\n",
+        tree.join("src/config.env").display(),
+        &key[..12],
+        &key[key.len() - 4..]
+    );
+    assert_eq!(stdout, expected);
+    assert!(!stdout.contains(&key));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(&key));
+}
+
+#[test]
+fn scan_reads_stdin_and_clean_input_exits_zero() {
+    let env = Env::new();
+    let key = mint_key(&env);
+    let out = env
+        .cmd()
+        .arg("scan")
+        .write_stdin(format!("token: {key}"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.starts_with("<stdin>:1:8: "), "{stdout}");
+    assert!(!stdout.contains(&key));
+
+    let clean = env.dir.path().join("clean");
+    std::fs::create_dir(&clean).unwrap();
+    std::fs::write(clean.join("a.txt"), "sk_live_notakey nothing here\n").unwrap();
+    env.cmd()
+        .arg("scan")
+        .arg(&clean)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::is_empty());
+}
+
+#[test]
+fn bad_input_is_one_line_and_non_zero() {
+    let env = Env::new();
+    let run = |args: &[&str]| env.cmd().args(args).output().unwrap();
+
+    one_line_error(
+        &run(&["keys", "create", "--name", "x", "--capability", "nope:nope"]),
+        "nope:nope",
+    );
+    one_line_error(
+        &run(&["keys", "create", "--name", "x", "--expires-in", "soon"]),
+        "malformed duration",
+    );
+    one_line_error(
+        &run(&["keys", "create", "--name", "x", "--tenant", "no-slash"]),
+        "TEAM/PROJECT",
+    );
+    one_line_error(&run(&["keys", "show", "not-an-id!"]), "malformed key id");
+    one_line_error(&run(&["keys", "revoke", "AbCd12345678"]), "no key with id");
+    one_line_error(
+        &run(&["keys", "roll", "AbCd12345678", "--grace", "1 fortnight"]),
+        "malformed duration",
+    );
+
+    let mut postgres = env.cmd();
+    postgres.args([
+        "--database-url",
+        "postgres://localhost/keys",
+        "keys",
+        "list",
+    ]);
+    one_line_error(
+        &postgres.output().unwrap(),
+        "postgres store not available yet",
+    );
+
+    let corrupt = env.dir.path().join("corrupt.db");
+    std::fs::write(
+        &corrupt,
+        "not a database at all, definitely not. ".repeat(50),
+    )
+    .unwrap();
+    let mut cmd = env.cmd();
+    cmd.args(["--database-url", corrupt.to_str().unwrap(), "keys", "list"]);
+    one_line_error(&cmd.output().unwrap(), "not a keyward SQLite database");
+
+    let mut cmd = env.cmd();
+    let unreachable = env.dir.path().join("missing/dir/keys.db");
+    cmd.args([
+        "--database-url",
+        unreachable.to_str().unwrap(),
+        "keys",
+        "list",
+    ]);
+    one_line_error(&cmd.output().unwrap(), "cannot open");
+}
+
+#[tokio::test]
+async fn the_cli_shares_the_file_with_a_running_server() {
+    use keyward::format::KeyId;
+    use keyward::store::KeyStore;
+
+    let env = Env::new();
+    // The "server": a store held open for the whole test.
+    let server = keyward_sqlite::SqliteStore::open(&env.db()).await.unwrap();
+    let created = env.json(&["keys", "create", "--name", "shared"]);
+    let id: KeyId = created["id"].as_str().unwrap().parse().unwrap();
+    let record = server.get(&id).await.unwrap();
+    assert_eq!(record.name, "shared");
+    assert!(record.revoked_at.is_none());
+
+    env.json(&["keys", "revoke", id.as_str()]);
+    assert!(server.get(&id).await.unwrap().revoked_at.is_some());
+}

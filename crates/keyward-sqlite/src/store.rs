@@ -1,0 +1,585 @@
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use keyward_clock::Timestamp;
+use keyward_format::KeyId;
+use keyward_store::{
+    KeyRecord, KeyStore, ListFilter, Page, PageRequest, RateLimitOverride, StoreError, Tenant,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Executor, Row, Sqlite};
+
+use crate::error::SqliteError;
+use crate::schema::{
+    CURRENT_VERSION, HAS_VERSION_TABLE, MIGRATIONS, RECORD_VERSION, SCHEMA_VERSION, VERSION_TABLE,
+};
+
+/// How long a statement waits for another connection or process holding the write lock
+/// before it gives up with [`StoreError::Unavailable`].
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections per store: SQLite serialises writers, WAL lets readers run beside them.
+const MAX_CONNECTIONS: u32 = 4;
+
+macro_rules! columns {
+    () => {
+        "id, prefix, last4, name, owner, tenant_team, tenant_project, capabilities, \
+         created_at, expires_at, last_used_at, revoked_at, disabled_at, hash, metadata, \
+         rate_limit, rate_period_ms, ip_allowlist"
+    };
+}
+
+const SELECT_BY_ID: &str = concat!("SELECT ", columns!(), " FROM keyward_keys WHERE id = ?1");
+
+const INSERT: &str = concat!(
+    "INSERT INTO keyward_keys (",
+    columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+);
+
+/// The common tail of the listing queries: binds `?1` owner, `?2`/`?3` tenant, `?4`
+/// include revoked, `?5`/`?6` cursor (created_at, id), `?7` limit.
+macro_rules! list_tail {
+    () => {
+        "
+      AND (?1 IS NULL OR owner = ?1)
+      AND (?2 IS NULL OR (tenant_team = ?2 AND tenant_project = ?3))
+      AND (?4 OR revoked_at IS NULL)
+      AND (?5 IS NULL OR created_at > ?5 OR (created_at = ?5 AND id > ?6))
+    ORDER BY created_at, id
+    LIMIT ?7"
+    };
+}
+
+/// Every key: walks the `(created_at, id)` index.
+const LIST_ALL: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM keyward_keys INDEXED BY keyward_keys_by_created WHERE 1",
+    list_tail!()
+);
+
+/// One owner's keys: walks the `(owner, created_at, id)` index.
+const LIST_BY_OWNER: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM keyward_keys INDEXED BY keyward_keys_by_owner WHERE owner = ?1",
+    list_tail!()
+);
+
+/// One tenant's keys: walks the `(tenant_team, tenant_project, created_at, id)` index.
+const LIST_BY_TENANT: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM keyward_keys INDEXED BY keyward_keys_by_tenant
+    WHERE tenant_team = ?2 AND tenant_project = ?3",
+    list_tail!()
+);
+
+const CURSOR: &str = "SELECT created_at FROM keyward_keys WHERE id = ?1";
+
+const REVOKE: &str = concat!(
+    "UPDATE keyward_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1 RETURNING ",
+    columns!()
+);
+
+const SET_EXPIRY: &str = concat!(
+    "UPDATE keyward_keys SET expires_at = ?2 WHERE id = ?1 RETURNING ",
+    columns!()
+);
+
+const SET_DISABLED: &str = concat!(
+    "UPDATE keyward_keys SET disabled_at = ?2 WHERE id = ?1 RETURNING ",
+    columns!()
+);
+
+const UPDATE_HASH: &str = "UPDATE keyward_keys SET hash = ?2 WHERE id = ?1";
+
+const EXPIRE_FOR_ROLL: &str = "UPDATE keyward_keys SET expires_at = ?2 WHERE id = ?1";
+
+const TOUCH: &str = "UPDATE keyward_keys SET last_used_at = ?2
+    WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)";
+
+/// A [`KeyStore`] in one SQLite file: the embedded default.
+///
+/// The file is created when missing and migrated on open; it runs in WAL mode with a
+/// busy timeout, so the `keyward` CLI and a running server can share it. Lookups by id
+/// use the primary key; a listing is one query.
+///
+/// ```
+/// use keyward_sqlite::SqliteStore;
+/// use keyward_store::{KeyStore, StoreError};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let dir = std::env::temp_dir().join(format!("keyward-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let store = SqliteStore::open(dir.join("keys.db").to_str().unwrap()).await.unwrap();
+/// let id = "AbCd12345678".parse().unwrap();
+/// assert!(matches!(store.get(&id).await, Err(StoreError::NotFound)));
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database at `url_or_path`: an `sqlite:` URL
+    /// (`sqlite:keys.db`, `sqlite:///var/lib/keyward/keys.db?mode=rwc`) or a plain file
+    /// path. Applies any pending migrations in one transaction.
+    ///
+    /// Fails with a [`SqliteError`] naming the problem (not a database, cannot open,
+    /// read-only, a newer schema) and leaves the file untouched.
+    pub async fn open(url_or_path: &str) -> Result<SqliteStore, SqliteError> {
+        let options = if url_or_path.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(url_or_path).map_err(|e| SqliteError::InvalidUrl {
+                url: url_or_path.to_owned(),
+                reason: e.to_string(),
+            })?
+        } else if url_or_path.is_empty() {
+            return Err(SqliteError::InvalidUrl {
+                url: String::new(),
+                reason: "empty path".to_owned(),
+            });
+        } else {
+            SqliteConnectOptions::new().filename(url_or_path)
+        };
+        // "Created when missing", unless a URL chose its own `mode=` (e.g. `mode=ro`).
+        let options = if url_or_path.starts_with("sqlite:") && url_or_path.contains("mode=") {
+            options
+        } else {
+            options.create_if_missing(true)
+        };
+        let options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT);
+        let path = options.get_filename().to_path_buf();
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .map_err(|e| SqliteError::classify(path.clone(), e))?;
+        let store = SqliteStore { pool, path };
+        if let Err(e) = store.migrate().await {
+            store.pool.close().await;
+            return Err(e);
+        }
+        Ok(store)
+    }
+
+    /// The schema version recorded in the file (0 for a new file), read without writing.
+    async fn stored_version<'c, E>(executor: E) -> Result<i64, sqlx::Error>
+    where
+        E: Executor<'c, Database = Sqlite>,
+    {
+        sqlx::query_scalar(CURRENT_VERSION)
+            .fetch_one(executor)
+            .await
+    }
+
+    async fn migrate(&self) -> Result<(), SqliteError> {
+        let classify = |e| SqliteError::classify(self.path.clone(), e);
+        let newer = |found| SqliteError::NewerSchema {
+            path: self.path.clone(),
+            found,
+            supported: SCHEMA_VERSION,
+        };
+        // A read first: an up-to-date (or newer) file is never written to, so a
+        // read-only file of the current schema opens fine.
+        let has_table: bool = sqlx::query_scalar(HAS_VERSION_TABLE)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(classify)?;
+        if has_table {
+            let found = Self::stored_version(&self.pool).await.map_err(classify)?;
+            if found > SCHEMA_VERSION {
+                return Err(newer(found));
+            }
+            if found == SCHEMA_VERSION {
+                return Ok(());
+            }
+        }
+        // Migrate under the write lock; another process may have done it meanwhile.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(classify)?;
+        sqlx::query(VERSION_TABLE)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let found = Self::stored_version(&mut *tx).await.map_err(classify)?;
+        if found > SCHEMA_VERSION {
+            // Dropping the transaction rolls it back: nothing was changed.
+            return Err(newer(found));
+        }
+        let now = ms(Timestamp::from_system_time(std::time::SystemTime::now()));
+        for (version, migration) in (1i64..).zip(MIGRATIONS.iter()).skip(found.max(0) as usize) {
+            sqlx::raw_sql(*migration)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+            sqlx::query(RECORD_VERSION)
+                .bind(version)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+        }
+        tx.commit().await.map_err(classify)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Inserts many records in one transaction (an import, or a benchmark's setup). Fails
+    /// with [`StoreError::Conflict`] and inserts none when any id exists.
+    pub async fn insert_batch(&self, records: &[KeyRecord]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        for record in records {
+            insert_into(&mut *tx, record).await?;
+        }
+        tx.commit().await.map_err(store_error)
+    }
+
+    /// Closes every connection; later calls answer [`StoreError::Unavailable`].
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A timestamp as stored: unix milliseconds (saturating far in the future).
+fn ms(t: Timestamp) -> i64 {
+    i64::try_from(t.as_unix_millis()).unwrap_or(i64::MAX)
+}
+
+fn store_error(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+            StoreError::Corrupt(e.to_string())
+        }
+        _ => StoreError::unavailable(e),
+    }
+}
+
+fn corrupt(what: &str, e: impl fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+fn to_json<T: serde::Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::InvalidRequest(format!("{what}: {e}")))
+}
+
+async fn insert_into<'c, E>(executor: E, r: &KeyRecord) -> Result<(), StoreError>
+where
+    E: Executor<'c, Database = Sqlite>,
+{
+    let capabilities = to_json("capabilities", &r.capabilities)?;
+    let metadata = to_json("metadata", &r.metadata)?;
+    let networks: Vec<String> = r.ip_allowlist.iter().map(ToString::to_string).collect();
+    let ip_allowlist = to_json("ip_allowlist", &networks)?;
+    let (team, project) = match &r.tenant {
+        Some(t) => (Some(t.team.as_str()), Some(t.project.as_str())),
+        None => (None, None),
+    };
+    let (limit, period) = match r.rate_limit {
+        Some(rl) => (
+            Some(i64::from(rl.limit)),
+            Some(i64::try_from(rl.period.as_millis()).unwrap_or(i64::MAX)),
+        ),
+        None => (None, None),
+    };
+    sqlx::query(INSERT)
+        .bind(r.id.as_str())
+        .bind(r.prefix.as_str())
+        .bind(r.last4.as_str())
+        .bind(r.name.as_str())
+        .bind(r.owner.as_str())
+        .bind(team)
+        .bind(project)
+        .bind(capabilities)
+        .bind(ms(r.created_at))
+        .bind(r.expires_at.map(ms))
+        .bind(r.last_used_at.map(ms))
+        .bind(r.revoked_at.map(ms))
+        .bind(r.disabled_at.map(ms))
+        .bind(r.hash.as_str())
+        .bind(metadata)
+        .bind(limit)
+        .bind(period)
+        .bind(ip_allowlist)
+        .execute(executor)
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
+
+fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
+{
+    row.try_get(column).map_err(|e| corrupt(column, e))
+}
+
+fn timestamp(column: &str, value: i64) -> Result<Timestamp, StoreError> {
+    u64::try_from(value)
+        .map(Timestamp::from_unix_millis)
+        .map_err(|e| corrupt(column, e))
+}
+
+fn opt_timestamp(row: &SqliteRow, column: &str) -> Result<Option<Timestamp>, StoreError> {
+    get::<Option<i64>>(row, column)?
+        .map(|v| timestamp(column, v))
+        .transpose()
+}
+
+fn decode(row: &SqliteRow) -> Result<KeyRecord, StoreError> {
+    let id: String = get(row, "id")?;
+    let id = KeyId::parse(&id).map_err(|e| corrupt("id", e))?;
+    let tenant = match (
+        get::<Option<String>>(row, "tenant_team")?,
+        get::<Option<String>>(row, "tenant_project")?,
+    ) {
+        (Some(team), Some(project)) => Some(Tenant { team, project }),
+        (None, None) => None,
+        _ => return Err(corrupt("tenant", "team and project must both be set")),
+    };
+    let capabilities: Vec<String> = serde_json::from_str(&get::<String>(row, "capabilities")?)
+        .map_err(|e| corrupt("capabilities", e))?;
+    let metadata: BTreeMap<String, String> = serde_json::from_str(&get::<String>(row, "metadata")?)
+        .map_err(|e| corrupt("metadata", e))?;
+    let networks: Vec<String> = serde_json::from_str(&get::<String>(row, "ip_allowlist")?)
+        .map_err(|e| corrupt("ip_allowlist", e))?;
+    let ip_allowlist = networks
+        .iter()
+        .map(|n| n.parse::<ipnet::IpNet>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| corrupt("ip_allowlist", e))?;
+    let rate_limit = match (
+        get::<Option<i64>>(row, "rate_limit")?,
+        get::<Option<i64>>(row, "rate_period_ms")?,
+    ) {
+        (Some(limit), Some(period)) => Some(RateLimitOverride {
+            limit: u32::try_from(limit).map_err(|e| corrupt("rate_limit", e))?,
+            period: Duration::from_millis(
+                u64::try_from(period).map_err(|e| corrupt("rate_period_ms", e))?,
+            ),
+        }),
+        (None, None) => None,
+        _ => return Err(corrupt("rate_limit", "limit and period must both be set")),
+    };
+    Ok(KeyRecord {
+        id,
+        prefix: get(row, "prefix")?,
+        last4: get(row, "last4")?,
+        name: get(row, "name")?,
+        owner: get(row, "owner")?,
+        tenant,
+        capabilities,
+        created_at: timestamp("created_at", get(row, "created_at")?)?,
+        expires_at: opt_timestamp(row, "expires_at")?,
+        last_used_at: opt_timestamp(row, "last_used_at")?,
+        revoked_at: opt_timestamp(row, "revoked_at")?,
+        disabled_at: opt_timestamp(row, "disabled_at")?,
+        hash: get(row, "hash")?,
+        metadata,
+        rate_limit,
+        ip_allowlist,
+    })
+}
+
+impl SqliteStore {
+    /// Runs an `UPDATE … RETURNING` on one key and decodes the result.
+    async fn update_returning(
+        &self,
+        sql: &'static str,
+        id: &KeyId,
+        value: Option<i64>,
+    ) -> Result<KeyRecord, StoreError> {
+        let row = sqlx::query(sql)
+            .bind(id.as_str())
+            .bind(value)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?
+            .ok_or(StoreError::NotFound)?;
+        decode(&row)
+    }
+}
+
+#[async_trait]
+impl KeyStore for SqliteStore {
+    async fn insert(&self, record: &KeyRecord) -> Result<(), StoreError> {
+        insert_into(&self.pool, record).await
+    }
+
+    async fn get(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
+        let row = sqlx::query(SELECT_BY_ID)
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?
+            .ok_or(StoreError::NotFound)?;
+        decode(&row)
+    }
+
+    async fn list(&self, filter: &ListFilter, page: PageRequest) -> Result<Page, StoreError> {
+        page.validate()?;
+        let cursor = match &page.after {
+            None => None,
+            Some(after) => {
+                let created_at: i64 = sqlx::query_scalar(CURSOR)
+                    .bind(after.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(store_error)?
+                    .ok_or_else(|| {
+                        StoreError::InvalidRequest(format!("page cursor {after} names no key"))
+                    })?;
+                Some((created_at, after.as_str()))
+            }
+        };
+        let (team, project) = match &filter.tenant {
+            Some(t) => (Some(t.team.as_str()), Some(t.project.as_str())),
+            None => (None, None),
+        };
+        let sql = match (&filter.owner, &filter.tenant) {
+            (Some(_), _) => LIST_BY_OWNER,
+            (None, Some(_)) => LIST_BY_TENANT,
+            (None, None) => LIST_ALL,
+        };
+        let rows = sqlx::query(sql)
+            .bind(filter.owner.as_deref())
+            .bind(team)
+            .bind(project)
+            .bind(filter.include_revoked)
+            .bind(cursor.map(|c| c.0))
+            .bind(cursor.map(|c| c.1))
+            .bind(i64::from(page.limit) + 1)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        let more = rows.len() > page.limit as usize;
+        let records = rows
+            .iter()
+            .take(page.limit as usize)
+            .map(decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = if more {
+            records.last().map(|r| r.id)
+        } else {
+            None
+        };
+        Ok(Page { records, next })
+    }
+
+    async fn revoke(&self, id: &KeyId, at: Timestamp) -> Result<KeyRecord, StoreError> {
+        self.update_returning(REVOKE, id, Some(ms(at))).await
+    }
+
+    async fn set_expiry(
+        &self,
+        id: &KeyId,
+        expires_at: Option<Timestamp>,
+    ) -> Result<KeyRecord, StoreError> {
+        self.update_returning(SET_EXPIRY, id, expires_at.map(ms))
+            .await
+    }
+
+    async fn set_disabled(
+        &self,
+        id: &KeyId,
+        disabled_at: Option<Timestamp>,
+    ) -> Result<KeyRecord, StoreError> {
+        self.update_returning(SET_DISABLED, id, disabled_at.map(ms))
+            .await
+    }
+
+    async fn update_hash(&self, id: &KeyId, hash: &str) -> Result<(), StoreError> {
+        let done = sqlx::query(UPDATE_HASH)
+            .bind(id.as_str())
+            .bind(hash)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn roll(
+        &self,
+        old: &KeyId,
+        old_expires_at: Timestamp,
+        replacement: &KeyRecord,
+    ) -> Result<KeyRecord, StoreError> {
+        // Dropping the transaction on any early return rolls everything back.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(store_error)?;
+        let done = sqlx::query(EXPIRE_FOR_ROLL)
+            .bind(old.as_str())
+            .bind(ms(old_expires_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        insert_into(&mut *tx, replacement).await?;
+        let row = sqlx::query(SELECT_BY_ID)
+            .bind(old.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        let updated = decode(&row)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(updated)
+    }
+
+    async fn touch_last_used(&self, updates: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(store_error)?;
+        for (id, at) in updates {
+            sqlx::query(TOUCH)
+                .bind(id.as_str())
+                .bind(ms(*at))
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+        }
+        tx.commit().await.map_err(store_error)
+    }
+}
