@@ -1,0 +1,331 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::fmt;
+use std::future::{Future, Ready, ready};
+use std::ops::Deref;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use keyward::http::{self as kw_http, CredentialSources, extract, rate_limit_headers, render};
+use keyward::limit::ClientIpResolver;
+use keyward::scope::Requirement;
+use keyward::{AuthError, Authenticator, Principal};
+
+/// The realm of a middleware that was not given one, and of the [`Authenticated`]
+/// extractor's rejection (which runs without a middleware and so knows no other).
+pub const DEFAULT_REALM: &str = "api";
+
+/// `Retry-After` of the 503 answered when no socket peer is known (a configuration
+/// error that a retry will not fix soon).
+const NO_PEER_RETRY_AFTER: u64 = 60;
+
+/// An actix-web middleware ([`Transform`]) that authenticates every request of the
+/// scope or resource it wraps, and puts the caller's [`Principal`] in the request's
+/// extensions.
+///
+/// It is a configuration value: cheap to clone, built once, applied per scope or
+/// resource. Every decision (which headers are read, what each refusal looks like) is
+/// keyward's; the middleware only maps actix-web's request and response types. A
+/// refused request never reaches the handler.
+///
+/// The client IP is the connection's peer address (`HttpRequest::peer_addr`). When
+/// there is none (some test harnesses, unusual transports) the middleware cannot count
+/// failures or check IP allowlists, logs an error and answers `503 auth_unavailable`.
+///
+/// ```
+/// use actix_web::{App, web};
+/// use keyward::{Keyward, format::KeyFormat, scope::Catalog, store::MemoryStore};
+/// use keyward_actix::{Authenticated, KeywardMiddleware};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let catalog = Catalog::demo();
+/// let keyward = Keyward::builder(KeyFormat::new("sk_live_")?, catalog.clone())
+///     .store(MemoryStore::new())
+///     .build()?;
+/// let auth = KeywardMiddleware::new(keyward.authenticator()).realm("api");
+/// let read = auth.require(catalog.all_of(["desktop:read"])?);
+///
+/// let app = App::new()
+///     .service(web::resource("/v1/me").wrap(auth.clone()).route(web::get().to(me)))
+///     .service(web::scope("/v1/desktops").wrap(read).route("", web::get().to(me)));
+/// # let _ = app;
+/// # Ok(()) }
+///
+/// async fn me(Authenticated(principal): Authenticated) -> String {
+///     principal.owner().to_owned()
+/// }
+/// ```
+#[derive(Clone)]
+pub struct KeywardMiddleware {
+    config: Arc<Config>,
+}
+
+#[derive(Clone)]
+struct Config {
+    authenticator: Authenticator,
+    realm: String,
+    sources: CredentialSources,
+    client_ip: ClientIpResolver,
+    requirement: Requirement,
+}
+
+impl KeywardMiddleware {
+    /// A middleware over `authenticator`: realm [`DEFAULT_REALM`], every credential
+    /// source, the socket peer as the client IP, and no capability required beyond a
+    /// valid key.
+    pub fn new(authenticator: Authenticator) -> Self {
+        KeywardMiddleware {
+            config: Arc::new(Config {
+                authenticator,
+                realm: DEFAULT_REALM.to_owned(),
+                sources: CredentialSources::default(),
+                client_ip: ClientIpResolver::peer_only(),
+                requirement: Requirement::none(),
+            }),
+        }
+    }
+
+    /// The realm named in `WWW-Authenticate` challenges.
+    #[must_use]
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.config).realm = realm.into();
+        self
+    }
+
+    /// Where credentials are read from (default: Bearer, `x-api-key` and Basic).
+    #[must_use]
+    pub fn sources(mut self, sources: CredentialSources) -> Self {
+        Arc::make_mut(&mut self.config).sources = sources;
+        self
+    }
+
+    /// How the client IP is found (default: the socket peer; see
+    /// [`ClientIpResolver::trust_forwarded_headers_from`] behind a reverse proxy).
+    #[must_use]
+    pub fn client_ip(mut self, resolver: ClientIpResolver) -> Self {
+        Arc::make_mut(&mut self.config).client_ip = resolver;
+        self
+    }
+
+    /// A copy of this middleware that also requires `requirement` of the key (403
+    /// `insufficient_capability` otherwise). Borrows `self`, so one configured
+    /// middleware serves every scope and resource:
+    /// `web::resource("/v1/desktops").wrap(auth.require(catalog.all_of(["desktop:read"])?))`.
+    ///
+    /// Wrap each request in one keyward middleware: nested ones (a scope's and its
+    /// resource's) would authenticate (and count against the rate limit) once each.
+    #[must_use]
+    pub fn require(&self, requirement: Requirement) -> Self {
+        let mut middleware = self.clone();
+        Arc::make_mut(&mut middleware.config).requirement = requirement;
+        middleware
+    }
+}
+
+impl fmt::Debug for KeywardMiddleware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeywardMiddleware")
+            .field("realm", &self.config.realm)
+            .field("sources", &self.config.sources)
+            .field("client_ip", &self.config.client_ip)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for KeywardMiddleware
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = KeywardService<S>;
+    type InitError = ();
+    type Future = Ready<Result<KeywardService<S>, ()>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(KeywardService {
+            service: Rc::new(service),
+            config: Arc::clone(&self.config),
+        }))
+    }
+}
+
+/// The [`Service`] a [`KeywardMiddleware`] wraps around a scope or resource.
+pub struct KeywardService<S> {
+    service: Rc<S>,
+    config: Arc<Config>,
+}
+
+impl<S> fmt::Debug for KeywardService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeywardService")
+            .field("realm", &self.config.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, B> Service<ServiceRequest> for KeywardService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Error>>>>;
+
+    actix_web::dev::forward_ready!(service);
+
+    fn call(&self, request: ServiceRequest) -> Self::Future {
+        let service = Rc::clone(&self.service);
+        let config = Arc::clone(&self.config);
+        Box::pin(async move {
+            let principal = match config.authenticate(&request).await {
+                Ok(principal) => principal,
+                Err(e) => {
+                    let response = to_response(render(&e, &config.realm));
+                    return Ok(request.into_response(response).map_into_right_body());
+                }
+            };
+            request.extensions_mut().insert(principal.clone());
+            let mut response = service.call(request).await?;
+            if let Some(decision) = principal.rate_limit() {
+                for (name, value) in rate_limit_headers(decision) {
+                    if let Ok(value) = HeaderValue::try_from(value) {
+                        response
+                            .headers_mut()
+                            .insert(HeaderName::from_static(name), value);
+                    }
+                }
+            }
+            Ok(response.map_into_left_body())
+        })
+    }
+}
+
+impl Config {
+    /// Maps the request's headers and peer into keyward and back.
+    async fn authenticate(&self, request: &ServiceRequest) -> Result<Principal, AuthError> {
+        let Some(peer) = request.peer_addr().map(|addr| addr.ip()) else {
+            tracing::error!(
+                target: "keyward",
+                "the request has no peer address: the client IP is unknown"
+            );
+            return Err(AuthError::Unavailable {
+                retry_after: NO_PEER_RETRY_AFTER,
+            });
+        };
+        let headers = request.headers();
+        let credential = extract(
+            self.sources,
+            headers
+                .get_all(header::AUTHORIZATION)
+                .map(HeaderValue::as_bytes),
+            headers.get_all("x-api-key").map(HeaderValue::as_bytes),
+        )?
+        .ok_or(AuthError::MissingCredential)?;
+        let client_ip = match self.client_ip.header() {
+            None => peer,
+            // A line that is not text is an unreadable hop: the walk stops there.
+            Some(h) => self.client_ip.resolve(
+                peer,
+                headers
+                    .get_all(h.name())
+                    .map(|v| v.to_str().unwrap_or("unknown")),
+            ),
+        };
+        self.authenticator
+            .authenticate(credential.credential(), &self.requirement, client_ip)
+            .await
+    }
+}
+
+/// Copies keyward's rendering into an actix-web response, changing nothing.
+fn to_response(rendered: kw_http::HttpResponse) -> HttpResponse {
+    let status = StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = HttpResponse::build(status);
+    for (name, value) in rendered.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::try_from(value),
+        ) {
+            response.append_header((name, value));
+        }
+    }
+    response.body(rendered.body)
+}
+
+/// The authenticated caller, extracted in a handler behind a [`KeywardMiddleware`].
+///
+/// ```
+/// use keyward_actix::Authenticated;
+///
+/// async fn me(Authenticated(principal): Authenticated) -> String {
+///     format!("{} ({})", principal.name(), principal.key_id())
+/// }
+/// ```
+///
+/// Without a middleware on the route there is no principal, and the handler is
+/// refused with [`NotAuthenticated`] (401 `missing_credential`): a route that forgot
+/// its middleware stays closed.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Principal);
+
+impl Deref for Authenticated {
+    type Target = Principal;
+
+    fn deref(&self) -> &Principal {
+        &self.0
+    }
+}
+
+impl FromRequest for Authenticated {
+    type Error = NotAuthenticated;
+    type Future = Ready<Result<Self, NotAuthenticated>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let principal = request.extensions().get::<Principal>().cloned();
+        ready(match principal {
+            Some(principal) => Ok(Authenticated(principal)),
+            None => {
+                tracing::error!(
+                    target: "keyward",
+                    path = %request.path(),
+                    "Authenticated extractor on a route without a KeywardMiddleware"
+                );
+                Err(NotAuthenticated)
+            }
+        })
+    }
+}
+
+/// The [`Authenticated`] extractor's rejection: no [`KeywardMiddleware`] ran for the
+/// request. Answers keyward's 401 `missing_credential` with realm [`DEFAULT_REALM`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotAuthenticated;
+
+impl fmt::Display for NotAuthenticated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no keyward middleware authenticated this request")
+    }
+}
+
+impl std::error::Error for NotAuthenticated {}
+
+impl ResponseError for NotAuthenticated {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::UNAUTHORIZED
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        to_response(render(&AuthError::MissingCredential, DEFAULT_REALM))
+    }
+}

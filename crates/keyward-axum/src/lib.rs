@@ -1,0 +1,337 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::fmt;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::Deref;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use keyward::http::{CredentialSources, HttpResponse, extract, rate_limit_headers, render};
+use keyward::limit::ClientIpResolver;
+use keyward::scope::Requirement;
+use keyward::{AuthError, Authenticator, Principal};
+use tower::{Layer, Service};
+
+/// The realm of a layer that was not given one, and of the [`Authenticated`]
+/// extractor's rejection (which runs without a layer and so knows no other).
+pub const DEFAULT_REALM: &str = "api";
+
+/// `Retry-After` of the 503 answered when no socket peer is known (a configuration
+/// error that a retry will not fix soon).
+const NO_PEER_RETRY_AFTER: u64 = 60;
+
+/// A tower [`Layer`] that authenticates every request before the wrapped service sees
+/// it, and puts the caller's [`Principal`] in the request's extensions.
+///
+/// It is a configuration value: cheap to clone, built once, applied per route. Every
+/// decision (which headers are read, what each refusal looks like) is keyward's; the
+/// layer only maps axum's request and response types. A refused request never reaches
+/// the handler.
+///
+/// The client IP comes from [`ConnectInfo<SocketAddr>`](ConnectInfo), so serve the
+/// router with [`into_make_service_with_connect_info::<SocketAddr>`](axum::Router::into_make_service_with_connect_info).
+/// Without it the layer cannot count failures or check IP allowlists, logs an error and
+/// answers every request `503 auth_unavailable`.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use keyward::{Keyward, format::KeyFormat, scope::Catalog, store::MemoryStore};
+/// use keyward_axum::{Authenticated, KeywardLayer};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let catalog = Catalog::demo();
+/// let keyward = Keyward::builder(KeyFormat::new("sk_live_")?, catalog.clone())
+///     .store(MemoryStore::new())
+///     .build()?;
+/// let auth = KeywardLayer::new(keyward.authenticator()).realm("api");
+///
+/// let app: Router = Router::new()
+///     .route("/v1/me", get(me).layer(auth.clone()))
+///     .route(
+///         "/v1/desktops",
+///         get(me).layer(auth.require(catalog.all_of(["desktop:read"])?)),
+///     );
+/// # Ok(()) }
+///
+/// async fn me(Authenticated(principal): Authenticated) -> String {
+///     principal.owner().to_owned()
+/// }
+/// ```
+#[derive(Clone)]
+pub struct KeywardLayer {
+    config: Arc<Config>,
+}
+
+#[derive(Clone)]
+struct Config {
+    authenticator: Authenticator,
+    realm: String,
+    sources: CredentialSources,
+    client_ip: ClientIpResolver,
+    requirement: Requirement,
+}
+
+impl KeywardLayer {
+    /// A layer over `authenticator`: realm [`DEFAULT_REALM`], every credential source,
+    /// the socket peer as the client IP, and no capability required beyond a valid key.
+    pub fn new(authenticator: Authenticator) -> Self {
+        KeywardLayer {
+            config: Arc::new(Config {
+                authenticator,
+                realm: DEFAULT_REALM.to_owned(),
+                sources: CredentialSources::default(),
+                client_ip: ClientIpResolver::peer_only(),
+                requirement: Requirement::none(),
+            }),
+        }
+    }
+
+    /// The realm named in `WWW-Authenticate` challenges.
+    #[must_use]
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.config).realm = realm.into();
+        self
+    }
+
+    /// Where credentials are read from (default: Bearer, `x-api-key` and Basic).
+    #[must_use]
+    pub fn sources(mut self, sources: CredentialSources) -> Self {
+        Arc::make_mut(&mut self.config).sources = sources;
+        self
+    }
+
+    /// How the client IP is found (default: the socket peer; see
+    /// [`ClientIpResolver::trust_forwarded_headers_from`] behind a reverse proxy).
+    #[must_use]
+    pub fn client_ip(mut self, resolver: ClientIpResolver) -> Self {
+        Arc::make_mut(&mut self.config).client_ip = resolver;
+        self
+    }
+
+    /// A copy of this layer that also requires `requirement` of the key (403
+    /// `insufficient_capability` otherwise). Borrows `self`, so one configured layer
+    /// serves every route:
+    /// `get(handler).layer(auth.require(catalog.all_of(["desktop:read"])?))`.
+    ///
+    /// Apply one keyward layer per route: nested layers would authenticate (and count
+    /// against the rate limit) once each.
+    #[must_use]
+    pub fn require(&self, requirement: Requirement) -> Self {
+        let mut layer = self.clone();
+        Arc::make_mut(&mut layer.config).requirement = requirement;
+        layer
+    }
+}
+
+impl fmt::Debug for KeywardLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeywardLayer")
+            .field("realm", &self.config.realm)
+            .field("sources", &self.config.sources)
+            .field("client_ip", &self.config.client_ip)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Layer<S> for KeywardLayer {
+    type Service = KeywardService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        KeywardService {
+            inner,
+            config: Arc::clone(&self.config),
+        }
+    }
+}
+
+/// The [`Service`] a [`KeywardLayer`] wraps around a route.
+#[derive(Clone)]
+pub struct KeywardService<S> {
+    inner: S,
+    config: Arc<Config>,
+}
+
+impl<S> fmt::Debug for KeywardService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeywardService")
+            .field("realm", &self.config.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, B> Service<Request<B>> for KeywardService<S>
+where
+    S: Service<Request<B>, Response = Response> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let config = Arc::clone(&self.config);
+        // The clone is not necessarily ready; the one polled ready goes into the future.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            let (mut parts, body) = request.into_parts();
+            let principal = match config.authenticate(&parts).await {
+                Ok(principal) => principal,
+                Err(e) => return Ok(to_response(render(&e, &config.realm))),
+            };
+            parts.extensions.insert(principal.clone());
+            let mut response = inner.call(Request::from_parts(parts, body)).await?;
+            if let Some(decision) = principal.rate_limit() {
+                for (name, value) in rate_limit_headers(decision) {
+                    if let Ok(value) = HeaderValue::try_from(value) {
+                        response
+                            .headers_mut()
+                            .insert(HeaderName::from_static(name), value);
+                    }
+                }
+            }
+            Ok(response)
+        })
+    }
+}
+
+impl Config {
+    /// Maps the request's headers and peer into keyward and back.
+    async fn authenticate(&self, parts: &Parts) -> Result<Principal, AuthError> {
+        let Some(peer) = peer(parts) else {
+            tracing::error!(
+                target: "keyward",
+                "no ConnectInfo<SocketAddr> in the request: serve the router with \
+                 into_make_service_with_connect_info::<SocketAddr>()"
+            );
+            return Err(AuthError::Unavailable {
+                retry_after: NO_PEER_RETRY_AFTER,
+            });
+        };
+        let headers = &parts.headers;
+        let credential = extract(
+            self.sources,
+            headers
+                .get_all(header::AUTHORIZATION)
+                .iter()
+                .map(HeaderValue::as_bytes),
+            headers
+                .get_all("x-api-key")
+                .iter()
+                .map(HeaderValue::as_bytes),
+        )?
+        .ok_or(AuthError::MissingCredential)?;
+        let client_ip = match self.client_ip.header() {
+            None => peer,
+            // A line that is not text is an unreadable hop: the walk stops there.
+            Some(h) => self.client_ip.resolve(
+                peer,
+                headers
+                    .get_all(h.name())
+                    .iter()
+                    .map(|v| v.to_str().unwrap_or("unknown")),
+            ),
+        };
+        self.authenticator
+            .authenticate(credential.credential(), &self.requirement, client_ip)
+            .await
+    }
+}
+
+fn peer(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
+/// Copies keyward's rendering into an axum response, changing nothing.
+fn to_response(rendered: HttpResponse) -> Response {
+    let mut response = Response::new(Body::from(rendered.body));
+    *response.status_mut() =
+        StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in rendered.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::try_from(value),
+        ) {
+            response.headers_mut().append(name, value);
+        }
+    }
+    response
+}
+
+/// The authenticated caller, extracted in a handler behind a [`KeywardLayer`].
+///
+/// ```
+/// use keyward_axum::Authenticated;
+///
+/// async fn me(Authenticated(principal): Authenticated) -> String {
+///     format!("{} ({})", principal.name(), principal.key_id())
+/// }
+/// ```
+///
+/// Without a layer on the route there is no principal, and the handler is refused
+/// with [`NotAuthenticated`] (401 `missing_credential`): a route that forgot its layer
+/// stays closed.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Principal);
+
+impl Deref for Authenticated {
+    type Target = Principal;
+
+    fn deref(&self) -> &Principal {
+        &self.0
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
+    type Rejection = NotAuthenticated;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<Principal>() {
+            Some(principal) => Ok(Authenticated(principal.clone())),
+            None => {
+                tracing::error!(
+                    target: "keyward",
+                    path = %parts.uri.path(),
+                    "Authenticated extractor on a route without a KeywardLayer"
+                );
+                Err(NotAuthenticated)
+            }
+        }
+    }
+}
+
+/// The [`Authenticated`] extractor's rejection: no [`KeywardLayer`] ran for the
+/// request. Answers keyward's 401 `missing_credential` with realm [`DEFAULT_REALM`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotAuthenticated;
+
+impl IntoResponse for NotAuthenticated {
+    fn into_response(self) -> Response {
+        to_response(render(&AuthError::MissingCredential, DEFAULT_REALM))
+    }
+}
+
+impl fmt::Display for NotAuthenticated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no keyward layer authenticated this request")
+    }
+}
+
+impl std::error::Error for NotAuthenticated {}

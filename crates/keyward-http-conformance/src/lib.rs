@@ -1,0 +1,777 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod store;
+
+use std::fmt::Write as _;
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use base64::Engine;
+use keyward::clock::{ManualClock, Timestamp};
+use keyward::format::{ID_LEN, KeyFormat};
+use keyward::limit::{ClientIpResolver, parse_network};
+use keyward::scope::{Catalog, Requirement};
+use keyward::store::{BcryptHasher, KeyStore};
+use keyward::{Authenticator, Keyward, MintRequest, Principal};
+use serde_json::{Value, json};
+
+pub use store::SwitchableStore;
+
+/// The realm every route of the suite's app uses.
+pub const REALM: &str = "api";
+
+/// The clock's start, seconds since the epoch.
+pub const START: u64 = 1_800_000_000;
+
+/// The peer a trusted proxy connects from (inside [`client_ip`]'s trusted network).
+pub const PROXY_PEER: &str = "10.9.9.9:443";
+
+/// The client IP resolver every layer of the suite's app uses: the proxies in
+/// `10.9.0.0/16` are trusted to set `X-Forwarded-For`.
+pub fn client_ip() -> ClientIpResolver {
+    ClientIpResolver::trust_forwarded_headers_from([
+        parse_network("10.9.0.0/16").expect("a valid network")
+    ])
+}
+
+/// The requirement of `GET /v1/desktops`.
+pub fn desktop_read() -> Requirement {
+    Catalog::demo()
+        .all_of(["desktop:read"])
+        .expect("a demo capability")
+}
+
+/// The requirement of `POST /v1/jobs`.
+pub fn jobs_write() -> Requirement {
+    Catalog::demo()
+        .all_of(["jobs:write"])
+        .expect("a demo capability")
+}
+
+/// The body every protected handler answers: `{"key_id", "owner"}` of the principal.
+pub fn me_body(principal: &Principal) -> String {
+    json!({ "key_id": principal.key_id().to_string(), "owner": principal.owner() }).to_string()
+}
+
+/// The keys the suite presents.
+pub struct Keys {
+    /// Every demo capability.
+    pub admin: String,
+    /// The default grants (`desktop:read`, `desktop:chat`).
+    pub reader: String,
+    /// Two requests per minute.
+    pub limited: String,
+    /// Revoked before first use.
+    pub revoked: String,
+    /// Disabled.
+    pub disabled: String,
+    /// Expires 60 s after the start.
+    pub expiring: String,
+    /// Usable from `203.0.113.0/24` only.
+    pub office: String,
+    /// Never presented before the store is switched off.
+    pub cold: String,
+    /// Checksum-valid, not in the store.
+    pub unknown: String,
+    /// Checksum-valid, its id stored with another key's hash.
+    pub wrong_secret: String,
+}
+
+impl Keys {
+    fn all(&self) -> [&str; 10] {
+        [
+            &self.admin,
+            &self.reader,
+            &self.limited,
+            &self.revoked,
+            &self.disabled,
+            &self.expiring,
+            &self.office,
+            &self.cold,
+            &self.unknown,
+            &self.wrong_secret,
+        ]
+    }
+}
+
+/// keyward over a switchable memory store and a manual clock, with [`Keys`] minted.
+pub struct Rig {
+    /// The configured keyward.
+    pub keyward: Keyward,
+    /// The store, switchable off.
+    pub store: SwitchableStore,
+    /// The clock the suite advances.
+    pub clock: ManualClock,
+    /// The minted keys.
+    pub keys: Keys,
+}
+
+impl Rig {
+    /// Builds the rig and mints its keys (needs a tokio runtime: hashing runs on the
+    /// blocking pool).
+    pub async fn new() -> Rig {
+        let store = SwitchableStore::default();
+        let clock = ManualClock::new(Timestamp::from_unix_seconds(START));
+        let keyward = Keyward::builder(format(), Catalog::demo())
+            .store(store.clone())
+            .clock(clock.clone())
+            .hasher(BcryptHasher::new(4).expect("a valid cost"))
+            .build()
+            .expect("a valid configuration");
+        let service = keyward.keys();
+        let mint = |request: MintRequest| {
+            let service = service.clone();
+            async move { service.mint(request).await.expect("mint") }
+        };
+        let admin = mint(
+            MintRequest::new("admin", "u_1")
+                .capabilities(Catalog::demo().names(&Catalog::demo().all())),
+        )
+        .await;
+        let reader = mint(MintRequest::new("reader", "u_2")).await;
+        let limited =
+            mint(MintRequest::new("limited", "u_2").rate_limit(2, Duration::from_secs(60))).await;
+        let revoked = mint(MintRequest::new("revoked", "u_2")).await;
+        service.revoke(&revoked.key.id()).await.expect("revoke");
+        let disabled = mint(MintRequest::new("disabled", "u_2")).await;
+        service.disable(&disabled.key.id()).await.expect("disable");
+        let expiring =
+            mint(MintRequest::new("expiring", "u_2").expires_in(Duration::from_secs(60))).await;
+        let office = mint(
+            MintRequest::new("office", "u_2")
+                .ip_allowlist([parse_network("203.0.113.0/24").expect("a valid network")]),
+        )
+        .await;
+        let cold = mint(MintRequest::new("cold", "u_2")).await;
+
+        let unknown = format().mint().expect("mint").expose().to_owned();
+        let wrong = format().mint().expect("mint");
+        let mut record = store.inner.get(&reader.key.id()).await.expect("stored");
+        record.id = wrong.id();
+        store.inner.insert(&record).await.expect("insert");
+
+        let keys = Keys {
+            admin: admin.key.expose().to_owned(),
+            reader: reader.key.expose().to_owned(),
+            limited: limited.key.expose().to_owned(),
+            revoked: revoked.key.expose().to_owned(),
+            disabled: disabled.key.expose().to_owned(),
+            expiring: expiring.key.expose().to_owned(),
+            office: office.key.expose().to_owned(),
+            cold: cold.key.expose().to_owned(),
+            unknown,
+            wrong_secret: wrong.expose().to_owned(),
+        };
+        Rig {
+            keyward,
+            store,
+            clock,
+            keys,
+        }
+    }
+
+    /// The authenticator the adapter under test wraps.
+    pub fn authenticator(&self) -> Authenticator {
+        self.keyward.authenticator()
+    }
+}
+
+fn format() -> KeyFormat {
+    KeyFormat::new("sk_live_").expect("a valid prefix")
+}
+
+/// Where a request comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Peer {
+    /// A fresh address per request, so failures of one row never lock out another.
+    Fresh,
+    /// This socket peer.
+    Fixed(SocketAddr),
+    /// No socket peer known to the adapter (a configuration error: 503).
+    Missing,
+}
+
+/// A framework-neutral request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// The path.
+    pub path: &'static str,
+    /// Header names (lower case) and raw values, in order.
+    pub headers: Vec<(&'static str, Vec<u8>)>,
+    /// The socket peer, `None` for none.
+    pub peer: Option<SocketAddr>,
+}
+
+/// A framework-neutral response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// Header names (lower case) and values, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What a header must be.
+#[derive(Debug, Clone)]
+enum HeaderIs {
+    Exactly(String),
+    Containing(&'static str),
+    Present,
+    Absent,
+}
+
+/// One row of the table.
+#[derive(Debug, Clone)]
+struct Case {
+    name: String,
+    method: &'static str,
+    path: &'static str,
+    headers: Vec<(&'static str, Vec<u8>)>,
+    peer: Peer,
+    status: u16,
+    expect_headers: Vec<(&'static str, HeaderIs)>,
+    expect_body: Vec<(&'static str, Value)>,
+}
+
+impl Case {
+    fn get(name: &str, path: &'static str) -> Case {
+        Case {
+            name: name.to_owned(),
+            method: "GET",
+            path,
+            headers: Vec::new(),
+            peer: Peer::Fresh,
+            status: 0,
+            expect_headers: Vec::new(),
+            expect_body: Vec::new(),
+        }
+    }
+    fn post(name: &str, path: &'static str) -> Case {
+        Case {
+            method: "POST",
+            ..Case::get(name, path)
+        }
+    }
+    fn header(mut self, name: &'static str, value: impl Into<Vec<u8>>) -> Case {
+        self.headers.push((name, value.into()));
+        self
+    }
+    fn bearer(self, key: &str) -> Case {
+        self.header("authorization", format!("Bearer {key}"))
+    }
+    fn peer(mut self, peer: Peer) -> Case {
+        self.peer = peer;
+        self
+    }
+    fn expect(mut self, status: u16) -> Case {
+        self.status = status;
+        self
+    }
+    fn with_header(mut self, name: &'static str, is: HeaderIs) -> Case {
+        self.expect_headers.push((name, is));
+        self
+    }
+    fn body(mut self, field: &'static str, value: Value) -> Case {
+        self.expect_body.push((field, value));
+        self
+    }
+    /// A refusal: status, `error` code and JSON content type.
+    fn refused(self, status: u16, code: &str) -> Case {
+        self.expect(status)
+            .body("error", json!(code))
+            .with_header("content-type", HeaderIs::Exactly("application/json".into()))
+    }
+    fn invalid_token(self, status: u16, code: &str) -> Case {
+        self.refused(status, code).with_header(
+            "www-authenticate",
+            HeaderIs::Containing("error=\"invalid_token\""),
+        )
+    }
+    fn bad_request(self) -> Case {
+        self.refused(400, "invalid_request").with_header(
+            "www-authenticate",
+            HeaderIs::Containing("error=\"invalid_request\""),
+        )
+    }
+    fn ok_as(self, owner: &str) -> Case {
+        self.expect(200)
+            .body("owner", json!(owner))
+            .with_header("ratelimit-limit", HeaderIs::Present)
+            .with_header("ratelimit-remaining", HeaderIs::Present)
+            .with_header("ratelimit-reset", HeaderIs::Present)
+    }
+}
+
+/// One step of the suite.
+enum Step {
+    Send(Case),
+    /// Two requests whose answers must be byte-for-byte equal.
+    Same(Case, Case),
+    StoreDown,
+    StoreUp,
+    Advance(Duration),
+}
+
+fn basic(user_pass: &str) -> Vec<u8> {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(user_pass)
+    )
+    .into_bytes()
+}
+
+fn socket(s: &str) -> SocketAddr {
+    s.parse().expect("a socket address")
+}
+
+/// The table: every row of DESIGN.md's HTTP contract and the bad inputs of issue 7.
+fn steps(keys: &Keys) -> Vec<Step> {
+    use Step::Send;
+    let k = keys;
+    let split = "sk_live_".len() + ID_LEN;
+    let (pair_id, pair_secret) = k.admin.split_at(split);
+    let mut bad_checksum = k.admin.clone();
+    let last = bad_checksum.pop().expect("non-empty");
+    bad_checksum.push(if last == 'A' { 'B' } else { 'A' });
+    let lockout_peer = Peer::Fixed(socket("192.0.2.66:5000"));
+
+    let mut steps = vec![
+        // Successes, through every source and spelling.
+        Send(Case::get("bearer", "/v1/me").bearer(&k.admin).ok_as("u_1")),
+        Send(
+            Case::get("lower-case scheme", "/v1/me")
+                .header("authorization", format!("bearer {}", k.admin))
+                .ok_as("u_1"),
+        ),
+        Send(
+            Case::get("extra spaces", "/v1/me")
+                .header("authorization", format!("Bearer    {}   ", k.admin))
+                .ok_as("u_1"),
+        ),
+        Send(
+            Case::get("x-api-key", "/v1/me")
+                .header("x-api-key", k.admin.as_str())
+                .ok_as("u_1"),
+        ),
+        Send(
+            Case::get("same key twice", "/v1/me")
+                .bearer(&k.admin)
+                .header("x-api-key", k.admin.as_str())
+                .ok_as("u_1"),
+        ),
+        Send(
+            Case::get("basic pair", "/v1/me")
+                .header("authorization", basic(&format!("{pair_id}:{pair_secret}")))
+                .ok_as("u_1"),
+        ),
+        Send(
+            Case::get("basic whole key, empty password", "/v1/me")
+                .header("authorization", basic(&format!("{}:", k.admin)))
+                .ok_as("u_1"),
+        ),
+        Send(
+            Case::get("capability held", "/v1/desktops")
+                .bearer(&k.reader)
+                .ok_as("u_2"),
+        ),
+        Send(Case::get("unprotected route", "/public").expect(200)),
+        // No credential.
+        Send(
+            Case::get("no credential", "/v1/me")
+                .refused(401, "missing_credential")
+                .with_header(
+                    "www-authenticate",
+                    HeaderIs::Exactly(format!("Bearer realm=\"{REALM}\"")),
+                ),
+        ),
+        Send(
+            Case::get("other scheme only", "/v1/me")
+                .header("authorization", "Digest username=\"x\"")
+                .refused(401, "missing_credential"),
+        ),
+        Send(
+            Case::get("extractor without its layer", "/unguarded")
+                .bearer(&k.admin)
+                .refused(401, "missing_credential")
+                .with_header("www-authenticate", HeaderIs::Present),
+        ),
+        // Invalid keys: one answer.
+        Send(
+            Case::get("malformed", "/v1/me")
+                .bearer("sk_live_short")
+                .invalid_token(401, "invalid_key"),
+        ),
+        Send(
+            Case::get("wrong prefix", "/v1/me")
+                .bearer(&k.admin.replacen("sk_live_", "sk_test_", 1))
+                .invalid_token(401, "invalid_key"),
+        ),
+        Send(
+            Case::get("bad checksum", "/v1/me")
+                .bearer(&bad_checksum)
+                .invalid_token(401, "invalid_key"),
+        ),
+        Send(
+            Case::get("unknown key", "/v1/me")
+                .bearer(&k.unknown)
+                .invalid_token(401, "invalid_key"),
+        ),
+        Send(
+            Case::get("wrong secret", "/v1/me")
+                .bearer(&k.wrong_secret)
+                .invalid_token(401, "invalid_key"),
+        ),
+        Step::Same(
+            Case::get("unknown key (again)", "/v1/me").bearer(&k.unknown),
+            Case::get("wrong secret (again)", "/v1/me").bearer(&k.wrong_secret),
+        ),
+        Send(
+            Case::get("revoked", "/v1/me")
+                .bearer(&k.revoked)
+                .invalid_token(401, "key_revoked"),
+        ),
+        Send(
+            Case::get("disabled", "/v1/me")
+                .bearer(&k.disabled)
+                .invalid_token(401, "key_disabled"),
+        ),
+        // IP allowlist, with and without a trusted proxy.
+        Send(
+            Case::get("outside the allowlist", "/v1/me")
+                .bearer(&k.office)
+                .invalid_token(403, "ip_not_allowed"),
+        ),
+        Send(
+            Case::get("forwarded-for from an untrusted peer is ignored", "/v1/me")
+                .bearer(&k.office)
+                .header("x-forwarded-for", "203.0.113.5")
+                .invalid_token(403, "ip_not_allowed"),
+        ),
+        Send(
+            Case::get("forwarded-for from a trusted proxy", "/v1/me")
+                .bearer(&k.office)
+                .header("x-forwarded-for", "198.51.100.1, 203.0.113.5")
+                .peer(Peer::Fixed(socket(PROXY_PEER)))
+                .ok_as("u_2"),
+        ),
+        // Capabilities.
+        Send(
+            Case::post("missing capability", "/v1/jobs")
+                .bearer(&k.reader)
+                .refused(403, "insufficient_capability")
+                .with_header(
+                    "www-authenticate",
+                    HeaderIs::Containing("error=\"insufficient_scope\", scope=\"jobs:write\""),
+                )
+                .body("required", json!(["jobs:write"]))
+                .body("held", json!(["desktop:chat", "desktop:read"])),
+        ),
+        Send(
+            Case::post("capability held (write)", "/v1/jobs")
+                .bearer(&k.admin)
+                .ok_as("u_1"),
+        ),
+        // Bad input.
+        Send(
+            Case::get("two different credentials", "/v1/me")
+                .bearer(&k.admin)
+                .header("x-api-key", k.reader.as_str())
+                .bad_request(),
+        ),
+        Send(
+            Case::get("two bearer headers", "/v1/me")
+                .bearer(&k.admin)
+                .bearer(&k.reader)
+                .bad_request(),
+        ),
+        Send(
+            Case::get("empty bearer", "/v1/me")
+                .header("authorization", "Bearer ")
+                .bad_request(),
+        ),
+        Send(
+            Case::get("bare scheme", "/v1/me")
+                .header("authorization", "Bearer")
+                .bad_request(),
+        ),
+        Send(
+            Case::get("empty x-api-key", "/v1/me")
+                .header("x-api-key", "")
+                .bad_request(),
+        ),
+        Send(
+            Case::get("space inside the token", "/v1/me")
+                .header("authorization", format!("Bearer {} x", k.admin))
+                .bad_request(),
+        ),
+        Send(
+            Case::get("control byte (tab) inside the token", "/v1/me")
+                .header(
+                    "authorization",
+                    format!("Bearer sk_live_\t{}", &k.admin[8..]),
+                )
+                .bad_request(),
+        ),
+        Send(
+            Case::get("non-ASCII bytes", "/v1/me")
+                .header("authorization", "Bearer sk_live_\u{e9}\u{e9}".as_bytes())
+                .bad_request(),
+        ),
+        Send(
+            Case::get("8 KiB header", "/v1/me")
+                .header("authorization", format!("Bearer {}", "a".repeat(8192)))
+                .bad_request(),
+        ),
+        Send(
+            Case::get("8 KiB x-api-key", "/v1/me")
+                .header("x-api-key", "k".repeat(8192))
+                .bad_request(),
+        ),
+        Send(
+            Case::get("basic without a colon", "/v1/me")
+                .header("authorization", basic(&k.admin))
+                .bad_request(),
+        ),
+        Send(
+            Case::get("basic not base64", "/v1/me")
+                .header("authorization", "Basic !!!")
+                .bad_request(),
+        ),
+        Send(
+            Case::get("no socket peer", "/v1/me")
+                .bearer(&k.admin)
+                .peer(Peer::Missing)
+                .refused(503, "auth_unavailable")
+                .with_header("retry-after", HeaderIs::Present),
+        ),
+        // Per-key rate limit: 2 per minute.
+        Send(
+            Case::get("rate limit 1/2", "/v1/me")
+                .bearer(&k.limited)
+                .ok_as("u_2")
+                .with_header("ratelimit-limit", HeaderIs::Exactly("2".into()))
+                .with_header("ratelimit-remaining", HeaderIs::Exactly("1".into())),
+        ),
+        Send(
+            Case::get("rate limit 2/2", "/v1/me")
+                .bearer(&k.limited)
+                .ok_as("u_2")
+                .with_header("ratelimit-remaining", HeaderIs::Exactly("0".into())),
+        ),
+        Send(
+            Case::get("rate limited", "/v1/me")
+                .bearer(&k.limited)
+                .refused(429, "rate_limited")
+                .with_header("retry-after", HeaderIs::Present)
+                .with_header("ratelimit-limit", HeaderIs::Exactly("2".into()))
+                .with_header("ratelimit-remaining", HeaderIs::Exactly("0".into()))
+                .with_header("ratelimit-reset", HeaderIs::Present)
+                .with_header("www-authenticate", HeaderIs::Absent)
+                .body("retry_after", json!(30)),
+        ),
+    ];
+    // Lockout: the 10th failure is still 401, then even a valid key is refused.
+    for i in 1..=10 {
+        steps.push(Send(
+            Case::get(&format!("failure {i}/10"), "/v1/me")
+                .bearer(&k.unknown)
+                .peer(lockout_peer)
+                .invalid_token(401, "invalid_key"),
+        ));
+    }
+    steps.extend([
+        Send(
+            Case::get("locked out, valid key", "/v1/me")
+                .bearer(&k.admin)
+                .peer(lockout_peer)
+                .refused(429, "too_many_failed_attempts")
+                .with_header("retry-after", HeaderIs::Exactly("60".into()))
+                .body("retry_after", json!(60)),
+        ),
+        Send(
+            Case::get("bad request does not count", "/v1/me")
+                .header("authorization", "Bearer a b")
+                .peer(lockout_peer)
+                .bad_request(),
+        ),
+        Send(
+            Case::get("before expiry", "/v1/me")
+                .bearer(&k.expiring)
+                .ok_as("u_2"),
+        ),
+        Step::Advance(Duration::from_secs(61)),
+        Send(
+            Case::get("lockout over", "/v1/me")
+                .bearer(&k.admin)
+                .peer(lockout_peer)
+                .ok_as("u_1"),
+        ),
+        Send(
+            Case::get("rate limit refilled", "/v1/me")
+                .bearer(&k.limited)
+                .ok_as("u_2"),
+        ),
+        Send(
+            Case::get("expired", "/v1/me")
+                .bearer(&k.expiring)
+                .invalid_token(401, "key_expired"),
+        ),
+        // Store outage: an uncached key cannot be verified.
+        Step::StoreDown,
+        Send(
+            Case::get("store unreachable", "/v1/me")
+                .bearer(&k.cold)
+                .refused(503, "auth_unavailable")
+                .with_header("retry-after", HeaderIs::Present),
+        ),
+        Step::StoreUp,
+        Send(
+            Case::get("store back", "/v1/me")
+                .bearer(&k.cold)
+                .ok_as("u_2"),
+        ),
+    ]);
+    steps
+}
+
+/// Runs the suite: `send` sends one request to the adapter under test (serving the
+/// [routes](crate#routes) over `rig`'s authenticator) and returns its response.
+///
+/// # Panics
+///
+/// With every mismatch listed, when any row fails.
+pub async fn run<F, Fut>(rig: &Rig, mut send: F)
+where
+    F: FnMut(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
+    let mut failures = String::new();
+    let mut rows = 0;
+    let mut fresh = 0u32;
+    let mut request = |case: &Case| {
+        let peer = match case.peer {
+            Peer::Fixed(addr) => Some(addr),
+            Peer::Missing => None,
+            Peer::Fresh => {
+                fresh += 1;
+                let [_, _, a, b] = fresh.to_be_bytes();
+                Some(SocketAddr::new(
+                    IpAddr::V4(Ipv4Addr::new(198, 18, a, b)),
+                    40000,
+                ))
+            }
+        };
+        Request {
+            method: case.method,
+            path: case.path,
+            headers: case.headers.clone(),
+            peer,
+        }
+    };
+    for step in steps(&rig.keys) {
+        match step {
+            Step::Send(case) => {
+                rows += 1;
+                let response = send(request(&case)).await;
+                check(&case, &response, &rig.keys, &mut failures);
+            }
+            Step::Same(a, b) => {
+                rows += 1;
+                let ra = send(request(&a)).await;
+                let rb = send(request(&b)).await;
+                if ra != rb {
+                    let _ = writeln!(
+                        failures,
+                        "[{} / {}] answers differ:\n  {ra:?}\n  {rb:?}",
+                        a.name, b.name
+                    );
+                }
+            }
+            Step::StoreDown => rig.store.down.store(true, Ordering::SeqCst),
+            Step::StoreUp => rig.store.down.store(false, Ordering::SeqCst),
+            Step::Advance(d) => rig.clock.advance(d),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "conformance failures ({rows} rows):\n{failures}"
+    );
+}
+
+fn check(case: &Case, response: &Response, keys: &Keys, failures: &mut String) {
+    let mut fail = |what: String| {
+        let _ = writeln!(
+            failures,
+            "[{}] {what}\n    got {} {:?} {}",
+            case.name,
+            response.status,
+            response.headers,
+            String::from_utf8_lossy(&response.body)
+        );
+    };
+    if response.status != case.status {
+        fail(format!("status: expected {}", case.status));
+    }
+    for (name, is) in &case.expect_headers {
+        let got = response.header(name);
+        let ok = match (is, got) {
+            (HeaderIs::Exactly(v), Some(g)) => v == g,
+            (HeaderIs::Containing(v), Some(g)) => g.contains(v),
+            (HeaderIs::Present, Some(_)) | (HeaderIs::Absent, None) => true,
+            _ => false,
+        };
+        if !ok {
+            fail(format!("header {name}: expected {is:?}"));
+        }
+    }
+    if !case.expect_body.is_empty() {
+        match serde_json::from_slice::<Value>(&response.body) {
+            Ok(body) => {
+                for (field, value) in &case.expect_body {
+                    if body.get(field) != Some(value) {
+                        fail(format!("body.{field}: expected {value}"));
+                    }
+                }
+            }
+            Err(e) => fail(format!("body is not JSON: {e}")),
+        }
+    }
+    // Nothing the client presented comes back: no key, no token.
+    let mut secrets: Vec<&[u8]> = keys.all().iter().map(|k| k.as_bytes()).collect();
+    for (name, value) in &case.headers {
+        if matches!(*name, "authorization" | "x-api-key") {
+            let token = value
+                .iter()
+                .position(|&b| b == b' ')
+                .map_or(&value[..], |i| &value[i + 1..]);
+            if token.len() >= 12 {
+                secrets.push(token);
+            }
+        }
+    }
+    let echoed = |haystack: &[u8]| {
+        secrets
+            .iter()
+            .any(|s| haystack.windows(s.len()).any(|w| w == *s))
+    };
+    if echoed(&response.body) || response.headers.iter().any(|(_, v)| echoed(v.as_bytes())) {
+        fail("the response echoes a presented credential".into());
+    }
+}
