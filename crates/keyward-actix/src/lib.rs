@@ -7,25 +7,20 @@ use std::future::{Future, Ready, ready};
 use std::ops::Deref;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
-use keyward::http::{self as kw_http, CredentialSources, extract, rate_limit_headers, render};
+use keyward::http::{
+    self as kw_http, CredentialSources, Gate, RequestHeaders, rate_limit_headers, render,
+};
 use keyward::limit::ClientIpResolver;
 use keyward::scope::Requirement;
 use keyward::{AuthError, Authenticator, Principal};
 
-/// The realm of a middleware that was not given one, and of the [`Authenticated`]
-/// extractor's rejection (which runs without a middleware and so knows no other).
-pub const DEFAULT_REALM: &str = "api";
-
-/// `Retry-After` of the 503 answered when no socket peer is known (a configuration
-/// error that a retry will not fix soon).
-const NO_PEER_RETRY_AFTER: u64 = 60;
+pub use keyward::http::DEFAULT_REALM;
 
 /// An actix-web middleware ([`Transform`]) that authenticates every request of the
 /// scope or resource it wraps, and puts the caller's [`Principal`] in the request's
@@ -65,16 +60,7 @@ const NO_PEER_RETRY_AFTER: u64 = 60;
 /// ```
 #[derive(Clone)]
 pub struct KeywardMiddleware {
-    config: Arc<Config>,
-}
-
-#[derive(Clone)]
-struct Config {
-    authenticator: Authenticator,
-    realm: String,
-    sources: CredentialSources,
-    client_ip: ClientIpResolver,
-    requirement: Requirement,
+    gate: Gate,
 }
 
 impl KeywardMiddleware {
@@ -83,27 +69,21 @@ impl KeywardMiddleware {
     /// valid key.
     pub fn new(authenticator: Authenticator) -> Self {
         KeywardMiddleware {
-            config: Arc::new(Config {
-                authenticator,
-                realm: DEFAULT_REALM.to_owned(),
-                sources: CredentialSources::default(),
-                client_ip: ClientIpResolver::peer_only(),
-                requirement: Requirement::none(),
-            }),
+            gate: Gate::new(authenticator),
         }
     }
 
     /// The realm named in `WWW-Authenticate` challenges.
     #[must_use]
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        Arc::make_mut(&mut self.config).realm = realm.into();
+        self.gate = self.gate.realm(&realm.into());
         self
     }
 
     /// Where credentials are read from (default: Bearer, `x-api-key` and Basic).
     #[must_use]
     pub fn sources(mut self, sources: CredentialSources) -> Self {
-        Arc::make_mut(&mut self.config).sources = sources;
+        self.gate = self.gate.sources(sources);
         self
     }
 
@@ -111,7 +91,7 @@ impl KeywardMiddleware {
     /// [`ClientIpResolver::trust_forwarded_headers_from`] behind a reverse proxy).
     #[must_use]
     pub fn client_ip(mut self, resolver: ClientIpResolver) -> Self {
-        Arc::make_mut(&mut self.config).client_ip = resolver;
+        self.gate = self.gate.client_ip(resolver);
         self
     }
 
@@ -124,19 +104,17 @@ impl KeywardMiddleware {
     /// resource's) would authenticate (and count against the rate limit) once each.
     #[must_use]
     pub fn require(&self, requirement: Requirement) -> Self {
-        let mut middleware = self.clone();
-        Arc::make_mut(&mut middleware.config).requirement = requirement;
-        middleware
+        KeywardMiddleware {
+            gate: self.gate.require(requirement),
+        }
     }
 }
 
 impl fmt::Debug for KeywardMiddleware {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeywardMiddleware")
-            .field("realm", &self.config.realm)
-            .field("sources", &self.config.sources)
-            .field("client_ip", &self.config.client_ip)
-            .finish_non_exhaustive()
+            .field("gate", &self.gate)
+            .finish()
     }
 }
 
@@ -154,7 +132,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(KeywardService {
             service: Rc::new(service),
-            config: Arc::clone(&self.config),
+            gate: self.gate.clone(),
         }))
     }
 }
@@ -162,13 +140,13 @@ where
 /// The [`Service`] a [`KeywardMiddleware`] wraps around a scope or resource.
 pub struct KeywardService<S> {
     service: Rc<S>,
-    config: Arc<Config>,
+    gate: Gate,
 }
 
 impl<S> fmt::Debug for KeywardService<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeywardService")
-            .field("realm", &self.config.realm)
+            .field("gate", &self.gate)
             .finish_non_exhaustive()
     }
 }
@@ -186,12 +164,13 @@ where
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
         let service = Rc::clone(&self.service);
-        let config = Arc::clone(&self.config);
+        let gate = self.gate.clone();
         Box::pin(async move {
-            let principal = match config.authenticate(&request).await {
+            let peer = request.peer_addr().map(|addr| addr.ip());
+            let principal = match gate.authenticate(peer, &Headers(request.headers())).await {
                 Ok(principal) => principal,
-                Err(e) => {
-                    let response = to_response(render(&e, &config.realm));
+                Err(refusal) => {
+                    let response = to_response(refusal);
                     return Ok(request.into_response(response).map_into_right_body());
                 }
             };
@@ -211,44 +190,15 @@ where
     }
 }
 
-impl Config {
-    /// Maps the request's headers and peer into keyward and back.
-    async fn authenticate(&self, request: &ServiceRequest) -> Result<Principal, AuthError> {
-        let Some(peer) = request.peer_addr().map(|addr| addr.ip()) else {
-            tracing::error!(
-                target: "keyward",
-                "the request has no peer address: the client IP is unknown"
-            );
-            return Err(AuthError::Unavailable {
-                retry_after: NO_PEER_RETRY_AFTER,
-            });
-        };
-        let headers = request.headers();
-        let credential = extract(
-            self.sources,
-            headers
-                .get_all(header::AUTHORIZATION)
-                .map(HeaderValue::as_bytes),
-            headers.get_all("x-api-key").map(HeaderValue::as_bytes),
-        )?
-        .ok_or(AuthError::MissingCredential)?;
-        let client_ip = match self.client_ip.header() {
-            None => peer,
-            // A line that is not text is an unreadable hop: the walk stops there.
-            Some(h) => self.client_ip.resolve(
-                peer,
-                headers
-                    .get_all(h.name())
-                    .map(|v| v.to_str().unwrap_or("unknown")),
-            ),
-        };
-        self.authenticator
-            .authenticate(credential.credential(), &self.requirement, client_ip)
-            .await
+/// The request's headers as keyward reads them.
+struct Headers<'a>(&'a actix_web::http::header::HeaderMap);
+
+impl RequestHeaders for Headers<'_> {
+    fn values(&self, name: &str) -> impl Iterator<Item = &[u8]> {
+        self.0.get_all(name).map(HeaderValue::as_bytes)
     }
 }
 
-/// Copies keyward's rendering into an actix-web response, changing nothing.
 fn to_response(rendered: kw_http::HttpResponse) -> HttpResponse {
     let status = StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = HttpResponse::build(status);

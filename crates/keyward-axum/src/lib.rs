@@ -7,27 +7,22 @@ use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Deref;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
-use keyward::http::{CredentialSources, HttpResponse, extract, rate_limit_headers, render};
+use keyward::http::{
+    CredentialSources, Gate, HttpResponse, RequestHeaders, rate_limit_headers, render,
+};
 use keyward::limit::ClientIpResolver;
 use keyward::scope::Requirement;
 use keyward::{AuthError, Authenticator, Principal};
+
+pub use keyward::http::DEFAULT_REALM;
 use tower::{Layer, Service};
-
-/// The realm of a layer that was not given one, and of the [`Authenticated`]
-/// extractor's rejection (which runs without a layer and so knows no other).
-pub const DEFAULT_REALM: &str = "api";
-
-/// `Retry-After` of the 503 answered when no socket peer is known (a configuration
-/// error that a retry will not fix soon).
-const NO_PEER_RETRY_AFTER: u64 = 60;
 
 /// A tower [`Layer`] that authenticates every request before the wrapped service sees
 /// it, and puts the caller's [`Principal`] in the request's extensions.
@@ -68,16 +63,7 @@ const NO_PEER_RETRY_AFTER: u64 = 60;
 /// ```
 #[derive(Clone)]
 pub struct KeywardLayer {
-    config: Arc<Config>,
-}
-
-#[derive(Clone)]
-struct Config {
-    authenticator: Authenticator,
-    realm: String,
-    sources: CredentialSources,
-    client_ip: ClientIpResolver,
-    requirement: Requirement,
+    gate: Gate,
 }
 
 impl KeywardLayer {
@@ -85,27 +71,21 @@ impl KeywardLayer {
     /// the socket peer as the client IP, and no capability required beyond a valid key.
     pub fn new(authenticator: Authenticator) -> Self {
         KeywardLayer {
-            config: Arc::new(Config {
-                authenticator,
-                realm: DEFAULT_REALM.to_owned(),
-                sources: CredentialSources::default(),
-                client_ip: ClientIpResolver::peer_only(),
-                requirement: Requirement::none(),
-            }),
+            gate: Gate::new(authenticator),
         }
     }
 
     /// The realm named in `WWW-Authenticate` challenges.
     #[must_use]
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        Arc::make_mut(&mut self.config).realm = realm.into();
+        self.gate = self.gate.realm(&realm.into());
         self
     }
 
     /// Where credentials are read from (default: Bearer, `x-api-key` and Basic).
     #[must_use]
     pub fn sources(mut self, sources: CredentialSources) -> Self {
-        Arc::make_mut(&mut self.config).sources = sources;
+        self.gate = self.gate.sources(sources);
         self
     }
 
@@ -113,7 +93,7 @@ impl KeywardLayer {
     /// [`ClientIpResolver::trust_forwarded_headers_from`] behind a reverse proxy).
     #[must_use]
     pub fn client_ip(mut self, resolver: ClientIpResolver) -> Self {
-        Arc::make_mut(&mut self.config).client_ip = resolver;
+        self.gate = self.gate.client_ip(resolver);
         self
     }
 
@@ -126,19 +106,17 @@ impl KeywardLayer {
     /// against the rate limit) once each.
     #[must_use]
     pub fn require(&self, requirement: Requirement) -> Self {
-        let mut layer = self.clone();
-        Arc::make_mut(&mut layer.config).requirement = requirement;
-        layer
+        KeywardLayer {
+            gate: self.gate.require(requirement),
+        }
     }
 }
 
 impl fmt::Debug for KeywardLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeywardLayer")
-            .field("realm", &self.config.realm)
-            .field("sources", &self.config.sources)
-            .field("client_ip", &self.config.client_ip)
-            .finish_non_exhaustive()
+            .field("gate", &self.gate)
+            .finish()
     }
 }
 
@@ -148,7 +126,7 @@ impl<S> Layer<S> for KeywardLayer {
     fn layer(&self, inner: S) -> Self::Service {
         KeywardService {
             inner,
-            config: Arc::clone(&self.config),
+            gate: self.gate.clone(),
         }
     }
 }
@@ -157,13 +135,13 @@ impl<S> Layer<S> for KeywardLayer {
 #[derive(Clone)]
 pub struct KeywardService<S> {
     inner: S,
-    config: Arc<Config>,
+    gate: Gate,
 }
 
 impl<S> fmt::Debug for KeywardService<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeywardService")
-            .field("realm", &self.config.realm)
+            .field("gate", &self.gate)
             .finish_non_exhaustive()
     }
 }
@@ -183,15 +161,25 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let config = Arc::clone(&self.config);
+        let gate = self.gate.clone();
         // The clone is not necessarily ready; the one polled ready goes into the future.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
-            let principal = match config.authenticate(&parts).await {
+            if peer(&parts).is_none() {
+                tracing::error!(
+                    target: "keyward",
+                    "no ConnectInfo<SocketAddr> in the request: serve the router with \
+                     into_make_service_with_connect_info::<SocketAddr>()"
+                );
+            }
+            let principal = match gate
+                .authenticate(peer(&parts), &Headers(&parts.headers))
+                .await
+            {
                 Ok(principal) => principal,
-                Err(e) => return Ok(to_response(render(&e, &config.realm))),
+                Err(refusal) => return Ok(to_response(refusal)),
             };
             parts.extensions.insert(principal.clone());
             let mut response = inner.call(Request::from_parts(parts, body)).await?;
@@ -209,46 +197,12 @@ where
     }
 }
 
-impl Config {
-    /// Maps the request's headers and peer into keyward and back.
-    async fn authenticate(&self, parts: &Parts) -> Result<Principal, AuthError> {
-        let Some(peer) = peer(parts) else {
-            tracing::error!(
-                target: "keyward",
-                "no ConnectInfo<SocketAddr> in the request: serve the router with \
-                 into_make_service_with_connect_info::<SocketAddr>()"
-            );
-            return Err(AuthError::Unavailable {
-                retry_after: NO_PEER_RETRY_AFTER,
-            });
-        };
-        let headers = &parts.headers;
-        let credential = extract(
-            self.sources,
-            headers
-                .get_all(header::AUTHORIZATION)
-                .iter()
-                .map(HeaderValue::as_bytes),
-            headers
-                .get_all("x-api-key")
-                .iter()
-                .map(HeaderValue::as_bytes),
-        )?
-        .ok_or(AuthError::MissingCredential)?;
-        let client_ip = match self.client_ip.header() {
-            None => peer,
-            // A line that is not text is an unreadable hop: the walk stops there.
-            Some(h) => self.client_ip.resolve(
-                peer,
-                headers
-                    .get_all(h.name())
-                    .iter()
-                    .map(|v| v.to_str().unwrap_or("unknown")),
-            ),
-        };
-        self.authenticator
-            .authenticate(credential.credential(), &self.requirement, client_ip)
-            .await
+/// The request's headers as keyward reads them.
+struct Headers<'a>(&'a axum::http::HeaderMap);
+
+impl RequestHeaders for Headers<'_> {
+    fn values(&self, name: &str) -> impl Iterator<Item = &[u8]> {
+        self.0.get_all(name).iter().map(HeaderValue::as_bytes)
     }
 }
 

@@ -329,6 +329,11 @@ impl Authenticator {
         self.core.cache.clear();
     }
 
+    /// The `Retry-After` seconds answered when a backend is unavailable.
+    pub fn unavailable_retry_after(&self) -> u64 {
+        self.core.config.unavailable_retry_after
+    }
+
     /// Keys in the verification cache.
     pub fn cached_keys(&self) -> usize {
         self.core.cache.len()

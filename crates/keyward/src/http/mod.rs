@@ -5,7 +5,9 @@
 //! it holds no policy.
 
 mod extract;
+mod gate;
 mod render;
 
 pub use extract::{CredentialSources, ExtractedCredential, MAX_CREDENTIAL_HEADER_LEN, extract};
+pub use gate::{DEFAULT_REALM, Gate, RequestHeaders};
 pub use render::{HttpResponse, rate_limit_headers, render};

@@ -1,0 +1,166 @@
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use keyward_limit::ClientIpResolver;
+use keyward_scope::Requirement;
+
+use super::{CredentialSources, HttpResponse, extract, render};
+use crate::{AuthError, Authenticator, Principal};
+
+/// The realm of `WWW-Authenticate` challenges unless one is configured.
+pub const DEFAULT_REALM: &str = "api";
+
+/// The header values of one request, by lower-case name: all an adapter supplies.
+pub trait RequestHeaders {
+    /// Every value of the header called `name` (lower case), in order.
+    fn values(&self, name: &str) -> impl Iterator<Item = &[u8]>;
+}
+
+/// One route's authentication, for an adapter: which credentials to read, how to find
+/// the client IP, what the route requires, and the realm of its challenges. An adapter
+/// hands it the socket peer and the request's headers and gets a [`Principal`] or the
+/// finished refusal; it decides nothing itself.
+///
+/// Cheap to clone. [`Gate::require`] derives a gate for another route from a shared one.
+///
+/// ```
+/// use keyward::http::{Gate, RequestHeaders};
+/// # use keyward::{Keyward, MintRequest, format::KeyFormat, scope::Catalog, store::{MemoryStore, BcryptHasher}};
+///
+/// struct Headers(Vec<(&'static str, Vec<u8>)>);
+/// impl RequestHeaders for Headers {
+///     fn values(&self, name: &str) -> impl Iterator<Item = &[u8]> {
+///         self.0.iter().filter(move |(n, _)| *n == name).map(|(_, v)| v.as_slice())
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let keyward = Keyward::builder(KeyFormat::new("sk_live_")?, Catalog::demo())
+/// #     .store(MemoryStore::new()).hasher(BcryptHasher::new(4)?).build()?;
+/// let gate = Gate::new(keyward.authenticator());
+/// let refused = gate
+///     .authenticate(Some("192.0.2.1".parse()?), &Headers(vec![]))
+///     .await
+///     .unwrap_err();
+/// assert_eq!(refused.status, 401);
+/// assert!(refused.body.contains("missing_credential"));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Gate {
+    authenticator: Authenticator,
+    realm: Arc<str>,
+    sources: CredentialSources,
+    client_ip: ClientIpResolver,
+    requirement: Requirement,
+}
+
+impl Gate {
+    /// A gate over `authenticator`: realm [`DEFAULT_REALM`], every credential source,
+    /// the socket peer as the client IP, no capability required beyond a valid key.
+    pub fn new(authenticator: Authenticator) -> Self {
+        Gate {
+            authenticator,
+            realm: Arc::from(DEFAULT_REALM),
+            sources: CredentialSources::default(),
+            client_ip: ClientIpResolver::peer_only(),
+            requirement: Requirement::none(),
+        }
+    }
+
+    /// The realm named in `WWW-Authenticate` challenges.
+    #[must_use]
+    pub fn realm(mut self, realm: &str) -> Self {
+        self.realm = Arc::from(realm);
+        self
+    }
+
+    /// Which credential sources are read.
+    #[must_use]
+    pub fn sources(mut self, sources: CredentialSources) -> Self {
+        self.sources = sources;
+        self
+    }
+
+    /// How the client IP is found (default: the socket peer only).
+    #[must_use]
+    pub fn client_ip(mut self, resolver: ClientIpResolver) -> Self {
+        self.client_ip = resolver;
+        self
+    }
+
+    /// This gate with another route's requirement.
+    #[must_use]
+    pub fn require(&self, requirement: Requirement) -> Self {
+        Gate {
+            requirement,
+            ..self.clone()
+        }
+    }
+
+    /// The configured realm.
+    pub fn realm_name(&self) -> &str {
+        &self.realm
+    }
+
+    /// Authenticates one request from its socket `peer` and `headers`.
+    ///
+    /// No peer address means the server was set up without one (axum without
+    /// `ConnectInfo`): a configuration error, answered 503 and logged, never guessed.
+    pub async fn authenticate(
+        &self,
+        peer: Option<IpAddr>,
+        headers: &impl RequestHeaders,
+    ) -> Result<Principal, HttpResponse> {
+        self.authenticate_inner(peer, headers)
+            .await
+            .map_err(|e| render(&e, &self.realm))
+    }
+
+    async fn authenticate_inner(
+        &self,
+        peer: Option<IpAddr>,
+        headers: &impl RequestHeaders,
+    ) -> Result<Principal, AuthError> {
+        let Some(peer) = peer else {
+            tracing::error!(
+                target: "keyward",
+                "the request has no socket peer address; configure the server to provide it"
+            );
+            return Err(AuthError::Unavailable {
+                retry_after: self.authenticator.unavailable_retry_after(),
+            });
+        };
+        let credential = extract(
+            self.sources,
+            headers.values("authorization"),
+            headers.values("x-api-key"),
+        )?
+        .ok_or(AuthError::MissingCredential)?;
+        let client_ip = match self.client_ip.header() {
+            None => peer,
+            // A line that is not text is an unreadable hop: the walk stops there.
+            Some(h) => self.client_ip.resolve(
+                peer,
+                headers
+                    .values(h.name())
+                    .map(|v| std::str::from_utf8(v).unwrap_or("unknown")),
+            ),
+        };
+        self.authenticator
+            .authenticate(credential.credential(), &self.requirement, client_ip)
+            .await
+    }
+}
+
+impl fmt::Debug for Gate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gate")
+            .field("realm", &self.realm)
+            .field("sources", &self.sources)
+            .field("client_ip", &self.client_ip)
+            .finish_non_exhaustive()
+    }
+}
