@@ -1,0 +1,1 @@
+//! Redis rate limiter and failure guard (work in progress).
