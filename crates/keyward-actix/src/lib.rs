@@ -199,7 +199,21 @@ impl RequestHeaders for Headers<'_> {
     }
 }
 
-fn to_response(rendered: kw_http::HttpResponse) -> HttpResponse {
+/// Copies keyward's rendering into an actix-web response, changing nothing.
+///
+/// The middleware answers refusals with it; a handler that answers with keyward's
+/// shapes (a 403 `insufficient_capability` for a mint that asks too much, say) uses it
+/// too.
+///
+/// ```
+/// use keyward::AuthError;
+/// use keyward::http::{DEFAULT_REALM, render};
+///
+/// let response = keyward_actix::to_response(render(&AuthError::MissingCredential, DEFAULT_REALM));
+/// assert_eq!(response.status(), 401);
+/// assert!(response.headers().contains_key("www-authenticate"));
+/// ```
+pub fn to_response(rendered: kw_http::HttpResponse) -> HttpResponse {
     let status = StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = HttpResponse::build(status);
     for (name, value) in rendered.headers {

@@ -214,7 +214,19 @@ fn peer(parts: &Parts) -> Option<IpAddr> {
 }
 
 /// Copies keyward's rendering into an axum response, changing nothing.
-fn to_response(rendered: HttpResponse) -> Response {
+///
+/// The layer answers refusals with it; a handler that answers with keyward's shapes
+/// (a 403 `insufficient_capability` for a mint that asks too much, say) uses it too.
+///
+/// ```
+/// use keyward::AuthError;
+/// use keyward::http::{DEFAULT_REALM, render};
+///
+/// let response = keyward_axum::to_response(render(&AuthError::MissingCredential, DEFAULT_REALM));
+/// assert_eq!(response.status(), 401);
+/// assert!(response.headers().contains_key("www-authenticate"));
+/// ```
+pub fn to_response(rendered: HttpResponse) -> Response {
     let mut response = Response::new(Body::from(rendered.body));
     *response.status_mut() =
         StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -5,14 +5,19 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use keyward::format::{KeyFormat, KeyId, Scanner};
 use keyward::scope::Catalog;
+use keyward::store::KeyStore;
 use keyward::store::{BcryptHasher, ListFilter, PageRequest, Tenant};
 use keyward::{KeyService, KeySummary, Keyward, MintRequest, NewKey, ServiceError};
-use keyward_sqlite::SqliteStore;
+
+mod database;
+
+pub use database::{Database, DatabaseError};
 
 /// The capability catalog the CLI mints against: keyward's demo catalog (DESIGN.md,
 /// "Surfaces"), shared with the example servers so keys made here work there.
@@ -234,21 +239,12 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     }
 }
 
-async fn open_store(url: &str) -> Result<SqliteStore, CliError> {
-    let lower = url.to_ascii_lowercase();
-    if lower.starts_with("postgres:") || lower.starts_with("postgresql:") {
-        return Err(CliError::runtime("postgres store not available yet"));
+async fn open_store(url: &str) -> Result<Arc<dyn KeyStore>, CliError> {
+    match Database::open(url).await {
+        Ok(database) => Ok(database.store()),
+        Err(e @ DatabaseError::UnsupportedScheme(_)) => Err(CliError::usage(e.to_string())),
+        Err(e) => Err(CliError::runtime(e.to_string())),
     }
-    if let Some((scheme, _)) = url.split_once("://")
-        && !scheme.eq_ignore_ascii_case("sqlite")
-    {
-        return Err(CliError::usage(format!(
-            "unsupported database url scheme `{scheme}`; use an sqlite: url or a file path"
-        )));
-    }
-    SqliteStore::open(url)
-        .await
-        .map_err(|e| CliError::runtime(e.to_string()))
 }
 
 async fn keys(
@@ -260,7 +256,7 @@ async fn keys(
     // Validate everything that needs no database before opening it.
     let store = open_store(url).await?;
     let keyward = Keyward::builder(format, demo_catalog())
-        .store(store)
+        .shared_store(store)
         .hasher(BcryptHasher::default())
         .without_rate_limits()
         .without_lockout()

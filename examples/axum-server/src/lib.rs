@@ -1,0 +1,131 @@
+//! The demo API on axum: routes of DESIGN.md's "Surfaces" table, each behind a
+//! [`KeywardLayer`] with the route's capability requirement.
+//!
+//! The binary (`cargo run --release -p keyward-example-axum`) serves [`router`]; the
+//! benchmarks call it in-process.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{delete, get, post};
+use keyward_axum::{Authenticated, KeywardLayer, to_response};
+use keyward_demo_api::{DemoApi, DesktopAction, Started};
+
+type Api = State<Arc<DemoApi>>;
+
+/// Every route of the demo API; serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()` so the layer sees the client IP.
+pub fn router(started: &Started) -> Router {
+    let api = &started.api;
+    let need = api.requirements();
+    let auth = KeywardLayer::new(api.keyward().authenticator())
+        .realm(api.realm())
+        .client_ip(started.client_ip.clone());
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/v1/me", get(me).layer(auth.clone()))
+        .route(
+            "/v1/desktops",
+            get(desktops).layer(auth.require(need.desktop_read.clone())),
+        )
+        .route(
+            "/v1/desktops/{id}/chat",
+            post(chat).layer(auth.require(need.desktop_chat.clone())),
+        )
+        .route(
+            "/v1/desktops/{id}/start",
+            post(start).layer(auth.require(need.desktop_lifecycle.clone())),
+        )
+        .route(
+            "/v1/desktops/{id}/stop",
+            post(stop).layer(auth.require(need.desktop_lifecycle.clone())),
+        )
+        .route(
+            "/v1/api_keys",
+            get(list_keys).layer(auth.require(need.keys_read.clone())),
+        )
+        .route(
+            "/v1/api_keys",
+            post(create_key).layer(auth.require(need.keys_write.clone())),
+        )
+        .route(
+            "/v1/api_keys/{id}",
+            delete(revoke_key).layer(auth.require(need.keys_write.clone())),
+        )
+        .route(
+            "/v1/api_keys/{id}/roll",
+            post(roll_key).layer(auth.require(need.keys_write.clone())),
+        )
+        .with_state(Arc::clone(api))
+}
+
+async fn health(State(api): Api) -> Response {
+    to_response(api.health())
+}
+
+async fn me(State(api): Api, Authenticated(caller): Authenticated) -> Response {
+    to_response(api.me(&caller))
+}
+
+async fn desktops(State(api): Api, Authenticated(caller): Authenticated) -> Response {
+    to_response(api.desktops(&caller))
+}
+
+async fn chat(
+    State(api): Api,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Response {
+    to_response(api.desktop_action(&caller, &id, DesktopAction::Chat))
+}
+
+async fn start(
+    State(api): Api,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Response {
+    to_response(api.desktop_action(&caller, &id, DesktopAction::Start))
+}
+
+async fn stop(
+    State(api): Api,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Response {
+    to_response(api.desktop_action(&caller, &id, DesktopAction::Stop))
+}
+
+async fn list_keys(State(api): Api, Authenticated(caller): Authenticated) -> Response {
+    to_response(api.list_keys(&caller).await)
+}
+
+async fn create_key(
+    State(api): Api,
+    Authenticated(caller): Authenticated,
+    body: Bytes,
+) -> Response {
+    to_response(api.create_key(&caller, &body).await)
+}
+
+async fn revoke_key(
+    State(api): Api,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Response {
+    to_response(api.revoke_key(&caller, &id).await)
+}
+
+async fn roll_key(
+    State(api): Api,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    to_response(api.roll_key(&caller, &id, &body).await)
+}

@@ -1,0 +1,17 @@
+//! The axum example server as a user runs it: the binary on a loopback port.
+
+use keyward_demo_api::walkthrough;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_keyward-example-axum");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_of_the_demo_api() {
+    let dir = tempfile::tempdir().unwrap();
+    walkthrough::every_route(BINARY, dir.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_and_lockout() {
+    let dir = tempfile::tempdir().unwrap();
+    walkthrough::limits(BINARY, dir.path()).await;
+}

@@ -1,0 +1,131 @@
+//! [`DemoApi`]: the routes of DESIGN.md's "Surfaces" table, framework-neutral.
+
+use keyward::http::{DEFAULT_REALM, HttpResponse};
+use keyward::scope::{Catalog, Requirement};
+use keyward::{Keyward, Principal};
+use serde_json::json;
+
+use crate::directory::{self, DesktopAction, Desktops};
+use crate::reply;
+
+/// The capability each route requires, built once from the demo catalog.
+#[derive(Debug, Clone)]
+pub struct Requirements {
+    /// `GET /v1/desktops`: `desktop:read`.
+    pub desktop_read: Requirement,
+    /// `POST /v1/desktops/{id}/chat`: `desktop:chat`.
+    pub desktop_chat: Requirement,
+    /// `POST /v1/desktops/{id}/start|stop`: `desktop:lifecycle`.
+    pub desktop_lifecycle: Requirement,
+    /// `GET /v1/api_keys`: `keys:read`.
+    pub keys_read: Requirement,
+    /// `POST /v1/api_keys`, `DELETE /v1/api_keys/{id}`, `POST /v1/api_keys/{id}/roll`:
+    /// `keys:write`.
+    pub keys_write: Requirement,
+}
+
+impl Requirements {
+    fn of(catalog: &Catalog) -> Requirements {
+        let all_of = |name: &str| {
+            catalog
+                .all_of([name])
+                .unwrap_or_else(|e| unreachable!("the demo catalog declares {name}: {e}"))
+        };
+        Requirements {
+            desktop_read: all_of("desktop:read"),
+            desktop_chat: all_of("desktop:chat"),
+            desktop_lifecycle: all_of("desktop:lifecycle"),
+            keys_read: all_of("keys:read"),
+            keys_write: all_of("keys:write"),
+        }
+    }
+}
+
+/// The demo API: every handler takes the caller's [`Principal`] (the adapter has
+/// authenticated the request and checked the route's [`Requirements`]) and returns an
+/// [`HttpResponse`] the adapter copies into its framework's response.
+pub struct DemoApi {
+    pub(crate) keyward: Keyward,
+    desktops: Desktops,
+    requirements: Requirements,
+}
+
+impl std::fmt::Debug for DemoApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoApi")
+            .field("desktops", &self.desktops)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DemoApi {
+    /// The API over `keyward`, whose catalog must be [`Catalog::demo`].
+    pub fn new(keyward: Keyward) -> DemoApi {
+        let requirements = Requirements::of(keyward.catalog());
+        DemoApi {
+            keyward,
+            desktops: Desktops::default(),
+            requirements,
+        }
+    }
+
+    /// The keyward instance (authenticator, key service).
+    pub fn keyward(&self) -> &Keyward {
+        &self.keyward
+    }
+
+    /// What each route requires.
+    pub fn requirements(&self) -> &Requirements {
+        &self.requirements
+    }
+
+    /// The realm of every challenge.
+    pub fn realm(&self) -> &'static str {
+        DEFAULT_REALM
+    }
+
+    /// `GET /healthz`: no authentication, for load balancers (and the `wrk` baseline).
+    pub fn health(&self) -> HttpResponse {
+        reply::json(200, &json!({"status": "ok"}))
+    }
+
+    /// `GET /v1/me`: the user the key acts for and the key itself.
+    pub fn me(&self, principal: &Principal) -> HttpResponse {
+        let user = directory::user(principal.owner());
+        reply::json(
+            200,
+            &json!({
+                "user_id": principal.owner(),
+                "email": user.map(|u| u.email),
+                "role": user.map(|u| u.role),
+                "tier": user.map(|u| u.tier),
+                "key": {
+                    "id": principal.key_id().as_str(),
+                    "name": principal.name(),
+                    "capabilities": principal.granted(),
+                },
+            }),
+        )
+    }
+
+    /// `GET /v1/desktops`.
+    pub fn desktops(&self, _principal: &Principal) -> HttpResponse {
+        reply::json(200, &json!(self.desktops.list()))
+    }
+
+    /// `POST /v1/desktops/{id}/chat|start|stop`: 202, or 404 for an unknown desktop.
+    pub fn desktop_action(
+        &self,
+        _principal: &Principal,
+        id: &str,
+        action: DesktopAction,
+    ) -> HttpResponse {
+        match self.desktops.act(id, action) {
+            Some(desktop) => reply::json(
+                202,
+                &json!({"desktop": desktop, "action": action.as_str(), "status": "accepted"}),
+            ),
+            None => reply::error(404, "not_found", "no such desktop"),
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! [`ServerArgs`]: the flags both example servers take (DESIGN.md, "Surfaces").
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+use ipnet::IpNet;
+use keyward::limit::Quota;
+
+/// Command-line flags of an example server, each with an environment fallback.
+///
+/// ```
+/// use clap::Parser;
+/// use keyward_demo_api::ServerArgs;
+///
+/// let args = ServerArgs::try_parse_from(["server", "--bind", "127.0.0.1:0"]).unwrap();
+/// assert_eq!(args.database_url, "keyward.db");
+/// assert_eq!(args.rate_limit.limit(), 60);
+/// assert!(ServerArgs::try_parse_from(["server", "--rate-limit", "lots"]).is_err());
+/// ```
+#[derive(Debug, Clone, Parser)]
+#[command(
+    version,
+    about = "keyward example server: the demo API behind API-key authentication"
+)]
+pub struct ServerArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KEYWARD_BIND", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+    /// Key store: a file path or `sqlite:` URL (created when missing).
+    #[arg(long, env = "KEYWARD_DATABASE_URL", default_value = "keyward.db")]
+    pub database_url: String,
+    /// Redis for rate limits and lockout shared across instances; in memory when absent.
+    #[arg(long, env = "KEYWARD_REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Per-key rate limit: `60/min`, `10/s`, `1000/h`, `5000/day`.
+    #[arg(long, env = "KEYWARD_RATE_LIMIT", default_value = "60/min")]
+    pub rate_limit: Quota,
+    /// A reverse proxy whose `X-Forwarded-For` is trusted (CIDR; repeatable). Without
+    /// one, the client IP is always the socket peer.
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "CIDR",
+        value_delimiter = ',',
+        env = "KEYWARD_TRUSTED_PROXIES"
+    )]
+    pub trusted_proxies: Vec<IpNet>,
+}

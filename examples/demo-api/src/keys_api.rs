@@ -1,0 +1,230 @@
+//! The key-management routes (seeds 001 and 003): list, create, revoke and roll the
+//! caller's own keys, never granting more than the calling key holds.
+
+use std::time::Duration;
+
+use keyward::format::KeyId;
+use keyward::http::{HttpResponse, render};
+use keyward::store::{ListFilter, PageRequest};
+use keyward::{AuthError, KeySummary, MintRequest, NewKey, Principal, ServiceError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tracing::error;
+
+use crate::api::DemoApi;
+use crate::reply;
+
+/// Body of `POST /v1/api_keys`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateKey {
+    name: String,
+    capabilities: Option<Vec<String>>,
+    expires_in_seconds: Option<u64>,
+}
+
+/// Body of `POST /v1/api_keys/{id}/roll` (may be empty).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RollKey {
+    #[serde(default)]
+    grace_seconds: u64,
+}
+
+impl DemoApi {
+    /// `GET /v1/api_keys`: the caller's owner's keys, revoked ones included, masked.
+    pub async fn list_keys(&self, principal: &Principal) -> HttpResponse {
+        let service = self.keyward.keys();
+        let filter = ListFilter::owner(principal.owner());
+        let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
+        let mut keys = Vec::new();
+        loop {
+            match service.list(&filter, page).await {
+                Ok(listed) => {
+                    keys.extend(listed.keys.iter().map(listed_key));
+                    match listed.next {
+                        Some(after) => page.after = Some(after),
+                        None => break,
+                    }
+                }
+                Err(e) => return service_failure(self, e),
+            }
+        }
+        reply::json(200, &Value::Array(keys))
+    }
+
+    /// `POST /v1/api_keys`: 201 with the plaintext key, shown this once.
+    pub async fn create_key(&self, principal: &Principal, body: &[u8]) -> HttpResponse {
+        let request: CreateKey = match parse_body(body, None) {
+            Ok(request) => request,
+            Err(refusal) => return refusal,
+        };
+        let catalog = self.keyward.catalog();
+        let requested = match &request.capabilities {
+            Some(names) => match catalog.set(names) {
+                Ok(set) => set,
+                Err(unknown) => {
+                    return reply::json(
+                        400,
+                        &json!({"error": "unknown_capability", "capabilities": unknown.capabilities}),
+                    );
+                }
+            },
+            None => catalog.default_set(),
+        };
+        if let Err(denied) = catalog.check_grant(&requested, principal.capabilities()) {
+            return render(&AuthError::InsufficientCapability(denied), self.realm());
+        }
+        let mut mint = MintRequest::new(request.name, principal.owner());
+        if let Some(names) = request.capabilities {
+            mint = mint.capabilities(names);
+        }
+        if let Some(tenant) = principal.tenant() {
+            mint = mint.tenant(tenant.clone());
+        }
+        if let Some(seconds) = request.expires_in_seconds {
+            mint = mint.expires_in(Duration::from_secs(seconds));
+        }
+        match self.keyward.keys().mint(mint).await {
+            Ok(new) => reply::json(201, &new_key(&new)),
+            Err(e) => service_failure(self, e),
+        }
+    }
+
+    /// `DELETE /v1/api_keys/{id}`: 204; a key of another owner is 404, as an unknown one.
+    pub async fn revoke_key(&self, principal: &Principal, id: &str) -> HttpResponse {
+        let service = self.keyward.keys();
+        let id = match self.own_key(principal, id).await {
+            Ok(summary) => summary.id,
+            Err(refusal) => return refusal,
+        };
+        match service.revoke(&id).await {
+            Ok(_) => reply::empty(204),
+            Err(e) => service_failure(self, e),
+        }
+    }
+
+    /// `POST /v1/api_keys/{id}/roll`: 201 with the replacement; the old key works for
+    /// `grace_seconds` (default 0). A revoked or expired key is 409.
+    pub async fn roll_key(&self, principal: &Principal, id: &str, body: &[u8]) -> HttpResponse {
+        let request: RollKey = match parse_body(body, Some(RollKey::default())) {
+            Ok(request) => request,
+            Err(refusal) => return refusal,
+        };
+        let old = match self.own_key(principal, id).await {
+            Ok(summary) => summary,
+            Err(refusal) => return refusal,
+        };
+        // No escalation: the replacement carries the old key's grants, so the caller
+        // must hold them.
+        let catalog = self.keyward.catalog();
+        let grants = match catalog.set(&old.capabilities) {
+            Ok(set) => set,
+            Err(e) => {
+                error!(target: "keyward_demo", key_id = %old.id, error = %e, "stored key names an unknown capability");
+                return reply::error(
+                    409,
+                    "conflict",
+                    "the key names capabilities this server does not know",
+                );
+            }
+        };
+        if let Err(denied) = catalog.check_grant(&grants, principal.capabilities()) {
+            return render(&AuthError::InsufficientCapability(denied), self.realm());
+        }
+        let grace = Duration::from_secs(request.grace_seconds);
+        match self.keyward.keys().roll(&old.id, grace).await {
+            Ok(rolled) => {
+                let mut body = new_key(&rolled.new);
+                body["rolled_from"] = json!({
+                    "id": rolled.old.id.as_str(),
+                    "expires_at": rolled.old.expires_at,
+                });
+                reply::json(201, &body)
+            }
+            Err(e) => service_failure(self, e),
+        }
+    }
+
+    /// The caller's owner's key `id`; 404 for a malformed id, an unknown key and another
+    /// owner's key alike, so ids of other owners cannot be probed.
+    async fn own_key(&self, principal: &Principal, id: &str) -> Result<KeySummary, HttpResponse> {
+        let not_found = || reply::error(404, "not_found", "no such key");
+        let id = KeyId::parse(id).map_err(|_| not_found())?;
+        match self.keyward.keys().get(&id).await {
+            Ok(summary) if summary.owner == principal.owner() => Ok(summary),
+            Ok(_) | Err(ServiceError::NotFound) => Err(not_found()),
+            Err(e) => Err(service_failure(self, e)),
+        }
+    }
+}
+
+/// A JSON body, or the 400 that says what is wrong with it; an empty body is `empty`
+/// when that is `Some`.
+fn parse_body<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    empty: Option<T>,
+) -> Result<T, HttpResponse> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return empty
+            .ok_or_else(|| reply::error(400, "invalid_request", "a JSON body is required"));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| reply::error(400, "invalid_request", format!("invalid JSON body: {e}")))
+}
+
+/// Seed 003's listing shape: never a secret or a hash.
+fn listed_key(key: &KeySummary) -> Value {
+    json!({
+        "id": key.id.as_str(),
+        "name": key.name,
+        "key_prefix": key.key_prefix,
+        "last4": key.last4,
+        "capabilities": key.capabilities,
+        "created_at": key.created_at,
+        "last_used_at": key.last_used_at,
+        "expires_at": key.expires_at,
+        "revoked_at": key.revoked_at,
+        "state": key.state.as_str(),
+    })
+}
+
+/// The one answer that carries a plaintext key.
+fn new_key(new: &NewKey) -> Value {
+    json!({
+        "id": new.summary.id.as_str(),
+        "key": new.key.expose(),
+        "name": new.summary.name,
+        "capabilities": new.summary.capabilities,
+        "expires_at": new.summary.expires_at,
+    })
+}
+
+fn service_failure(api: &DemoApi, e: ServiceError) -> HttpResponse {
+    match e {
+        ServiceError::NotFound => reply::error(404, "not_found", "no such key"),
+        ServiceError::InvalidRequest(why) => reply::error(400, "invalid_request", why),
+        ServiceError::GraceTooLong { .. } => reply::error(400, "invalid_request", e),
+        ServiceError::NotActive(state) => reply::error(
+            409,
+            "conflict",
+            format!(
+                "the key is {}; only an active key can be rolled",
+                state.as_str()
+            ),
+        ),
+        ServiceError::UnknownCapabilities(unknown) => reply::json(
+            400,
+            &json!({"error": "unknown_capability", "capabilities": unknown.capabilities}),
+        ),
+        ServiceError::Store(store) => {
+            error!(target: "keyward_demo", error = %store, "key store failed");
+            let retry_after = api.keyward.authenticator().unavailable_retry_after();
+            render(&AuthError::Unavailable { retry_after }, api.realm())
+        }
+        other => {
+            error!(target: "keyward_demo", error = %other, "key management failed");
+            reply::error(500, "internal_error", "the key could not be created")
+        }
+    }
+}

@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod api;
+mod args;
+pub mod client;
+pub mod directory;
+mod keys_api;
+mod reply;
+pub mod server_process;
+mod setup;
+pub mod walkthrough;
+
+pub use api::{DemoApi, Requirements};
+pub use args::ServerArgs;
+pub use directory::DesktopAction;
+pub use setup::{KEY_PREFIX, SetupError, Started, start};

@@ -1,0 +1,92 @@
+//! [`ServerProcess`]: an example server binary run as a child process on a loopback port,
+//! for end-to-end tests over real sockets.
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// How long a server may take to print its `listening on` line.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running example server; killed when dropped.
+#[derive(Debug)]
+pub struct ServerProcess {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The `bootstrap key: …` it printed, if it printed one.
+    pub bootstrap_key: Option<String>,
+    /// Every stdout line before `listening on` (to prove nothing secret is printed).
+    pub startup_output: Vec<String>,
+}
+
+impl ServerProcess {
+    /// Starts `binary --bind 127.0.0.1:0 args…` and waits for its `listening on` line.
+    /// Its log (stderr) is shown when `KEYWARD_TEST_SERVER_LOGS` is set.
+    ///
+    /// # Panics
+    ///
+    /// When the binary cannot start, exits, or does not listen within 30 s.
+    pub async fn start(binary: &str, args: &[&str]) -> ServerProcess {
+        let logs = std::env::var_os("KEYWARD_TEST_SERVER_LOGS").is_some();
+        let mut child = Command::new(binary)
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("KEYWARD_BIND")
+            .env_remove("KEYWARD_DATABASE_URL")
+            .env_remove("KEYWARD_REDIS_URL")
+            .env_remove("KEYWARD_RATE_LIMIT")
+            .env_remove("KEYWARD_TRUSTED_PROXIES")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(if logs {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {binary}: {e}"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut startup_output = Vec::new();
+        let addr = tokio::time::timeout(START_TIMEOUT, async {
+            loop {
+                let line = lines
+                    .next_line()
+                    .await
+                    .expect("read server stdout")
+                    .unwrap_or_else(|| {
+                        panic!("{binary} exited before listening: {startup_output:?}")
+                    });
+                if let Some(url) = line.strip_prefix("listening on http://") {
+                    break url.parse::<SocketAddr>().expect("listening address");
+                }
+                startup_output.push(line);
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{binary} did not listen within {START_TIMEOUT:?}"));
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let bootstrap_key = startup_output
+            .iter()
+            .find_map(|l| l.strip_prefix("bootstrap key: "))
+            .map(str::to_owned);
+        ServerProcess {
+            child,
+            addr,
+            bootstrap_key,
+            startup_output,
+        }
+    }
+
+    /// Stops the server and waits for it to exit.
+    pub async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
+    }
+}

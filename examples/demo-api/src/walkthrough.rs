@@ -1,0 +1,509 @@
+//! The black-box suite both example servers pass: every route of DESIGN.md's "Surfaces"
+//! table over a real socket, the refusals of its HTTP contract, restarts, rate limits
+//! and lockout.
+
+use keyward::format::KeyFormat;
+use keyward::scope::Catalog;
+use keyward::store::BcryptHasher;
+use keyward::{Keyward, MintRequest};
+use keyward_cli::Database;
+use serde_json::{Value, json};
+
+use crate::client::{Response, request, with_key};
+use crate::server_process::ServerProcess;
+use crate::setup::KEY_PREFIX;
+
+/// Every capability of the demo catalog, sorted.
+const EVERY: [&str; 9] = [
+    "desktop:chat",
+    "desktop:control",
+    "desktop:lifecycle",
+    "desktop:read",
+    "jobs:read",
+    "jobs:write",
+    "kb:read",
+    "keys:read",
+    "keys:write",
+];
+
+/// Mints a key straight into the store at `database_url`, as another process (the CLI)
+/// would: the server sees it on its first use. Returns `(id, key)`.
+///
+/// # Panics
+///
+/// When the store cannot be opened or written: this is a test helper.
+pub async fn mint_directly(
+    database_url: &str,
+    owner: &str,
+    capabilities: &[&str],
+) -> (String, String) {
+    let database = Database::open(database_url).await.expect("open the store");
+    let keyward = Keyward::builder(KeyFormat::new(KEY_PREFIX).expect("prefix"), Catalog::demo())
+        .shared_store(database.store())
+        .hasher(BcryptHasher::new(4).expect("cost"))
+        .build()
+        .expect("keyward");
+    let new = keyward
+        .keys()
+        .mint(
+            MintRequest::new("minted elsewhere", owner).capabilities(capabilities.iter().copied()),
+        )
+        .await
+        .expect("mint");
+    (new.summary.id.to_string(), new.key.expose().to_owned())
+}
+
+fn names(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {value}"))
+        .iter()
+        .map(|v| v.as_str().expect("a name").to_owned())
+        .collect()
+}
+
+fn assert_status(response: &Response, status: u16, what: &str) {
+    assert_eq!(response.status, status, "{what}: {response:?}");
+}
+
+async fn create(server: &ServerProcess, key: &str, body: Value) -> (String, String) {
+    let created = with_key(server.addr, "POST", "/v1/api_keys", key, &body.to_string()).await;
+    assert_status(&created, 201, &format!("create {body}"));
+    let json = created.json();
+    (
+        json["id"].as_str().expect("id").to_owned(),
+        json["key"].as_str().expect("key").to_owned(),
+    )
+}
+
+/// Runs every route of the demo API against `binary` on a fresh store in `dir`.
+///
+/// # Panics
+///
+/// On the first answer that breaks the contract.
+pub async fn every_route(binary: &str, dir: &std::path::Path) {
+    let db = dir.join("keys.db");
+    let db = db.to_str().expect("utf-8 path");
+    let server =
+        ServerProcess::start(binary, &["--database-url", db, "--rate-limit", "1000/min"]).await;
+    let addr = server.addr;
+    let admin = server
+        .bootstrap_key
+        .clone()
+        .expect("first start prints the bootstrap key");
+    assert!(admin.starts_with(KEY_PREFIX), "demo keys are {KEY_PREFIX}");
+
+    // No authentication on the health route; a contract 401 without a key.
+    assert_status(
+        &request(addr, "GET", "/healthz", &[], "").await,
+        200,
+        "health",
+    );
+    let missing = request(addr, "GET", "/v1/me", &[], "").await;
+    assert_status(&missing, 401, "no key");
+    assert_eq!(missing.error(), "missing_credential");
+    assert!(
+        missing
+            .header("www-authenticate")
+            .is_some_and(|v| v.starts_with("Bearer realm="))
+    );
+
+    // GET /v1/me: the admin with every capability, sorted, and rate-limit headers.
+    let me = with_key(addr, "GET", "/v1/me", &admin, "").await;
+    assert_status(&me, 200, "me");
+    let body = me.json();
+    assert_eq!(body["user_id"], "u_1");
+    assert_eq!(body["email"], "ada@example.com");
+    assert_eq!(body["role"], "admin");
+    assert_eq!(body["tier"], "pro");
+    assert_eq!(names(&body["key"]["capabilities"]), EVERY);
+    assert_eq!(body["key"]["name"], "bootstrap");
+    assert_eq!(me.header("ratelimit-limit"), Some("1000"));
+    assert!(me.header("ratelimit-remaining").is_some());
+
+    // Desktops.
+    let desktops = with_key(addr, "GET", "/v1/desktops", &admin, "").await;
+    assert_status(&desktops, 200, "desktops");
+    assert_eq!(desktops.json().as_array().map(Vec::len), Some(2));
+    for action in ["chat", "start", "stop"] {
+        let path = format!("/v1/desktops/d_1/{action}");
+        assert_status(&with_key(addr, "POST", &path, &admin, "").await, 202, &path);
+    }
+    let unknown = with_key(addr, "POST", "/v1/desktops/d_9/chat", &admin, "").await;
+    assert_status(&unknown, 404, "unknown desktop");
+
+    // A default key: desktop:read + desktop:chat, shown once, nothing else.
+    let (default_id, default_key) = create(&server, &admin, json!({"name": "ci"})).await;
+    let me = with_key(addr, "GET", "/v1/me", &default_key, "")
+        .await
+        .json();
+    assert_eq!(
+        names(&me["key"]["capabilities"]),
+        ["desktop:chat", "desktop:read"]
+    );
+    assert_eq!(me["key"]["id"], default_id.as_str());
+    let chat = with_key(addr, "POST", "/v1/desktops/d_2/chat", &default_key, "").await;
+    assert_status(&chat, 202, "default key chats");
+    let start = with_key(addr, "POST", "/v1/desktops/d_2/start", &default_key, "").await;
+    assert_status(&start, 403, "default key cannot start");
+    assert_eq!(start.error(), "insufficient_capability");
+    assert_eq!(names(&start.json()["required"]), ["desktop:lifecycle"]);
+    assert_eq!(
+        names(&start.json()["held"]),
+        ["desktop:chat", "desktop:read"]
+    );
+    let challenge = start.header("www-authenticate").unwrap_or_default();
+    assert!(
+        challenge.contains("error=\"insufficient_scope\""),
+        "{challenge}"
+    );
+    assert!(
+        challenge.contains("scope=\"desktop:lifecycle\""),
+        "{challenge}"
+    );
+    let list = with_key(addr, "GET", "/v1/api_keys", &default_key, "").await;
+    assert_status(&list, 403, "default key cannot list keys");
+    assert_eq!(names(&list.json()["required"]), ["keys:read"]);
+
+    // Creating: bad bodies, unknown names, and no escalation.
+    for (body, what) in [
+        ("", "empty body"),
+        ("not json", "not JSON"),
+        ("{}", "no name"),
+        ("{\"name\": \"\"}", "empty name"),
+        ("{\"name\": \"x\", \"scopes\": []}", "unknown field"),
+        (
+            "{\"name\": \"x\", \"expires_in_seconds\": -1}",
+            "negative expiry",
+        ),
+    ] {
+        let refused = with_key(addr, "POST", "/v1/api_keys", &admin, body).await;
+        assert_status(&refused, 400, what);
+        assert_eq!(refused.error(), "invalid_request", "{what}");
+    }
+    let unknown = with_key(
+        addr,
+        "POST",
+        "/v1/api_keys",
+        &admin,
+        r#"{"name":"x","capabilities":["jobs:raed","jobs:read"]}"#,
+    )
+    .await;
+    assert_status(&unknown, 400, "unknown capability");
+    assert_eq!(
+        unknown.json(),
+        json!({"error": "unknown_capability", "capabilities": ["jobs:raed"]})
+    );
+    let (_, key_admin) = create(
+        &server,
+        &admin,
+        json!({"name": "key admin", "capabilities": ["keys:write", "desktop:read"]}),
+    )
+    .await;
+    let escalate = with_key(
+        addr,
+        "POST",
+        "/v1/api_keys",
+        &key_admin,
+        r#"{"name":"y","capabilities":["jobs:write","keys:read"]}"#,
+    )
+    .await;
+    assert_status(&escalate, 403, "escalation");
+    assert_eq!(escalate.error(), "insufficient_capability");
+    assert_eq!(names(&escalate.json()["required"]), ["jobs:write"]);
+    let defaults = with_key(addr, "POST", "/v1/api_keys", &key_admin, r#"{"name":"z"}"#).await;
+    assert_status(&defaults, 403, "the default set is checked too");
+    assert_eq!(names(&defaults.json()["required"]), ["desktop:chat"]);
+    let unknown_wins = with_key(
+        addr,
+        "POST",
+        "/v1/api_keys",
+        &key_admin,
+        r#"{"name":"y","capabilities":["jobs:write","nope:nope"]}"#,
+    )
+    .await;
+    assert_eq!(
+        unknown_wins.status, 400,
+        "an unknown name wins over a missing one"
+    );
+    let implied = create(
+        &server,
+        &key_admin,
+        json!({"name": "reader", "capabilities": ["keys:read"], "expires_in_seconds": 3600}),
+    )
+    .await;
+    let expiring = with_key(addr, "GET", "/v1/api_keys", &implied.1, "").await;
+    assert_status(
+        &expiring,
+        200,
+        "a key holding keys:read through keys:write may grant it",
+    );
+
+    // Listing: masked previews only, revoked keys included.
+    let listing = with_key(addr, "GET", "/v1/api_keys", &admin, "").await;
+    assert_status(&listing, 200, "list");
+    for secret in [&admin, &default_key, &key_admin, &implied.1] {
+        assert!(
+            !listing.body.contains(secret.as_str()),
+            "a listing never shows a key"
+        );
+        assert!(
+            !listing.body.contains(&secret[secret.len() - 20..]),
+            "nor its secret"
+        );
+    }
+    let listed = listing.json();
+    let listed = listed.as_array().expect("an array");
+    assert_eq!(listed.len(), 4);
+    for key in listed {
+        for field in [
+            "id",
+            "name",
+            "key_prefix",
+            "last4",
+            "capabilities",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "revoked_at",
+        ] {
+            assert!(key.get(field).is_some(), "{field} in {key}");
+        }
+        assert!(
+            key.get("key").is_none() && key.get("hash").is_none(),
+            "{key}"
+        );
+        assert!(
+            key["key_prefix"]
+                .as_str()
+                .is_some_and(|p| p.starts_with(KEY_PREFIX))
+        );
+        assert_eq!(key["last4"].as_str().map(str::len), Some(4));
+    }
+    let reader = listed
+        .iter()
+        .find(|k| k["id"] == implied.0.as_str())
+        .expect("listed");
+    assert!(reader["expires_at"].is_string(), "expiry listed: {reader}");
+
+    // Roll with grace: both keys work; the new one keeps name, capabilities and expiry.
+    let rolled = with_key(
+        addr,
+        "POST",
+        &format!("/v1/api_keys/{}/roll", implied.0),
+        &admin,
+        r#"{"grace_seconds": 3600}"#,
+    )
+    .await;
+    assert_status(&rolled, 201, "roll with grace");
+    let rolled = rolled.json();
+    let new_key = rolled["key"].as_str().expect("new key").to_owned();
+    assert_eq!(names(&rolled["capabilities"]), ["keys:read"]);
+    assert_eq!(rolled["expires_at"], reader["expires_at"]);
+    assert_status(
+        &with_key(addr, "GET", "/v1/me", &implied.1, "").await,
+        200,
+        "old key in its grace",
+    );
+    assert_status(
+        &with_key(addr, "GET", "/v1/me", &new_key, "").await,
+        200,
+        "new key",
+    );
+
+    // Roll without grace: the old key is expired at once.
+    let rolled = with_key(
+        addr,
+        "POST",
+        &format!("/v1/api_keys/{default_id}/roll"),
+        &admin,
+        "",
+    )
+    .await;
+    assert_status(&rolled, 201, "roll");
+    let old = with_key(addr, "GET", "/v1/me", &default_key, "").await;
+    assert_status(&old, 401, "rolled key without grace");
+    assert_eq!(old.error(), "key_expired");
+    let too_long = with_key(
+        addr,
+        "POST",
+        &format!(
+            "/v1/api_keys/{}/roll",
+            rolled.json()["id"].as_str().unwrap_or_default()
+        ),
+        &admin,
+        r#"{"grace_seconds": 99999999}"#,
+    )
+    .await;
+    assert_status(&too_long, 400, "grace beyond the cap");
+    // A key that holds keys:write but not desktop:chat cannot roll a key that has it.
+    let escalate = with_key(
+        addr,
+        "POST",
+        &format!(
+            "/v1/api_keys/{}/roll",
+            rolled.json()["id"].as_str().unwrap_or_default()
+        ),
+        &key_admin,
+        "",
+    )
+    .await;
+    assert_status(&escalate, 403, "roll escalation");
+
+    // Revoke: 204, then 401 key_revoked, listed with revoked_at; rolling it is 409.
+    let (victim_id, victim) = create(&server, &admin, json!({"name": "to revoke"})).await;
+    assert_status(
+        &with_key(addr, "GET", "/v1/me", &victim, "").await,
+        200,
+        "before revoke",
+    );
+    let revoked = with_key(
+        addr,
+        "DELETE",
+        &format!("/v1/api_keys/{victim_id}"),
+        &admin,
+        "",
+    )
+    .await;
+    assert_status(&revoked, 204, "revoke");
+    let refused = with_key(addr, "GET", "/v1/me", &victim, "").await;
+    assert_status(&refused, 401, "revoked");
+    assert_eq!(refused.error(), "key_revoked");
+    assert!(!refused.body.contains(&victim), "never echoed");
+    let roll_revoked = with_key(
+        addr,
+        "POST",
+        &format!("/v1/api_keys/{victim_id}/roll"),
+        &admin,
+        "",
+    )
+    .await;
+    assert_status(&roll_revoked, 409, "rolling a revoked key");
+    let listing = with_key(addr, "GET", "/v1/api_keys", &admin, "")
+        .await
+        .json();
+    let listed = listing
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|k| k["id"] == victim_id.as_str())
+        .cloned();
+    assert!(
+        listed.is_some_and(|k| k["revoked_at"].is_string()),
+        "revoked keys are listed"
+    );
+
+    // Another owner's key is invisible: 404 like an unknown or malformed id.
+    let (member_id, member_key) = mint_directly(db, "u_2", &["desktop:read"]).await;
+    let member = with_key(addr, "GET", "/v1/me", &member_key, "")
+        .await
+        .json();
+    assert_eq!(
+        (
+            member["user_id"].clone(),
+            member["role"].clone(),
+            member["tier"].clone()
+        ),
+        (json!("u_2"), json!("member"), json!("free"))
+    );
+    for id in [member_id.as_str(), "AAAAAAAAAAAA", "not-an-id", "%2e%2e"] {
+        let path = format!("/v1/api_keys/{id}");
+        assert_status(
+            &with_key(addr, "DELETE", &path, &admin, "").await,
+            404,
+            &path,
+        );
+        assert_status(
+            &with_key(addr, "POST", &format!("{path}/roll"), &admin, "").await,
+            404,
+            &path,
+        );
+    }
+    assert_status(
+        &with_key(addr, "GET", "/v1/me", &member_key, "").await,
+        200,
+        "untouched",
+    );
+    let theirs = with_key(addr, "GET", "/v1/api_keys", &admin, "").await;
+    assert!(
+        !theirs.body.contains(&member_id),
+        "another owner's key is not listed"
+    );
+
+    // A wrong key is 401 invalid_key and never echoed.
+    let wrong = format!("{}x", &admin[..admin.len() - 1]);
+    let refused = with_key(addr, "GET", "/v1/me", &wrong, "").await;
+    assert_status(&refused, 401, "wrong key");
+    assert_eq!(refused.error(), "invalid_key");
+    assert!(
+        !refused.body.contains(&wrong) && !refused.headers.iter().any(|(_, v)| v.contains(&wrong))
+    );
+
+    // A restart keeps every key and prints nothing secret.
+    server.stop().await;
+    let again = ServerProcess::start(binary, &["--database-url", db]).await;
+    assert_eq!(
+        again.bootstrap_key, None,
+        "no second bootstrap key: {:?}",
+        again.startup_output
+    );
+    assert!(
+        again.startup_output.iter().all(|l| !l.contains(KEY_PREFIX)),
+        "{:?}",
+        again.startup_output
+    );
+    assert_status(
+        &with_key(again.addr, "GET", "/v1/me", &admin, "").await,
+        200,
+        "after restart",
+    );
+    assert_status(
+        &with_key(again.addr, "GET", "/v1/me", &victim, "").await,
+        401,
+        "still revoked",
+    );
+    again.stop().await;
+}
+
+/// A key's budget (`--rate-limit 5/min`: the sixth request is 429 with `Retry-After`)
+/// and the per-IP lockout (ten failures, then 429 even for a valid key).
+///
+/// # Panics
+///
+/// On the first answer that breaks the contract.
+pub async fn limits(binary: &str, dir: &std::path::Path) {
+    let db = dir.join("limits.db");
+    let db = db.to_str().expect("utf-8 path");
+    let server =
+        ServerProcess::start(binary, &["--database-url", db, "--rate-limit", "5/min"]).await;
+    let addr = server.addr;
+    let key = server.bootstrap_key.clone().expect("bootstrap key");
+    for n in 1..=5 {
+        let ok = with_key(addr, "GET", "/v1/me", &key, "").await;
+        assert_status(&ok, 200, &format!("request {n}"));
+        assert_eq!(
+            ok.header("ratelimit-remaining"),
+            Some((5 - n).to_string().as_str())
+        );
+    }
+    let limited = with_key(addr, "GET", "/v1/me", &key, "").await;
+    assert_status(&limited, 429, "sixth request");
+    assert_eq!(limited.error(), "rate_limited");
+    let retry_after: u64 = limited
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_eq!(limited.json()["retry_after"], retry_after);
+
+    // Ten failures from this address lock it out, valid key or not.
+    for n in 1..=10 {
+        let wrong = with_key(addr, "GET", "/v1/me", &format!("{KEY_PREFIX}{n:0>50}"), "").await;
+        assert_status(&wrong, 401, &format!("failure {n}"));
+    }
+    let locked = with_key(addr, "GET", "/v1/me", &key, "").await;
+    assert_status(&locked, 429, "locked out");
+    assert_eq!(locked.error(), "too_many_failed_attempts");
+    assert!(locked.header("retry-after").is_some());
+    server.stop().await;
+}
