@@ -7,6 +7,7 @@ use std::future::{Future, Ready, ready};
 use std::ops::Deref;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform};
@@ -60,7 +61,7 @@ pub use keyward::http::DEFAULT_REALM;
 /// ```
 #[derive(Clone)]
 pub struct KeywardMiddleware {
-    gate: Gate,
+    gate: Arc<Gate>,
 }
 
 impl KeywardMiddleware {
@@ -69,21 +70,21 @@ impl KeywardMiddleware {
     /// valid key.
     pub fn new(authenticator: Authenticator) -> Self {
         KeywardMiddleware {
-            gate: Gate::new(authenticator),
+            gate: Arc::new(Gate::new(authenticator)),
         }
     }
 
     /// The realm named in `WWW-Authenticate` challenges.
     #[must_use]
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        self.gate = self.gate.realm(&realm.into());
+        self.gate = Arc::new(self.gate.as_ref().clone().realm(&realm.into()));
         self
     }
 
     /// Where credentials are read from (default: Bearer, `x-api-key` and Basic).
     #[must_use]
     pub fn sources(mut self, sources: CredentialSources) -> Self {
-        self.gate = self.gate.sources(sources);
+        self.gate = Arc::new(self.gate.as_ref().clone().sources(sources));
         self
     }
 
@@ -91,7 +92,7 @@ impl KeywardMiddleware {
     /// [`ClientIpResolver::trust_forwarded_headers_from`] behind a reverse proxy).
     #[must_use]
     pub fn client_ip(mut self, resolver: ClientIpResolver) -> Self {
-        self.gate = self.gate.client_ip(resolver);
+        self.gate = Arc::new(self.gate.as_ref().clone().client_ip(resolver));
         self
     }
 
@@ -105,7 +106,7 @@ impl KeywardMiddleware {
     #[must_use]
     pub fn require(&self, requirement: Requirement) -> Self {
         KeywardMiddleware {
-            gate: self.gate.require(requirement),
+            gate: Arc::new(self.gate.require(requirement)),
         }
     }
 }
@@ -140,7 +141,7 @@ where
 /// The [`Service`] a [`KeywardMiddleware`] wraps around a scope or resource.
 pub struct KeywardService<S> {
     service: Rc<S>,
-    gate: Gate,
+    gate: Arc<Gate>,
 }
 
 impl<S> fmt::Debug for KeywardService<S> {
@@ -174,15 +175,14 @@ where
                     return Ok(request.into_response(response).map_into_right_body());
                 }
             };
-            request.extensions_mut().insert(principal.clone());
+            let decision = principal.rate_limit().copied();
+            request.extensions_mut().insert(principal);
             let mut response = service.call(request).await?;
-            if let Some(decision) = principal.rate_limit() {
-                for (name, value) in rate_limit_headers(decision) {
-                    if let Ok(value) = HeaderValue::try_from(value) {
-                        response
-                            .headers_mut()
-                            .insert(HeaderName::from_static(name), value);
-                    }
+            if let Some(decision) = decision {
+                for (name, value) in rate_limit_headers(&decision) {
+                    response
+                        .headers_mut()
+                        .insert(HeaderName::from_static(name), HeaderValue::from(value));
                 }
             }
             Ok(response.map_into_left_body())

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Deref;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
@@ -63,7 +64,7 @@ use tower::{Layer, Service};
 /// ```
 #[derive(Clone)]
 pub struct KeywardLayer {
-    gate: Gate,
+    gate: Arc<Gate>,
 }
 
 impl KeywardLayer {
@@ -71,21 +72,21 @@ impl KeywardLayer {
     /// the socket peer as the client IP, and no capability required beyond a valid key.
     pub fn new(authenticator: Authenticator) -> Self {
         KeywardLayer {
-            gate: Gate::new(authenticator),
+            gate: Arc::new(Gate::new(authenticator)),
         }
     }
 
     /// The realm named in `WWW-Authenticate` challenges.
     #[must_use]
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        self.gate = self.gate.realm(&realm.into());
+        self.gate = Arc::new(self.gate.as_ref().clone().realm(&realm.into()));
         self
     }
 
     /// Where credentials are read from (default: Bearer, `x-api-key` and Basic).
     #[must_use]
     pub fn sources(mut self, sources: CredentialSources) -> Self {
-        self.gate = self.gate.sources(sources);
+        self.gate = Arc::new(self.gate.as_ref().clone().sources(sources));
         self
     }
 
@@ -93,7 +94,7 @@ impl KeywardLayer {
     /// [`ClientIpResolver::trust_forwarded_headers_from`] behind a reverse proxy).
     #[must_use]
     pub fn client_ip(mut self, resolver: ClientIpResolver) -> Self {
-        self.gate = self.gate.client_ip(resolver);
+        self.gate = Arc::new(self.gate.as_ref().clone().client_ip(resolver));
         self
     }
 
@@ -107,7 +108,7 @@ impl KeywardLayer {
     #[must_use]
     pub fn require(&self, requirement: Requirement) -> Self {
         KeywardLayer {
-            gate: self.gate.require(requirement),
+            gate: Arc::new(self.gate.require(requirement)),
         }
     }
 }
@@ -135,7 +136,7 @@ impl<S> Layer<S> for KeywardLayer {
 #[derive(Clone)]
 pub struct KeywardService<S> {
     inner: S,
-    gate: Gate,
+    gate: Arc<Gate>,
 }
 
 impl<S> fmt::Debug for KeywardService<S> {
@@ -181,15 +182,14 @@ where
                 Ok(principal) => principal,
                 Err(refusal) => return Ok(to_response(refusal)),
             };
-            parts.extensions.insert(principal.clone());
+            let decision = principal.rate_limit().copied();
+            parts.extensions.insert(principal);
             let mut response = inner.call(Request::from_parts(parts, body)).await?;
-            if let Some(decision) = principal.rate_limit() {
-                for (name, value) in rate_limit_headers(decision) {
-                    if let Ok(value) = HeaderValue::try_from(value) {
-                        response
-                            .headers_mut()
-                            .insert(HeaderName::from_static(name), value);
-                    }
+            if let Some(decision) = decision {
+                for (name, value) in rate_limit_headers(&decision) {
+                    response
+                        .headers_mut()
+                        .insert(HeaderName::from_static(name), HeaderValue::from(value));
                 }
             }
             Ok(response)

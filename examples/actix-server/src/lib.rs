@@ -4,6 +4,7 @@
 //! The binary (`cargo run --release -p keyward-example-actix`) serves [`configure`]; the
 //! benchmarks call it in-process.
 
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -96,15 +96,16 @@ pub fn render(error: &AuthError, realm: &str) -> HttpResponse {
     }
 }
 
-/// The `RateLimit-*` headers of an allowed request.
-pub fn rate_limit_headers(decision: &Decision) -> [(&'static str, String); 3] {
+/// The `RateLimit-*` headers of an allowed request, as numbers: every header crate
+/// turns a `u64` into a header value without a `String` on the way.
+pub fn rate_limit_headers(decision: &Decision) -> [(&'static str, u64); 3] {
     [
-        (headers::RATELIMIT_LIMIT, decision.limit().to_string()),
+        (headers::RATELIMIT_LIMIT, u64::from(decision.limit())),
         (
             headers::RATELIMIT_REMAINING,
-            decision.remaining().to_string(),
+            u64::from(decision.remaining()),
         ),
-        (headers::RATELIMIT_RESET, decision.reset_secs().to_string()),
+        (headers::RATELIMIT_RESET, decision.reset_secs()),
     ]
 }
 
