@@ -1,1 +1,15 @@
-//! PostgreSQL key store (work in progress).
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+mod listener;
+mod options;
+mod schema;
+mod store;
+
+pub use error::PostgresError;
+pub use listener::{Invalidation, InvalidationListener, ListenerOptions};
+pub use options::PostgresOptions;
+pub use schema::SCHEMA_VERSION;
+pub use store::PostgresStore;
