@@ -27,6 +27,7 @@ pub struct PostgresOptions {
     pub(crate) acquire_timeout: Duration,
     pub(crate) query_timeout: Duration,
     pub(crate) application_name: String,
+    pub(crate) ping_before_use: bool,
 }
 
 impl Default for PostgresOptions {
@@ -40,6 +41,9 @@ impl Default for PostgresOptions {
             // Also sent to the server as `statement_timeout`, so abandoned work stops.
             query_timeout: Duration::from_secs(10),
             application_name: "keyward".to_owned(),
+            // On: a connection that died while idle (a server restart, a failover) is
+            // replaced before a request uses it, so recovery costs no failed requests.
+            ping_before_use: true,
         }
     }
 }
@@ -86,6 +90,18 @@ impl PostgresOptions {
     /// (default `keyward`).
     pub fn application_name(mut self, name: impl Into<String>) -> Self {
         self.application_name = name.into();
+        self
+    }
+
+    /// Whether a pooled connection is checked with a round trip before each use
+    /// (default on). Off saves that round trip, about a third of a point lookup on a
+    /// loopback connection (`postgres/get_by_id`: ~155 µs instead of ~230 µs), but after
+    /// a server restart each stale pooled connection fails one call with
+    /// [`StoreError::Unavailable`](keyward_store::StoreError::Unavailable) before it is
+    /// replaced. The authenticator only reaches the store on a cache miss, so the
+    /// default favours recovery.
+    pub fn ping_before_use(mut self, ping: bool) -> Self {
+        self.ping_before_use = ping;
         self
     }
 

@@ -242,6 +242,7 @@ impl PostgresStore {
             .max_connections(options.max_connections)
             .min_connections(0)
             .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(options.ping_before_use)
             .connect_lazy_with(connect_options.clone());
         let located = tokio::time::timeout(
             // Migrating may wait for another instance's migration (bounded by the

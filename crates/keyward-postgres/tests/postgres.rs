@@ -481,6 +481,43 @@ async fn an_outage_is_unavailable_and_recovery_needs_no_restart() {
     drop_schema(&url, &schema).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_ping_before_use_the_pool_still_recovers() {
+    let Some(url) = server().await else { return };
+    let schema = fresh_schema();
+    let proxy = Proxy::start(host_port(&url)).await;
+    let store = PostgresStore::connect_with(
+        &proxy.url(&url),
+        options(&schema)
+            .acquire_timeout(Duration::from_secs(1))
+            .ping_before_use(false),
+    )
+    .await
+    .unwrap();
+    let record = sample_record(fresh_id(), "o", at(1));
+    store.insert(&record).await.unwrap();
+    proxy.set(Link::Down);
+    assert!(matches!(
+        store.get(&record.id).await,
+        Err(StoreError::Unavailable(_))
+    ));
+    proxy.set(Link::Up);
+    // Stale pooled connections may fail a call each, then are replaced.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match store.get(&record.id).await {
+            Ok(got) => {
+                assert_eq!(got, record);
+                break;
+            }
+            Err(StoreError::Unavailable(_)) if Instant::now() < deadline => {}
+            Err(e) => panic!("store did not recover: {e:?}"),
+        }
+    }
+    store.close().await;
+    drop_schema(&url, &schema).await;
+}
+
 // ----- invalidation -----------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
