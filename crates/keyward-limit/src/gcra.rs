@@ -86,6 +86,37 @@ impl Gcra {
     }
 }
 
+impl Decision {
+    /// The GCRA decision for one request of a key whose bucket is `debt` away from full
+    /// (its stored arrival time minus now; zero for a key never seen or long idle).
+    ///
+    /// This is the arithmetic [`crate::MemoryRateLimiter`] applies, for a shared backend
+    /// whose server computes the debt on its own clock (keyward-redis does it in one
+    /// script), so every backend answers with the same `remaining`, `reset` and
+    /// `retry_after`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use keyward_limit::{Decision, Quota};
+    ///
+    /// let quota = Quota::per_minute(60);
+    /// assert_eq!(
+    ///     Decision::from_debt(quota, Duration::ZERO),
+    ///     Decision::Allowed { limit: 60, remaining: 59, reset: Duration::from_secs(1) }
+    /// );
+    /// // 60 requests in the same instant leave a debt of 60 s: the 61st waits 1 s.
+    /// assert_eq!(
+    ///     Decision::from_debt(quota, Duration::from_secs(60)),
+    ///     Decision::Limited { limit: 60, retry_after: 1, reset: Duration::from_secs(60) }
+    /// );
+    /// ```
+    #[must_use]
+    pub fn from_debt(quota: Quota, debt: Duration) -> Decision {
+        let debt = u64::try_from(debt.as_nanos()).unwrap_or(u64::MAX);
+        Gcra::new(quota).decide(Some(debt), 0).0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,1 +1,15 @@
-//! Redis rate limiter and failure guard (work in progress).
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod connection;
+mod error;
+mod guard;
+mod limiter;
+mod options;
+
+pub use connection::RedisLimits;
+pub use error::RedisError;
+pub use guard::RedisFailureGuard;
+pub use limiter::RedisRateLimiter;
+pub use options::RedisOptions;

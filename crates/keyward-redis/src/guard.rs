@@ -1,0 +1,100 @@
+//! [`RedisFailureGuard`]: per-client-IP lockout on Redis, one script per decision.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::LazyLock;
+
+use async_trait::async_trait;
+use keyward_limit::{FailureGuard, GuardConfig, GuardDecision, IpGroup, LimitError};
+use redis::Script;
+
+use crate::connection::Connection;
+
+static CHECK: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/guard_check.lua")));
+static FAIL: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/guard_fail.lua")));
+
+/// The per-IP lockout shared by every instance connected to one Redis and namespace:
+/// [`GuardConfig::max_failures`] failures within [`GuardConfig::window`], counted across
+/// all instances, lock the address (IPv6: its /64) out for [`GuardConfig::lockout`],
+/// on the server's clock. The same answers as [`keyward_limit::MemoryFailureGuard`].
+///
+/// Made by [`RedisLimits::failure_guard`](crate::RedisLimits::failure_guard).
+#[derive(Clone)]
+pub struct RedisFailureGuard {
+    conn: Connection,
+    config: GuardConfig,
+}
+
+impl RedisFailureGuard {
+    pub(crate) fn new(conn: Connection, config: GuardConfig) -> Self {
+        RedisFailureGuard { conn, config }
+    }
+
+    fn key(&self, ip: IpAddr) -> String {
+        self.conn.key("fg", IpGroup::of(ip))
+    }
+}
+
+impl fmt::Debug for RedisFailureGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisFailureGuard")
+            .field("namespace", &self.conn.namespace())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Microseconds left of a lockout (0: open) as a decision; `Retry-After` rounds up.
+fn decision(micros_left: u64) -> GuardDecision {
+    if micros_left == 0 {
+        GuardDecision::Open
+    } else {
+        GuardDecision::Locked {
+            retry_after: micros_left.div_ceil(1_000_000).max(1),
+        }
+    }
+}
+
+fn micros(d: std::time::Duration) -> String {
+    d.as_micros().to_string()
+}
+
+#[async_trait]
+impl FailureGuard for RedisFailureGuard {
+    async fn check(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
+        let mut invocation = CHECK.prepare_invoke();
+        invocation.key(self.key(ip));
+        Ok(decision(self.conn.run(&invocation).await?))
+    }
+
+    async fn record_failure(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
+        let mut invocation = FAIL.prepare_invoke();
+        invocation
+            .key(self.key(ip))
+            .arg(self.config.max_failures())
+            .arg(micros(self.config.window()))
+            .arg(micros(self.config.lockout()));
+        Ok(decision(self.conn.run(&invocation).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockout_time_rounds_up_to_whole_seconds() {
+        assert_eq!(decision(0), GuardDecision::Open);
+        assert_eq!(decision(1), GuardDecision::Locked { retry_after: 1 });
+        assert_eq!(
+            decision(1_000_000),
+            GuardDecision::Locked { retry_after: 1 }
+        );
+        assert_eq!(
+            decision(59_000_001),
+            GuardDecision::Locked { retry_after: 60 }
+        );
+    }
+}
