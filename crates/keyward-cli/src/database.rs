@@ -4,18 +4,20 @@
 use std::sync::Arc;
 
 use keyward::store::KeyStore;
+use keyward_postgres::{PostgresError, PostgresOptions, PostgresStore};
 use keyward_sqlite::{SqliteError, SqliteStore};
 
 /// A key store opened from a `--database-url`.
 ///
 /// - a file path or an `sqlite:` URL: the embedded [`SqliteStore`], created when missing;
-/// - `postgres://` / `postgresql://`: not available yet (a typed error).
+/// - `postgres://` / `postgresql://`: the scale-out [`PostgresStore`], its tables in
+///   `schema` (the server's `search_path` default, usually `public`, when `None`).
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// use keyward_cli::{Database, DatabaseError};
 ///
-/// let err = Database::open("mysql://localhost/keys").await.unwrap_err();
+/// let err = Database::open("mysql://localhost/keys", None).await.unwrap_err();
 /// assert!(matches!(err, DatabaseError::UnsupportedScheme(ref s) if s == "mysql"));
 /// # });
 /// ```
@@ -23,6 +25,8 @@ use keyward_sqlite::{SqliteError, SqliteStore};
 pub enum Database {
     /// One SQLite file.
     Sqlite(SqliteStore),
+    /// A PostgreSQL database shared by several instances.
+    Postgres(PostgresStore),
 }
 
 /// A database URL that could not be opened.
@@ -33,9 +37,12 @@ pub enum DatabaseError {
         "unsupported database url scheme `{0}`; use a file path, an sqlite: url or a postgres:// url"
     )]
     UnsupportedScheme(String),
-    /// A `postgres://` URL while no PostgreSQL store is compiled in.
-    #[error("postgres store not available yet")]
-    PostgresUnavailable,
+    /// The PostgreSQL store could not be opened.
+    #[error(transparent)]
+    Postgres(#[from] PostgresError),
+    /// A schema name with an SQLite file, which has none.
+    #[error("--database-schema applies to postgres:// urls only")]
+    SchemaWithoutPostgres,
     /// The SQLite file could not be opened.
     #[error(transparent)]
     Sqlite(#[from] SqliteError),
@@ -47,16 +54,23 @@ impl Database {
     /// # Errors
     ///
     /// [`DatabaseError`]: an unknown scheme, or the store's own open error.
-    pub async fn open(url: &str) -> Result<Database, DatabaseError> {
+    pub async fn open(url: &str, schema: Option<&str>) -> Result<Database, DatabaseError> {
         match scheme(url) {
             Some(s)
                 if s.eq_ignore_ascii_case("postgres") || s.eq_ignore_ascii_case("postgresql") =>
             {
-                Err(DatabaseError::PostgresUnavailable)
+                let mut options = PostgresOptions::new();
+                if let Some(schema) = schema {
+                    options = options.schema(schema);
+                }
+                Ok(Database::Postgres(
+                    PostgresStore::connect_with(url, options).await?,
+                ))
             }
             Some(s) if !s.eq_ignore_ascii_case("sqlite") => {
                 Err(DatabaseError::UnsupportedScheme(s.to_owned()))
             }
+            _ if schema.is_some() => Err(DatabaseError::SchemaWithoutPostgres),
             _ => Ok(Database::Sqlite(SqliteStore::open(url).await?)),
         }
     }
@@ -65,6 +79,7 @@ impl Database {
     pub fn store(&self) -> Arc<dyn KeyStore> {
         match self {
             Database::Sqlite(store) => Arc::new(store.clone()),
+            Database::Postgres(store) => Arc::new(store.clone()),
         }
     }
 }

@@ -42,7 +42,8 @@ pub fn demo_catalog() -> Catalog {
     about = "Manage keyward API keys and scan for leaked ones"
 )]
 pub struct Cli {
-    /// Database: an `sqlite:` URL or a file path (created when missing).
+    /// Database: a file path or `sqlite:` URL (created when missing), or a
+    /// `postgres://` URL.
     #[arg(
         long,
         global = true,
@@ -50,6 +51,9 @@ pub struct Cli {
         default_value = "keyward.db"
     )]
     pub database_url: String,
+    /// The PostgreSQL schema keyward's tables live in (created when missing).
+    #[arg(long, global = true, env = "KEYWARD_DATABASE_SCHEMA")]
+    pub database_schema: Option<String>,
     /// The key prefix (format) to mint and scan for.
     #[arg(long, global = true, default_value = "sk_live_")]
     pub prefix: String,
@@ -233,28 +237,37 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, CliError> {
                 .enable_all()
                 .build()
                 .map_err(|e| CliError::runtime(format!("cannot start the runtime: {e}")))?;
-            runtime.block_on(keys(&cli.database_url, format, command, out))?;
+            runtime.block_on(keys(
+                &cli.database_url,
+                cli.database_schema.as_deref(),
+                format,
+                command,
+                out,
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-async fn open_store(url: &str) -> Result<Arc<dyn KeyStore>, CliError> {
-    match Database::open(url).await {
+async fn open_store(url: &str, schema: Option<&str>) -> Result<Arc<dyn KeyStore>, CliError> {
+    match Database::open(url, schema).await {
         Ok(database) => Ok(database.store()),
-        Err(e @ DatabaseError::UnsupportedScheme(_)) => Err(CliError::usage(e.to_string())),
+        Err(e @ (DatabaseError::UnsupportedScheme(_) | DatabaseError::SchemaWithoutPostgres)) => {
+            Err(CliError::usage(e.to_string()))
+        }
         Err(e) => Err(CliError::runtime(e.to_string())),
     }
 }
 
 async fn keys(
     url: &str,
+    schema: Option<&str>,
     format: KeyFormat,
     command: KeysCommand,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     // Validate everything that needs no database before opening it.
-    let store = open_store(url).await?;
+    let store = open_store(url, schema).await?;
     let keyward = Keyward::builder(format, demo_catalog())
         .shared_store(store)
         .hasher(BcryptHasher::default())

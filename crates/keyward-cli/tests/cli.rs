@@ -225,14 +225,20 @@ fn bad_input_is_one_line_and_non_zero() {
     let mut postgres = env.cmd();
     postgres.args([
         "--database-url",
-        "postgres://localhost/keys",
+        // Nothing listens on port 1: a fast, clear refusal, the password not shown.
+        "postgres://postgres:hunter2@127.0.0.1:1/keys",
         "keys",
         "list",
     ]);
-    one_line_error(
-        &postgres.output().unwrap(),
-        "postgres store not available yet",
-    );
+    let out = postgres.output().unwrap();
+    one_line_error(&out, "PostgreSQL at 127.0.0.1:1/keys is unreachable");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("hunter2"));
+
+    let mut schema_on_sqlite = env.cmd();
+    schema_on_sqlite.args(["--database-schema", "x", "keys", "list"]);
+    let out = schema_on_sqlite.output().unwrap();
+    one_line_error(&out, "--database-schema applies to postgres:// urls only");
+    assert_eq!(out.status.code(), Some(2));
 
     let corrupt = env.dir.path().join("corrupt.db");
     std::fs::write(
@@ -271,4 +277,72 @@ async fn the_cli_shares_the_file_with_a_running_server() {
 
     env.json(&["keys", "revoke", id.as_str()]);
     assert!(server.get(&id).await.unwrap().revoked_at.is_some());
+}
+
+/// `KEYWARD_TEST_DATABASE_URL` when PostgreSQL answers; otherwise prints `skipped: …`
+/// (or fails, with `KEYWARD_REQUIRE_SERVICES=1`).
+fn postgres_url() -> Option<String> {
+    let url = std::env::var("KEYWARD_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/test".to_owned());
+    let host_port = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split('/').next())
+        .map(|authority| authority.rsplit('@').next().unwrap_or(authority).to_owned())
+        .unwrap_or_default();
+    let reachable = std::net::ToSocketAddrs::to_socket_addrs(&host_port)
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .is_some_and(|addr| {
+            std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2)).is_ok()
+        });
+    if reachable {
+        return Some(url);
+    }
+    let required = std::env::var("KEYWARD_REQUIRE_SERVICES").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "PostgreSQL unreachable at {url} and KEYWARD_REQUIRE_SERVICES=1"
+    );
+    println!("skipped: PostgreSQL unreachable at {url}");
+    None
+}
+
+#[test]
+fn keys_on_postgres_with_a_schema() {
+    let Some(url) = postgres_url() else {
+        return;
+    };
+    let env = Env::new();
+    let schema = format!("kw_cli_{}", std::process::id());
+    let pg = |args: &[&str]| {
+        let mut full = vec![
+            "--database-url",
+            url.as_str(),
+            "--database-schema",
+            schema.as_str(),
+        ];
+        full.extend_from_slice(args);
+        env.json(&full)
+    };
+    let created = pg(&[
+        "keys",
+        "create",
+        "--name",
+        "on postgres",
+        "--capability",
+        "jobs:read",
+    ]);
+    let id = created["id"].as_str().unwrap().to_owned();
+    let listed = pg(&["keys", "list"]);
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["id"] == id.as_str())
+    );
+    let revoked = pg(&["keys", "revoke", &id]);
+    assert_eq!(revoked["state"], "revoked");
+    // The SQLite file beside it was never involved.
+    assert!(!env.dir.path().join("keys.db").exists());
 }

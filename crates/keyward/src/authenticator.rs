@@ -319,9 +319,19 @@ impl Authenticator {
         self.core.cache.evict_owner(owner);
     }
 
-    /// Drops one key from this process's cache (a change made elsewhere).
+    /// Drops one key from this process's cache (a change made elsewhere). Its next
+    /// request is a cache miss: a store read and a slow hash.
     pub fn evict(&self, id: &KeyId) {
         self.core.cache.evict(id);
+    }
+
+    /// Makes one cached key re-read its record from the store on its next request, for
+    /// a change made elsewhere (another instance revoked or expired it). That request
+    /// sees the change and costs one store read but no slow hash, since the stored hash
+    /// is the one already verified; a changed hash is verified again. What a
+    /// cross-instance invalidation listener should call.
+    pub fn invalidate(&self, id: &KeyId) {
+        self.core.cache.mark_stale(id);
     }
 
     /// Drops the whole cache (e.g. after missing invalidation events).

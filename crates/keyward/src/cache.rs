@@ -119,6 +119,13 @@ impl VerificationCache {
         }
     }
 
+    /// Makes `id`'s entry due for a refresh from the store on its next use.
+    pub(crate) fn mark_stale(&self, id: &KeyId) {
+        if let Some(entry) = self.map.get(id) {
+            entry.loaded_at.store(0, Ordering::Relaxed);
+        }
+    }
+
     /// Evicts every entry whose key belongs to `owner`.
     pub(crate) fn evict_owner(&self, owner: &str) {
         let ids: Vec<KeyId> = self

@@ -337,6 +337,33 @@ async fn a_change_made_elsewhere_is_seen_at_the_next_refresh() {
 }
 
 #[tokio::test]
+async fn an_invalidated_key_rereads_its_record_without_a_slow_hash() {
+    let rig = rig();
+    let k = mint(&rig, MintRequest::new("x", "u_1")).await;
+    let other = mint(&rig, MintRequest::new("y", "u_1")).await;
+    auth(&rig, k.key.expose(), &any()).await.unwrap();
+    auth(&rig, other.key.expose(), &any()).await.unwrap();
+    let slow_hashes = rig.verifications.load(Ordering::SeqCst);
+    // Another instance revokes the key; its listener tells this one.
+    rig.store
+        .inner
+        .revoke(&k.key.id(), rig.clock.now())
+        .await
+        .unwrap();
+    let authenticator = rig.keyward.authenticator();
+    authenticator.invalidate(&k.key.id());
+    assert_eq!(
+        auth(&rig, k.key.expose(), &any()).await.unwrap_err(),
+        AuthError::KeyRevoked
+    );
+    // Unchanged keys stay cached; invalidating an uncached id is a no-op.
+    authenticator.invalidate(&other.key.id());
+    auth(&rig, other.key.expose(), &any()).await.unwrap();
+    authenticator.invalidate(&keyward::format::KeyId::parse("AAAAAAAAAAAA").unwrap());
+    assert_eq!(rig.verifications.load(Ordering::SeqCst), slow_hashes);
+}
+
+#[tokio::test]
 async fn store_outage_is_503_for_uncached_keys_and_cached_keys_keep_working() {
     let rig = rig();
     let cached = mint(&rig, MintRequest::new("cached", "u_1")).await;

@@ -26,12 +26,23 @@ pub struct ServerArgs {
     /// Address to listen on.
     #[arg(long, env = "KEYWARD_BIND", default_value = "127.0.0.1:3000")]
     pub bind: SocketAddr,
-    /// Key store: a file path or `sqlite:` URL (created when missing).
+    /// Key store: a file path or `sqlite:` URL (created when missing), or a
+    /// `postgres://` URL shared by several instances.
     #[arg(long, env = "KEYWARD_DATABASE_URL", default_value = "keyward.db")]
     pub database_url: String,
+    /// The PostgreSQL schema for keyward's tables (created when missing).
+    #[arg(long, env = "KEYWARD_DATABASE_SCHEMA")]
+    pub database_schema: Option<String>,
     /// Redis for rate limits and lockout shared across instances; in memory when absent.
     #[arg(long, env = "KEYWARD_REDIS_URL")]
     pub redis_url: Option<String>,
+    /// Prefix of every Redis key keyward writes.
+    #[arg(long, env = "KEYWARD_REDIS_NAMESPACE", default_value = "keyward")]
+    pub redis_namespace: String,
+    /// When Redis is unreachable, let requests through without a rate limit or lockout
+    /// check instead of answering 503 (the default: an outage never lifts the limits).
+    #[arg(long, env = "KEYWARD_FAIL_OPEN_ON_LIMIT_ERRORS")]
+    pub fail_open_on_limit_errors: bool,
     /// Per-key rate limit: `60/min`, `10/s`, `1000/h`, `5000/day`.
     #[arg(long, env = "KEYWARD_RATE_LIMIT", default_value = "60/min")]
     pub rate_limit: Quota,

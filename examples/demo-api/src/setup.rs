@@ -5,10 +5,13 @@ use std::time::Duration;
 
 use keyward::format::{KeyFormat, MintedKey};
 use keyward::limit::ClientIpResolver;
+use keyward::limit::GuardConfig;
 use keyward::scope::Catalog;
 use keyward::store::{ListFilter, PageRequest};
 use keyward::{BuildError, Keyward, MintRequest, ServiceError};
 use keyward_cli::{Database, DatabaseError};
+use keyward_postgres::{Invalidation, InvalidationListener, PostgresError};
+use keyward_redis::{RedisError, RedisLimits};
 
 use crate::api::DemoApi;
 use crate::args::ServerArgs;
@@ -30,6 +33,8 @@ pub struct Started {
     pub client_ip: ClientIpResolver,
     /// Minted on the first start with an empty store; print it once.
     pub bootstrap_key: Option<MintedKey>,
+    /// With PostgreSQL: evicts keys other instances change. Lives as long as the API.
+    pub invalidations: Option<InvalidationListener>,
 }
 
 /// The demo could not start.
@@ -44,6 +49,12 @@ pub enum SetupError {
     /// The store could not be read or the bootstrap key not minted.
     #[error("bootstrap: {0}")]
     Bootstrap(#[from] ServiceError),
+    /// Redis could not be reached or the URL is malformed.
+    #[error("redis: {0}")]
+    Redis(#[from] RedisError),
+    /// The PostgreSQL invalidation listener could not start.
+    #[error("invalidation listener: {0}")]
+    Listener(#[from] PostgresError),
 }
 
 /// Opens the store, builds keyward over the demo catalog and, on the first start with an
@@ -55,13 +66,36 @@ pub enum SetupError {
 ///
 /// [`SetupError`] when the store cannot be opened or read.
 pub async fn start(args: &ServerArgs) -> Result<Started, SetupError> {
-    let database = Database::open(&args.database_url).await?;
+    let database = Database::open(&args.database_url, args.database_schema.as_deref()).await?;
     let catalog = Catalog::demo();
     let format = KeyFormat::new(KEY_PREFIX).unwrap_or_else(|e| unreachable!("{KEY_PREFIX}: {e}"));
-    let keyward = Keyward::builder(format, catalog.clone())
+    let mut builder = Keyward::builder(format, catalog.clone())
         .shared_store(database.store())
-        .default_quota(args.rate_limit)
-        .build()?;
+        .default_quota(args.rate_limit);
+    if let Some(url) = &args.redis_url {
+        let redis = RedisLimits::connect(url, &args.redis_namespace).await?;
+        builder = builder
+            .rate_limiter(redis.rate_limiter())
+            .failure_guard(redis.failure_guard(GuardConfig::default()));
+    }
+    if args.fail_open_on_limit_errors {
+        builder = builder.fail_open_on_limit_errors();
+    }
+    let keyward = builder.build()?;
+    // Listen before anything is cached, so no change made elsewhere can be missed.
+    let invalidations = match &database {
+        Database::Postgres(store) => {
+            let auth = keyward.authenticator();
+            Some(
+                InvalidationListener::start(store, move |event| match event {
+                    Invalidation::Key(id) => auth.invalidate(&id),
+                    Invalidation::All => auth.clear_cache(),
+                })
+                .await?,
+            )
+        }
+        Database::Sqlite(_) => None,
+    };
     let bootstrap_key = bootstrap(&keyward, &catalog).await?;
     keyward
         .authenticator()
@@ -75,6 +109,7 @@ pub async fn start(args: &ServerArgs) -> Result<Started, SetupError> {
         api: Arc::new(DemoApi::new(keyward)),
         client_ip,
         bootstrap_key,
+        invalidations,
     })
 }
 

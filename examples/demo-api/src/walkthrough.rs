@@ -37,7 +37,9 @@ pub async fn mint_directly(
     owner: &str,
     capabilities: &[&str],
 ) -> (String, String) {
-    let database = Database::open(database_url).await.expect("open the store");
+    let database = Database::open(database_url, None)
+        .await
+        .expect("open the store");
     let keyward = Keyward::builder(KeyFormat::new(KEY_PREFIX).expect("prefix"), Catalog::demo())
         .shared_store(database.store())
         .hasher(BcryptHasher::new(4).expect("cost"))
