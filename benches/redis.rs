@@ -37,7 +37,9 @@ fn main() {
     let mut group = c.benchmark_group("redis");
     group.bench_function("gcra_check", |b| {
         b.iter(|| {
-            let decision = rt.block_on(limiter.check(black_box("key_1"), quota)).unwrap();
+            let decision = rt
+                .block_on(limiter.check(black_box("key_1"), quota))
+                .unwrap();
             assert!(decision.is_allowed());
         })
     });

@@ -57,8 +57,18 @@ fn decision(micros_left: u64) -> GuardDecision {
     }
 }
 
+/// Windows and lockouts longer than this (about 31 years) are cut to it: the script adds
+/// them to the server's time in microseconds, which must stay exact in a Lua number (a
+/// double, 53 bits) and printable as a 64-bit integer.
+const MAX_MICROS: u128 = 1_000_000_000_000_000;
+
+/// `d` in whole microseconds for the script: rounded up, so that a sub-microsecond
+/// window or lockout is not zero, and at most [`MAX_MICROS`].
 fn micros(d: std::time::Duration) -> String {
-    d.as_micros().to_string()
+    d.as_nanos()
+        .div_ceil(1_000)
+        .clamp(1, MAX_MICROS)
+        .to_string()
 }
 
 #[async_trait]
@@ -83,6 +93,15 @@ impl FailureGuard for RedisFailureGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_and_lockouts_become_bounded_microseconds() {
+        use std::time::Duration;
+        assert_eq!(micros(Duration::from_secs(60)), "60000000");
+        assert_eq!(micros(Duration::from_nanos(1)), "1");
+        assert_eq!(micros(Duration::from_nanos(1_001)), "2");
+        assert_eq!(micros(Duration::MAX), MAX_MICROS.to_string());
+    }
 
     #[test]
     fn lockout_time_rounds_up_to_whole_seconds() {

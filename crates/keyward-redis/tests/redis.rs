@@ -6,7 +6,8 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use keyward_limit::{
-    Decision, FailureGuard, GuardConfig, GuardDecision, MemoryRateLimiter, Quota, RateLimiter,
+    Decision, FailureGuard, GuardConfig, GuardDecision, LimitError, MemoryRateLimiter, Quota,
+    RateLimiter,
 };
 use keyward_redis::{RedisError, RedisLimits, RedisOptions};
 
@@ -290,4 +291,349 @@ async fn bad_setup_is_a_typed_error_and_an_outage_is_unavailable() {
         .await
         .unwrap_err();
     assert!(!password.to_string().contains("hunter2"), "{password}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Atomicity, lockout details, outages after connecting
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn concurrent_decisions_never_overspend() {
+    let Some(redis) = connect("concurrent").await else {
+        return;
+    };
+    let other = RedisLimits::connect(&url(), redis.namespace())
+        .await
+        .unwrap();
+    // 50 per minute: one more every 1.2 s, far longer than the burst takes.
+    let quota = Quota::per_minute(50);
+    let limiters = [
+        std::sync::Arc::new(redis.rate_limiter()),
+        std::sync::Arc::new(other.rate_limiter()),
+    ];
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..200 {
+        let limiter = std::sync::Arc::clone(&limiters[n % 2]);
+        tasks.spawn(async move { limiter.check("hot", quota).await });
+    }
+    let mut allowed = 0;
+    while let Some(result) = tasks.join_next().await {
+        if result.unwrap().unwrap().is_allowed() {
+            allowed += 1;
+        }
+    }
+    assert_eq!(allowed, 50, "exactly the burst, across two connections");
+}
+
+#[tokio::test]
+async fn failures_during_a_lockout_neither_extend_it_nor_count() {
+    let Some(redis) = connect("no_extend").await else {
+        return;
+    };
+    let lockout = Duration::from_millis(600);
+    let guard = redis.failure_guard(GuardConfig::new(3, Duration::from_secs(30), lockout).unwrap());
+    let client = ip("198.51.100.2");
+    for _ in 0..2 {
+        assert_eq!(
+            guard.record_failure(client).await.unwrap(),
+            GuardDecision::Open
+        );
+    }
+    let locked_at = Instant::now();
+    assert_eq!(
+        guard.record_failure(client).await.unwrap(),
+        GuardDecision::Locked { retry_after: 1 }
+    );
+    // The lockout key expires with the lockout, not with the (longer) window.
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(format!("{}:fg:198.51.100.2", redis.namespace()))
+        .query_async(&mut raw().await)
+        .await
+        .unwrap();
+    assert!(ttl > 0 && ttl <= 600, "PTTL {ttl}");
+    // Keep failing all through the lockout: it still ends on time.
+    loop {
+        let during = guard.record_failure(client).await.unwrap();
+        if !during.is_locked() {
+            break;
+        }
+        assert_eq!(during, GuardDecision::Locked { retry_after: 1 });
+        assert!(
+            locked_at.elapsed() < Duration::from_secs(3),
+            "the lockout was extended"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(locked_at.elapsed() >= Duration::from_millis(550));
+    // The failure that found the address open was the first of a new window.
+    assert_eq!(guard.check(client).await.unwrap(), GuardDecision::Open);
+    assert_eq!(
+        guard.record_failure(client).await.unwrap(),
+        GuardDecision::Open
+    );
+    assert!(guard.record_failure(client).await.unwrap().is_locked());
+}
+
+#[tokio::test]
+async fn a_window_that_closes_below_the_limit_is_forgotten() {
+    let Some(redis) = connect("window").await else {
+        return;
+    };
+    let config = GuardConfig::new(3, Duration::from_millis(300), Duration::from_secs(60)).unwrap();
+    let guard = redis.failure_guard(config);
+    let client = ip("198.51.100.3");
+    assert_eq!(
+        guard.record_failure(client).await.unwrap(),
+        GuardDecision::Open
+    );
+    assert_eq!(
+        guard.record_failure(client).await.unwrap(),
+        GuardDecision::Open
+    );
+    // The window's key expires when the window closes.
+    let key = format!("{}:fg:198.51.100.3", redis.namespace());
+    let mut conn = raw().await;
+    let start = Instant::now();
+    loop {
+        let exists: bool = redis::cmd("EXISTS")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        if !exists {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "window never closed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Two forgotten failures: three new ones are needed.
+    assert_eq!(
+        guard.record_failure(client).await.unwrap(),
+        GuardDecision::Open
+    );
+    assert_eq!(
+        guard.record_failure(client).await.unwrap(),
+        GuardDecision::Open
+    );
+    assert!(guard.record_failure(client).await.unwrap().is_locked());
+}
+
+/// A TCP proxy in front of the test Redis that a test can cut, stall and restore.
+struct Proxy {
+    addr: std::net::SocketAddr,
+    upstream: std::net::SocketAddr,
+    stalled: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The accept loop, which owns every proxied connection: dropping it drops them.
+    tasks: Option<tokio::task::JoinSet<()>>,
+}
+
+impl Proxy {
+    async fn start(upstream: std::net::SocketAddr) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut proxy = Proxy {
+            addr: listener.local_addr().unwrap(),
+            upstream,
+            stalled: std::sync::Arc::default(),
+            tasks: None,
+        };
+        proxy.serve(listener);
+        proxy
+    }
+
+    fn url(&self) -> String {
+        format!("redis://{}", self.addr)
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let (upstream, stalled) = (self.upstream, std::sync::Arc::clone(&self.stalled));
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((client, _)) = listener.accept().await {
+                let stalled = std::sync::Arc::clone(&stalled);
+                connections.spawn(async move {
+                    let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    let (client_read, client_write) = client.into_split();
+                    let (server_read, server_write) = server.into_split();
+                    tokio::join!(
+                        pump(client_read, server_write, std::sync::Arc::clone(&stalled)),
+                        pump(server_read, client_write, stalled),
+                    );
+                });
+            }
+        });
+        self.tasks = Some(tasks);
+    }
+
+    /// Closes the listener and every proxied connection: Redis is gone.
+    fn cut(&mut self) {
+        self.tasks = None;
+    }
+
+    /// Listens again on the same port: Redis is back.
+    async fn restore(&mut self) {
+        let listener = tokio::net::TcpListener::bind(self.addr).await.unwrap();
+        self.serve(listener);
+    }
+
+    /// Keeps the connections open but forwards nothing: Redis hangs.
+    fn stall(&self, stalled: bool) {
+        self.stalled
+            .store(stalled, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    stalled: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        while stalled.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The test Redis's TCP address (`None`, printed, for a Unix-socket URL).
+async fn upstream() -> Option<std::net::SocketAddr> {
+    let client = redis::Client::open(url().as_str()).unwrap();
+    match client.get_connection_info().addr() {
+        redis::ConnectionAddr::Tcp(host, port) => tokio::net::lookup_host((host.as_str(), *port))
+            .await
+            .unwrap()
+            .next(),
+        _ => {
+            println!(
+                "skipped: the proxy tests need a TCP Redis URL, not {}",
+                url()
+            );
+            None
+        }
+    }
+}
+
+async fn until_ok<T>(limit: Duration, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(start.elapsed() < limit, "no recovery within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_outage_is_unavailable_quickly_and_recovery_needs_no_restart() {
+    let Some(direct) = connect("outage").await else {
+        return;
+    };
+    let Some(upstream) = upstream().await else {
+        return;
+    };
+    let mut proxy = Proxy::start(upstream).await;
+    let options = RedisOptions::new()
+        .with_response_timeout(Duration::from_millis(300))
+        .with_max_reconnect_delay(Duration::from_millis(200));
+    let redis = RedisLimits::connect_with(&proxy.url(), direct.namespace(), options)
+        .await
+        .unwrap();
+    let limiter = redis.rate_limiter();
+    let guard = redis.failure_guard(GuardConfig::default());
+    // One request per minute refills: the budget must outlive the outage.
+    let quota = Quota::per_hour(60);
+    assert!(limiter.check("k", quota).await.unwrap().is_allowed());
+
+    // Redis goes away: every decision fails fast and typed; none hangs or panics.
+    proxy.cut();
+    for _ in 0..5 {
+        let start = Instant::now();
+        let decision = limiter.check("k", quota).await;
+        assert!(
+            matches!(decision, Err(LimitError::Unavailable(_))),
+            "{decision:?}"
+        );
+        let lockout = guard.check(ip("192.0.2.50")).await;
+        assert!(
+            matches!(lockout, Err(LimitError::Unavailable(_))),
+            "{lockout:?}"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    // Redis is back: the same limiter and guard work again by themselves.
+    proxy.restore().await;
+    let decision = until_ok(Duration::from_secs(10), async || {
+        limiter.check("k", quota).await.ok()
+    })
+    .await;
+    assert!(decision.is_allowed());
+    assert_eq!(decision.remaining(), 58, "the budget outlived the outage");
+    assert_eq!(
+        guard.check(ip("192.0.2.50")).await.unwrap(),
+        GuardDecision::Open
+    );
+}
+
+#[tokio::test]
+async fn a_hanging_redis_is_unavailable_within_the_response_timeout() {
+    let Some(direct) = connect("hang").await else {
+        return;
+    };
+    let Some(upstream) = upstream().await else {
+        return;
+    };
+    let proxy = Proxy::start(upstream).await;
+    let options = RedisOptions::new().with_response_timeout(Duration::from_millis(300));
+    let redis = RedisLimits::connect_with(&proxy.url(), direct.namespace(), options)
+        .await
+        .unwrap();
+    let limiter = redis.rate_limiter();
+    let guard = redis.failure_guard(GuardConfig::default());
+    let quota = Quota::per_minute(60);
+    assert!(limiter.check("k", quota).await.unwrap().is_allowed());
+
+    proxy.stall(true);
+    let start = Instant::now();
+    let decision = limiter.check("k", quota).await;
+    assert!(
+        matches!(decision, Err(LimitError::Unavailable(_))),
+        "{decision:?}"
+    );
+    let failure = guard.record_failure(ip("192.0.2.60")).await;
+    assert!(
+        matches!(failure, Err(LimitError::Unavailable(_))),
+        "{failure:?}"
+    );
+    let elapsed = start.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(500) && elapsed < Duration::from_secs(2),
+        "two decisions of at most 300 ms each took {elapsed:?}"
+    );
+
+    proxy.stall(false);
+    let decision = until_ok(Duration::from_secs(10), async || {
+        limiter.check("k", quota).await.ok()
+    })
+    .await;
+    assert!(decision.is_allowed());
 }
