@@ -3,10 +3,29 @@
 use keyward::http::{DEFAULT_REALM, HttpResponse};
 use keyward::scope::{Catalog, Requirement};
 use keyward::{Keyward, Principal};
+use serde::Serialize;
 use serde_json::json;
 
 use crate::directory::{self, DesktopAction, Desktops};
 use crate::reply;
+
+/// The body of `GET /v1/me`, borrowed from the principal: the route every client calls
+/// first builds no intermediate JSON tree.
+#[derive(Serialize)]
+struct Me<'a> {
+    user_id: &'a str,
+    email: Option<&'a str>,
+    role: Option<&'a str>,
+    tier: Option<&'a str>,
+    key: MeKey<'a>,
+}
+
+#[derive(Serialize)]
+struct MeKey<'a> {
+    id: &'a str,
+    name: &'a str,
+    capabilities: &'a [String],
+}
 
 /// The capability each route requires, built once from the demo catalog.
 #[derive(Debug, Clone)]
@@ -92,19 +111,20 @@ impl DemoApi {
     /// `GET /v1/me`: the user the key acts for and the key itself.
     pub fn me(&self, principal: &Principal) -> HttpResponse {
         let user = directory::user(principal.owner());
+        let id = principal.key_id();
         reply::json(
             200,
-            &json!({
-                "user_id": principal.owner(),
-                "email": user.map(|u| u.email),
-                "role": user.map(|u| u.role),
-                "tier": user.map(|u| u.tier),
-                "key": {
-                    "id": principal.key_id().as_str(),
-                    "name": principal.name(),
-                    "capabilities": principal.granted(),
+            &Me {
+                user_id: principal.owner(),
+                email: user.map(|u| u.email),
+                role: user.map(|u| u.role),
+                tier: user.map(|u| u.tier),
+                key: MeKey {
+                    id: id.as_str(),
+                    name: principal.name(),
+                    capabilities: principal.granted(),
                 },
-            }),
+            },
         )
     }
 

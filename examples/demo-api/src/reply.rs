@@ -2,14 +2,16 @@
 //! refusals in, so an adapter maps one type.
 
 use keyward::http::HttpResponse;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::json;
 
 /// `status` with `body` as JSON.
-pub(crate) fn json(status: u16, body: &Value) -> HttpResponse {
+pub(crate) fn json(status: u16, body: &impl Serialize) -> HttpResponse {
     HttpResponse {
         status,
         headers: vec![("content-type", "application/json".to_owned())],
-        body: body.to_string(),
+        // Serializing plain data into a String cannot fail.
+        body: serde_json::to_string(body).unwrap_or_default(),
     }
 }
 
