@@ -1,4 +1,3 @@
-use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::str::FromStr;
@@ -8,9 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use keyward_clock::Timestamp;
 use keyward_format::KeyId;
-use keyward_store::{
-    KeyRecord, KeyStore, ListFilter, Page, PageRequest, RateLimitOverride, StoreError, Tenant,
-};
+use keyward_store::columns::{KeyColumns, corrupt, millis};
+use keyward_store::{KeyRecord, KeyStore, ListFilter, Page, PageRequest, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, Executor, Postgres, Row};
 
@@ -459,10 +457,6 @@ async fn migrate(
 }
 
 /// A timestamp as stored: unix milliseconds (saturating far in the future).
-fn ms(t: Timestamp) -> i64 {
-    i64::try_from(t.as_unix_millis()).unwrap_or(i64::MAX)
-}
-
 /// Maps a database error to the store's answer: constraint and data errors are the
 /// caller's, decode errors are corrupt rows, everything else (connection refused, pool
 /// timeout, server shutdown, statement timeout) is "unavailable", a 503.
@@ -487,47 +481,32 @@ pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
     }
 }
 
-fn corrupt(what: &str, e: impl fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {e}"))
-}
-
 async fn insert_into<'c, E>(executor: E, r: &KeyRecord) -> Result<(), StoreError>
 where
     E: Executor<'c, Database = Postgres>,
 {
-    let metadata = serde_json::to_string(&r.metadata)
+    let c = KeyColumns::of(r);
+    let metadata = serde_json::to_string(&c.metadata)
         .map_err(|e| StoreError::InvalidRequest(format!("metadata: {e}")))?;
-    let networks: Vec<String> = r.ip_allowlist.iter().map(ToString::to_string).collect();
-    let (team, project) = match &r.tenant {
-        Some(t) => (Some(t.team.as_str()), Some(t.project.as_str())),
-        None => (None, None),
-    };
-    let (limit, period) = match r.rate_limit {
-        Some(rl) => (
-            Some(i64::from(rl.limit)),
-            Some(i64::try_from(rl.period.as_millis()).unwrap_or(i64::MAX)),
-        ),
-        None => (None, None),
-    };
     sqlx::query(INSERT)
-        .bind(r.id.as_str())
-        .bind(r.prefix.as_str())
-        .bind(r.last4.as_str())
-        .bind(r.name.as_str())
-        .bind(r.owner.as_str())
-        .bind(team)
-        .bind(project)
-        .bind(r.capabilities.as_slice())
-        .bind(ms(r.created_at))
-        .bind(r.expires_at.map(ms))
-        .bind(r.last_used_at.map(ms))
-        .bind(r.revoked_at.map(ms))
-        .bind(r.disabled_at.map(ms))
-        .bind(r.hash.as_str())
+        .bind(c.id)
+        .bind(c.prefix)
+        .bind(c.last4)
+        .bind(c.name)
+        .bind(c.owner)
+        .bind(c.tenant_team)
+        .bind(c.tenant_project)
+        .bind(c.capabilities)
+        .bind(c.created_at)
+        .bind(c.expires_at)
+        .bind(c.last_used_at)
+        .bind(c.revoked_at)
+        .bind(c.disabled_at)
+        .bind(c.hash)
         .bind(metadata)
-        .bind(limit)
-        .bind(period)
-        .bind(networks)
+        .bind(c.rate_limit)
+        .bind(c.rate_period_ms)
+        .bind(c.ip_allowlist)
         .execute(executor)
         .await
         .map_err(store_error)?;
@@ -541,67 +520,29 @@ where
     row.try_get(column).map_err(|e| corrupt(column, e))
 }
 
-fn timestamp(column: &str, value: i64) -> Result<Timestamp, StoreError> {
-    u64::try_from(value)
-        .map(Timestamp::from_unix_millis)
-        .map_err(|e| corrupt(column, e))
-}
-
-fn opt_timestamp(row: &PgRow, column: &str) -> Result<Option<Timestamp>, StoreError> {
-    get::<Option<i64>>(row, column)?
-        .map(|v| timestamp(column, v))
-        .transpose()
-}
-
 fn decode(row: &PgRow) -> Result<KeyRecord, StoreError> {
-    let id: String = get(row, "id")?;
-    let id = KeyId::parse(&id).map_err(|e| corrupt("id", e))?;
-    let tenant = match (
-        get::<Option<String>>(row, "tenant_team")?,
-        get::<Option<String>>(row, "tenant_project")?,
-    ) {
-        (Some(team), Some(project)) => Some(Tenant { team, project }),
-        (None, None) => None,
-        _ => return Err(corrupt("tenant", "team and project must both be set")),
-    };
-    let metadata: BTreeMap<String, String> = serde_json::from_str(&get::<String>(row, "metadata")?)
-        .map_err(|e| corrupt("metadata", e))?;
-    let ip_allowlist = get::<Vec<String>>(row, "ip_allowlist")?
-        .iter()
-        .map(|n| n.parse::<ipnet::IpNet>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| corrupt("ip_allowlist", e))?;
-    let rate_limit = match (
-        get::<Option<i64>>(row, "rate_limit")?,
-        get::<Option<i64>>(row, "rate_period_ms")?,
-    ) {
-        (Some(limit), Some(period)) => Some(RateLimitOverride {
-            limit: u32::try_from(limit).map_err(|e| corrupt("rate_limit", e))?,
-            period: Duration::from_millis(
-                u64::try_from(period).map_err(|e| corrupt("rate_period_ms", e))?,
-            ),
-        }),
-        (None, None) => None,
-        _ => return Err(corrupt("rate_limit", "limit and period must both be set")),
-    };
-    Ok(KeyRecord {
-        id,
+    KeyColumns {
+        id: get(row, "id")?,
         prefix: get(row, "prefix")?,
         last4: get(row, "last4")?,
         name: get(row, "name")?,
         owner: get(row, "owner")?,
-        tenant,
+        tenant_team: get(row, "tenant_team")?,
+        tenant_project: get(row, "tenant_project")?,
         capabilities: get(row, "capabilities")?,
-        created_at: timestamp("created_at", get(row, "created_at")?)?,
-        expires_at: opt_timestamp(row, "expires_at")?,
-        last_used_at: opt_timestamp(row, "last_used_at")?,
-        revoked_at: opt_timestamp(row, "revoked_at")?,
-        disabled_at: opt_timestamp(row, "disabled_at")?,
+        created_at: get(row, "created_at")?,
+        expires_at: get(row, "expires_at")?,
+        last_used_at: get(row, "last_used_at")?,
+        revoked_at: get(row, "revoked_at")?,
+        disabled_at: get(row, "disabled_at")?,
         hash: get(row, "hash")?,
-        metadata,
-        rate_limit,
-        ip_allowlist,
-    })
+        metadata: serde_json::from_str(&get::<String>(row, "metadata")?)
+            .map_err(|e| corrupt("metadata", e))?,
+        rate_limit: get(row, "rate_limit")?,
+        rate_period_ms: get(row, "rate_period_ms")?,
+        ip_allowlist: get(row, "ip_allowlist")?,
+    }
+    .into_record()
 }
 
 #[async_trait]
@@ -686,7 +627,7 @@ impl KeyStore for PostgresStore {
     }
 
     async fn revoke(&self, id: &KeyId, at: Timestamp) -> Result<KeyRecord, StoreError> {
-        self.update_returning(REVOKE, id, Some(ms(at))).await
+        self.update_returning(REVOKE, id, Some(millis(at))).await
     }
 
     async fn set_expiry(
@@ -694,7 +635,7 @@ impl KeyStore for PostgresStore {
         id: &KeyId,
         expires_at: Option<Timestamp>,
     ) -> Result<KeyRecord, StoreError> {
-        self.update_returning(SET_EXPIRY, id, expires_at.map(ms))
+        self.update_returning(SET_EXPIRY, id, expires_at.map(millis))
             .await
     }
 
@@ -703,7 +644,7 @@ impl KeyStore for PostgresStore {
         id: &KeyId,
         disabled_at: Option<Timestamp>,
     ) -> Result<KeyRecord, StoreError> {
-        self.update_returning(SET_DISABLED, id, disabled_at.map(ms))
+        self.update_returning(SET_DISABLED, id, disabled_at.map(millis))
             .await
     }
 
@@ -735,7 +676,7 @@ impl KeyStore for PostgresStore {
             let mut tx = self.pool.begin().await.map_err(store_error)?;
             let row = sqlx::query(SET_EXPIRY)
                 .bind(old.as_str())
-                .bind(ms(old_expires_at))
+                .bind(millis(old_expires_at))
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(store_error)?
@@ -753,7 +694,7 @@ impl KeyStore for PostgresStore {
             return Ok(());
         }
         let ids: Vec<&str> = updates.iter().map(|(id, _)| id.as_str()).collect();
-        let times: Vec<i64> = updates.iter().map(|(_, at)| ms(*at)).collect();
+        let times: Vec<i64> = updates.iter().map(|(_, at)| millis(*at)).collect();
         self.bounded(async {
             sqlx::query(TOUCH)
                 .bind(ids.as_slice())

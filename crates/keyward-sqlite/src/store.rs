@@ -1,4 +1,3 @@
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -7,9 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use keyward_clock::Timestamp;
 use keyward_format::KeyId;
-use keyward_store::{
-    KeyRecord, KeyStore, ListFilter, Page, PageRequest, RateLimitOverride, StoreError, Tenant,
-};
+use keyward_store::columns::{KeyColumns, corrupt, millis};
+use keyward_store::{KeyRecord, KeyStore, ListFilter, Page, PageRequest, StoreError};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -232,7 +230,7 @@ impl SqliteStore {
             // Dropping the transaction rolls it back: nothing was changed.
             return Err(newer(found));
         }
-        let now = ms(Timestamp::from_system_time(std::time::SystemTime::now()));
+        let now = millis(Timestamp::from_system_time(std::time::SystemTime::now()));
         for (version, migration) in (1i64..).zip(MIGRATIONS.iter()).skip(found.max(0) as usize) {
             sqlx::raw_sql(*migration)
                 .execute(&mut *tx)
@@ -270,10 +268,6 @@ impl SqliteStore {
 }
 
 /// A timestamp as stored: unix milliseconds (saturating far in the future).
-fn ms(t: Timestamp) -> i64 {
-    i64::try_from(t.as_unix_millis()).unwrap_or(i64::MAX)
-}
-
 fn store_error(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
@@ -285,52 +279,39 @@ fn store_error(e: sqlx::Error) -> StoreError {
     }
 }
 
-fn corrupt(what: &str, e: impl fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {e}"))
-}
-
 fn to_json<T: serde::Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::InvalidRequest(format!("{what}: {e}")))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| corrupt(column, e))
 }
 
 async fn insert_into<'c, E>(executor: E, r: &KeyRecord) -> Result<(), StoreError>
 where
     E: Executor<'c, Database = Sqlite>,
 {
-    let capabilities = to_json("capabilities", &r.capabilities)?;
-    let metadata = to_json("metadata", &r.metadata)?;
-    let networks: Vec<String> = r.ip_allowlist.iter().map(ToString::to_string).collect();
-    let ip_allowlist = to_json("ip_allowlist", &networks)?;
-    let (team, project) = match &r.tenant {
-        Some(t) => (Some(t.team.as_str()), Some(t.project.as_str())),
-        None => (None, None),
-    };
-    let (limit, period) = match r.rate_limit {
-        Some(rl) => (
-            Some(i64::from(rl.limit)),
-            Some(i64::try_from(rl.period.as_millis()).unwrap_or(i64::MAX)),
-        ),
-        None => (None, None),
-    };
+    let c = KeyColumns::of(r);
+    // The list and map columns are JSON text: SQLite has no arrays.
     sqlx::query(INSERT)
-        .bind(r.id.as_str())
-        .bind(r.prefix.as_str())
-        .bind(r.last4.as_str())
-        .bind(r.name.as_str())
-        .bind(r.owner.as_str())
-        .bind(team)
-        .bind(project)
-        .bind(capabilities)
-        .bind(ms(r.created_at))
-        .bind(r.expires_at.map(ms))
-        .bind(r.last_used_at.map(ms))
-        .bind(r.revoked_at.map(ms))
-        .bind(r.disabled_at.map(ms))
-        .bind(r.hash.as_str())
-        .bind(metadata)
-        .bind(limit)
-        .bind(period)
-        .bind(ip_allowlist)
+        .bind(c.id)
+        .bind(c.prefix)
+        .bind(c.last4)
+        .bind(c.name)
+        .bind(c.owner)
+        .bind(c.tenant_team)
+        .bind(c.tenant_project)
+        .bind(to_json("capabilities", &c.capabilities)?)
+        .bind(c.created_at)
+        .bind(c.expires_at)
+        .bind(c.last_used_at)
+        .bind(c.revoked_at)
+        .bind(c.disabled_at)
+        .bind(c.hash)
+        .bind(to_json("metadata", &c.metadata)?)
+        .bind(c.rate_limit)
+        .bind(c.rate_period_ms)
+        .bind(to_json("ip_allowlist", &c.ip_allowlist)?)
         .execute(executor)
         .await
         .map_err(store_error)?;
@@ -344,71 +325,28 @@ where
     row.try_get(column).map_err(|e| corrupt(column, e))
 }
 
-fn timestamp(column: &str, value: i64) -> Result<Timestamp, StoreError> {
-    u64::try_from(value)
-        .map(Timestamp::from_unix_millis)
-        .map_err(|e| corrupt(column, e))
-}
-
-fn opt_timestamp(row: &SqliteRow, column: &str) -> Result<Option<Timestamp>, StoreError> {
-    get::<Option<i64>>(row, column)?
-        .map(|v| timestamp(column, v))
-        .transpose()
-}
-
 fn decode(row: &SqliteRow) -> Result<KeyRecord, StoreError> {
-    let id: String = get(row, "id")?;
-    let id = KeyId::parse(&id).map_err(|e| corrupt("id", e))?;
-    let tenant = match (
-        get::<Option<String>>(row, "tenant_team")?,
-        get::<Option<String>>(row, "tenant_project")?,
-    ) {
-        (Some(team), Some(project)) => Some(Tenant { team, project }),
-        (None, None) => None,
-        _ => return Err(corrupt("tenant", "team and project must both be set")),
-    };
-    let capabilities: Vec<String> = serde_json::from_str(&get::<String>(row, "capabilities")?)
-        .map_err(|e| corrupt("capabilities", e))?;
-    let metadata: BTreeMap<String, String> = serde_json::from_str(&get::<String>(row, "metadata")?)
-        .map_err(|e| corrupt("metadata", e))?;
-    let networks: Vec<String> = serde_json::from_str(&get::<String>(row, "ip_allowlist")?)
-        .map_err(|e| corrupt("ip_allowlist", e))?;
-    let ip_allowlist = networks
-        .iter()
-        .map(|n| n.parse::<ipnet::IpNet>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| corrupt("ip_allowlist", e))?;
-    let rate_limit = match (
-        get::<Option<i64>>(row, "rate_limit")?,
-        get::<Option<i64>>(row, "rate_period_ms")?,
-    ) {
-        (Some(limit), Some(period)) => Some(RateLimitOverride {
-            limit: u32::try_from(limit).map_err(|e| corrupt("rate_limit", e))?,
-            period: Duration::from_millis(
-                u64::try_from(period).map_err(|e| corrupt("rate_period_ms", e))?,
-            ),
-        }),
-        (None, None) => None,
-        _ => return Err(corrupt("rate_limit", "limit and period must both be set")),
-    };
-    Ok(KeyRecord {
-        id,
+    KeyColumns {
+        id: get(row, "id")?,
         prefix: get(row, "prefix")?,
         last4: get(row, "last4")?,
         name: get(row, "name")?,
         owner: get(row, "owner")?,
-        tenant,
-        capabilities,
-        created_at: timestamp("created_at", get(row, "created_at")?)?,
-        expires_at: opt_timestamp(row, "expires_at")?,
-        last_used_at: opt_timestamp(row, "last_used_at")?,
-        revoked_at: opt_timestamp(row, "revoked_at")?,
-        disabled_at: opt_timestamp(row, "disabled_at")?,
+        tenant_team: get(row, "tenant_team")?,
+        tenant_project: get(row, "tenant_project")?,
+        capabilities: from_json("capabilities", &get::<String>(row, "capabilities")?)?,
+        created_at: get(row, "created_at")?,
+        expires_at: get(row, "expires_at")?,
+        last_used_at: get(row, "last_used_at")?,
+        revoked_at: get(row, "revoked_at")?,
+        disabled_at: get(row, "disabled_at")?,
         hash: get(row, "hash")?,
-        metadata,
-        rate_limit,
-        ip_allowlist,
-    })
+        metadata: from_json("metadata", &get::<String>(row, "metadata")?)?,
+        rate_limit: get(row, "rate_limit")?,
+        rate_period_ms: get(row, "rate_period_ms")?,
+        ip_allowlist: from_json("ip_allowlist", &get::<String>(row, "ip_allowlist")?)?,
+    }
+    .into_record()
 }
 
 impl SqliteStore {
@@ -497,7 +435,7 @@ impl KeyStore for SqliteStore {
     }
 
     async fn revoke(&self, id: &KeyId, at: Timestamp) -> Result<KeyRecord, StoreError> {
-        self.update_returning(REVOKE, id, Some(ms(at))).await
+        self.update_returning(REVOKE, id, Some(millis(at))).await
     }
 
     async fn set_expiry(
@@ -505,7 +443,7 @@ impl KeyStore for SqliteStore {
         id: &KeyId,
         expires_at: Option<Timestamp>,
     ) -> Result<KeyRecord, StoreError> {
-        self.update_returning(SET_EXPIRY, id, expires_at.map(ms))
+        self.update_returning(SET_EXPIRY, id, expires_at.map(millis))
             .await
     }
 
@@ -514,7 +452,7 @@ impl KeyStore for SqliteStore {
         id: &KeyId,
         disabled_at: Option<Timestamp>,
     ) -> Result<KeyRecord, StoreError> {
-        self.update_returning(SET_DISABLED, id, disabled_at.map(ms))
+        self.update_returning(SET_DISABLED, id, disabled_at.map(millis))
             .await
     }
 
@@ -545,7 +483,7 @@ impl KeyStore for SqliteStore {
             .map_err(store_error)?;
         let done = sqlx::query(EXPIRE_FOR_ROLL)
             .bind(old.as_str())
-            .bind(ms(old_expires_at))
+            .bind(millis(old_expires_at))
             .execute(&mut *tx)
             .await
             .map_err(store_error)?;
@@ -575,7 +513,7 @@ impl KeyStore for SqliteStore {
         for (id, at) in updates {
             sqlx::query(TOUCH)
                 .bind(id.as_str())
-                .bind(ms(*at))
+                .bind(millis(*at))
                 .execute(&mut *tx)
                 .await
                 .map_err(store_error)?;

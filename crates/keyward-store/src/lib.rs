@@ -8,6 +8,7 @@ mod memory;
 mod record;
 mod store;
 
+pub mod columns;
 pub mod conformance;
 
 pub use error::{HashError, StoreError};

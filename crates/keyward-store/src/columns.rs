@@ -1,0 +1,221 @@
+//! [`KeyColumns`]: a [`KeyRecord`] as the flat columns a SQL store keeps, and back.
+//!
+//! Every SQL store (SQLite, PostgreSQL) keeps the same columns: timestamps as unix
+//! milliseconds, the tenant as two nullable columns, the rate-limit override as a limit
+//! and a period in milliseconds, the IP allowlist as network strings. Only the encoding
+//! of the list columns and the binding to the driver differ, so the pairing rules and
+//! the checks of what comes back from disk live here once.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use keyward_clock::Timestamp;
+use keyward_format::KeyId;
+
+use crate::error::StoreError;
+use crate::record::{KeyRecord, RateLimitOverride, Tenant};
+
+/// One key as columns, owned: what a store binds on insert and reads back on select.
+///
+/// ```
+/// use keyward_store::columns::KeyColumns;
+/// use keyward_store::conformance::{fresh_id, sample_record};
+/// use keyward_clock::Timestamp;
+///
+/// let record = sample_record(fresh_id(), "u_1", Timestamp::from_unix_millis(1_000));
+/// let columns = KeyColumns::of(&record);
+/// assert_eq!(columns.created_at, 1_000);
+/// assert_eq!(columns.into_record()?, record);
+/// # Ok::<(), keyward_store::StoreError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyColumns {
+    /// `id`: the key id.
+    pub id: String,
+    /// `prefix`.
+    pub prefix: String,
+    /// `last4`.
+    pub last4: String,
+    /// `name`.
+    pub name: String,
+    /// `owner`.
+    pub owner: String,
+    /// `tenant_team`: set together with `tenant_project`, or neither.
+    pub tenant_team: Option<String>,
+    /// `tenant_project`.
+    pub tenant_project: Option<String>,
+    /// `capabilities`: granted names.
+    pub capabilities: Vec<String>,
+    /// `created_at`, unix milliseconds.
+    pub created_at: i64,
+    /// `expires_at`, unix milliseconds.
+    pub expires_at: Option<i64>,
+    /// `last_used_at`, unix milliseconds.
+    pub last_used_at: Option<i64>,
+    /// `revoked_at`, unix milliseconds.
+    pub revoked_at: Option<i64>,
+    /// `disabled_at`, unix milliseconds.
+    pub disabled_at: Option<i64>,
+    /// `hash`: the self-describing slow hash.
+    pub hash: String,
+    /// `metadata` (stores keep it as JSON).
+    pub metadata: BTreeMap<String, String>,
+    /// `rate_limit`: set together with `rate_period_ms`, or neither.
+    pub rate_limit: Option<i64>,
+    /// `rate_period_ms`.
+    pub rate_period_ms: Option<i64>,
+    /// `ip_allowlist`: networks in CIDR form.
+    pub ip_allowlist: Vec<String>,
+}
+
+impl KeyColumns {
+    /// The columns of `record`.
+    pub fn of(record: &KeyRecord) -> KeyColumns {
+        let (tenant_team, tenant_project) = match &record.tenant {
+            Some(t) => (Some(t.team.clone()), Some(t.project.clone())),
+            None => (None, None),
+        };
+        let (rate_limit, rate_period_ms) = match record.rate_limit {
+            Some(rl) => (
+                Some(i64::from(rl.limit)),
+                Some(i64::try_from(rl.period.as_millis()).unwrap_or(i64::MAX)),
+            ),
+            None => (None, None),
+        };
+        KeyColumns {
+            id: record.id.as_str().to_owned(),
+            prefix: record.prefix.clone(),
+            last4: record.last4.clone(),
+            name: record.name.clone(),
+            owner: record.owner.clone(),
+            tenant_team,
+            tenant_project,
+            capabilities: record.capabilities.clone(),
+            created_at: millis(record.created_at),
+            expires_at: record.expires_at.map(millis),
+            last_used_at: record.last_used_at.map(millis),
+            revoked_at: record.revoked_at.map(millis),
+            disabled_at: record.disabled_at.map(millis),
+            hash: record.hash.clone(),
+            metadata: record.metadata.clone(),
+            rate_limit,
+            rate_period_ms,
+            ip_allowlist: record
+                .ip_allowlist
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        }
+    }
+
+    /// The record these columns hold.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`] naming the column: an id that does not parse, half a
+    /// tenant or half a rate limit, a negative timestamp, a network that does not parse.
+    pub fn into_record(self) -> Result<KeyRecord, StoreError> {
+        let id = KeyId::parse(&self.id).map_err(|e| corrupt("id", e))?;
+        let tenant = match (self.tenant_team, self.tenant_project) {
+            (Some(team), Some(project)) => Some(Tenant { team, project }),
+            (None, None) => None,
+            _ => return Err(corrupt("tenant", "team and project must both be set")),
+        };
+        let rate_limit = match (self.rate_limit, self.rate_period_ms) {
+            (Some(limit), Some(period)) => Some(RateLimitOverride {
+                limit: u32::try_from(limit).map_err(|e| corrupt("rate_limit", e))?,
+                period: Duration::from_millis(
+                    u64::try_from(period).map_err(|e| corrupt("rate_period_ms", e))?,
+                ),
+            }),
+            (None, None) => None,
+            _ => return Err(corrupt("rate_limit", "limit and period must both be set")),
+        };
+        let ip_allowlist = self
+            .ip_allowlist
+            .iter()
+            .map(|n| n.parse::<ipnet::IpNet>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| corrupt("ip_allowlist", e))?;
+        let optional = |column, value: Option<i64>| value.map(|v| timestamp(column, v)).transpose();
+        Ok(KeyRecord {
+            id,
+            prefix: self.prefix,
+            last4: self.last4,
+            name: self.name,
+            owner: self.owner,
+            tenant,
+            capabilities: self.capabilities,
+            created_at: timestamp("created_at", self.created_at)?,
+            expires_at: optional("expires_at", self.expires_at)?,
+            last_used_at: optional("last_used_at", self.last_used_at)?,
+            revoked_at: optional("revoked_at", self.revoked_at)?,
+            disabled_at: optional("disabled_at", self.disabled_at)?,
+            hash: self.hash,
+            metadata: self.metadata,
+            rate_limit,
+            ip_allowlist,
+        })
+    }
+}
+
+/// A timestamp as the unix milliseconds a column holds (saturating).
+pub fn millis(t: Timestamp) -> i64 {
+    i64::try_from(t.as_unix_millis()).unwrap_or(i64::MAX)
+}
+
+/// The timestamp in `column`; a negative value is a corrupt row.
+///
+/// # Errors
+///
+/// [`StoreError::Corrupt`] for a negative value.
+pub fn timestamp(column: &str, value: i64) -> Result<Timestamp, StoreError> {
+    u64::try_from(value)
+        .map(Timestamp::from_unix_millis)
+        .map_err(|e| corrupt(column, e))
+}
+
+/// A row whose `column` does not decode.
+pub fn corrupt(column: &str, e: impl fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{column}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conformance::{fresh_id, sample_record};
+
+    #[test]
+    fn half_pairs_and_bad_values_are_corrupt_and_name_the_column() {
+        let good = KeyColumns::of(&sample_record(
+            fresh_id(),
+            "o",
+            Timestamp::from_unix_millis(5),
+        ));
+        type Spoil = fn(&mut KeyColumns);
+        let cases: [(&str, Spoil); 5] = [
+            ("id", |c| c.id = "short".into()),
+            ("tenant", |c| {
+                c.tenant_team = Some("t".into());
+                c.tenant_project = None;
+            }),
+            ("rate_limit", |c| {
+                c.rate_limit = Some(5);
+                c.rate_period_ms = None;
+            }),
+            ("created_at", |c| c.created_at = -1),
+            ("ip_allowlist", |c| {
+                c.ip_allowlist = vec!["10.0.0.0/99".into()]
+            }),
+        ];
+        for (column, spoil) in cases {
+            let mut columns = good.clone();
+            spoil(&mut columns);
+            match columns.into_record() {
+                Err(StoreError::Corrupt(why)) => assert!(why.starts_with(column), "{why}"),
+                other => panic!("{column}: {other:?}"),
+            }
+        }
+    }
+}
