@@ -2,8 +2,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod store;
-
 use std::fmt::Write as _;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -19,7 +17,7 @@ use keyward::store::{BcryptHasher, KeyStore};
 use keyward::{Authenticator, Keyward, MintRequest, Principal};
 use serde_json::{Value, json};
 
-pub use store::SwitchableStore;
+pub use keyward::store::SwitchableStore;
 
 /// The realm every route of the suite's app uses.
 pub const REALM: &str = "api";

@@ -7,6 +7,7 @@ mod hasher;
 mod memory;
 mod record;
 mod store;
+mod switchable;
 
 pub mod columns;
 pub mod conformance;
@@ -16,3 +17,4 @@ pub use hasher::{Argon2idHasher, BcryptHasher, SecretHasher};
 pub use memory::MemoryStore;
 pub use record::{KeyRecord, KeyState, RateLimitOverride, Tenant};
 pub use store::{KeyStore, ListFilter, Page, PageRequest};
+pub use switchable::SwitchableStore;

@@ -1,20 +1,41 @@
-//! A key store that can be switched off.
+//! [`SwitchableStore`]: a memory store a test can switch off, to see what a service does
+//! while its store is unreachable.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use keyward::clock::Timestamp;
-use keyward::format::KeyId;
-use keyward::store::{KeyRecord, KeyStore, ListFilter, MemoryStore, Page, PageRequest, StoreError};
+use keyward_clock::Timestamp;
+use keyward_format::KeyId;
 
-/// A memory store that answers every call with "unavailable" while `down` is set.
+use crate::error::StoreError;
+use crate::memory::MemoryStore;
+use crate::record::KeyRecord;
+use crate::store::{KeyStore, ListFilter, Page, PageRequest};
+
+/// A [`MemoryStore`] that answers every call [`StoreError::Unavailable`] while `down`
+/// is set, and counts point lookups (to prove a cached path never reaches the store).
+///
+/// ```
+/// use std::sync::atomic::Ordering;
+/// use keyward_store::{KeyStore, StoreError, SwitchableStore};
+/// use keyward_store::conformance::fresh_id;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let store = SwitchableStore::default();
+/// store.down.store(true, Ordering::SeqCst);
+/// assert!(matches!(store.get(&fresh_id()).await, Err(StoreError::Unavailable(_))));
+/// assert_eq!(store.gets.load(Ordering::SeqCst), 1);
+/// # });
+/// ```
 #[derive(Clone, Default)]
 pub struct SwitchableStore {
-    /// The records.
+    /// The records, reachable directly (as another process would change them).
     pub inner: Arc<MemoryStore>,
     /// Set to switch the store off.
     pub down: Arc<AtomicBool>,
+    /// Point lookups (`get`) so far, answered or not.
+    pub gets: Arc<AtomicUsize>,
 }
 
 impl SwitchableStore {
@@ -34,6 +55,7 @@ impl KeyStore for SwitchableStore {
         self.inner.insert(record).await
     }
     async fn get(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
+        self.gets.fetch_add(1, Ordering::SeqCst);
         self.check()?;
         self.inner.get(id).await
     }
