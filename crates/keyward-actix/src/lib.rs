@@ -7,7 +7,6 @@ use std::future::{Future, Ready, ready};
 use std::ops::Deref;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform};
@@ -61,7 +60,7 @@ pub use keyward::http::DEFAULT_REALM;
 /// ```
 #[derive(Clone)]
 pub struct KeywardMiddleware {
-    gate: Arc<Gate>,
+    gate: Gate,
 }
 
 impl KeywardMiddleware {
@@ -70,21 +69,21 @@ impl KeywardMiddleware {
     /// valid key.
     pub fn new(authenticator: Authenticator) -> Self {
         KeywardMiddleware {
-            gate: Arc::new(Gate::new(authenticator)),
+            gate: Gate::new(authenticator),
         }
     }
 
     /// The realm named in `WWW-Authenticate` challenges.
     #[must_use]
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        self.gate = Arc::new(self.gate.as_ref().clone().realm(&realm.into()));
+        self.gate = self.gate.realm(&realm.into());
         self
     }
 
     /// Where credentials are read from (default: Bearer, `x-api-key` and Basic).
     #[must_use]
     pub fn sources(mut self, sources: CredentialSources) -> Self {
-        self.gate = Arc::new(self.gate.as_ref().clone().sources(sources));
+        self.gate = self.gate.sources(sources);
         self
     }
 
@@ -92,7 +91,7 @@ impl KeywardMiddleware {
     /// [`ClientIpResolver::trust_forwarded_headers_from`] behind a reverse proxy).
     #[must_use]
     pub fn client_ip(mut self, resolver: ClientIpResolver) -> Self {
-        self.gate = Arc::new(self.gate.as_ref().clone().client_ip(resolver));
+        self.gate = self.gate.client_ip(resolver);
         self
     }
 
@@ -106,7 +105,7 @@ impl KeywardMiddleware {
     #[must_use]
     pub fn require(&self, requirement: Requirement) -> Self {
         KeywardMiddleware {
-            gate: Arc::new(self.gate.require(requirement)),
+            gate: self.gate.require(requirement),
         }
     }
 }
@@ -141,7 +140,7 @@ where
 /// The [`Service`] a [`KeywardMiddleware`] wraps around a scope or resource.
 pub struct KeywardService<S> {
     service: Rc<S>,
-    gate: Arc<Gate>,
+    gate: Gate,
 }
 
 impl<S> fmt::Debug for KeywardService<S> {

@@ -7,7 +7,6 @@ use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Deref;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
@@ -64,7 +63,7 @@ use tower::{Layer, Service};
 /// ```
 #[derive(Clone)]
 pub struct KeywardLayer {
-    gate: Arc<Gate>,
+    gate: Gate,
 }
 
 impl KeywardLayer {
@@ -72,21 +71,21 @@ impl KeywardLayer {
     /// the socket peer as the client IP, and no capability required beyond a valid key.
     pub fn new(authenticator: Authenticator) -> Self {
         KeywardLayer {
-            gate: Arc::new(Gate::new(authenticator)),
+            gate: Gate::new(authenticator),
         }
     }
 
     /// The realm named in `WWW-Authenticate` challenges.
     #[must_use]
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        self.gate = Arc::new(self.gate.as_ref().clone().realm(&realm.into()));
+        self.gate = self.gate.realm(&realm.into());
         self
     }
 
     /// Where credentials are read from (default: Bearer, `x-api-key` and Basic).
     #[must_use]
     pub fn sources(mut self, sources: CredentialSources) -> Self {
-        self.gate = Arc::new(self.gate.as_ref().clone().sources(sources));
+        self.gate = self.gate.sources(sources);
         self
     }
 
@@ -94,7 +93,7 @@ impl KeywardLayer {
     /// [`ClientIpResolver::trust_forwarded_headers_from`] behind a reverse proxy).
     #[must_use]
     pub fn client_ip(mut self, resolver: ClientIpResolver) -> Self {
-        self.gate = Arc::new(self.gate.as_ref().clone().client_ip(resolver));
+        self.gate = self.gate.client_ip(resolver);
         self
     }
 
@@ -108,7 +107,7 @@ impl KeywardLayer {
     #[must_use]
     pub fn require(&self, requirement: Requirement) -> Self {
         KeywardLayer {
-            gate: Arc::new(self.gate.require(requirement)),
+            gate: self.gate.require(requirement),
         }
     }
 }
@@ -136,7 +135,7 @@ impl<S> Layer<S> for KeywardLayer {
 #[derive(Clone)]
 pub struct KeywardService<S> {
     inner: S,
-    gate: Arc<Gate>,
+    gate: Gate,
 }
 
 impl<S> fmt::Debug for KeywardService<S> {
@@ -168,13 +167,6 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
-            if peer(&parts).is_none() {
-                tracing::error!(
-                    target: "keyward",
-                    "no ConnectInfo<SocketAddr> in the request: serve the router with \
-                     into_make_service_with_connect_info::<SocketAddr>()"
-                );
-            }
             let principal = match gate
                 .authenticate(peer(&parts), &Headers(&parts.headers))
                 .await

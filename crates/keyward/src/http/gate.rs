@@ -48,10 +48,18 @@ pub trait RequestHeaders {
 /// assert!(refused.body.contains("missing_credential"));
 /// # Ok(()) }
 /// ```
+///
+/// Cheap to clone (one reference count), so an adapter clones it into every request's
+/// future instead of sharing it some other way.
 #[derive(Clone)]
 pub struct Gate {
+    inner: Arc<GateConfig>,
+}
+
+#[derive(Clone)]
+struct GateConfig {
     authenticator: Authenticator,
-    realm: Arc<str>,
+    realm: String,
     sources: CredentialSources,
     client_ip: ClientIpResolver,
     requirement: Requirement,
@@ -62,32 +70,34 @@ impl Gate {
     /// the socket peer as the client IP, no capability required beyond a valid key.
     pub fn new(authenticator: Authenticator) -> Self {
         Gate {
-            authenticator,
-            realm: Arc::from(DEFAULT_REALM),
-            sources: CredentialSources::default(),
-            client_ip: ClientIpResolver::peer_only(),
-            requirement: Requirement::none(),
+            inner: Arc::new(GateConfig {
+                authenticator,
+                realm: DEFAULT_REALM.to_owned(),
+                sources: CredentialSources::default(),
+                client_ip: ClientIpResolver::peer_only(),
+                requirement: Requirement::none(),
+            }),
         }
     }
 
     /// The realm named in `WWW-Authenticate` challenges.
     #[must_use]
     pub fn realm(mut self, realm: &str) -> Self {
-        self.realm = Arc::from(realm);
+        Arc::make_mut(&mut self.inner).realm = realm.to_owned();
         self
     }
 
     /// Which credential sources are read.
     #[must_use]
     pub fn sources(mut self, sources: CredentialSources) -> Self {
-        self.sources = sources;
+        Arc::make_mut(&mut self.inner).sources = sources;
         self
     }
 
     /// How the client IP is found (default: the socket peer only).
     #[must_use]
     pub fn client_ip(mut self, resolver: ClientIpResolver) -> Self {
-        self.client_ip = resolver;
+        Arc::make_mut(&mut self.inner).client_ip = resolver;
         self
     }
 
@@ -95,14 +105,16 @@ impl Gate {
     #[must_use]
     pub fn require(&self, requirement: Requirement) -> Self {
         Gate {
-            requirement,
-            ..self.clone()
+            inner: Arc::new(GateConfig {
+                requirement,
+                ..GateConfig::clone(&self.inner)
+            }),
         }
     }
 
     /// The configured realm.
     pub fn realm_name(&self) -> &str {
-        &self.realm
+        &self.inner.realm
     }
 
     /// Authenticates one request from its socket `peer` and `headers`.
@@ -116,7 +128,7 @@ impl Gate {
     ) -> Result<Principal, HttpResponse> {
         self.authenticate_inner(peer, headers)
             .await
-            .map_err(|e| render(&e, &self.realm))
+            .map_err(|e| render(&e, &self.inner.realm))
     }
 
     async fn authenticate_inner(
@@ -127,30 +139,32 @@ impl Gate {
         let Some(peer) = peer else {
             tracing::error!(
                 target: "keyward",
-                "the request has no socket peer address; configure the server to provide it"
+                "the request has no socket peer address; configure the server to provide it \
+                 (axum: into_make_service_with_connect_info::<SocketAddr>())"
             );
             return Err(AuthError::Unavailable {
-                retry_after: self.authenticator.unavailable_retry_after(),
+                retry_after: self.inner.authenticator.unavailable_retry_after(),
             });
         };
         let credential = extract(
-            self.sources,
+            self.inner.sources,
             headers.values("authorization"),
             headers.values("x-api-key"),
         )?
         .ok_or(AuthError::MissingCredential)?;
-        let client_ip = match self.client_ip.header() {
+        let client_ip = match self.inner.client_ip.header() {
             None => peer,
             // A line that is not text is an unreadable hop: the walk stops there.
-            Some(h) => self.client_ip.resolve(
+            Some(h) => self.inner.client_ip.resolve(
                 peer,
                 headers
                     .values(h.name())
                     .map(|v| std::str::from_utf8(v).unwrap_or("unknown")),
             ),
         };
-        self.authenticator
-            .authenticate(credential.credential(), &self.requirement, client_ip)
+        self.inner
+            .authenticator
+            .authenticate(credential.credential(), &self.inner.requirement, client_ip)
             .await
     }
 }
@@ -158,9 +172,9 @@ impl Gate {
 impl fmt::Debug for Gate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Gate")
-            .field("realm", &self.realm)
-            .field("sources", &self.sources)
-            .field("client_ip", &self.client_ip)
+            .field("realm", &self.inner.realm)
+            .field("sources", &self.inner.sources)
+            .field("client_ip", &self.inner.client_ip)
             .finish_non_exhaustive()
     }
 }
