@@ -1,6 +1,5 @@
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use keyward_clock::Timestamp;
@@ -123,34 +122,35 @@ impl Authenticator {
         parsed.map_err(|e| AuthError::InvalidKey(InvalidKeyReason::Malformed(e)))
     }
 
-    /// The first cache lookup of a request. The entry is looked up before the digest
-    /// is computed and its key's first cache line is touched, so at scale the memory
-    /// miss overlaps the hashing instead of following it.
+    /// The first cache lookup of a request. The entry's lines are loaded before the
+    /// digest is computed, so at scale the memory misses overlap the hashing instead of
+    /// following it.
     #[inline]
     fn first_lookup(
         &self,
         presented: &PresentedKey<'_>,
         client_ip: IpAddr,
     ) -> (Cached, Digest, Timestamp) {
-        let entry = self.core.cache.get(&presented.id());
-        if let Some(entry) = &entry {
-            std::hint::black_box(entry.key.expires_at_nanos);
-        }
-        let now = self.core.clock.now();
-        let digest = self.core.digest_key.digest(presented.secret());
-        let cached = match entry {
-            Some(entry) => self.decide(&entry, &digest, now, client_ip),
-            None => Cached::Miss,
-        };
-        (cached, digest, now)
+        self.core.cache.with(&presented.id(), |entry| {
+            if let Some(entry) = entry {
+                entry.prefetch();
+            }
+            let now = self.core.clock.now();
+            let digest = self.core.digest_key.digest(presented.secret());
+            let cached = match entry {
+                Some(entry) => self.decide(entry, &digest, now, client_ip),
+                None => Cached::Miss,
+            };
+            (cached, digest, now)
+        })
     }
 
     #[inline]
     fn cached(&self, id: KeyId, digest: &Digest, now: Timestamp, client_ip: IpAddr) -> Cached {
-        match self.core.cache.get(&id) {
-            Some(entry) => self.decide(&entry, digest, now, client_ip),
+        self.core.cache.with(&id, |entry| match entry {
+            Some(entry) => self.decide(entry, digest, now, client_ip),
             None => Cached::Miss,
-        }
+        })
     }
 
     #[inline]
@@ -163,12 +163,12 @@ impl Authenticator {
     ) -> Cached {
         // A key's secret never changes, so a cached digest is authoritative: a
         // mismatch is a wrong secret, answered without the store or a slow hash.
-        if !entry.digest.ct_eq(digest) {
+        if !entry.digest().ct_eq(digest) {
             return Cached::Done(Err(AuthError::InvalidKey(InvalidKeyReason::WrongSecret)));
         }
         if now.saturating_duration_since(entry.loaded_at()) >= self.core.config.cache_refresh {
             return Cached::Stale {
-                hash: entry.key.hash.clone(),
+                hash: entry.key().hash.clone(),
             };
         }
         Cached::Done(entry.admit(now, client_ip))
@@ -238,7 +238,7 @@ impl Authenticator {
         let effective = core.effective_capabilities(&record).await?;
         let entry = core.cache_entry(&record, digest, effective, now);
         let result = entry.admit(now, client_ip);
-        core.cache.insert(id, entry);
+        core.cache.insert(entry);
         result
     }
 
@@ -260,7 +260,7 @@ impl Authenticator {
                 let effective = core.effective_capabilities(&record).await?;
                 let entry = core.cache_entry(&record, digest, effective, now);
                 let result = entry.admit(now, client_ip);
-                core.cache.insert(id, entry);
+                core.cache.insert(entry);
                 result
             }
             Ok(_) => {
@@ -275,10 +275,8 @@ impl Authenticator {
             Err(e) => {
                 tracing::warn!(target: "keyward", key_id = %id, error = %e, "cache refresh failed; serving the cached entry");
                 match core.cache.get(&id) {
-                    Some(entry) if entry.digest.ct_eq(&digest) => {
-                        entry
-                            .loaded_at
-                            .store(now.as_unix_nanos(), Ordering::Relaxed);
+                    Some(entry) if entry.digest().ct_eq(&digest) => {
+                        entry.set_loaded_at(now);
                         entry.admit(now, client_ip)
                     }
                     _ => Err(core.unavailable()),

@@ -95,11 +95,7 @@ impl Core {
         effective: CapabilitySet,
         now: Timestamp,
     ) -> CacheEntry {
-        CacheEntry::new(
-            digest,
-            Arc::new(KeyInfo::from_record(record, effective)),
-            now,
-        )
+        CacheEntry::new(KeyInfo::from_record(record, effective, digest, now))
     }
 
     pub(crate) fn unavailable(&self) -> AuthError {

@@ -10,6 +10,7 @@ mod credential;
 mod digest;
 mod error;
 pub mod http;
+mod key_table;
 mod limits;
 mod owner;
 mod principal;

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use keyward_clock::Timestamp;
 use keyward_format::KeyId;
@@ -9,40 +9,48 @@ use keyward_limit::{Decision, Quota};
 use keyward_scope::CapabilitySet;
 use keyward_store::{KeyRecord, RateLimitOverride, Tenant};
 
+use crate::digest::Digest;
+
 /// Who is calling: the authenticated key, handed to the handler.
 ///
-/// Cheap to clone (one reference count). Holds no secret and no hash.
+/// Cheap to clone (one reference count). Exposes no secret and no hash.
 #[derive(Clone)]
 pub struct Principal {
     key: Arc<KeyInfo>,
     rate_limit: Option<Decision>,
 }
 
-/// Everything known about one verified key, shared by its cache entry and every
-/// principal handed out for it.
+/// Everything known about one verified key: the verification cache's entry, shared
+/// with every principal handed out for it.
 ///
-/// `repr(C, align(64))` keeps the fields a request reads (capabilities, expiry, state
-/// flags, last use) in one cache line: at a million cached keys each extra line is a
-/// memory miss. The alignment puts `KeyInfo` at offset 64 of the `Arc`'s allocation, so
-/// the reference count that handing out a principal bumps sits on the line before it
-/// (std's `Arc` cannot put a 64-aligned value next to its counters).
-#[repr(C, align(64))]
+/// `repr(C)` with the fields a request reads first (digest, capabilities, expiry, load
+/// time, id, state flags, last use, quota): at a million cached keys each cache line
+/// touched is a memory miss, and these ~130 bytes start next to the `Arc`'s counters,
+/// which handing out a principal bumps. The authenticator touches them all before
+/// hashing the presented secret, so the misses overlap the hashing.
+#[repr(C)]
 pub(crate) struct KeyInfo {
+    /// The keyed digest of the verified secret.
+    pub(crate) digest: Digest,
     pub(crate) capabilities: CapabilitySet,
     /// Expiry in nanoseconds since the epoch; `u64::MAX` for never.
     pub(crate) expires_at_nanos: u64,
+    /// When the record was last read from the store (nanos); 0 forces a refresh.
+    pub(crate) loaded_at_nanos: AtomicU64,
+    pub(crate) id: KeyId,
     /// Last successful use, whole seconds since the epoch; 0 for none since cached.
     pub(crate) last_used_secs: AtomicU32,
     pub(crate) revoked: bool,
     pub(crate) disabled: bool,
     pub(crate) has_ip_allowlist: bool,
+    /// The override as a checked quota (`None`: the deployment's default).
+    pub(crate) quota: Option<Quota>,
     // Read only off the hot path.
     pub(crate) flushed_secs: AtomicU32,
     pub(crate) ip_allowlist: keyward_limit::IpAllowlist,
     /// The stored hash the secret was verified against; a refresh that finds another
     /// one verifies again.
     pub(crate) hash: Box<str>,
-    pub(crate) id: KeyId,
     pub(crate) name: String,
     pub(crate) owner: String,
     pub(crate) tenant: Option<Tenant>,
@@ -51,15 +59,23 @@ pub(crate) struct KeyInfo {
     pub(crate) created_at: Timestamp,
     pub(crate) expires_at: Option<Timestamp>,
     pub(crate) rate_limit: Option<RateLimitOverride>,
-    /// The override as a checked quota (`None`: the deployment's default).
-    pub(crate) quota: Option<Quota>,
 }
 
 impl KeyInfo {
-    pub(crate) fn from_record(record: &KeyRecord, capabilities: CapabilitySet) -> Self {
+    /// The entry for `record`, whose secret hashed to `digest`, read from the store
+    /// at `loaded_at`.
+    pub(crate) fn from_record(
+        record: &KeyRecord,
+        capabilities: CapabilitySet,
+        digest: Digest,
+        loaded_at: Timestamp,
+    ) -> Self {
         KeyInfo {
+            digest,
             capabilities,
             expires_at_nanos: record.expires_at.map_or(u64::MAX, Timestamp::as_unix_nanos),
+            loaded_at_nanos: AtomicU64::new(loaded_at.as_unix_nanos()),
+            id: record.id,
             last_used_secs: AtomicU32::new(0),
             revoked: record.revoked_at.is_some(),
             disabled: record.disabled_at.is_some(),
@@ -67,7 +83,6 @@ impl KeyInfo {
             flushed_secs: AtomicU32::new(0),
             ip_allowlist: keyward_limit::IpAllowlist::new(record.ip_allowlist.iter().copied()),
             hash: record.hash.as_str().into(),
-            id: record.id,
             name: record.name.clone(),
             owner: record.owner.clone(),
             tenant: record.tenant.clone(),

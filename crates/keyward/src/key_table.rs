@@ -1,0 +1,443 @@
+//! A concurrent map from key id to a shared entry, laid out for one memory miss per
+//! lookup before the entry itself.
+//!
+//! A general hash map keeps its control bytes and its slots apart, and a slot holding a
+//! pointer to the entry adds a third place to read: at a million cached keys each is a
+//! memory miss, one after the other. Here a bucket is one 64-byte line holding five
+//! (tag, entry pointer) pairs, so a lookup reads that line and then the entry it points
+//! to. Buckets are probed linearly; an insert that passes a full bucket flags it, so a
+//! lookup stops at the first unflagged bucket, and removals need no tombstones.
+
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use keyward_format::KeyId;
+
+/// What the table stores: a cheap handle (an `Arc`) that knows its own key id.
+pub(crate) trait Keyed {
+    /// The id this entry is filed under.
+    fn key_id(&self) -> &KeyId;
+}
+
+const WAYS: usize = 5;
+/// Entries per bucket at most, on average, before a shard doubles (a load of one half:
+/// overflow chains stay short).
+const MAX_LOAD_NUMERATOR: usize = WAYS;
+const MAX_LOAD_DENOMINATOR: usize = 2;
+const INITIAL_BUCKETS: usize = 4;
+
+/// One cache line: with `Arc`-sized entries, 5 × 4-byte tags, the overflow flag and
+/// 5 × 8-byte pointers fill exactly 64 bytes.
+#[repr(C, align(64))]
+struct Bucket<V> {
+    tags: [u32; WAYS],
+    /// An insert passed this bucket because it was full, so an entry filed here may
+    /// sit further on: a lookup that does not find its id here goes on to the next.
+    overflowed: bool,
+    entries: [Option<V>; WAYS],
+}
+
+impl<V> Bucket<V> {
+    fn empty() -> Self {
+        Bucket {
+            tags: [0; WAYS],
+            overflowed: false,
+            entries: std::array::from_fn(|_| None),
+        }
+    }
+}
+
+struct Shard<V> {
+    buckets: Vec<Bucket<V>>,
+    len: usize,
+    /// Buckets with the overflow flag set; rebuilt when too many are, since removals
+    /// never clear a flag and each one lengthens lookups of absent ids.
+    overflowed: usize,
+}
+
+/// Aligned so that two shards' locks never share a cache line.
+#[repr(align(64))]
+struct ShardLock<V>(RwLock<Shard<V>>);
+
+pub(crate) struct KeyTable<V> {
+    shards: Box<[ShardLock<V>]>,
+    /// Seeded per process: ids come from clients, but only verified keys are inserted,
+    /// so a client cannot choose what collides; unknown ids only probe.
+    hasher: foldhash::fast::RandomState,
+    shard_shift: u32,
+    len: AtomicUsize,
+    /// Where the next [`KeyTable::remove_some`] starts, so evictions move around.
+    cursor: AtomicUsize,
+}
+
+fn tag(hash: u64) -> u32 {
+    (hash >> 32) as u32
+}
+
+impl<V: Keyed> Shard<V> {
+    fn new(buckets: usize) -> Self {
+        Shard {
+            buckets: (0..buckets).map(|_| Bucket::empty()).collect(),
+            len: 0,
+            overflowed: 0,
+        }
+    }
+
+    fn mask(&self) -> usize {
+        self.buckets.len() - 1
+    }
+
+    /// The bucket and way holding `id`.
+    #[inline]
+    fn position(&self, hash: u64, id: &KeyId) -> Option<(usize, usize)> {
+        let tag = tag(hash);
+        let mask = self.mask();
+        let mut b = hash as usize & mask;
+        // Bounded by the table size; flags never cover every bucket (load ≤ 1/2).
+        for _ in 0..self.buckets.len() {
+            let bucket = &self.buckets[b];
+            for w in 0..WAYS {
+                if bucket.tags[w] == tag
+                    && let Some(entry) = &bucket.entries[w]
+                    && entry.key_id() == id
+                {
+                    return Some((b, w));
+                }
+            }
+            if !bucket.overflowed {
+                return None;
+            }
+            b = (b + 1) & mask;
+        }
+        None
+    }
+
+    #[inline]
+    fn get(&self, hash: u64, id: &KeyId) -> Option<&V> {
+        let (b, w) = self.position(hash, id)?;
+        self.buckets[b].entries[w].as_ref()
+    }
+
+    /// Files `entry` in the first free way from its home bucket. The caller has made
+    /// sure the shard is below its maximum load, so a free way exists.
+    fn place(&mut self, hash: u64, entry: V) {
+        let tag = tag(hash);
+        let mask = self.mask();
+        let mut b = hash as usize & mask;
+        let mut entry = Some(entry);
+        for _ in 0..self.buckets.len() {
+            let bucket = &mut self.buckets[b];
+            if let Some(w) = bucket.entries.iter().position(Option::is_none) {
+                bucket.tags[w] = tag;
+                bucket.entries[w] = entry.take();
+                self.len += 1;
+                return;
+            }
+            if !bucket.overflowed {
+                bucket.overflowed = true;
+                self.overflowed += 1;
+            }
+            b = (b + 1) & mask;
+        }
+        debug_assert!(entry.is_none(), "a shard below half load had no free way");
+    }
+
+    /// Re-files every entry into `buckets` fresh buckets, clearing all flags.
+    fn rebuild(&mut self, buckets: usize, hasher: &impl BuildHasher) {
+        let old = std::mem::replace(self, Shard::new(buckets));
+        for bucket in old.buckets {
+            for entry in bucket.entries.into_iter().flatten() {
+                let hash = hasher.hash_one(entry.key_id());
+                self.place(hash, entry);
+            }
+        }
+    }
+
+    fn take(&mut self, b: usize, w: usize) -> Option<V> {
+        let entry = self.buckets[b].entries[w].take();
+        if entry.is_some() {
+            self.len -= 1;
+        }
+        entry
+    }
+}
+
+impl<V: Keyed> KeyTable<V> {
+    pub(crate) fn new() -> Self {
+        let shards = std::thread::available_parallelism()
+            .map_or(4, |n| n.get() * 4)
+            .next_power_of_two()
+            .max(2);
+        KeyTable {
+            shards: (0..shards)
+                .map(|_| ShardLock(RwLock::new(Shard::new(INITIAL_BUCKETS))))
+                .collect(),
+            hasher: foldhash::fast::RandomState::default(),
+            shard_shift: 64 - shards.trailing_zeros(),
+            len: AtomicUsize::new(0),
+            cursor: AtomicUsize::new(0),
+        }
+    }
+
+    #[inline]
+    fn hash(&self, id: &KeyId) -> u64 {
+        self.hasher.hash_one(id)
+    }
+
+    #[inline]
+    fn shard(&self, hash: u64) -> &RwLock<Shard<V>> {
+        &self.shards[(hash >> self.shard_shift) as usize].0
+    }
+
+    fn read(lock: &RwLock<Shard<V>>) -> RwLockReadGuard<'_, Shard<V>> {
+        lock.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(lock: &RwLock<Shard<V>>) -> RwLockWriteGuard<'_, Shard<V>> {
+        lock.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Calls `f` with the entry for `id`, under its shard's read lock: `f` must not
+    /// call back into the table.
+    #[inline]
+    pub(crate) fn with<R>(&self, id: &KeyId, f: impl FnOnce(Option<&V>) -> R) -> R {
+        let hash = self.hash(id);
+        let shard = Self::read(self.shard(hash));
+        f(shard.get(hash, id))
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+
+    /// Files `entry` under its id, returning the entry it replaced.
+    pub(crate) fn insert(&self, entry: V) -> Option<V> {
+        let hash = self.hash(entry.key_id());
+        let mut shard = Self::write(self.shard(hash));
+        if let Some((b, w)) = shard.position(hash, entry.key_id()) {
+            return shard.buckets[b].entries[w].replace(entry);
+        }
+        let buckets = shard.buckets.len();
+        if (shard.len + 1) * MAX_LOAD_DENOMINATOR > buckets * MAX_LOAD_NUMERATOR {
+            shard.rebuild(buckets * 2, &self.hasher);
+        } else if shard.overflowed * 8 > buckets {
+            shard.rebuild(buckets, &self.hasher);
+        }
+        shard.place(hash, entry);
+        self.len.fetch_add(1, Ordering::Relaxed);
+        None
+    }
+
+    pub(crate) fn remove(&self, id: &KeyId) -> Option<V> {
+        let hash = self.hash(id);
+        let mut shard = Self::write(self.shard(hash));
+        let (b, w) = shard.position(hash, id)?;
+        let removed = shard.take(b, w);
+        if removed.is_some() {
+            self.len.fetch_sub(1, Ordering::Relaxed);
+        }
+        removed
+    }
+
+    /// Removes and returns every entry `pred` selects.
+    pub(crate) fn remove_where(&self, mut pred: impl FnMut(&V) -> bool) -> Vec<V> {
+        let mut removed = Vec::new();
+        for lock in self.shards.iter() {
+            let mut shard = Self::write(&lock.0);
+            for b in 0..shard.buckets.len() {
+                for w in 0..WAYS {
+                    if shard.buckets[b].entries[w].as_ref().is_some_and(&mut pred)
+                        && let Some(entry) = shard.take(b, w)
+                    {
+                        removed.push(entry);
+                    }
+                }
+            }
+        }
+        self.len.fetch_sub(removed.len(), Ordering::Relaxed);
+        removed
+    }
+
+    /// Removes and returns up to `n` entries from one shard, starting where the last
+    /// call stopped: hash order is unrelated to use, so this approximates random
+    /// eviction with no bookkeeping on the hot path.
+    pub(crate) fn remove_some(&self, n: usize) -> Vec<V> {
+        let mut removed = Vec::new();
+        for _ in 0..self.shards.len() {
+            if removed.len() >= n {
+                break;
+            }
+            let at = self.cursor.fetch_add(1, Ordering::Relaxed);
+            let mut shard = Self::write(&self.shards[at % self.shards.len()].0);
+            let buckets = shard.buckets.len();
+            // A different starting bucket each round through the shards.
+            let start = (at / self.shards.len()).wrapping_mul(0x9e37_79b9) % buckets;
+            for i in 0..buckets {
+                let b = (start + i) % buckets;
+                for w in 0..WAYS {
+                    if removed.len() >= n {
+                        break;
+                    }
+                    if let Some(entry) = shard.take(b, w) {
+                        removed.push(entry);
+                    }
+                }
+            }
+        }
+        self.len.fetch_sub(removed.len(), Ordering::Relaxed);
+        removed
+    }
+
+    /// Calls `f` on every entry, one shard's read lock at a time.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&V)) {
+        for lock in self.shards.iter() {
+            let shard = Self::read(&lock.0);
+            for bucket in &shard.buckets {
+                bucket.entries.iter().flatten().for_each(&mut f);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[derive(Debug)]
+    struct Entry {
+        id: KeyId,
+        value: usize,
+    }
+
+    impl Keyed for Arc<Entry> {
+        fn key_id(&self) -> &KeyId {
+            &self.id
+        }
+    }
+
+    fn id(i: usize) -> KeyId {
+        KeyId::parse(&format!("{i:0>12}")).unwrap()
+    }
+
+    fn entry(i: usize, value: usize) -> Arc<Entry> {
+        Arc::new(Entry { id: id(i), value })
+    }
+
+    fn value(table: &KeyTable<Arc<Entry>>, i: usize) -> Option<usize> {
+        table.with(&id(i), |e| e.map(|e| e.value))
+    }
+
+    #[test]
+    fn a_bucket_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<Bucket<Arc<Entry>>>(), 64);
+    }
+
+    #[test]
+    fn finds_what_was_inserted_through_growth() {
+        let table = KeyTable::new();
+        for i in 0..20_000 {
+            assert!(table.insert(entry(i, i)).is_none());
+        }
+        assert_eq!(table.len(), 20_000);
+        for i in 0..20_000 {
+            assert_eq!(value(&table, i), Some(i));
+        }
+        assert_eq!(value(&table, 20_000), None);
+    }
+
+    #[test]
+    fn insert_replaces_an_entry_with_the_same_id() {
+        let table = KeyTable::new();
+        table.insert(entry(7, 1));
+        let old = table.insert(entry(7, 2)).unwrap();
+        assert_eq!(old.value, 1);
+        assert_eq!(value(&table, 7), Some(2));
+        assert_eq!(table.len(), 1);
+    }
+
+    #[test]
+    fn removal_keeps_entries_filed_past_full_buckets_reachable() {
+        let table = KeyTable::new();
+        for i in 0..5_000 {
+            table.insert(entry(i, i));
+        }
+        // Remove every other entry, then check the rest: an entry that overflowed past
+        // a bucket whose entries are now gone must still be found.
+        for i in (0..5_000).step_by(2) {
+            assert_eq!(table.remove(&id(i)).map(|e| e.value), Some(i));
+            assert!(table.remove(&id(i)).is_none());
+        }
+        for i in 0..5_000 {
+            let expected = (i % 2 == 1).then_some(i);
+            assert_eq!(value(&table, i), expected, "id {i}");
+        }
+        assert_eq!(table.len(), 2_500);
+    }
+
+    #[test]
+    fn churn_does_not_lose_entries() {
+        // Many inserts and removals at a steady size exercise the flag rebuilds.
+        let table = KeyTable::new();
+        let mut live = HashSet::new();
+        for round in 0..20_000usize {
+            let i = round.wrapping_mul(7919) % 3_000;
+            if live.remove(&i) {
+                assert!(table.remove(&id(i)).is_some());
+            } else {
+                table.insert(entry(i, round));
+                live.insert(i);
+            }
+        }
+        assert_eq!(table.len(), live.len());
+        for i in 0..3_000 {
+            assert_eq!(value(&table, i).is_some(), live.contains(&i), "id {i}");
+        }
+    }
+
+    #[test]
+    fn remove_some_and_remove_where_take_what_they_return() {
+        let table = KeyTable::new();
+        for i in 0..1_000 {
+            table.insert(entry(i, i));
+        }
+        let some = table.remove_some(100);
+        assert_eq!(some.len(), 100);
+        assert_eq!(table.len(), 900);
+        for e in &some {
+            assert_eq!(value(&table, e.value), None);
+        }
+        let odd = table.remove_where(|e| e.value % 2 == 1);
+        assert!(odd.iter().all(|e| e.value % 2 == 1));
+        assert_eq!(table.len(), 900 - odd.len());
+        let mut seen = 0;
+        table.for_each(|e| {
+            assert_eq!(e.value % 2, 0);
+            seen += 1;
+        });
+        assert_eq!(seen, table.len());
+    }
+
+    #[test]
+    fn concurrent_readers_and_writers_agree() {
+        let table = Arc::new(KeyTable::new());
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let table = &table;
+                s.spawn(move || {
+                    for i in (t * 5_000)..((t + 1) * 5_000) {
+                        table.insert(entry(i, i));
+                        assert_eq!(value(table, i), Some(i));
+                    }
+                });
+            }
+        });
+        assert_eq!(table.len(), 20_000);
+        for i in 0..20_000 {
+            assert_eq!(value(&table, i), Some(i));
+        }
+    }
+}
