@@ -21,9 +21,9 @@ pub(crate) trait Keyed {
 }
 
 const WAYS: usize = 5;
-/// Entries per bucket at most, on average, before a shard doubles (a load of one half:
-/// overflow chains stay short).
-const MAX_LOAD_NUMERATOR: usize = WAYS;
+/// The share of a shard's slots in use before it doubles: one half, so overflow
+/// chains stay short.
+const MAX_LOAD_NUMERATOR_OF_SLOTS: usize = 1;
 const MAX_LOAD_DENOMINATOR: usize = 2;
 const INITIAL_BUCKETS: usize = 4;
 
@@ -219,10 +219,15 @@ impl<V: Keyed> KeyTable<V> {
             return shard.buckets[b].entries[w].replace(entry);
         }
         let buckets = shard.buckets.len();
-        if (shard.len + 1) * MAX_LOAD_DENOMINATOR > buckets * MAX_LOAD_NUMERATOR {
+        let slots = buckets * WAYS;
+        if (shard.len + 1) * MAX_LOAD_DENOMINATOR > slots * MAX_LOAD_NUMERATOR_OF_SLOTS {
             shard.rebuild(buckets * 2, &self.hasher);
         } else if shard.overflowed * 8 > buckets {
-            shard.rebuild(buckets, &self.hasher);
+            // Flags piled up through removals. Above a quarter load a clean rebuild
+            // could flag as many again at once, so double instead; below it, few
+            // buckets are ever full and a same-size rebuild clears them for long.
+            let grow = shard.len * 4 > slots;
+            shard.rebuild(if grow { buckets * 2 } else { buckets }, &self.hasher);
         }
         shard.place(hash, entry);
         self.len.fetch_add(1, Ordering::Relaxed);
@@ -287,6 +292,14 @@ impl<V: Keyed> KeyTable<V> {
         }
         self.len.fetch_sub(removed.len(), Ordering::Relaxed);
         removed
+    }
+
+    #[cfg(test)]
+    fn buckets(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|l| Self::read(&l.0).buckets.len())
+            .sum()
     }
 
     /// Calls `f` on every entry, one shard's read lock at a time.
@@ -395,6 +408,29 @@ mod tests {
         assert_eq!(table.len(), live.len());
         for i in 0..3_000 {
             assert_eq!(value(&table, i).is_some(), live.contains(&i), "id {i}");
+        }
+    }
+
+    #[test]
+    fn churn_at_a_steady_size_keeps_the_table_small() {
+        let table = KeyTable::new();
+        for i in 0..3_000 {
+            table.insert(entry(i, i));
+        }
+        let grown = table.buckets();
+        // 300,000 removals and inserts, never more than 3,000 entries.
+        for round in 0..300_000 {
+            table.remove(&id(round));
+            table.insert(entry(round + 3_000, round));
+        }
+        assert_eq!(table.len(), 3_000);
+        assert!(
+            table.buckets() <= grown * 2,
+            "{} buckets after churn, {grown} before",
+            table.buckets()
+        );
+        for i in 300_000..303_000 {
+            assert!(value(&table, i).is_some(), "id {i}");
         }
     }
 
