@@ -1,7 +1,8 @@
 //! [`RedisLimits`]: one Redis connection shared by the limiter and the guard.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use keyward_limit::{GuardConfig, LimitError};
@@ -18,8 +19,10 @@ use crate::options::RedisOptions;
 ///
 /// The connection is a [`redis::aio::ConnectionManager`]: one multiplexed connection
 /// that every clone and every concurrent decision share, re-established in the
-/// background with exponential backoff after an outage. Nothing has to be recreated
-/// when Redis comes back. It needs a Tokio runtime.
+/// background with exponential backoff after an outage. A connection that stays open
+/// but stops answering (three decisions in a row time out) is replaced in the
+/// background too. Nothing has to be recreated when Redis comes back. It needs a Tokio
+/// runtime.
 ///
 /// **Keys.** Everything this crate writes lives under `<namespace>:`, so several
 /// deployments can share one Redis database:
@@ -109,7 +112,7 @@ impl RedisLimits {
             .set_max_delay(options.max_reconnect_delay());
         let manager = tokio::time::timeout(
             connect_timeout,
-            ConnectionManager::new_with_config(client, config),
+            ConnectionManager::new_with_config(client.clone(), config.clone()),
         )
         .await
         .map_err(|_| RedisError::ConnectTimeout(connect_timeout))?
@@ -117,7 +120,14 @@ impl RedisLimits {
 
         Ok(RedisLimits {
             conn: Connection {
-                manager,
+                live: Arc::new(Live {
+                    manager: RwLock::new(manager),
+                    client,
+                    config,
+                    connect_timeout,
+                    timeouts_in_a_row: AtomicU32::new(0),
+                    replacing: AtomicBool::new(false),
+                }),
                 namespace: Arc::from(namespace),
                 response_timeout,
             },
@@ -176,9 +186,77 @@ fn validate_namespace(namespace: &str) -> Result<(), RedisError> {
 /// What the limiter and the guard share: the connection, the namespace, the deadline.
 #[derive(Clone)]
 pub(crate) struct Connection {
-    manager: ConnectionManager,
+    live: Arc<Live>,
     namespace: Arc<str>,
     response_timeout: Duration,
+}
+
+/// Decisions in a row that got no answer before the connection is replaced.
+const REPLACE_AFTER_TIMEOUTS: u32 = 3;
+
+/// The connection in use, and what it takes to replace it.
+///
+/// The manager re-establishes a connection that fails, but not one that stops
+/// answering: a peer gone without a reset (a failover behind a virtual IP, a dropped
+/// NAT entry) leaves a socket that takes writes and never replies, and every decision
+/// would time out until TCP gives up, hours later. So after
+/// [`REPLACE_AFTER_TIMEOUTS`] timeouts in a row a fresh manager is connected in the
+/// background and swapped in.
+struct Live {
+    manager: RwLock<ConnectionManager>,
+    client: redis::Client,
+    config: ConnectionManagerConfig,
+    connect_timeout: Duration,
+    timeouts_in_a_row: AtomicU32,
+    replacing: AtomicBool,
+}
+
+impl Live {
+    fn manager(&self) -> ConnectionManager {
+        self.manager
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn answered(&self) {
+        if self.timeouts_in_a_row.load(Ordering::Relaxed) != 0 {
+            self.timeouts_in_a_row.store(0, Ordering::Relaxed);
+        }
+    }
+
+    fn timed_out(self: &Arc<Self>) {
+        let in_a_row = self.timeouts_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
+        if in_a_row < REPLACE_AFTER_TIMEOUTS || self.replacing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let live = Arc::clone(self);
+        tokio::spawn(async move {
+            let fresh = tokio::time::timeout(
+                live.connect_timeout,
+                ConnectionManager::new_with_config(live.client.clone(), live.config.clone()),
+            )
+            .await;
+            match fresh {
+                Ok(Ok(manager)) => {
+                    *live.manager.write().unwrap_or_else(PoisonError::into_inner) = manager;
+                    live.timeouts_in_a_row.store(0, Ordering::Relaxed);
+                    tracing::warn!(
+                        target: "keyward",
+                        timeouts = in_a_row,
+                        "redis stopped answering; replaced the connection"
+                    );
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(target: "keyward", error = %e, "redis stopped answering and a new connection failed");
+                }
+                Err(_) => {
+                    tracing::warn!(target: "keyward", "redis stopped answering and a new connection timed out");
+                }
+            }
+            live.replacing.store(false, Ordering::Release);
+        });
+    }
 }
 
 impl Connection {
@@ -200,16 +278,26 @@ impl Connection {
         &self,
         invocation: &ScriptInvocation<'_>,
     ) -> Result<T, LimitError> {
-        let mut manager = self.manager.clone();
+        let mut manager = self.live.manager();
         match tokio::time::timeout(self.response_timeout, invocation.invoke_async(&mut manager))
             .await
         {
-            Ok(Ok(value)) => Ok(value),
+            Ok(Ok(value)) => {
+                self.live.answered();
+                Ok(value)
+            }
+            Ok(Err(e)) if e.is_timeout() => {
+                self.live.timed_out();
+                Err(LimitError::Unavailable(format!("redis: {e}")))
+            }
             Ok(Err(e)) => Err(LimitError::Unavailable(format!("redis: {e}"))),
-            Err(_) => Err(LimitError::Unavailable(format!(
-                "redis: no answer within {:?}",
-                self.response_timeout
-            ))),
+            Err(_) => {
+                self.live.timed_out();
+                Err(LimitError::Unavailable(format!(
+                    "redis: no answer within {:?}",
+                    self.response_timeout
+                )))
+            }
         }
     }
 }

@@ -421,11 +421,27 @@ async fn a_window_that_closes_below_the_limit_is_forgotten() {
     assert!(guard.record_failure(client).await.unwrap().is_locked());
 }
 
+/// What the proxy forwards: nothing while `stalled`; nothing, ever again, on a
+/// connection accepted before `frozen_below` (the connection number).
+#[derive(Default)]
+struct Stall {
+    stalled: std::sync::atomic::AtomicBool,
+    accepted: std::sync::atomic::AtomicU64,
+    frozen_below: std::sync::atomic::AtomicU64,
+}
+
+impl Stall {
+    fn holds(&self, connection: u64) -> bool {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.stalled.load(SeqCst) || connection < self.frozen_below.load(SeqCst)
+    }
+}
+
 /// A TCP proxy in front of the test Redis that a test can cut, stall and restore.
 struct Proxy {
     addr: std::net::SocketAddr,
     upstream: std::net::SocketAddr,
-    stalled: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    stalled: std::sync::Arc<Stall>,
     /// The accept loop, which owns every proxied connection: dropping it drops them.
     tasks: Option<tokio::task::JoinSet<()>>,
 }
@@ -454,6 +470,9 @@ impl Proxy {
             let mut connections = tokio::task::JoinSet::new();
             while let Ok((client, _)) = listener.accept().await {
                 let stalled = std::sync::Arc::clone(&stalled);
+                let number = stalled
+                    .accepted
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 connections.spawn(async move {
                     let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
                         return;
@@ -461,8 +480,13 @@ impl Proxy {
                     let (client_read, client_write) = client.into_split();
                     let (server_read, server_write) = server.into_split();
                     tokio::join!(
-                        pump(client_read, server_write, std::sync::Arc::clone(&stalled)),
-                        pump(server_read, client_write, stalled),
+                        pump(
+                            client_read,
+                            server_write,
+                            std::sync::Arc::clone(&stalled),
+                            number
+                        ),
+                        pump(server_read, client_write, stalled, number),
                     );
                 });
             }
@@ -484,14 +508,24 @@ impl Proxy {
     /// Keeps the connections open but forwards nothing: Redis hangs.
     fn stall(&self, stalled: bool) {
         self.stalled
+            .stalled
             .store(stalled, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Every open connection stays open and forwards nothing, for good; new ones work:
+    /// a peer gone without a reset.
+    fn freeze_open_connections(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let accepted = self.stalled.accepted.load(SeqCst);
+        self.stalled.frozen_below.store(accepted, SeqCst);
     }
 }
 
 async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
-    stalled: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    stalled: std::sync::Arc<Stall>,
+    connection: u64,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut buf = vec![0u8; 16 * 1024];
@@ -500,7 +534,7 @@ async fn pump(
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
-        while stalled.load(std::sync::atomic::Ordering::SeqCst) {
+        while stalled.holds(connection) {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         if to.write_all(&buf[..n]).await.is_err() {
@@ -636,4 +670,39 @@ async fn a_hanging_redis_is_unavailable_within_the_response_timeout() {
     })
     .await;
     assert!(decision.is_allowed());
+}
+
+#[tokio::test]
+async fn a_connection_that_stops_answering_is_replaced() {
+    let Some(direct) = connect("frozen").await else {
+        return;
+    };
+    let Some(upstream) = upstream().await else {
+        return;
+    };
+    let proxy = Proxy::start(upstream).await;
+    let options = RedisOptions::new().with_response_timeout(Duration::from_millis(200));
+    let redis = RedisLimits::connect_with(&proxy.url(), direct.namespace(), options)
+        .await
+        .unwrap();
+    let limiter = redis.rate_limiter();
+    let quota = Quota::per_hour(60);
+    assert!(limiter.check("k", quota).await.unwrap().is_allowed());
+
+    // The open connection goes silent for good; Redis itself is fine.
+    proxy.freeze_open_connections();
+    for _ in 0..3 {
+        let decision = limiter.check("k", quota).await;
+        assert!(
+            matches!(decision, Err(LimitError::Unavailable(_))),
+            "{decision:?}"
+        );
+    }
+    // Three timeouts in a row: a new connection answers, with the same budget.
+    let decision = until_ok(Duration::from_secs(10), async || {
+        limiter.check("k", quota).await.ok()
+    })
+    .await;
+    assert!(decision.is_allowed());
+    assert!(decision.remaining() <= 58, "{decision:?}");
 }
