@@ -7,6 +7,7 @@ use std::future::{Future, Ready, ready};
 use std::ops::Deref;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform};
@@ -16,7 +17,7 @@ use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, Resp
 use keyward::http::{
     self as kw_http, CredentialSources, Gate, RequestHeaders, rate_limit_headers, render,
 };
-use keyward::limit::ClientIpResolver;
+use keyward::limit::{ClientIpResolver, Decision};
 use keyward::scope::Requirement;
 use keyward::{AuthError, Authenticator, Principal};
 
@@ -158,33 +159,137 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Error>>>>;
+    type Future = KeywardFuture<S::Future, B>;
 
     actix_web::dev::forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
+        let peer = request.peer_addr().map(|addr| addr.ip());
+        // A cached key with in-memory limits is decided here and the inner service is
+        // called at once: no boxed future.
+        let decided = self
+            .gate
+            .authenticate_now(peer, &Headers(request.headers()));
+        KeywardFuture {
+            state: match decided {
+                Some(Ok(principal)) => {
+                    let decision = principal.rate_limit().copied();
+                    request.extensions_mut().insert(principal);
+                    State::Inner {
+                        inner: self.service.call(request),
+                        decision,
+                    }
+                }
+                Some(Err(refusal)) => State::Refused {
+                    response: Some(refused(request, refusal)),
+                },
+                None => State::Waiting {
+                    future: self.call_after_waiting(request),
+                },
+            },
+        }
+    }
+}
+
+impl<S, B> KeywardService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    /// The path that waits (a cache miss, a Redis limit): boxed, as it is rare and
+    /// costs a store read or a network round trip anyway.
+    fn call_after_waiting(&self, request: ServiceRequest) -> Waiting<B> {
         let service = Rc::clone(&self.service);
         let gate = self.gate.clone();
         Box::pin(async move {
             let peer = request.peer_addr().map(|addr| addr.ip());
             let principal = match gate.authenticate(peer, &Headers(request.headers())).await {
                 Ok(principal) => principal,
-                Err(refusal) => {
-                    let response = to_response(refusal);
-                    return Ok(request.into_response(response).map_into_right_body());
-                }
+                Err(refusal) => return Ok(refused(request, refusal)),
             };
             let decision = principal.rate_limit().copied();
             request.extensions_mut().insert(principal);
-            let mut response = service.call(request).await?;
-            if let Some(decision) = decision {
-                for (name, value) in rate_limit_headers(&decision) {
-                    response
-                        .headers_mut()
-                        .insert(HeaderName::from_static(name), HeaderValue::from(value));
-                }
-            }
-            Ok(response.map_into_left_body())
+            let response = service.call(request).await?;
+            Ok(with_rate_limit_headers(response, decision))
+        })
+    }
+}
+
+type Waiting<B> = Pin<Box<dyn Future<Output = Result<ServiceResponse<EitherBody<B>>, Error>>>>;
+
+fn refused<B>(
+    request: ServiceRequest,
+    refusal: kw_http::HttpResponse,
+) -> ServiceResponse<EitherBody<B>> {
+    request
+        .into_response(to_response(refusal))
+        .map_into_right_body()
+}
+
+fn with_rate_limit_headers<B>(
+    mut response: ServiceResponse<B>,
+    decision: Option<Decision>,
+) -> ServiceResponse<EitherBody<B>> {
+    if let Some(decision) = decision {
+        for (name, value) in rate_limit_headers(&decision) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(name), HeaderValue::from(value));
+        }
+    }
+    response.map_into_left_body()
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`KeywardService`].
+    pub struct KeywardFuture<F, B> {
+        #[pin]
+        state: State<F, B>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StateProjection]
+    enum State<F, B> {
+        // Authenticated without waiting: the inner service's response, plus the
+        // `RateLimit-*` headers.
+        Inner { #[pin] inner: F, decision: Option<Decision> },
+        // Refused without waiting (`None` once returned).
+        Refused { response: Option<ServiceResponse<EitherBody<B>>> },
+        // Authentication had to wait.
+        Waiting { future: Waiting<B> },
+    }
+}
+
+impl<F, B> Future for KeywardFuture<F, B>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+{
+    type Output = Result<ServiceResponse<EitherBody<B>>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProjection::Inner { inner, decision } => inner
+                .poll(cx)
+                .map_ok(|response| with_rate_limit_headers(response, decision.take())),
+            StateProjection::Refused { response } => match response.take() {
+                Some(response) => Poll::Ready(Ok(response)),
+                // Polled again after it completed: a caller bug; an error, not a panic.
+                None => Poll::Ready(Err(actix_web::error::ErrorInternalServerError(
+                    "keyward: response future polled after completion",
+                ))),
+            },
+            StateProjection::Waiting { future } => future.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<F, B> fmt::Debug for KeywardFuture<F, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.state {
+            State::Inner { .. } => "KeywardFuture::Inner",
+            State::Refused { .. } => "KeywardFuture::Refused",
+            State::Waiting { .. } => "KeywardFuture::Waiting",
         })
     }
 }

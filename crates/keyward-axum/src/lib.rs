@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use keyward::http::{
     CredentialSources, Gate, HttpResponse, RequestHeaders, rate_limit_headers, render,
 };
-use keyward::limit::ClientIpResolver;
+use keyward::limit::{ClientIpResolver, Decision};
 use keyward::scope::Requirement;
 use keyward::{AuthError, Authenticator, Principal};
 
@@ -154,13 +154,47 @@ where
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+    type Future = KeywardFuture<S::Future, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
+        let (mut parts, body) = request.into_parts();
+        // A cached key with in-memory limits is decided here, and the inner service,
+        // polled ready, is called at once: no boxed future, no clone of it.
+        match self
+            .gate
+            .authenticate_now(peer(&parts), &Headers(&parts.headers))
+        {
+            Some(Ok(principal)) => {
+                let decision = principal.rate_limit().copied();
+                parts.extensions.insert(principal);
+                KeywardFuture::new(State::Inner {
+                    inner: self.inner.call(Request::from_parts(parts, body)),
+                    decision,
+                })
+            }
+            Some(Err(refusal)) => KeywardFuture::new(State::Refused {
+                response: Some(to_response(refusal)),
+            }),
+            None => KeywardFuture::new(State::Waiting {
+                future: self.call_after_waiting(Request::from_parts(parts, body)),
+            }),
+        }
+    }
+}
+
+impl<S> KeywardService<S> {
+    /// The path that waits (a cache miss, a Redis limit): boxed, as it is rare and
+    /// costs a store read or a network round trip anyway.
+    fn call_after_waiting<B>(&mut self, request: Request<B>) -> Waiting<S::Error>
+    where
+        S: Service<Request<B>, Response = Response> + Clone + Send + 'static,
+        S::Future: Send + 'static,
+        B: Send + 'static,
+    {
         let gate = self.gate.clone();
         // The clone is not necessarily ready; the one polled ready goes into the future.
         let clone = self.inner.clone();
@@ -176,20 +210,83 @@ where
             };
             let decision = principal.rate_limit().copied();
             parts.extensions.insert(principal);
-            let mut response = inner.call(Request::from_parts(parts, body)).await?;
-            if let Some(decision) = decision {
-                for (name, value) in rate_limit_headers(&decision) {
-                    response
-                        .headers_mut()
-                        .insert(HeaderName::from_static(name), HeaderValue::from(value));
-                }
-            }
-            Ok(response)
+            let response = inner.call(Request::from_parts(parts, body)).await?;
+            Ok(with_rate_limit_headers(response, decision))
         })
     }
 }
 
-/// The request's headers as keyward reads them.
+type Waiting<E> = Pin<Box<dyn Future<Output = Result<Response, E>> + Send>>;
+
+pin_project_lite::pin_project! {
+    /// The response future of [`KeywardService`].
+    pub struct KeywardFuture<F, E> {
+        #[pin]
+        state: State<F, E>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StateProjection]
+    enum State<F, E> {
+        // Authenticated without waiting: the inner service's response, plus the
+        // `RateLimit-*` headers.
+        Inner { #[pin] inner: F, decision: Option<Decision> },
+        // Refused without waiting (`None` once returned).
+        Refused { response: Option<Response> },
+        // Authentication had to wait.
+        Waiting { future: Waiting<E> },
+    }
+}
+
+impl<F, E> KeywardFuture<F, E> {
+    fn new(state: State<F, E>) -> Self {
+        KeywardFuture { state }
+    }
+}
+
+impl<F, E> Future for KeywardFuture<F, E>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProjection::Inner { inner, decision } => inner
+                .poll(cx)
+                .map_ok(|response| with_rate_limit_headers(response, decision.take())),
+            StateProjection::Refused { response } => match response.take() {
+                Some(response) => Poll::Ready(Ok(response)),
+                // Polled again after it completed: a caller bug; answer 500, not panic.
+                None => Poll::Ready(Ok(StatusCode::INTERNAL_SERVER_ERROR.into_response())),
+            },
+            StateProjection::Waiting { future } => future.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<F, E> fmt::Debug for KeywardFuture<F, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.state {
+            State::Inner { .. } => "KeywardFuture::Inner",
+            State::Refused { .. } => "KeywardFuture::Refused",
+            State::Waiting { .. } => "KeywardFuture::Waiting",
+        })
+    }
+}
+
+fn with_rate_limit_headers(mut response: Response, decision: Option<Decision>) -> Response {
+    if let Some(decision) = decision {
+        for (name, value) in rate_limit_headers(&decision) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(name), HeaderValue::from(value));
+        }
+    }
+    response
+}
+
 struct Headers<'a>(&'a axum::http::HeaderMap);
 
 impl RequestHeaders for Headers<'_> {

@@ -32,13 +32,25 @@ impl Limits {
     /// Refuses a locked-out client IP before its credential is even parsed.
     #[inline]
     pub(crate) async fn check_lockout(&self, ip: IpAddr) -> Result<(), AuthError> {
-        let Some(guard) = &self.guard else {
-            return Ok(());
-        };
-        let decision = match guard.check_now(ip) {
-            Some(decision) => decision,
-            None => guard.check(ip).await,
-        };
+        if let Some(done) = self.check_lockout_now(ip) {
+            return done;
+        }
+        match &self.guard {
+            Some(guard) => self.lockout(guard.check(ip).await),
+            None => Ok(()),
+        }
+    }
+
+    /// [`check_lockout`](Self::check_lockout) when the guard answers without waiting.
+    #[inline]
+    pub(crate) fn check_lockout_now(&self, ip: IpAddr) -> Option<Result<(), AuthError>> {
+        match &self.guard {
+            Some(guard) => guard.check_now(ip).map(|decision| self.lockout(decision)),
+            None => Some(Ok(())),
+        }
+    }
+
+    fn lockout(&self, decision: Result<GuardDecision, LimitError>) -> Result<(), AuthError> {
         match decision {
             Ok(GuardDecision::Open) => Ok(()),
             Ok(GuardDecision::Locked { retry_after }) => {
@@ -50,13 +62,24 @@ impl Limits {
 
     /// Counts a refusal toward the client IP's lockout.
     pub(crate) async fn record_failure(&self, ip: IpAddr) {
-        let Some(guard) = &self.guard else {
+        if self.record_failure_now(ip).is_some() {
             return;
-        };
-        let result = match guard.record_failure_now(ip) {
-            Some(result) => result,
-            None => guard.record_failure(ip).await,
-        };
+        }
+        if let Some(guard) = &self.guard {
+            Self::failure_recorded(guard.record_failure(ip).await);
+        }
+    }
+
+    /// [`record_failure`](Self::record_failure) when the guard counts without waiting;
+    /// `None` when it would wait, and nothing was counted.
+    pub(crate) fn record_failure_now(&self, ip: IpAddr) -> Option<()> {
+        match &self.guard {
+            Some(guard) => guard.record_failure_now(ip).map(Self::failure_recorded),
+            None => Some(()),
+        }
+    }
+
+    fn failure_recorded(result: Result<GuardDecision, LimitError>) {
         if let Err(e) = result {
             tracing::warn!(target: "keyward", error = %e, "failure not counted toward lockout");
         }
@@ -69,14 +92,38 @@ impl Limits {
         key_id: &str,
         quota: Option<Quota>,
     ) -> Result<Option<Decision>, AuthError> {
-        let Some(limiter) = &self.limiter else {
-            return Ok(None);
-        };
-        let quota = quota.unwrap_or(self.default_quota);
-        let decision = match limiter.check_now(key_id, quota) {
-            Some(decision) => decision,
-            None => limiter.check(key_id, quota).await,
-        };
+        if let Some(done) = self.check_rate_now(key_id, quota) {
+            return done;
+        }
+        match &self.limiter {
+            Some(limiter) => {
+                let quota = quota.unwrap_or(self.default_quota);
+                self.rate(limiter.check(key_id, quota).await)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// [`check_rate`](Self::check_rate) when the limiter answers without waiting;
+    /// `None` when it would wait, and nothing was spent.
+    #[inline]
+    pub(crate) fn check_rate_now(
+        &self,
+        key_id: &str,
+        quota: Option<Quota>,
+    ) -> Option<Result<Option<Decision>, AuthError>> {
+        match &self.limiter {
+            Some(limiter) => {
+                let quota = quota.unwrap_or(self.default_quota);
+                limiter
+                    .check_now(key_id, quota)
+                    .map(|decision| self.rate(decision))
+            }
+            None => Some(Ok(None)),
+        }
+    }
+
+    fn rate(&self, decision: Result<Decision, LimitError>) -> Result<Option<Decision>, AuthError> {
         match decision {
             Ok(limited @ Decision::Limited { .. }) => Err(AuthError::RateLimited {
                 retry_after: limited.retry_after_secs().unwrap_or(1),

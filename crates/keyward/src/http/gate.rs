@@ -5,7 +5,7 @@ use std::sync::Arc;
 use keyward_limit::ClientIpResolver;
 use keyward_scope::Requirement;
 
-use super::{CredentialSources, HttpResponse, extract, render};
+use super::{CredentialSources, ExtractedCredential, HttpResponse, extract, render};
 use crate::{AuthError, Authenticator, Principal};
 
 /// The realm of `WWW-Authenticate` challenges unless one is configured.
@@ -131,11 +131,44 @@ impl Gate {
             .map_err(|e| render(&e, &self.inner.realm))
     }
 
+    /// [`authenticate`](Gate::authenticate)'s answer when it needs no waiting (see
+    /// [`Authenticator::authenticate_now`]); `None`: call `authenticate`.
+    ///
+    /// Adapters call this first: a cached key then costs no boxed future.
+    pub fn authenticate_now(
+        &self,
+        peer: Option<IpAddr>,
+        headers: &impl RequestHeaders,
+    ) -> Option<Result<Principal, HttpResponse>> {
+        let result = match self.request(peer, headers) {
+            Ok((credential, client_ip)) => self.inner.authenticator.authenticate_now(
+                credential.credential(),
+                &self.inner.requirement,
+                client_ip,
+            )?,
+            Err(e) => Err(e),
+        };
+        Some(result.map_err(|e| render(&e, &self.inner.realm)))
+    }
+
     async fn authenticate_inner(
         &self,
         peer: Option<IpAddr>,
         headers: &impl RequestHeaders,
     ) -> Result<Principal, AuthError> {
+        let (credential, client_ip) = self.request(peer, headers)?;
+        self.inner
+            .authenticator
+            .authenticate(credential.credential(), &self.inner.requirement, client_ip)
+            .await
+    }
+
+    /// The request's credential and client IP, or why there is none.
+    fn request<'h>(
+        &self,
+        peer: Option<IpAddr>,
+        headers: &'h impl RequestHeaders,
+    ) -> Result<(ExtractedCredential<'h>, IpAddr), AuthError> {
         let Some(peer) = peer else {
             tracing::error!(
                 target: "keyward",
@@ -162,10 +195,7 @@ impl Gate {
                     .map(|v| std::str::from_utf8(v).unwrap_or("unknown")),
             ),
         };
-        self.inner
-            .authenticator
-            .authenticate(credential.credential(), &self.inner.requirement, client_ip)
-            .await
+        Ok((credential, client_ip))
     }
 }
 
