@@ -68,9 +68,10 @@ impl Authenticator {
     }
 
     /// [`authenticate`](Self::authenticate)'s answer when it can be given without
-    /// waiting: a cached key, and a lockout and rate limiter that answer in memory (the
-    /// defaults). `None` when something would wait (a cache miss or refresh, a Redis
-    /// limiter or guard), with nothing spent or counted: call `authenticate` then.
+    /// waiting: a cached key, keyward's in-memory rate limiter (or none) and a lockout
+    /// that answers in memory (the defaults). `None` when something would wait (a cache
+    /// miss or refresh, a Redis limiter or guard) or the limiter is not keyward's, with
+    /// nothing spent or counted: call `authenticate` then.
     ///
     /// What adapters call first, so that a cached key costs no boxed future.
     pub fn authenticate_now(
@@ -96,6 +97,9 @@ impl Authenticator {
         requirement: &Requirement,
         client_ip: IpAddr,
     ) -> Option<Result<Principal, AuthError>> {
+        if !self.core.limits.rate_decided_now {
+            return None;
+        }
         if let Err(e) = self.core.limits.check_lockout_now(client_ip)? {
             return Some(Err(e));
         }

@@ -303,6 +303,7 @@ impl KeywardBuilder {
         let hasher = self
             .hasher
             .unwrap_or_else(|| Arc::new(BcryptHasher::default()));
+        let rate_decided_now = matches!(self.limiter, LimiterChoice::Memory | LimiterChoice::Off);
         let core = Core {
             format: self.format,
             catalog: self.catalog,
@@ -333,6 +334,7 @@ impl KeywardBuilder {
                 },
                 on_failure: self.on_limit_failure,
                 unavailable_retry_after: self.config.unavailable_retry_after,
+                rate_decided_now,
             },
             config: self.config,
         };

@@ -26,6 +26,10 @@ pub(crate) struct Limits {
     pub(crate) guard: Option<Arc<dyn FailureGuard>>,
     pub(crate) on_failure: LimitFailure,
     pub(crate) unavailable_retry_after: u64,
+    /// The limiter is keyward's in-memory one or none, so a rate decision never waits.
+    /// Otherwise `authenticate_now` gives up before verifying anything, rather than
+    /// verifying a key only for `authenticate` to do it again.
+    pub(crate) rate_decided_now: bool,
 }
 
 impl Limits {

@@ -5,15 +5,11 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{Rig, catalog, ip, rig, rig_with};
+use common::{Rig, catalog, ip, mint, rig, rig_with};
 use keyward::clock::Clock;
 use keyward::scope::{CapabilitySet, Requirement};
 use keyward::store::{KeyStore, Tenant};
 use keyward::{AuthError, Config, Credential, InvalidKeyReason, MintRequest, NewKey};
-
-async fn mint(rig: &Rig, request: MintRequest) -> NewKey {
-    rig.keyward.keys().mint(request).await.unwrap()
-}
 
 async fn auth(
     rig: &Rig,

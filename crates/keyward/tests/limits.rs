@@ -7,14 +7,10 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use common::{Rig, catalog, ip, rig, rig_with};
+use common::{Rig, catalog, ip, mint, rig, rig_with};
 use keyward::limit::{Decision, LimitError, Quota, RateLimiter};
 use keyward::scope::Requirement;
-use keyward::{AuthError, Credential, MintRequest, NewKey};
-
-async fn mint(rig: &Rig, request: MintRequest) -> NewKey {
-    rig.keyward.keys().mint(request).await.unwrap()
-}
+use keyward::{AuthError, Credential, MintRequest};
 
 async fn auth_from(rig: &Rig, key: &str, from: &str) -> Result<keyward::Principal, AuthError> {
     rig.keyward

@@ -10,7 +10,7 @@ use keyward::format::KeyFormat;
 use keyward::scope::Catalog;
 pub use keyward::store::SwitchableStore;
 use keyward::store::{BcryptHasher, HashError, SecretHasher};
-use keyward::{Config, Keyward, KeywardBuilder};
+use keyward::{Config, Keyward, KeywardBuilder, MintRequest, NewKey};
 
 pub const START: u64 = 1_800_000_000;
 
@@ -73,4 +73,9 @@ pub fn rig_with(configure: impl FnOnce(KeywardBuilder) -> KeywardBuilder) -> Rig
         clock,
         verifications,
     }
+}
+
+/// Mints through the rig's key service.
+pub async fn mint(rig: &Rig, request: MintRequest) -> NewKey {
+    rig.keyward.keys().mint(request).await.unwrap()
 }
