@@ -561,6 +561,25 @@ async fn upstream() -> Option<std::net::SocketAddr> {
     }
 }
 
+/// Limits connected to the test Redis through a [`Proxy`] (`None`, printed, when the
+/// tests cannot run here), under the namespace of `test`.
+async fn through_proxy(test: &str, options: RedisOptions) -> Option<(Proxy, RedisLimits)> {
+    let direct = connect(test).await?;
+    let proxy = Proxy::start(upstream().await?).await;
+    let redis = RedisLimits::connect_with(&proxy.url(), direct.namespace(), options)
+        .await
+        .unwrap();
+    Some((proxy, redis))
+}
+
+#[track_caller]
+fn assert_unavailable<T: std::fmt::Debug>(result: Result<T, LimitError>) {
+    assert!(
+        matches!(result, Err(LimitError::Unavailable(_))),
+        "{result:?}"
+    );
+}
+
 async fn until_ok<T>(limit: Duration, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
     let start = Instant::now();
     loop {
@@ -574,19 +593,12 @@ async fn until_ok<T>(limit: Duration, mut probe: impl AsyncFnMut() -> Option<T>)
 
 #[tokio::test]
 async fn an_outage_is_unavailable_quickly_and_recovery_needs_no_restart() {
-    let Some(direct) = connect("outage").await else {
-        return;
-    };
-    let Some(upstream) = upstream().await else {
-        return;
-    };
-    let mut proxy = Proxy::start(upstream).await;
     let options = RedisOptions::new()
         .with_response_timeout(Duration::from_millis(300))
         .with_max_reconnect_delay(Duration::from_millis(200));
-    let redis = RedisLimits::connect_with(&proxy.url(), direct.namespace(), options)
-        .await
-        .unwrap();
+    let Some((mut proxy, redis)) = through_proxy("outage", options).await else {
+        return;
+    };
     let limiter = redis.rate_limiter();
     let guard = redis.failure_guard(GuardConfig::default());
     // One request per minute refills: the budget must outlive the outage.
@@ -597,16 +609,8 @@ async fn an_outage_is_unavailable_quickly_and_recovery_needs_no_restart() {
     proxy.cut();
     for _ in 0..5 {
         let start = Instant::now();
-        let decision = limiter.check("k", quota).await;
-        assert!(
-            matches!(decision, Err(LimitError::Unavailable(_))),
-            "{decision:?}"
-        );
-        let lockout = guard.check(ip("192.0.2.50")).await;
-        assert!(
-            matches!(lockout, Err(LimitError::Unavailable(_))),
-            "{lockout:?}"
-        );
+        assert_unavailable(limiter.check("k", quota).await);
+        assert_unavailable(guard.check(ip("192.0.2.50")).await);
         assert!(
             start.elapsed() < Duration::from_secs(2),
             "{:?}",
@@ -630,17 +634,10 @@ async fn an_outage_is_unavailable_quickly_and_recovery_needs_no_restart() {
 
 #[tokio::test]
 async fn a_hanging_redis_is_unavailable_within_the_response_timeout() {
-    let Some(direct) = connect("hang").await else {
-        return;
-    };
-    let Some(upstream) = upstream().await else {
-        return;
-    };
-    let proxy = Proxy::start(upstream).await;
     let options = RedisOptions::new().with_response_timeout(Duration::from_millis(300));
-    let redis = RedisLimits::connect_with(&proxy.url(), direct.namespace(), options)
-        .await
-        .unwrap();
+    let Some((proxy, redis)) = through_proxy("hang", options).await else {
+        return;
+    };
     let limiter = redis.rate_limiter();
     let guard = redis.failure_guard(GuardConfig::default());
     let quota = Quota::per_minute(60);
@@ -648,16 +645,8 @@ async fn a_hanging_redis_is_unavailable_within_the_response_timeout() {
 
     proxy.stall(true);
     let start = Instant::now();
-    let decision = limiter.check("k", quota).await;
-    assert!(
-        matches!(decision, Err(LimitError::Unavailable(_))),
-        "{decision:?}"
-    );
-    let failure = guard.record_failure(ip("192.0.2.60")).await;
-    assert!(
-        matches!(failure, Err(LimitError::Unavailable(_))),
-        "{failure:?}"
-    );
+    assert_unavailable(limiter.check("k", quota).await);
+    assert_unavailable(guard.record_failure(ip("192.0.2.60")).await);
     let elapsed = start.elapsed();
     assert!(
         elapsed >= Duration::from_millis(500) && elapsed < Duration::from_secs(2),
@@ -674,17 +663,10 @@ async fn a_hanging_redis_is_unavailable_within_the_response_timeout() {
 
 #[tokio::test]
 async fn a_connection_that_stops_answering_is_replaced() {
-    let Some(direct) = connect("frozen").await else {
-        return;
-    };
-    let Some(upstream) = upstream().await else {
-        return;
-    };
-    let proxy = Proxy::start(upstream).await;
     let options = RedisOptions::new().with_response_timeout(Duration::from_millis(200));
-    let redis = RedisLimits::connect_with(&proxy.url(), direct.namespace(), options)
-        .await
-        .unwrap();
+    let Some((proxy, redis)) = through_proxy("frozen", options).await else {
+        return;
+    };
     let limiter = redis.rate_limiter();
     let quota = Quota::per_hour(60);
     assert!(limiter.check("k", quota).await.unwrap().is_allowed());
@@ -692,11 +674,7 @@ async fn a_connection_that_stops_answering_is_replaced() {
     // The open connection goes silent for good; Redis itself is fine.
     proxy.freeze_open_connections();
     for _ in 0..3 {
-        let decision = limiter.check("k", quota).await;
-        assert!(
-            matches!(decision, Err(LimitError::Unavailable(_))),
-            "{decision:?}"
-        );
+        assert_unavailable(limiter.check("k", quota).await);
     }
     // Three timeouts in a row: a new connection answers, with the same budget.
     let decision = until_ok(Duration::from_secs(10), async || {
