@@ -9,7 +9,7 @@ use keyward::limit::Quota;
 use keyward::scope::Catalog;
 use keyward::store::{Argon2idHasher, BcryptHasher, MemoryStore, SecretHasher};
 use keyward::{Config, Credential, Keyward, KeywardBuilder, MintRequest};
-use keyward_benches::{BenchOnlyHasher, poll_ready};
+use keyward_benches::{BenchOnlyHasher, poll_ready, runtime};
 
 /// Keyward without limits: `authenticate/cached_valid*` measure verification alone.
 fn keyward_with(hasher: impl SecretHasher, capacity: usize) -> Keyward {
@@ -31,14 +31,6 @@ fn builder(hasher: impl SecretHasher, capacity: usize) -> KeywardBuilder {
             cache_refresh: std::time::Duration::from_secs(3600),
             ..Config::default()
         })
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 fn cached(c: &mut Criterion) {

@@ -4,7 +4,9 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use keyward_store::{HashError, SecretHasher};
+use keyward_clock::Timestamp;
+use keyward_store::conformance::{SAMPLE_HASH, fresh_id, sample_record};
+use keyward_store::{HashError, KeyRecord, SecretHasher};
 
 /// Polls a future that is expected to finish without waiting (a cached key never
 /// awaits), so the measurement holds no executor overhead.
@@ -35,4 +37,27 @@ impl SecretHasher for BenchOnlyHasher {
     fn needs_rehash(&self, _hash: &str) -> bool {
         false
     }
+}
+
+/// A multi-threaded runtime with one worker: the benchmark thread plus one, as a
+/// request handler and the blocking work it hands off.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// `count` distinct key records for a store benchmark, created one millisecond apart,
+/// each with a precomputed hash (so filling a store costs no slow hashing).
+pub fn stored_records(count: usize) -> Vec<KeyRecord> {
+    (0..count)
+        .map(|i| {
+            let created = Timestamp::from_unix_millis(i as u64);
+            let mut record = sample_record(fresh_id(), "bench", created);
+            record.hash = SAMPLE_HASH.to_owned();
+            record
+        })
+        .collect()
 }

@@ -16,19 +16,12 @@ use criterion::Criterion;
 use keyward::clock::Timestamp;
 use keyward::format::KeyId;
 use keyward::store::KeyStore;
-use keyward::store::conformance::{SAMPLE_HASH, fresh_id, sample_record};
+use keyward::store::conformance::{fresh_id, sample_record};
+use keyward_benches::{runtime, stored_records};
 use keyward_postgres::{Invalidation, InvalidationListener, PostgresOptions, PostgresStore};
 
 const KEYS: usize = 10_000;
 const REVOCATIONS: usize = 100;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 fn main() {
     let url = std::env::var("KEYWARD_TEST_DATABASE_URL")
@@ -80,17 +73,9 @@ fn wanted(name: &str) -> bool {
 fn get_by_id(c: &mut Criterion, rt: &tokio::runtime::Runtime, store: &PostgresStore) {
     // 10,000 records inserted directly, with a precomputed hash, in batches.
     let mut ids = Vec::with_capacity(KEYS);
-    for chunk in 0..KEYS / 1_000 {
-        let records: Vec<_> = (0..1_000)
-            .map(|i| {
-                let created = Timestamp::from_unix_millis((chunk * 1_000 + i) as u64);
-                let mut record = sample_record(fresh_id(), "bench", created);
-                record.hash = SAMPLE_HASH.to_owned();
-                record
-            })
-            .collect();
+    for records in stored_records(KEYS).chunks(1_000) {
         ids.extend(records.iter().map(|r| r.id));
-        rt.block_on(store.insert_batch(&records)).unwrap();
+        rt.block_on(store.insert_batch(records)).unwrap();
     }
     let mut group = c.benchmark_group("postgres");
     let mut next = 0usize;

@@ -4,23 +4,15 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use keyward::clock::Timestamp;
 use keyward::format::KeyFormat;
 use keyward::scope::Catalog;
-use keyward::store::conformance::{SAMPLE_HASH, fresh_id, sample_record};
+use keyward::store::conformance::fresh_id;
 use keyward::store::{BcryptHasher, KeyStore};
 use keyward::{Keyward, MintRequest};
+use keyward_benches::{runtime, stored_records};
 use keyward_sqlite::SqliteStore;
 
 const KEYS: usize = 100_000;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// A fresh directory under the system temp dir, removed when dropped.
 struct TempDir(std::path::PathBuf);
@@ -55,17 +47,9 @@ fn sqlite(c: &mut Criterion) {
     let dir = TempDir::new("get");
     let store = rt.block_on(SqliteStore::open(&dir.db())).unwrap();
     let mut ids = Vec::with_capacity(KEYS);
-    for chunk in 0..KEYS / 10_000 {
-        let records: Vec<_> = (0..10_000)
-            .map(|i| {
-                let created = Timestamp::from_unix_millis((chunk * 10_000 + i) as u64);
-                let mut record = sample_record(fresh_id(), "bench", created);
-                record.hash = SAMPLE_HASH.to_owned();
-                record
-            })
-            .collect();
+    for records in stored_records(KEYS).chunks(10_000) {
         ids.extend(records.iter().map(|r| r.id));
-        rt.block_on(store.insert_batch(&records)).unwrap();
+        rt.block_on(store.insert_batch(records)).unwrap();
     }
     let mut next = 0usize;
     group.bench_function("get_by_id", |b| {
