@@ -616,12 +616,7 @@ impl KeyStore for PostgresStore {
                 .take(page.limit as usize)
                 .map(decode)
                 .collect::<Result<Vec<_>, _>>()?;
-            let next = if more {
-                records.last().map(|r| r.id)
-            } else {
-                None
-            };
-            Ok(Page { records, next })
+            Ok(Page::new(records, more))
         })
         .await
     }

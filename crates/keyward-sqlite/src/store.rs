@@ -426,12 +426,7 @@ impl KeyStore for SqliteStore {
             .take(page.limit as usize)
             .map(decode)
             .collect::<Result<Vec<_>, _>>()?;
-        let next = if more {
-            records.last().map(|r| r.id)
-        } else {
-            None
-        };
-        Ok(Page { records, next })
+        Ok(Page::new(records, more))
     }
 
     async fn revoke(&self, id: &KeyId, at: Timestamp) -> Result<KeyRecord, StoreError> {

@@ -139,12 +139,7 @@ impl KeyStore for MemoryStore {
             }
             records.push(record.clone());
         }
-        let next = if more {
-            records.last().map(|r| r.id)
-        } else {
-            None
-        };
-        Ok(Page { records, next })
+        Ok(Page::new(records, more))
     }
 
     async fn revoke(&self, id: &KeyId, at: Timestamp) -> Result<KeyRecord, StoreError> {

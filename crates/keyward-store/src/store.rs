@@ -103,6 +103,18 @@ pub struct Page {
     pub next: Option<KeyId>,
 }
 
+impl Page {
+    /// A page of `records`, whose cursor is its last record when `more` records follow.
+    pub fn new(records: Vec<KeyRecord>, more: bool) -> Self {
+        let next = if more {
+            records.last().map(|r| r.id)
+        } else {
+            None
+        };
+        Page { records, next }
+    }
+}
+
 /// Where key records live. Object safe: services hold an `Arc<dyn KeyStore>`.
 ///
 /// Every implementation passes [`crate::conformance::run`]. Methods that address one key
