@@ -19,7 +19,7 @@ use keyward_postgres::{
     PostgresStore, SCHEMA_VERSION,
 };
 use keyward_store::conformance::{self, fresh_id, sample_record};
-use keyward_store::{KeyStore, StoreError};
+use keyward_store::{KeyRecord, KeyStore, StoreError};
 use sqlx::postgres::PgPoolOptions;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
@@ -127,6 +127,24 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<Invalidation>, within: Duration) 
         .await
         .unwrap_or_else(|_| panic!("no invalidation within {within:?}"))
         .expect("listener channel closed")
+}
+
+/// Waits up to 5 s for `store` to serve `record` again after an outage; until then
+/// every call must be `Unavailable`.
+async fn assert_recovers(store: &PostgresStore, record: &KeyRecord) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match store.get(&record.id).await {
+            Ok(got) => {
+                assert_eq!(&got, record);
+                return;
+            }
+            Err(StoreError::Unavailable(_)) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("store did not recover: {e:?}"),
+        }
+    }
 }
 
 fn at(ms: u64) -> Timestamp {
@@ -452,19 +470,7 @@ async fn an_outage_is_unavailable_and_recovery_needs_no_restart() {
 
     proxy.set(Link::Up);
     // The pool makes new connections by itself.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match store.get(&record.id).await {
-            Ok(got) => {
-                assert_eq!(got, record);
-                break;
-            }
-            Err(e) if Instant::now() < deadline => {
-                assert!(matches!(e, StoreError::Unavailable(_)), "{e:?}");
-            }
-            Err(e) => panic!("store did not recover: {e:?}"),
-        }
-    }
+    assert_recovers(&store, &record).await;
     // The listener reconnected and said it may have missed events. Bounds after an
     // outage are generous: under a loaded CI machine reconnecting takes a while.
     loop {
@@ -507,17 +513,7 @@ async fn without_ping_before_use_the_pool_still_recovers() {
     ));
     proxy.set(Link::Up);
     // Stale pooled connections may fail a call each, then are replaced.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match store.get(&record.id).await {
-            Ok(got) => {
-                assert_eq!(got, record);
-                break;
-            }
-            Err(StoreError::Unavailable(_)) if Instant::now() < deadline => {}
-            Err(e) => panic!("store did not recover: {e:?}"),
-        }
-    }
+    assert_recovers(&store, &record).await;
     store.close().await;
     drop_schema(&url, &schema).await;
 }
