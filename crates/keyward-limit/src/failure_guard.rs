@@ -20,6 +20,36 @@ pub enum GuardDecision {
     },
 }
 
+/// How many more failures a client address may make before it is locked out.
+///
+/// The request path asks for it before a slow hash: a client may have at most this
+/// many cold verifications in flight, so that concurrent guesses cannot run more slow
+/// hashes than the lockout allows. The rest wait for a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureBudget {
+    /// The address may fail this many more times (at least 1) in its current window.
+    Open {
+        /// Failures left before the lockout; the one that reaches zero locks.
+        failures_left: u32,
+    },
+    /// The address is locked out.
+    Locked {
+        /// Whole seconds (at least 1, rounded up) until the lockout ends.
+        retry_after: u64,
+    },
+}
+
+impl FailureBudget {
+    /// The budget a plain decision implies when the backend cannot count: one
+    /// failure at a time while open.
+    pub const fn from_decision(decision: GuardDecision) -> Self {
+        match decision {
+            GuardDecision::Open => FailureBudget::Open { failures_left: 1 },
+            GuardDecision::Locked { retry_after } => FailureBudget::Locked { retry_after },
+        }
+    }
+}
+
 impl GuardDecision {
     /// Whether the address is locked out.
     pub const fn is_locked(&self) -> bool {
@@ -96,6 +126,26 @@ pub trait FailureGuard: Send + Sync {
     /// [`LimitError::Unavailable`] when the backend cannot record.
     async fn record_failure(&self, ip: IpAddr) -> Result<GuardDecision, LimitError>;
 
+    /// How many more failures `ip` may make before its lockout, or the lockout itself.
+    ///
+    /// The default asks [`check`](FailureGuard::check) and answers one failure left
+    /// while open, which serialises a client's cold verifications: safe, if slow for a
+    /// gateway presenting many keys at once. The built-in guards count exactly.
+    ///
+    /// # Errors
+    ///
+    /// [`LimitError::Unavailable`] when the backend cannot decide.
+    async fn budget(&self, ip: IpAddr) -> Result<FailureBudget, LimitError> {
+        Ok(FailureBudget::from_decision(self.check(ip).await?))
+    }
+
+    /// [`budget`](FailureGuard::budget) without a future, for backends that never wait;
+    /// the default answers from [`check_now`](FailureGuard::check_now).
+    fn budget_now(&self, ip: IpAddr) -> Option<Result<FailureBudget, LimitError>> {
+        self.check_now(ip)
+            .map(|r| r.map(FailureBudget::from_decision))
+    }
+
     /// [`check`](FailureGuard::check) without a future, for backends that never wait;
     /// `None` (the default) means "call `check`".
     fn check_now(&self, ip: IpAddr) -> Option<Result<GuardDecision, LimitError>> {
@@ -117,6 +167,14 @@ impl<T: FailureGuard + ?Sized> FailureGuard for Arc<T> {
         (**self).check(ip).await
     }
 
+    async fn budget(&self, ip: IpAddr) -> Result<FailureBudget, LimitError> {
+        (**self).budget(ip).await
+    }
+
+    fn budget_now(&self, ip: IpAddr) -> Option<Result<FailureBudget, LimitError>> {
+        (**self).budget_now(ip)
+    }
+
     async fn record_failure(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
         (**self).record_failure(ip).await
     }
@@ -134,6 +192,14 @@ impl<T: FailureGuard + ?Sized> FailureGuard for Arc<T> {
 impl<T: FailureGuard + ?Sized> FailureGuard for Box<T> {
     async fn check(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
         (**self).check(ip).await
+    }
+
+    async fn budget(&self, ip: IpAddr) -> Result<FailureBudget, LimitError> {
+        (**self).budget(ip).await
+    }
+
+    fn budget_now(&self, ip: IpAddr) -> Option<Result<FailureBudget, LimitError>> {
+        (**self).budget_now(ip)
     }
 
     async fn record_failure(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {

@@ -43,7 +43,7 @@ pub use cleanup::Cleanup;
 pub use client_ip::{ClientIpResolver, ForwardedHeader};
 pub use decision::{Decision, RateLimitHeaders, headers};
 pub use error::{GuardConfigError, LimitError, NetworkParseError, QuotaError};
-pub use failure_guard::{FailureGuard, GuardDecision};
+pub use failure_guard::{FailureBudget, FailureGuard, GuardDecision};
 pub use guard_config::GuardConfig;
 pub use ip_group::IpGroup;
 pub use ipnet::IpNet;
