@@ -55,6 +55,37 @@ impl IpGroup {
     }
 }
 
+/// How wide a network of groups is: its IPv4 and its IPv6 prefix length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Width {
+    v4: u32,
+    v6: u32,
+}
+
+impl Width {
+    /// IPv4 `/24`, IPv6 `/48`: a site.
+    pub(crate) const SITE: Width = Width { v4: 24, v6: 48 };
+    /// IPv4 `/16`, IPv6 `/32`: a provider's block.
+    pub(crate) const BLOCK: Width = Width { v4: 16, v6: 32 };
+}
+
+/// The network of a given [`Width`] that an [`IpGroup`] belongs to, packed in a `u64`
+/// (the top bit marks IPv4) so that a table keyed by it stays small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Network(u64);
+
+const V4_TAG: u64 = 1 << 63;
+
+impl IpGroup {
+    /// The network of `width` this group belongs to.
+    pub(crate) fn within(self, width: Width) -> Network {
+        match self.0 {
+            Repr::V4(a) => Network(V4_TAG | u64::from(a >> (32 - width.v4))),
+            Repr::V6(p) => Network(p >> (64 - width.v6)),
+        }
+    }
+}
+
 fn v6_prefix(p: u64) -> Ipv6Addr {
     Ipv6Addr::from(u128::from(p) << 64)
 }
@@ -116,5 +147,42 @@ mod tests {
             IpGroup::of(ip("::ffff:10.0.0.2"))
         );
         assert_ne!(IpGroup::of(ip("::1")), IpGroup::of(ip("0.0.0.1")));
+    }
+
+    fn within(s: &str, width: Width) -> Network {
+        IpGroup::of(ip(s)).within(width)
+    }
+
+    #[test]
+    fn networks_are_sites_and_blocks() {
+        let site = Width::SITE;
+        assert_eq!(within("203.0.113.7", site), within("203.0.113.250", site));
+        assert_ne!(within("203.0.113.7", site), within("203.0.114.7", site));
+        assert_eq!(
+            within("2001:db8:1:2::1", site),
+            within("2001:db8:1:ffff::1", site)
+        );
+        assert_ne!(within("2001:db8:1::1", site), within("2001:db8:2::1", site));
+
+        let block = Width::BLOCK;
+        assert_eq!(within("203.0.113.7", block), within("203.0.7.1", block));
+        assert_ne!(within("203.0.113.7", block), within("203.1.113.7", block));
+        assert_eq!(
+            within("2001:db8:1::1", block),
+            within("2001:db8:ffff::1", block)
+        );
+        assert_ne!(within("2001:db8::1", block), within("2001:db9::1", block));
+    }
+
+    #[test]
+    fn ipv4_and_ipv6_networks_never_meet() {
+        for width in [Width::SITE, Width::BLOCK] {
+            // 0.0.0.0 and ::/0's first network have the same bits but a different tag.
+            assert_ne!(within("0.0.0.1", width), within("::1", width));
+            assert_ne!(
+                within("255.255.255.255", width),
+                within("ffff:ffff:ffff::1", width)
+            );
+        }
     }
 }

@@ -1,8 +1,11 @@
-//! [`MemoryFailureGuard`]: per-address failure counting in process memory, hard-capped.
+//! [`MemoryFailureGuard`]: per-address failure counting in process memory, hard-capped;
+//! when the table of addresses is full, new addresses are counted under their network.
 
 use std::fmt;
+use std::hash::{BuildHasher, Hash};
 use std::net::IpAddr;
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use dashmap::DashMap;
@@ -10,17 +13,17 @@ use keyward_clock::{Clock, SystemClock};
 
 use crate::cleanup::{Cleanup, SweepSchedule};
 use crate::error::LimitError;
-use crate::failure_guard::{FailureGuard, GuardDecision};
+use crate::failure_guard::{FailureBudget, FailureGuard, GuardDecision};
 use crate::guard_config::GuardConfig;
-use crate::ip_group::IpGroup;
+use crate::ip_group::{IpGroup, Network, Width};
 use crate::time::{nanos, retry_secs};
 
-/// One tracked address: its open window, or its lockout.
+/// One counter (of an address or of a network): its open window, or its lockout.
 #[derive(Debug, Clone, Copy, Default)]
 struct Slot {
     /// When the current window opened (nanoseconds); meaningless while `failures == 0`.
     window_start: u64,
-    /// Until when the address is locked out (nanoseconds); 0 when it never was.
+    /// Until when the counter is locked out (nanoseconds); 0 when it never was.
     locked_until: u64,
     /// Failures in the current window.
     failures: u32,
@@ -31,10 +34,37 @@ impl Slot {
         self.locked_until > now
     }
 
-    /// Equivalent to an address never seen: not locked, no failure in an open window.
+    fn window_open(&self, now: u64, window: u64) -> bool {
+        self.failures > 0 && self.window_start.saturating_add(window) > now
+    }
+
+    /// Equivalent to a counter never seen: not locked, no failure in an open window.
     fn is_idle(&self, now: u64, window: u64) -> bool {
-        !self.is_locked(now)
-            && (self.failures == 0 || self.window_start.saturating_add(window) <= now)
+        !self.is_locked(now) && !self.window_open(now, window)
+    }
+
+    /// From when on the counter is idle, if it fails no more.
+    fn idle_from(&self, window: u64) -> u64 {
+        let window_end = if self.failures > 0 {
+            self.window_start.saturating_add(window)
+        } else {
+            0
+        };
+        self.locked_until.max(window_end)
+    }
+
+    fn budget(&self, now: u64, rules: &Rules) -> FailureBudget {
+        if self.is_locked(now) {
+            FailureBudget::Locked {
+                retry_after: retry_secs(self.locked_until - now),
+            }
+        } else if self.window_open(now, rules.window) {
+            FailureBudget::Open {
+                failures_left: rules.max_failures.saturating_sub(self.failures).max(1),
+            }
+        } else {
+            rules.full_budget()
+        }
     }
 
     fn decision(&self, now: u64) -> GuardDecision {
@@ -52,7 +82,7 @@ impl Slot {
             // Already locked: a failure does not extend the lockout.
             return self.decision(now);
         }
-        if self.failures == 0 || self.window_start.saturating_add(rules.window) <= now {
+        if !self.window_open(now, rules.window) {
             self.window_start = now;
             self.failures = 0;
         }
@@ -74,62 +104,235 @@ struct Rules {
     lockout: u64,
 }
 
+impl Rules {
+    fn full_budget(&self) -> FailureBudget {
+        FailureBudget::Open {
+            failures_left: self.max_failures,
+        }
+    }
+}
+
+fn decision_of(budget: FailureBudget) -> GuardDecision {
+    match budget {
+        FailureBudget::Open { .. } => GuardDecision::Open,
+        FailureBudget::Locked { retry_after } => GuardDecision::Locked { retry_after },
+    }
+}
+
+/// The stricter of two budgets: any lockout (the longer one), else the fewer failures.
+fn stricter(a: FailureBudget, b: FailureBudget) -> FailureBudget {
+    use FailureBudget::{Locked, Open};
+    match (a, b) {
+        (Locked { retry_after: x }, Locked { retry_after: y }) => Locked {
+            retry_after: x.max(y),
+        },
+        (locked @ Locked { .. }, Open { .. }) | (Open { .. }, locked @ Locked { .. }) => locked,
+        (Open { failures_left: x }, Open { failures_left: y }) => Open {
+            failures_left: x.min(y),
+        },
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// When a full table may next be scanned for idle counters. Kept under the insert lock.
+#[derive(Debug, Default)]
+struct ScanGate {
+    /// No counter of the table can become idle before this instant.
+    not_before: u64,
+    /// Admissions the table refused since its last scan.
+    refused: usize,
+    /// When the table was last scanned.
+    scanned_at: u64,
+}
+
+/// A capped map of counters. Counters are admitted under the insert lock and are never
+/// dropped before they are idle, so a full table refuses new keys instead.
+struct Table<K> {
+    map: DashMap<K, Slot>,
+    cap: usize,
+}
+
+impl<K: Eq + Hash + Copy> Table<K> {
+    fn new(cap: usize) -> Self {
+        Table {
+            map: DashMap::new(),
+            cap,
+        }
+    }
+
+    /// Counts a failure of `key`, admitting it if it is new and there is room; answers
+    /// the counter after the failure and whether it was admitted now, or `None` when
+    /// the table is full. Called with the insert lock held.
+    fn fail(&self, key: K, now: u64, rules: &Rules, gate: &mut ScanGate) -> Option<(Slot, bool)> {
+        if let Some(mut slot) = self.map.get_mut(&key) {
+            slot.fail(now, rules);
+            return Some((*slot, false));
+        }
+        if self.map.len() >= self.cap && !self.make_room(now, rules.window, gate) {
+            return None;
+        }
+        let mut slot = Slot::default();
+        slot.fail(now, rules);
+        self.map.insert(key, slot);
+        Some((slot, true))
+    }
+
+    /// Drops idle counters if the table may have any; `true` if there is room now.
+    ///
+    /// A scan visits every counter, so it runs only once some counter can have become
+    /// idle, and then at most once per `cap / 10` refused admissions or per window: the
+    /// cost per admission stays constant however long a flood lasts.
+    fn make_room(&self, now: u64, window: u64, gate: &mut ScanGate) -> bool {
+        gate.refused += 1;
+        let due =
+            gate.refused >= (self.cap / 10).max(1) || now >= gate.scanned_at.saturating_add(window);
+        if now < gate.not_before || !due {
+            return false;
+        }
+        let mut not_before = u64::MAX;
+        self.map.retain(|_, slot| {
+            let idle = slot.is_idle(now, window);
+            if !idle {
+                not_before = not_before.min(slot.idle_from(window));
+            }
+            !idle
+        });
+        gate.refused = 0;
+        gate.scanned_at = now;
+        gate.not_before = not_before;
+        self.map.len() < self.cap
+    }
+
+    fn sweep_idle(&self, now: u64, window: u64) -> usize {
+        let before = self.map.len();
+        self.map.retain(|_, slot| !slot.is_idle(now, window));
+        before.saturating_sub(self.map.len())
+    }
+
+    fn table_bytes(&self) -> usize {
+        crate::cleanup::table_bytes::<(K, Slot)>(self.map.capacity())
+    }
+}
+
+/// Counters in the last tier: a fixed array, so it is never full. Several
+/// [`Width::BLOCK`] networks may share a counter; the seeded hash keeps anyone from
+/// choosing which.
+struct Blocks {
+    slots: Box<[Mutex<Slot>]>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl Blocks {
+    /// Counters in the last tier; a power of two.
+    const SLOTS: usize = 4096;
+
+    fn new() -> Self {
+        Blocks {
+            slots: (0..Self::SLOTS).map(|_| Mutex::default()).collect(),
+            hasher: foldhash::fast::RandomState::default(),
+        }
+    }
+
+    fn slot(&self, block: Network) -> MutexGuard<'_, Slot> {
+        // Truncating the hash keeps its low bits, which index the array.
+        let i = self.hasher.hash_one(block) as usize & (Self::SLOTS - 1);
+        lock(&self.slots[i])
+    }
+
+    fn reset(&self) {
+        for slot in &self.slots {
+            *lock(slot) = Slot::default();
+        }
+    }
+
+    const fn table_bytes() -> usize {
+        Self::SLOTS * std::mem::size_of::<Mutex<Slot>>()
+    }
+}
+
 /// State guarded by the insert lock.
 #[derive(Debug, Default)]
 struct Room {
-    /// Before this time no room can be made: every tracked address is locked out.
-    full_until: u64,
+    addresses: ScanGate,
+    sites: ScanGate,
 }
 
-/// A [`FailureGuard`] for one process, its memory hard-capped.
+/// A [`FailureGuard`] for one process, its memory hard-capped, its lockout kept under
+/// any flood of addresses.
 ///
 /// Counts failures per [`IpGroup`] (IPv4 address, IPv6 `/64`) in a `DashMap`, the clock
 /// injected. [`check`](FailureGuard::check), the call on every request, takes one shard
-/// read lock and no other.
+/// read lock and reads one atomic: for an address that never failed, while the guard is
+/// not under pressure, that is all.
 ///
-/// **Memory bound.** At most [`GuardConfig::max_tracked`] addresses are tracked
-/// (default 100,000; an entry costs a 41-byte table slot, 47–94 bytes with the table's
-/// spare room: measured 55–59 bytes, ≈ 5.4 MB at the default cap), however many addresses
-/// an attacker rotates through. New
-/// addresses are admitted one at a time under a lock; when the table is full the guard
-/// makes room, in this order:
+/// **Tiers.** Three tables, each with a fixed bound, count failures with the same rule
+/// (the window, the limit, the lockout):
 ///
-/// 1. it drops *idle* entries (window closed, not locked out), which changes nothing;
-/// 2. it drops unlocked counters with the **fewest failures** first, oldest window
-///    first among equals, until the table is 10% below the cap (so the next sweep is
-///    at least `max_tracked / 10` admissions away and the cost per admission stays
-///    constant). An attacker's flood of one-failure addresses thus mostly evicts itself,
-///    while a counter close to the limit survives;
-/// 3. **a lockout is never evicted early.** If every tracked address is locked out, a
-///    new address is not tracked (its failures go uncounted, [`GuardDecision::Open`])
-///    until the earliest lockout ends; the guard does not rescan before then.
+/// 1. **addresses**: at most [`GuardConfig::max_tracked`] groups (default 100,000);
+/// 2. **sites** (IPv4 `/24`, IPv6 `/48`): at most `max_tracked / 10` (default 10,000);
+/// 3. **blocks** (IPv4 `/16`, IPv6 `/32`): a fixed array of 4,096 counters, which is
+///    never full (several blocks may share one).
 ///
-/// Idle entries are also swept by themselves, amortised, after every
+/// A counter is never dropped before it is *idle* (its window closed and no lockout),
+/// so nothing an attacker sends can reset a count. A new address goes to the addresses
+/// table if it has room, else its failures count under its site, or under its block
+/// when the sites table is full too. Every failure is counted somewhere, so **a full
+/// table never turns the lockout off**: an address that is not in the addresses table
+/// is refused while its site or its block is locked out, and at most
+/// [`GuardConfig::max_failures`] of its own failures lock that network (it may be locked
+/// already). The price is paid only under pressure, and by the networks the failures
+/// come from: an address of a locked-out network that never failed is refused too,
+/// until the network's lockout ends. Addresses in the first table keep their own count.
+///
+/// A full table is scanned for idle counters once any can have become idle, and at most
+/// once per `max_tracked / 10` refused admissions or per window, so a flood costs
+/// constant time per request. When every network counter is idle again, the network
+/// tables are emptied and [`check`](FailureGuard::check) is down to one lookup.
+/// Idle addresses are also swept by themselves, amortised, after every
 /// `max(1024, len / 2)` new addresses, and on demand with [`Cleanup::retain_recent`].
+///
+/// **Memory bound.** At the default config the three tables take at most **10.3 MB**
+/// ([`table_bytes`](MemoryFailureGuard::table_bytes), however many addresses an attacker
+/// rotates through): an address costs a 41-byte table slot, a site 33 bytes, both with
+/// up to twice that in the table's spare room, and the blocks are 128 KiB. Measured with
+/// both tables full: 5.9 MB.
 ///
 /// ```
 /// use std::net::IpAddr;
 /// use std::time::Duration;
 /// use keyward_clock::{ManualClock, Timestamp};
-/// use keyward_limit::{GuardConfig, GuardDecision, MemoryFailureGuard};
+/// use keyward_limit::{FailureBudget, GuardConfig, GuardDecision, MemoryFailureGuard};
 ///
 /// let clock = ManualClock::new(Timestamp::from_unix_seconds(1_700_000_000));
 /// let guard = MemoryFailureGuard::with_clock(GuardConfig::default(), clock.clone());
 /// let ip: IpAddr = "2001:db8::1".parse()?;
-/// for _ in 0..10 {
+/// for _ in 0..3 {
+///     guard.fail(ip);
+/// }
+/// assert_eq!(guard.budget_of(ip), FailureBudget::Open { failures_left: 7 });
+/// for _ in 0..7 {
 ///     guard.fail(ip);
 /// }
 /// let neighbour: IpAddr = "2001:db8::2".parse()?; // the same /64
 /// assert_eq!(guard.status(neighbour), GuardDecision::Locked { retry_after: 60 });
 /// clock.advance(Duration::from_secs(60));
 /// assert_eq!(guard.status(ip), GuardDecision::Open);
+/// assert_eq!(guard.budget_of(ip), FailureBudget::Open { failures_left: 10 });
 /// # Ok::<(), std::net::AddrParseError>(())
 /// ```
 pub struct MemoryFailureGuard<C: Clock = SystemClock> {
     config: GuardConfig,
     rules: Rules,
     clock: C,
-    map: DashMap<IpGroup, Slot>,
+    addresses: Table<IpGroup>,
+    sites: Table<Network>,
+    blocks: Blocks,
+    /// 0 while no network counts anything; else the instant from which every network
+    /// counter is idle.
+    networks_busy_until: AtomicU64,
     room: Mutex<Room>,
     sweeps: SweepSchedule,
 }
@@ -157,9 +360,12 @@ impl<C: Clock> MemoryFailureGuard<C> {
                 window: nanos(config.window()),
                 lockout: nanos(config.lockout()),
             },
+            addresses: Table::new(config.max_tracked()),
+            sites: Table::new((config.max_tracked() / 10).max(1)),
+            blocks: Blocks::new(),
             config,
             clock,
-            map: DashMap::new(),
+            networks_busy_until: AtomicU64::new(0),
             room: Mutex::new(Room::default()),
             sweeps: SweepSchedule::new(),
         }
@@ -172,12 +378,44 @@ impl<C: Clock> MemoryFailureGuard<C> {
     /// Whether `ip` may attempt authentication now: the infallible form of
     /// [`FailureGuard::check_now`].
     pub fn status(&self, ip: IpAddr) -> GuardDecision {
-        // The clock is read only for a tracked address: most requests come from
-        // addresses that never failed, and pay one map lookup.
-        match self.map.get(&IpGroup::of(ip)) {
-            Some(slot) => slot.decision(self.now()),
-            None => GuardDecision::Open,
+        decision_of(self.budget_of(ip))
+    }
+
+    /// How many more failures `ip` may make before its lockout, or the lockout: the
+    /// infallible form of [`FailureGuard::budget_now`].
+    ///
+    /// An address in the addresses table answers its own count. Any other address, while
+    /// networks are counted, answers the stricter of its site's and its block's: that is
+    /// where its next failure may be counted.
+    pub fn budget_of(&self, ip: IpAddr) -> FailureBudget {
+        let group = IpGroup::of(ip);
+        // The clock is read only for a tracked address or under pressure: most requests
+        // come from addresses that never failed, and pay one map lookup.
+        if let Some(slot) = self.addresses.map.get(&group) {
+            return slot.budget(self.now(), &self.rules);
         }
+        let busy_until = self.networks_busy_until.load(Ordering::Acquire);
+        if busy_until == 0 {
+            return self.rules.full_budget();
+        }
+        let now = self.now();
+        if now >= busy_until {
+            return self.rules.full_budget();
+        }
+        self.network_budget(group, now)
+    }
+
+    /// The stricter budget of `group`'s site and block.
+    fn network_budget(&self, group: IpGroup, now: u64) -> FailureBudget {
+        let site = match self.sites.map.get(&group.within(Width::SITE)) {
+            Some(slot) => slot.budget(now, &self.rules),
+            None => self.rules.full_budget(),
+        };
+        let block = self
+            .blocks
+            .slot(group.within(Width::BLOCK))
+            .budget(now, &self.rules);
+        stricter(site, block)
     }
 
     /// Counts one failure from `ip`: the infallible form of
@@ -185,16 +423,16 @@ impl<C: Clock> MemoryFailureGuard<C> {
     pub fn fail(&self, ip: IpAddr) -> GuardDecision {
         let group = IpGroup::of(ip);
         let now = self.now();
-        if let Some(mut slot) = self.map.get_mut(&group) {
+        if let Some(mut slot) = self.addresses.map.get_mut(&group) {
             return slot.fail(now, &self.rules);
         }
-        self.admit(group, now)
+        self.fail_untracked(group, now)
     }
 
-    /// Forgets `ip`'s failures and lifts its lockout (an operator's "unlock");
-    /// `true` if it was tracked.
+    /// Forgets `ip`'s own failures and lifts its own lockout (an operator's "unlock");
+    /// `true` if it was tracked. A lockout of its network (under pressure) stays.
     pub fn clear(&self, ip: IpAddr) -> bool {
-        self.map.remove(&IpGroup::of(ip)).is_some()
+        self.addresses.map.remove(&IpGroup::of(ip)).is_some()
     }
 
     /// The configuration.
@@ -207,92 +445,86 @@ impl<C: Clock> MemoryFailureGuard<C> {
         &self.clock
     }
 
-    /// Approximate bytes of the map's tables (slots plus control bytes).
+    /// Approximate bytes of the guard's tables (slots plus control bytes, and the fixed
+    /// array of blocks): at most 10.3 MB at the default config.
     pub fn table_bytes(&self) -> usize {
-        crate::cleanup::table_bytes::<(IpGroup, Slot)>(self.map.capacity())
+        self.addresses.table_bytes() + self.sites.table_bytes() + Blocks::table_bytes()
     }
 
-    /// The first failure of an untracked group: admit it if there is room.
-    fn admit(&self, group: IpGroup, now: u64) -> GuardDecision {
-        let mut room = self.room.lock().unwrap_or_else(PoisonError::into_inner);
-        // Another thread may have admitted it while we waited.
-        if let Some(mut slot) = self.map.get_mut(&group) {
-            return slot.fail(now, &self.rules);
-        }
-        if self.map.len() >= self.config.max_tracked() {
-            self.make_room(now, &mut room);
-            if self.map.len() >= self.config.max_tracked() {
-                // Full of lockouts: this address goes uncounted for now.
-                return GuardDecision::Open;
+    /// A failure of an address the addresses table does not hold: admit it if there is
+    /// room, else count it under its network.
+    fn fail_untracked(&self, group: IpGroup, now: u64) -> GuardDecision {
+        let mut room = lock(&self.room);
+        self.relieve(now, &mut room);
+        if self.networks_busy_until.load(Ordering::Relaxed) != 0 {
+            // A member of a locked network is refused, and its failure not counted,
+            // whether or not the addresses table has room now.
+            let network = self.network_budget(group, now);
+            if let FailureBudget::Locked { .. } = network {
+                return decision_of(network);
             }
         }
-        let mut slot = Slot::default();
-        let decision = slot.fail(now, &self.rules);
-        self.map.insert(group, slot);
-        if self.sweeps.note_insert() {
-            self.sweep_idle(now);
-            self.sweeps.finished(self.map.len());
+        if let Some((slot, admitted)) =
+            self.addresses
+                .fail(group, now, &self.rules, &mut room.addresses)
+        {
+            if admitted && self.sweeps.note_insert() {
+                self.addresses.sweep_idle(now, self.rules.window);
+                self.sweeps.finished(self.addresses.map.len());
+            }
+            return slot.decision(now);
         }
-        decision
+        let slot =
+            match self
+                .sites
+                .fail(group.within(Width::SITE), now, &self.rules, &mut room.sites)
+            {
+                Some((slot, _)) => slot,
+                None => {
+                    let mut slot = self.blocks.slot(group.within(Width::BLOCK));
+                    slot.fail(now, &self.rules);
+                    *slot
+                }
+            };
+        self.networks_busy_until
+            .fetch_max(slot.idle_from(self.rules.window), Ordering::Release);
+        slot.decision(now)
     }
 
-    fn sweep_idle(&self, now: u64) -> usize {
-        let before = self.map.len();
-        let window = self.rules.window;
-        self.map.retain(|_, slot| !slot.is_idle(now, window));
-        before.saturating_sub(self.map.len())
-    }
-
-    /// Frees room for at least one admission if anything may be dropped (see the type's
-    /// documentation for the order). Called with the insert lock held.
-    fn make_room(&self, now: u64, room: &mut Room) {
-        if now < room.full_until {
+    /// Empties the network tables once every counter in them is idle. Called with the
+    /// insert lock held.
+    fn relieve(&self, now: u64, room: &mut Room) {
+        let busy_until = self.networks_busy_until.load(Ordering::Relaxed);
+        if busy_until == 0 || now < busy_until {
             return;
         }
-        self.sweep_idle(now);
-        let cap = self.config.max_tracked();
-        let target = cap.saturating_sub((cap / 10).max(1));
-        let len = self.map.len();
-        if len > target {
-            let excess = len - target;
-            let mut victims: Vec<(u32, u64, IpGroup)> = self
-                .map
-                .iter()
-                .filter(|e| !e.value().is_locked(now))
-                .map(|e| (e.value().failures, e.value().window_start, *e.key()))
-                .collect();
-            if victims.len() > excess {
-                victims.select_nth_unstable(excess);
-                victims.truncate(excess);
-            }
-            for (_, _, group) in victims {
-                self.map.remove_if(&group, |_, slot| !slot.is_locked(now));
-            }
-        }
-        if self.map.len() >= cap {
-            room.full_until = self
-                .map
-                .iter()
-                .map(|e| e.value().locked_until)
-                .min()
-                .unwrap_or(0);
-        }
+        self.sites.map.clear();
+        self.blocks.reset();
+        room.sites = ScanGate::default();
+        self.networks_busy_until.store(0, Ordering::Release);
     }
 }
 
 impl<C: Clock> Cleanup for MemoryFailureGuard<C> {
-    /// Removes every address that is neither locked out nor inside an open window.
+    /// Removes every address and network that is neither locked out nor inside an open
+    /// window.
     fn retain_recent(&self) -> usize {
-        let _room = self.room.lock().unwrap_or_else(PoisonError::into_inner);
-        self.sweep_idle(self.now())
+        let mut room = lock(&self.room);
+        let now = self.now();
+        let swept = self.addresses.sweep_idle(now, self.rules.window)
+            + self.sites.sweep_idle(now, self.rules.window);
+        self.relieve(now, &mut room);
+        swept
     }
 
+    /// Addresses and networks held (the fixed array of blocks is not counted).
     fn tracked(&self) -> usize {
-        self.map.len()
+        self.addresses.map.len() + self.sites.map.len()
     }
 
     fn shrink_to_fit(&self) {
-        self.map.shrink_to_fit();
+        self.addresses.map.shrink_to_fit();
+        self.sites.map.shrink_to_fit();
     }
 }
 
@@ -304,6 +536,14 @@ impl<C: Clock> FailureGuard for MemoryFailureGuard<C> {
 
     async fn record_failure(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
         Ok(self.fail(ip))
+    }
+
+    async fn budget(&self, ip: IpAddr) -> Result<FailureBudget, LimitError> {
+        Ok(self.budget_of(ip))
+    }
+
+    fn budget_now(&self, ip: IpAddr) -> Option<Result<FailureBudget, LimitError>> {
+        Some(Ok(self.budget_of(ip)))
     }
 
     fn check_now(&self, ip: IpAddr) -> Option<Result<GuardDecision, LimitError>> {
@@ -320,7 +560,8 @@ impl<C: Clock + fmt::Debug> fmt::Debug for MemoryFailureGuard<C> {
         f.debug_struct("MemoryFailureGuard")
             .field("config", &self.config)
             .field("clock", &self.clock)
-            .field("tracked", &self.map.len())
+            .field("addresses", &self.addresses.map.len())
+            .field("sites", &self.sites.map.len())
             .finish_non_exhaustive()
     }
 }
@@ -341,6 +582,17 @@ mod tests {
 
     fn v4(n: u32) -> IpAddr {
         IpAddr::V4(Ipv4Addr::from(n))
+    }
+
+    fn small(max_failures: u32, max_tracked: usize) -> GuardConfig {
+        GuardConfig::new(
+            max_failures,
+            Duration::from_secs(60),
+            Duration::from_secs(60),
+        )
+        .unwrap()
+        .with_max_tracked(max_tracked)
+        .unwrap()
     }
 
     #[test]
@@ -430,22 +682,122 @@ mod tests {
     }
 
     #[test]
-    fn full_of_lockouts_admits_nothing_until_one_ends() {
-        let config = GuardConfig::new(1, Duration::from_secs(60), Duration::from_secs(60))
-            .unwrap()
-            .with_max_tracked(3)
-            .unwrap();
-        let (clock, g) = guard(config);
+    fn the_budget_counts_down_and_comes_back() {
+        let (clock, g) = guard(GuardConfig::default());
+        let ip = v4(1);
+        assert_eq!(g.budget_of(ip), FailureBudget::Open { failures_left: 10 });
+        for k in 1..10 {
+            g.fail(ip);
+            assert_eq!(
+                g.budget_of(ip),
+                FailureBudget::Open {
+                    failures_left: 10 - k
+                }
+            );
+        }
+        g.fail(ip);
+        assert_eq!(g.budget_of(ip), FailureBudget::Locked { retry_after: 60 });
+        clock.advance(Duration::from_millis(59_500));
+        assert_eq!(g.budget_of(ip), FailureBudget::Locked { retry_after: 1 });
+        clock.advance(Duration::from_millis(500));
+        assert_eq!(g.budget_of(ip), FailureBudget::Open { failures_left: 10 });
+        // A window that closes below the limit gives the whole budget back.
+        for _ in 0..4 {
+            g.fail(ip);
+        }
+        assert_eq!(g.budget_of(ip), FailureBudget::Open { failures_left: 6 });
+        clock.advance(Duration::from_secs(60));
+        assert_eq!(g.budget_of(ip), FailureBudget::Open { failures_left: 10 });
+    }
+
+    #[test]
+    fn a_full_table_counts_new_addresses_under_their_site() {
+        // Room for three addresses; each locks at its first failure.
+        let (clock, g) = guard(small(2, 3));
         for n in 1..=3 {
+            g.fail(v4(n));
             assert!(g.fail(v4(n)).is_locked());
         }
-        assert_eq!(g.fail(v4(4)), GuardDecision::Open, "untracked");
-        assert_eq!(g.tracked(), 3);
+        // 0.0.0.4 finds no room: it counts under 0.0.0.0/24, with the same limit.
+        assert_eq!(g.fail(v4(4)), GuardDecision::Open);
+        assert_eq!(g.budget_of(v4(4)), FailureBudget::Open { failures_left: 1 });
+        assert_eq!(
+            g.budget_of(v4(200)),
+            FailureBudget::Open { failures_left: 1 },
+            "the same site"
+        );
+        assert!(g.fail(v4(5)).is_locked(), "the site's second failure");
+        // The whole /24 is refused now, except the addresses counted on their own.
+        assert_eq!(g.status(v4(99)), GuardDecision::Locked { retry_after: 60 });
+        assert_eq!(g.fail(v4(99)), GuardDecision::Locked { retry_after: 60 });
+        // Another /24 finds the sites table (room for one) full of that lockout: it
+        // counts under its /16.
+        assert_eq!(g.status(v4(0x100)), GuardDecision::Open);
+        assert_eq!(g.fail(v4(0x100)), GuardDecision::Open);
+        assert!(g.fail(v4(0x101)).is_locked());
+        assert!(g.status(v4(0xFF00)).is_locked(), "0.0.0.0/16");
+        assert_eq!(g.status(v4(0x1_0000)), GuardDecision::Open, "0.1.0.0/16");
         for n in 1..=3 {
             assert!(g.status(v4(n)).is_locked(), "no lockout was evicted");
         }
+        assert_eq!(g.tracked(), 3 + 1);
+
+        // Once everything is idle, addresses are counted on their own again.
         clock.advance(Duration::from_secs(60));
-        assert!(g.fail(v4(4)).is_locked(), "room again once lockouts end");
-        assert!(g.tracked() <= 3);
+        assert_eq!(g.status(v4(99)), GuardDecision::Open);
+        assert_eq!(g.fail(v4(99)), GuardDecision::Open);
+        assert_eq!(g.sites.map.len(), 0, "the network tables were emptied");
+        assert_eq!(g.networks_busy_until.load(Ordering::Relaxed), 0);
+        assert!(g.addresses.map.contains_key(&IpGroup::of(v4(99))));
+    }
+
+    #[test]
+    fn a_full_table_of_open_windows_is_not_evicted_either() {
+        // An evicted counter would hand its address a fresh count.
+        let (_, g) = guard(small(3, 2));
+        g.fail(v4(1));
+        g.fail(v4(2));
+        g.fail(v4(0x300)); // no room: counted under 0.0.3.0/24
+        assert!(g.fail(v4(1)) == GuardDecision::Open && g.fail(v4(1)).is_locked());
+        assert_eq!(g.budget_of(v4(2)), FailureBudget::Open { failures_left: 2 });
+        assert_eq!(
+            g.budget_of(v4(0x3ff)),
+            FailureBudget::Open { failures_left: 2 }
+        );
+    }
+
+    #[test]
+    fn full_sites_fall_back_to_blocks_which_are_never_full() {
+        // One address, one site; then blocks.
+        let (_, g) = guard(small(1, 1));
+        assert!(g.fail(v4(0x0A00_0001)).is_locked()); // the address
+        assert!(g.fail(v4(0x0B00_0001)).is_locked()); // 11.0.0.0/24
+        // 12.0.0.0/24 finds the sites table full: 12.0.0.0/16 counts it.
+        assert!(g.fail(v4(0x0C00_0001)).is_locked());
+        assert!(g.status(v4(0x0C00_FF01)).is_locked(), "the same /16");
+        // Thousands of further blocks: each is counted (and locked) all the same.
+        for n in 0..10_000u32 {
+            let ip = v4(0x2000_0000 + (n << 16));
+            assert!(g.fail(ip).is_locked(), "{ip}");
+        }
+        assert_eq!(g.tracked(), 2);
+    }
+
+    #[test]
+    fn a_full_table_is_rescanned_only_when_a_counter_can_have_become_idle() {
+        let (clock, g) = guard(small(5, 100));
+        for n in 0..100 {
+            g.fail(v4(n << 8));
+        }
+        g.fail(v4(0xFFFF_0000)); // full: the scan finds nothing idle before 60 s
+        assert_eq!(lock(&g.room).addresses.not_before, g.now() + 60_000_000_000);
+        for n in 0..50 {
+            g.fail(v4(0xFF00_0000 + (n << 16)));
+        }
+        assert_eq!(lock(&g.room).addresses.refused, 50, "no scan before then");
+        clock.advance(Duration::from_secs(60));
+        g.fail(v4(0xEE00_0000));
+        assert_eq!(lock(&g.room).addresses.refused, 0, "scanned");
+        assert!(g.addresses.map.contains_key(&IpGroup::of(v4(0xEE00_0000))));
     }
 }
