@@ -9,7 +9,9 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use keyward_clock::{ManualClock, Timestamp};
-use keyward_limit::{Cleanup, FailureGuard, GuardConfig, GuardDecision, MemoryFailureGuard};
+use keyward_limit::{
+    Cleanup, FailureBudget, FailureGuard, GuardConfig, GuardDecision, MemoryFailureGuard,
+};
 
 fn block_on<F: Future>(f: F) -> F::Output {
     let mut f = pin!(f);
@@ -62,6 +64,81 @@ fn the_tenth_failure_is_answered_then_the_address_is_locked() {
     );
     clock.advance(Duration::from_millis(29_500));
     assert_eq!(guard.check_now(ip), Some(Ok(GuardDecision::Open)));
+}
+
+#[test]
+fn the_budget_is_what_is_left_of_the_limit_in_the_window() {
+    let (clock, guard) = setup(GuardConfig::default());
+    let guard: Arc<dyn FailureGuard> = Arc::new(guard);
+    let ip = v4(0xCB00_7108);
+    for k in 0..10 {
+        let expected = FailureBudget::Open {
+            failures_left: 10 - k,
+        };
+        assert_eq!(guard.budget_now(ip), Some(Ok(expected)), "after {k}");
+        assert_eq!(block_on(guard.budget(ip)), Ok(expected), "after {k}");
+        block_on(guard.record_failure(ip)).unwrap();
+    }
+    assert_eq!(
+        block_on(guard.budget(ip)),
+        Ok(FailureBudget::Locked { retry_after: 60 })
+    );
+    clock.advance(Duration::from_millis(20_500));
+    assert_eq!(
+        guard.budget_now(ip),
+        Some(Ok(FailureBudget::Locked { retry_after: 40 }))
+    );
+    clock.advance(Duration::from_millis(39_500));
+    assert_eq!(
+        guard.budget_now(ip),
+        Some(Ok(FailureBudget::Open { failures_left: 10 }))
+    );
+    // Three failures, then the window closes: the whole budget is back.
+    for _ in 0..3 {
+        block_on(guard.record_failure(ip)).unwrap();
+    }
+    assert_eq!(
+        guard.budget_now(ip),
+        Some(Ok(FailureBudget::Open { failures_left: 7 }))
+    );
+    clock.advance(Duration::from_secs(60));
+    assert_eq!(
+        guard.budget_now(ip),
+        Some(Ok(FailureBudget::Open { failures_left: 10 }))
+    );
+}
+
+#[test]
+fn under_pressure_the_budget_is_the_networks() {
+    let config = GuardConfig::default().with_max_tracked(10).unwrap();
+    let (_, guard) = setup(config);
+    for n in 0..10 {
+        for _ in 0..10 {
+            guard.fail(v4(n));
+        }
+    }
+    // The table is full of lockouts: 198.51.100.0/24 counts these.
+    for n in 1..=4 {
+        assert_eq!(guard.fail(v4(0xC633_6400 + n)), GuardDecision::Open);
+    }
+    let member = v4(0xC633_64FE);
+    assert_eq!(
+        guard.budget_of(member),
+        FailureBudget::Open { failures_left: 6 }
+    );
+    assert_eq!(guard.status(member), GuardDecision::Open);
+    for _ in 0..6 {
+        guard.fail(member);
+    }
+    assert_eq!(
+        guard.budget_of(v4(0xC633_6477)),
+        FailureBudget::Locked { retry_after: 60 }
+    );
+    // Another /24 has a budget of its own.
+    assert_eq!(
+        guard.budget_of(v4(0xC633_6500)),
+        FailureBudget::Open { failures_left: 10 }
+    );
 }
 
 #[test]

@@ -5,20 +5,25 @@ use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
-use keyward_limit::{FailureGuard, GuardConfig, GuardDecision, IpGroup, LimitError};
+use keyward_limit::{FailureBudget, FailureGuard, GuardConfig, GuardDecision, IpGroup, LimitError};
 use redis::Script;
 
 use crate::connection::Connection;
 
 static CHECK: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/guard_check.lua")));
+static BUDGET: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/guard_budget.lua")));
 static FAIL: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/guard_fail.lua")));
 
 /// The per-IP lockout shared by every instance connected to one Redis and namespace:
 /// [`GuardConfig::max_failures`] failures within [`GuardConfig::window`], counted across
 /// all instances, lock the address (IPv6: its /64) out for [`GuardConfig::lockout`],
-/// on the server's clock. The same answers as [`keyward_limit::MemoryFailureGuard`].
+/// on the server's clock. The same answers as [`keyward_limit::MemoryFailureGuard`],
+/// [`budget`](FailureGuard::budget) included: one read-only script answers the failures
+/// left in the address's window, or its lockout. (Redis keeps every address on its
+/// own: there is no table to fill, so no network ever counts for an address.)
 ///
 /// Made by [`RedisLimits::failure_guard`](crate::RedisLimits::failure_guard).
 #[derive(Clone)]
@@ -57,6 +62,17 @@ fn decision(micros_left: u64) -> GuardDecision {
     }
 }
 
+/// The budget script's answer: microseconds left of a lockout (0: open) and the failures
+/// left while open.
+fn budget_from_script(micros_left: u64, failures_left: u32) -> FailureBudget {
+    match decision(micros_left) {
+        GuardDecision::Locked { retry_after } => FailureBudget::Locked { retry_after },
+        GuardDecision::Open => FailureBudget::Open {
+            failures_left: failures_left.max(1),
+        },
+    }
+}
+
 /// Windows and lockouts longer than this (about 31 years) are cut to it: the script adds
 /// them to the server's time in microseconds, which must stay exact in a Lua number (a
 /// double, 53 bits) and printable as a 64-bit integer.
@@ -77,6 +93,16 @@ impl FailureGuard for RedisFailureGuard {
         let mut invocation = CHECK.prepare_invoke();
         invocation.key(self.key(ip));
         Ok(decision(self.conn.run(&invocation).await?))
+    }
+
+    async fn budget(&self, ip: IpAddr) -> Result<FailureBudget, LimitError> {
+        let mut invocation = BUDGET.prepare_invoke();
+        invocation
+            .key(self.key(ip))
+            .arg(self.config.max_failures())
+            .arg(micros(self.config.window()));
+        let (micros_left, failures_left): (u64, u32) = self.conn.run(&invocation).await?;
+        Ok(budget_from_script(micros_left, failures_left))
     }
 
     async fn record_failure(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
@@ -114,6 +140,22 @@ mod tests {
         assert_eq!(
             decision(59_000_001),
             GuardDecision::Locked { retry_after: 60 }
+        );
+    }
+
+    #[test]
+    fn a_budget_is_open_with_failures_left_or_locked() {
+        assert_eq!(
+            budget_from_script(0, 7),
+            FailureBudget::Open { failures_left: 7 }
+        );
+        assert_eq!(
+            budget_from_script(0, 0),
+            FailureBudget::Open { failures_left: 1 }
+        );
+        assert_eq!(
+            budget_from_script(1_500_000, 0),
+            FailureBudget::Locked { retry_after: 2 }
         );
     }
 }

@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use keyward_limit::{
-    Decision, FailureGuard, GuardConfig, GuardDecision, LimitError, MemoryRateLimiter, Quota,
-    RateLimiter,
+    Decision, FailureBudget, FailureGuard, GuardConfig, GuardDecision, LimitError,
+    MemoryFailureGuard, MemoryRateLimiter, Quota, RateLimiter,
 };
 use keyward_redis::{RedisError, RedisLimits, RedisOptions};
 
@@ -419,6 +419,109 @@ async fn a_window_that_closes_below_the_limit_is_forgotten() {
         GuardDecision::Open
     );
     assert!(guard.record_failure(client).await.unwrap().is_locked());
+}
+
+#[tokio::test]
+async fn the_budget_counts_down_and_matches_memory() {
+    let Some(redis) = connect("budget").await else {
+        return;
+    };
+    let config = GuardConfig::default();
+    let guard = redis.failure_guard(config);
+    let memory = MemoryFailureGuard::new(config);
+    let client = ip("198.51.100.4");
+    for k in 0..10 {
+        let expected = FailureBudget::Open {
+            failures_left: 10 - k,
+        };
+        assert_eq!(guard.budget(client).await.unwrap(), expected, "after {k}");
+        assert_eq!(memory.budget(client).await.unwrap(), expected, "after {k}");
+        let (from_redis, from_memory) = (
+            guard.record_failure(client).await.unwrap(),
+            memory.record_failure(client).await.unwrap(),
+        );
+        assert_eq!(from_redis, from_memory, "failure {}", k + 1);
+    }
+    assert_eq!(
+        memory.budget(client).await.unwrap(),
+        FailureBudget::Locked { retry_after: 60 }
+    );
+    let locked = guard.budget(client).await.unwrap();
+    assert!(
+        matches!(locked, FailureBudget::Locked { retry_after } if (59..=60).contains(&retry_after)),
+        "{locked:?}"
+    );
+    // Reading the budget counts nothing.
+    let other = ip("2001:db8:7:7::1");
+    for _ in 0..20 {
+        assert_eq!(
+            guard.budget(other).await.unwrap(),
+            FailureBudget::Open { failures_left: 10 }
+        );
+    }
+    guard.record_failure(other).await.unwrap();
+    assert_eq!(
+        guard.budget(ip("2001:db8:7:7:ffff::2")).await.unwrap(),
+        FailureBudget::Open { failures_left: 9 },
+        "the same /64"
+    );
+}
+
+#[tokio::test]
+async fn the_whole_budget_comes_back_when_the_window_or_the_lockout_ends() {
+    let Some(redis) = connect("budget_ends").await else {
+        return;
+    };
+    let config =
+        GuardConfig::new(3, Duration::from_millis(300), Duration::from_millis(1_500)).unwrap();
+    let guard = redis.failure_guard(config);
+    let full = FailureBudget::Open { failures_left: 3 };
+
+    // Two failures, then the window closes below the limit.
+    let client = ip("198.51.100.5");
+    guard.record_failure(client).await.unwrap();
+    guard.record_failure(client).await.unwrap();
+    assert_eq!(
+        guard.budget(client).await.unwrap(),
+        FailureBudget::Open { failures_left: 1 }
+    );
+    let start = Instant::now();
+    while guard.budget(client).await.unwrap() != full {
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "window never closed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(start.elapsed() < Duration::from_millis(400));
+
+    // A lockout of 1.5 s: Retry-After 2, then 1, then the whole budget.
+    for _ in 0..3 {
+        guard.record_failure(client).await.unwrap();
+    }
+    let locked_at = Instant::now();
+    assert_eq!(
+        guard.budget(client).await.unwrap(),
+        FailureBudget::Locked { retry_after: 2 }
+    );
+    let mut seen_one = false;
+    loop {
+        match guard.budget(client).await.unwrap() {
+            FailureBudget::Locked { retry_after: 2 } => assert!(!seen_one),
+            FailureBudget::Locked { retry_after: 1 } => seen_one = true,
+            budget => {
+                assert_eq!(budget, full);
+                break;
+            }
+        }
+        assert!(
+            locked_at.elapsed() < Duration::from_secs(4),
+            "lockout never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(seen_one);
+    assert!(locked_at.elapsed() >= Duration::from_millis(1_400));
 }
 
 /// What the proxy forwards: nothing while `stalled`; nothing, ever again, on a
