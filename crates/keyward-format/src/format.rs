@@ -73,6 +73,25 @@ impl KeyFormat {
     pub fn mint(&self) -> Result<MintedKey, MintError> {
         let mut id = [0u8; ID_LEN];
         base62::fill_random(&mut id).map_err(MintError)?;
+        self.mint_for(&KeyId::from_validated(id))
+    }
+
+    /// A well-formed key with an existing public `id` and a fresh random secret: what a
+    /// guesser who knows the id would present. For tests and load tools that exercise
+    /// the wrong-secret path; never a way to recover a key.
+    ///
+    /// ```
+    /// use keyward_format::KeyFormat;
+    ///
+    /// let format = KeyFormat::new("sk_live_")?;
+    /// let key = format.mint()?;
+    /// let guess = format.mint_for(&key.id())?;
+    /// assert_eq!(format.parse(guess.expose())?.id(), key.id());
+    /// assert_ne!(guess.expose(), key.expose());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn mint_for(&self, id: &KeyId) -> Result<MintedKey, MintError> {
+        let id = *id.as_bytes();
         let mut secret = zeroize::Zeroizing::new([0u8; SECRET_LEN]);
         base62::fill_random(secret.as_mut()).map_err(MintError)?;
         let sum = checksum::digits(&[self.prefix.as_bytes(), &id, secret.as_ref()]);

@@ -4,15 +4,18 @@ use std::time::Duration;
 
 use keyward_clock::Timestamp;
 use keyward_format::{KeyId, PresentedKey};
+use keyward_limit::IpGroup;
 use keyward_scope::Requirement;
 use keyward_store::StoreError;
 use zeroize::Zeroizing;
 
 use crate::cache::CacheEntry;
+use crate::client_slots::ClientSlot;
 use crate::core::Core;
 use crate::credential::Credential;
 use crate::digest::Digest;
 use crate::error::{AuthError, InvalidKeyReason};
+use crate::hash_pool::HashRefused;
 use crate::principal::Principal;
 
 /// The request path: a presented credential in, a [`Principal`] or a typed refusal out.
@@ -44,26 +47,32 @@ impl Authenticator {
 
     /// Authenticates `credential` for a route requiring `requirement`, from `client_ip`.
     ///
-    /// Order (DESIGN.md's request path): client IP lockout (429, before anything else)
-    /// → parse (401, no store access) → cache or store + slow hash (401) → revoked /
-    /// disabled / expired (401) → IP allowlist (403) → capability (403) → the key's
-    /// rate limit (429). Every 401 counts toward the client IP's lockout; 403 and 429
-    /// do not. Every refusal is logged with its reason, never with the key.
+    /// Order: client IP lockout (429, before anything else) → parse (401, no store
+    /// access) → cache, or store + slow hash within the client's failure budget and the
+    /// key id's cool-down (401; 503 when the hash queue is full) → revoked / disabled /
+    /// expired (401) → IP allowlist (403) → capability (403) → the key's rate limit
+    /// (429). Every 401 counts toward the client IP's lockout; 403 and 429 do not.
+    /// Refusals are logged with their reason and client group, never with the key, the
+    /// first of each kind at once and then at most one line per interval.
     pub async fn authenticate(
         &self,
         credential: Credential<'_>,
         requirement: &Requirement,
         client_ip: IpAddr,
     ) -> Result<Principal, AuthError> {
+        // A cold verification's place in the client's failure budget, held until its
+        // failure (if any) is counted below.
+        let mut slot = None;
         let result = self
-            .authenticate_inner(credential, requirement, client_ip)
+            .authenticate_inner(credential, requirement, client_ip, &mut slot)
             .await;
         if let Err(e) = &result {
-            log_refusal(e, credential, &self.core);
             if e.code().counts_as_failure() {
                 self.core.limits.record_failure(client_ip).await;
             }
+            log_refusal(e, credential, client_ip, &self.core);
         }
+        drop(slot);
         result
     }
 
@@ -85,7 +94,7 @@ impl Authenticator {
             if e.code().counts_as_failure() {
                 self.core.limits.record_failure_now(client_ip)?;
             }
-            log_refusal(e, credential, &self.core);
+            log_refusal(e, credential, client_ip, &self.core);
         }
         Some(result)
     }
@@ -124,14 +133,15 @@ impl Authenticator {
     }
 
     #[inline]
-    async fn authenticate_inner(
-        &self,
+    async fn authenticate_inner<'s>(
+        &'s self,
         credential: Credential<'_>,
         requirement: &Requirement,
         client_ip: IpAddr,
+        slot: &mut Option<ClientSlot<'s>>,
     ) -> Result<Principal, AuthError> {
         self.core.limits.check_lockout(client_ip).await?;
-        let principal = self.verify(credential, client_ip).await?;
+        let principal = self.verify(credential, client_ip, slot).await?;
         check_requirement(&principal, requirement)?;
         let info = principal.info();
         let decision = self
@@ -143,10 +153,11 @@ impl Authenticator {
     }
 
     /// Verifies `credential` and returns its principal, without a capability check.
-    async fn verify(
-        &self,
+    async fn verify<'s>(
+        &'s self,
         credential: Credential<'_>,
         client_ip: IpAddr,
+        slot: &mut Option<ClientSlot<'s>>,
     ) -> Result<Principal, AuthError> {
         let presented = self.parse(credential)?;
         let (cached, digest, now) = self.first_lookup(&presented, client_ip);
@@ -155,9 +166,11 @@ impl Authenticator {
         match cached {
             Cached::Done(result) => result,
             Cached::Stale { hash } => {
-                Box::pin(self.refresh(presented, digest, &hash, now, client_ip)).await
+                Box::pin(self.refresh(presented, digest, &hash, now, client_ip, slot)).await
             }
-            Cached::Miss => Box::pin(self.verify_uncached(presented, digest, now, client_ip)).await,
+            Cached::Miss => {
+                Box::pin(self.verify_uncached(presented, digest, now, client_ip, slot)).await
+            }
         }
     }
 
@@ -224,32 +237,42 @@ impl Authenticator {
         Cached::Done(entry.admit(now, client_ip))
     }
 
-    /// Cache miss: load the record, verify the slow hash once per key even under
-    /// concurrent first requests, then cache it.
-    async fn verify_uncached(
-        &self,
+    /// Cache miss: load the record and verify the slow hash, within three bounds.
+    ///
+    /// 1. The client's failure budget: a slot in [`ClientSlots`] first, so concurrent
+    ///    guesses never run more slow hashes than the lockout allows (429 once locked).
+    /// 2. One verification per key id at a time, so concurrent first requests with the
+    ///    same secret share one slow hash; then the id's cool-down, so guesses at one id
+    ///    from many addresses are bounded too.
+    /// 3. The hash queue's depth: 503 at once rather than a wait of seconds.
+    async fn verify_uncached<'s>(
+        &'s self,
         presented: PresentedKey<'_>,
         digest: Digest,
         now: Timestamp,
         client_ip: IpAddr,
+        slot: &mut Option<ClientSlot<'s>>,
     ) -> Result<Principal, AuthError> {
+        if slot.is_none() {
+            *slot = self
+                .core
+                .client_slots
+                .acquire(client_ip, &self.core.limits)
+                .await?;
+        }
         let id = presented.id();
-        let lock = Arc::clone(self.core.inflight.entry(id).or_default().value());
-        let result = {
-            let _guard = lock.lock().await;
-            // Another request may have filled the cache while this one waited.
-            match self.cached(id, &digest, now, client_ip) {
-                Cached::Done(result) => result,
-                Cached::Stale { .. } | Cached::Miss => {
-                    self.load_and_verify(presented, digest, now, client_ip)
-                        .await
-                }
-            }
-        };
-        self.core
-            .inflight
-            .remove_if(&id, |_, current| Arc::ptr_eq(current, &lock));
-        result
+        let ticket = self.core.inflight.join(id);
+        let _verifying = ticket.lock().await;
+        // Another request may have filled the cache while this one waited.
+        match self.cached(id, &digest, now, client_ip) {
+            Cached::Done(result) => return result,
+            Cached::Stale { .. } | Cached::Miss => {}
+        }
+        if self.core.key_cooldown.is_cooling(&id, now) {
+            return Err(AuthError::InvalidKey(InvalidKeyReason::KeyCoolingDown));
+        }
+        self.load_and_verify(presented, digest, now, client_ip)
+            .await
     }
 
     async fn load_and_verify(
@@ -270,14 +293,24 @@ impl Authenticator {
         let secret = Zeroizing::new(presented.secret().to_vec());
         let hash = record.hash.clone();
         let verified = core
-            .run_hash(move |hasher| hasher.verify(&secret, &hash))
+            .hashes
+            .run_bounded(move |hasher| hasher.verify(&secret, &hash))
             .await
-            .ok_or_else(|| core.unavailable())?;
+            .map_err(|refused| {
+                if refused == HashRefused::QueueFull {
+                    tracing::warn!(target: "keyward", queued = core.hashes.queued(), "slow-hash queue full; refusing a cold verification");
+                }
+                core.unavailable()
+            })?;
         match verified {
             Ok(true) => {}
-            Ok(false) => return Err(AuthError::InvalidKey(InvalidKeyReason::WrongSecret)),
+            Ok(false) => {
+                core.key_cooldown.record_failure(id, now);
+                return Err(AuthError::InvalidKey(InvalidKeyReason::WrongSecret));
+            }
             Err(e) => {
                 tracing::error!(target: "keyward", key_id = %id, error = %e, "stored hash is unreadable");
+                core.key_cooldown.record_failure(id, now);
                 return Err(AuthError::InvalidKey(InvalidKeyReason::WrongSecret));
             }
         }
@@ -295,13 +328,14 @@ impl Authenticator {
     /// Stale entry whose secret matched: re-read the record (no slow hash unless the
     /// stored hash changed). When the store is down the entry keeps serving: the secret
     /// is verified, only news of a change made elsewhere is late.
-    async fn refresh(
-        &self,
+    async fn refresh<'s>(
+        &'s self,
         presented: PresentedKey<'_>,
         digest: Digest,
         cached_hash: &str,
         now: Timestamp,
         client_ip: IpAddr,
+        slot: &mut Option<ClientSlot<'s>>,
     ) -> Result<Principal, AuthError> {
         let core = &self.core;
         let id = presented.id();
@@ -315,7 +349,7 @@ impl Authenticator {
             }
             Ok(_) => {
                 core.cache.evict(&id);
-                self.verify_uncached(presented, digest, now, client_ip)
+                self.verify_uncached(presented, digest, now, client_ip, slot)
                     .await
             }
             Err(StoreError::NotFound) => {
@@ -392,6 +426,16 @@ impl Authenticator {
         self.core.config.unavailable_retry_after
     }
 
+    /// Cold verifications waiting for a slow-hash slot right now.
+    pub fn queued_verifications(&self) -> usize {
+        self.core.hashes.queued()
+    }
+
+    /// Key ids with a cold verification running or waiting right now.
+    pub fn verifications_in_flight(&self) -> usize {
+        self.core.inflight.len()
+    }
+
     /// Keys in the verification cache.
     pub fn cached_keys(&self) -> usize {
         self.core.cache.len()
@@ -443,30 +487,50 @@ fn check_requirement(principal: &Principal, requirement: &Requirement) -> Result
         }))
 }
 
-/// The `authentication_failed` event: the reason and, when the credential parsed, the
-/// public key id. Never the key.
-fn log_refusal(e: &AuthError, credential: Credential<'_>, core: &Core) {
-    let key_id = match credential {
-        Credential::Key(key) => core.format.parse(key).ok().map(|p| p.id()),
-        Credential::Pair { id, secret } => core.format.parse_pair(id, secret).ok().map(|p| p.id()),
-    };
+/// The `authentication_failed` event: the code, the reason, the client's group and,
+/// when the credential parsed, the public key id. Never the key. The first of each
+/// reason from a client group is written at once, then one line per interval with the
+/// count of those it stands for.
+fn log_refusal(e: &AuthError, credential: Credential<'_>, client_ip: IpAddr, core: &Core) {
     let reason = match e {
         AuthError::InvalidKey(reason) => reason.as_str(),
         other => other.code().as_str(),
     };
-    match key_id {
-        Some(key_id) => tracing::info!(
+    let group = IpGroup::of(client_ip);
+    let Some(due) = core.refusal_log.admit(group, reason, core.clock.now()) else {
+        return;
+    };
+    let key_id = match credential {
+        Credential::Key(key) => core.format.parse(key).ok().map(|p| p.id()),
+        Credential::Pair { id, secret } => core.format.parse_pair(id, secret).ok().map(|p| p.id()),
+    };
+    let code = e.code().as_str();
+    let suppressed = due.suppressed;
+    match (due.overflow, key_id) {
+        (true, _) => tracing::info!(
             target: "keyward",
             event = "authentication_failed",
-            code = e.code().as_str(),
+            code,
             reason,
-            key_id = %key_id,
+            client = "other clients",
+            suppressed,
         ),
-        None => tracing::info!(
+        (false, Some(key_id)) => tracing::info!(
             target: "keyward",
             event = "authentication_failed",
-            code = e.code().as_str(),
+            code,
             reason,
+            client = %group,
+            key_id = %key_id,
+            suppressed,
+        ),
+        (false, None) => tracing::info!(
+            target: "keyward",
+            event = "authentication_failed",
+            code,
+            reason,
+            client = %group,
+            suppressed,
         ),
     }
 }

@@ -1,5 +1,7 @@
 use std::time::Duration;
 
+use keyward_limit::GuardConfig;
+
 use crate::error::BuildError;
 
 /// Tuning of the authenticator and the key service. The defaults are the documented
@@ -17,6 +19,18 @@ pub struct Config {
     /// Slow hashes (verifications, mints) running at once on the blocking pool
     /// (default: the number of CPUs).
     pub max_concurrent_hashes: usize,
+    /// Cold verifications that may wait for a slow-hash slot (default 64). One more is
+    /// answered 503 `auth_unavailable` with `Retry-After` at once instead of queueing for
+    /// seconds; cached keys never wait behind the queue.
+    pub max_queued_verifications: usize,
+    /// Failed slow verifications allowed per key id, whoever sends them (default: 10
+    /// within 60 s, then a 60 s cool-down, at most 100,000 ids tracked). During a
+    /// cool-down an uncached attempt on that id is answered `invalid_key` without a slow
+    /// hash; the key's cached traffic is unaffected.
+    pub key_lockout: GuardConfig,
+    /// After the first refusal of a kind from a client group is logged, further ones
+    /// are summed into at most one line per this interval (default 10 s).
+    pub refusal_log_interval: Duration,
     /// The longest grace period a roll may give the old key (default 7 days, as Stripe).
     pub max_roll_grace: Duration,
     /// `Retry-After` seconds answered with 503 when the store is unreachable (default 1).
@@ -31,6 +45,9 @@ impl Default for Config {
             max_concurrent_hashes: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
+            max_queued_verifications: 64,
+            key_lockout: GuardConfig::default(),
+            refusal_log_interval: Duration::from_secs(10),
             max_roll_grace: Duration::from_secs(7 * 24 * 3600),
             unavailable_retry_after: 1,
         }
@@ -52,6 +69,11 @@ impl Config {
         if self.max_concurrent_hashes == 0 {
             return Err(BuildError::InvalidConfig(
                 "max_concurrent_hashes must be at least 1".into(),
+            ));
+        }
+        if self.refusal_log_interval.is_zero() {
+            return Err(BuildError::InvalidConfig(
+                "refusal_log_interval must be longer than zero".into(),
             ));
         }
         Ok(())

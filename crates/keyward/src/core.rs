@@ -2,7 +2,19 @@
 
 use std::sync::Arc;
 
-use dashmap::DashMap;
+use crate::cache::{CacheEntry, VerificationCache};
+use crate::client_slots::ClientSlots;
+use crate::config::Config;
+use crate::digest::{Digest, DigestKey};
+use crate::error::{AuthError, BuildError};
+use crate::hash_pool::HashPool;
+use crate::key_cooldown::KeyCooldown;
+use crate::limits::{LimitFailure, Limits};
+use crate::owner::OwnerPermissions;
+use crate::principal::KeyInfo;
+use crate::refusal_log::RefusalLog;
+use crate::registry::Registry;
+use crate::{Authenticator, KeyService};
 use keyward_clock::{Clock, SystemClock, Timestamp};
 use keyward_format::{KeyFormat, KeyId};
 use keyward_limit::{
@@ -10,16 +22,9 @@ use keyward_limit::{
 };
 use keyward_scope::{CapabilitySet, Catalog};
 use keyward_store::{BcryptHasher, KeyRecord, KeyStore, SecretHasher};
-use tokio::sync::Semaphore;
 
-use crate::cache::{CacheEntry, VerificationCache};
-use crate::config::Config;
-use crate::digest::{Digest, DigestKey};
-use crate::error::{AuthError, BuildError};
-use crate::limits::{LimitFailure, Limits};
-use crate::owner::OwnerPermissions;
-use crate::principal::KeyInfo;
-use crate::{Authenticator, KeyService};
+/// Client group and reason pairs the refusal log remembers (about 1 MB at most).
+const REFUSAL_LOG_PAIRS: usize = 10_000;
 
 pub(crate) struct Core {
     pub(crate) format: KeyFormat,
@@ -32,22 +37,24 @@ pub(crate) struct Core {
     pub(crate) cache: VerificationCache,
     pub(crate) digest_key: DigestKey,
     /// One lock per key id being verified, so concurrent first requests for a key
-    /// run the slow hash once. Entries live only while a verification runs.
-    pub(crate) inflight: DashMap<KeyId, Arc<tokio::sync::Mutex<()>>>,
-    pub(crate) hash_permits: Semaphore,
+    /// run the slow hash once. Entries live only while a request holds or awaits one.
+    pub(crate) inflight: Registry<KeyId, tokio::sync::Mutex<()>>,
+    pub(crate) hashes: HashPool,
+    pub(crate) client_slots: ClientSlots,
+    pub(crate) key_cooldown: KeyCooldown,
+    pub(crate) refusal_log: RefusalLog,
     pub(crate) limits: Limits,
 }
 
 impl Core {
-    /// Runs a slow hash on the blocking pool, at most `max_concurrent_hashes` at once.
+    /// Runs a slow hash on the blocking pool, at most `max_concurrent_hashes` at once,
+    /// however long the wait (mints and re-hashes; verifications use the bounded queue).
     pub(crate) async fn run_hash<T, F>(&self, f: F) -> Option<T>
     where
         T: Send + 'static,
         F: FnOnce(&dyn SecretHasher) -> T + Send + 'static,
     {
-        let _permit = self.hash_permits.acquire().await.ok()?;
-        let hasher = Arc::clone(&self.hasher);
-        tokio::task::spawn_blocking(move || f(&*hasher)).await.ok()
+        self.hashes.run(f).await.ok()
     }
 
     /// The effective capabilities of `record`: its grants with what they imply and the
@@ -308,13 +315,20 @@ impl KeywardBuilder {
             format: self.format,
             catalog: self.catalog,
             store,
-            hasher,
+            hasher: Arc::clone(&hasher),
             clock: Arc::clone(&self.clock),
             owners: self.owners,
             cache: VerificationCache::new(self.config.cache_capacity),
             digest_key: DigestKey::random().map_err(BuildError::Random)?,
-            inflight: DashMap::new(),
-            hash_permits: Semaphore::new(self.config.max_concurrent_hashes),
+            inflight: Registry::new(),
+            hashes: HashPool::new(
+                Arc::clone(&hasher),
+                self.config.max_concurrent_hashes,
+                self.config.max_queued_verifications,
+            ),
+            client_slots: ClientSlots::new(),
+            key_cooldown: KeyCooldown::new(self.config.key_lockout),
+            refusal_log: RefusalLog::new(self.config.refusal_log_interval, REFUSAL_LOG_PAIRS),
             limits: Limits {
                 limiter: match self.limiter {
                     LimiterChoice::Memory => Some(Arc::new(MemoryRateLimiter::with_clock(

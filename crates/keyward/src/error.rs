@@ -28,10 +28,19 @@ pub enum ErrorCode {
     RateLimited,
     /// 429: the client IP is locked out after repeated failures.
     TooManyFailedAttempts,
-    /// 400: two different credentials, or a malformed authentication header.
+    /// 400: two different credentials, a malformed authentication header, or a
+    /// request body that is not the JSON a route takes.
     InvalidRequest,
     /// 503: the key store is unreachable and the key is not cached.
     AuthUnavailable,
+    /// 404: no route for this path.
+    NotFound,
+    /// 405: the path exists, the method does not.
+    MethodNotAllowed,
+    /// 413: the request body is longer than the limit.
+    PayloadTooLarge,
+    /// 415: a JSON route was sent a body that is not `application/json`.
+    UnsupportedMediaType,
 }
 
 impl ErrorCode {
@@ -49,6 +58,10 @@ impl ErrorCode {
             ErrorCode::TooManyFailedAttempts => "too_many_failed_attempts",
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::AuthUnavailable => "auth_unavailable",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
         }
     }
 
@@ -64,6 +77,10 @@ impl ErrorCode {
             ErrorCode::RateLimited | ErrorCode::TooManyFailedAttempts => 429,
             ErrorCode::InvalidRequest => 400,
             ErrorCode::AuthUnavailable => 503,
+            ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
         }
     }
 
@@ -96,15 +113,20 @@ pub enum InvalidKeyReason {
     UnknownKey,
     /// The id exists but the secret is wrong.
     WrongSecret,
+    /// Too many failed verifications of this id recently: refused without a slow hash
+    /// until its cool-down ends ([`crate::Config::key_lockout`]).
+    KeyCoolingDown,
 }
 
 impl InvalidKeyReason {
-    /// A short stable name for logs (`malformed`, `unknown_key`, `wrong_secret`).
+    /// A short stable name for logs (`malformed`, `unknown_key`, `wrong_secret`,
+    /// `key_cooling_down`).
     pub fn as_str(self) -> &'static str {
         match self {
             InvalidKeyReason::Malformed(_) => "malformed",
             InvalidKeyReason::UnknownKey => "unknown_key",
             InvalidKeyReason::WrongSecret => "wrong_secret",
+            InvalidKeyReason::KeyCoolingDown => "key_cooling_down",
         }
     }
 }
@@ -273,6 +295,20 @@ mod tests {
             ),
             (ErrorCode::InvalidRequest, 400, "invalid_request", false),
             (ErrorCode::AuthUnavailable, 503, "auth_unavailable", false),
+            (ErrorCode::NotFound, 404, "not_found", false),
+            (
+                ErrorCode::MethodNotAllowed,
+                405,
+                "method_not_allowed",
+                false,
+            ),
+            (ErrorCode::PayloadTooLarge, 413, "payload_too_large", false),
+            (
+                ErrorCode::UnsupportedMediaType,
+                415,
+                "unsupported_media_type",
+                false,
+            ),
         ];
         for (code, status, name, counts) in table {
             assert_eq!(

@@ -4,16 +4,21 @@
 
 mod authenticator;
 mod cache;
+mod client_slots;
 mod config;
 mod core;
 mod credential;
 mod digest;
 mod error;
+mod hash_pool;
 pub mod http;
+mod key_cooldown;
 mod key_table;
 mod limits;
 mod owner;
 mod principal;
+mod refusal_log;
+mod registry;
 mod service;
 
 pub use authenticator::Authenticator;

@@ -4,7 +4,9 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use keyward_limit::{Decision, FailureGuard, GuardDecision, LimitError, Quota, RateLimiter};
+use keyward_limit::{
+    Decision, FailureBudget, FailureGuard, GuardDecision, LimitError, Quota, RateLimiter,
+};
 
 use crate::error::AuthError;
 
@@ -61,6 +63,23 @@ impl Limits {
                 Err(AuthError::TooManyFailedAttempts { retry_after })
             }
             Err(e) => self.backend_failed(e, "failure guard"),
+        }
+    }
+
+    /// The failures `ip` has left before its lockout, for bounding its cold
+    /// verifications. `Ok(None)` without a guard, or when the guard failed and the
+    /// deployment fails open.
+    pub(crate) async fn budget(&self, ip: IpAddr) -> Result<Option<FailureBudget>, AuthError> {
+        let Some(guard) = &self.guard else {
+            return Ok(None);
+        };
+        let budget = match guard.budget_now(ip) {
+            Some(budget) => budget,
+            None => guard.budget(ip).await,
+        };
+        match budget {
+            Ok(budget) => Ok(Some(budget)),
+            Err(e) => self.backend_failed(e, "failure guard").map(|()| None),
         }
     }
 

@@ -87,3 +87,72 @@ async fn events_are_logged_without_secrets() {
     }
     assert!(!log.contains(&key) && !log.contains(rolled.new.key.expose()) && !log.contains(&typo));
 }
+
+/// Captures every line logged while `f` runs.
+async fn captured_log<F: std::future::Future<Output = ()>>(f: F) -> String {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    f.await;
+    String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+}
+
+#[tokio::test]
+async fn a_flood_of_refusals_is_one_line_per_client_and_reason_per_interval() {
+    let rig = common::rig_with(|b| b.without_lockout());
+    let authn = rig.keyward.authenticator();
+    let garbage = "sk_live_not-a-key";
+    let log = captured_log(async {
+        for _ in 0..500 {
+            let _ = authn
+                .authenticate(
+                    Credential::Key(garbage),
+                    &Requirement::none(),
+                    ip("192.0.2.9"),
+                )
+                .await;
+        }
+        // Another client's first refusal is logged at once.
+        let _ = authn
+            .authenticate(
+                Credential::Key(garbage),
+                &Requirement::none(),
+                ip("2001:db8:5:6::1"),
+            )
+            .await;
+        rig.clock.advance(Duration::from_secs(10));
+        let _ = authn
+            .authenticate(
+                Credential::Key(garbage),
+                &Requirement::none(),
+                ip("192.0.2.9"),
+            )
+            .await;
+    })
+    .await;
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("authentication_failed"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{log}");
+    assert!(lines[0].contains("client=192.0.2.9") && lines[0].contains("suppressed=0"));
+    assert!(
+        lines[1].contains("client=2001:db8:5:6::/64"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains("client=192.0.2.9") && lines[2].contains("suppressed=499"),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        !log.contains(garbage),
+        "the presented credential is never logged"
+    );
+}
