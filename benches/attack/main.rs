@@ -1,0 +1,273 @@
+//! `attack`: wrong secrets for known key ids, from rotating client addresses, against an
+//! example server on loopback, while a cached key's latency and fresh keys' first
+//! verification are measured, first on the idle server, then under attack, then until
+//! the server has worked off what the attack queued. `scripts/attack` starts a server and
+//! runs this against it.
+
+mod http;
+mod keys;
+mod phase;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use clap::Parser;
+use hyper::Method;
+
+use crate::http::{Connection, Error};
+use crate::keys::{Forger, format_of, mint};
+use crate::phase::{Phase, Samples, Scenario};
+
+/// Fresh keys whose first verification the idle phase measures.
+const IDLE_FIRST_VERIFICATIONS: usize = 20;
+/// The same, under attack.
+const ATTACK_FIRST_VERIFICATIONS: usize = 40;
+/// The most fresh keys probed while waiting for the server to drain. With the victims
+/// and the cached key, the scenario mints 93 keys, under the demo's per-owner cap.
+const DRAIN_FIRST_VERIFICATIONS: usize = 24;
+/// The longest wait for the drain.
+const DRAIN_LIMIT: Duration = Duration::from_secs(120);
+
+/// A loopback attack scenario against a running keyward example server.
+#[derive(Parser)]
+struct Args {
+    /// The server's address; loopback only.
+    #[arg(long)]
+    addr: SocketAddr,
+    /// A key that may mint keys (`keys:write`): the server's bootstrap key.
+    #[arg(long, env = "KEYWARD_ATTACK_ADMIN_KEY", hide_env_values = true)]
+    admin_key: String,
+    /// Seconds of attack.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Seconds of measuring the idle server first.
+    #[arg(long, default_value_t = 5)]
+    idle_seconds: u64,
+    /// Concurrent attack connections.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Known key ids the attack guesses secrets for.
+    #[arg(long, default_value_t = 8)]
+    victims: usize,
+    /// The server's process id, to report its CPU use (from /proc).
+    #[arg(long)]
+    server_pid: Option<u32>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("attack: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: &Args) -> Result<(), Error> {
+    if !args.addr.ip().is_loopback() {
+        return Err(format!("{} is not a loopback address", args.addr).into());
+    }
+    if args.victims == 0 || args.connections == 0 {
+        return Err("--victims and --connections must be at least 1".into());
+    }
+    let scenario: &'static Scenario = Box::leak(Box::new(prepare(args).await?));
+    let cpu = || cpu_seconds(args.server_pid);
+
+    eprintln!("idle: {} s", args.idle_seconds);
+    let before = cpu();
+    let idle_time = Duration::from_secs(args.idle_seconds);
+    let idle = scenario
+        .phase(idle_time, IDLE_FIRST_VERIFICATIONS, false)
+        .await
+        .finish()
+        .await;
+    let idle_cpu = cores(before, cpu(), idle.elapsed);
+    let settled = idle
+        .uncached
+        .percentile(50)
+        .ok_or("no first verification succeeded on the idle server")?
+        * 2;
+
+    eprintln!("attack: {} s", args.seconds);
+    let before = cpu();
+    let running = scenario
+        .phase(
+            Duration::from_secs(args.seconds),
+            ATTACK_FIRST_VERIFICATIONS,
+            true,
+        )
+        .await;
+    let after_attack = cpu();
+    eprintln!("after the attack: waiting for first verifications within {settled:?}");
+    let drain = scenario.drain(settled, DRAIN_LIMIT).await;
+    let attack = running.finish().await;
+    let attack_cpu = cores(before, after_attack, attack.elapsed);
+
+    print_table(args, &idle, &attack, [idle_cpu, attack_cpu], settled, drain);
+    Ok(())
+}
+
+/// Mints the victims, the cached key (and caches it) and the fresh keys.
+async fn prepare(args: &Args) -> Result<Scenario, Error> {
+    let fresh = IDLE_FIRST_VERIFICATIONS + ATTACK_FIRST_VERIFICATIONS + DRAIN_FIRST_VERIFICATIONS;
+    eprintln!("minting {} keys", args.victims + 1 + fresh);
+    let mut admin = Connection::new(args.addr);
+    let mut victims = Vec::with_capacity(args.victims);
+    for i in 0..args.victims {
+        victims.push(
+            mint(&mut admin, &args.admin_key, &format!("victim-{i}"))
+                .await?
+                .id,
+        );
+    }
+    let cached = mint(&mut admin, &args.admin_key, "cached").await?;
+    let mut fresh_keys = Vec::with_capacity(fresh);
+    for i in 0..fresh {
+        fresh_keys.push(
+            mint(&mut admin, &args.admin_key, &format!("fresh-{i}"))
+                .await?
+                .key,
+        );
+    }
+    let bearer = format!("Bearer {}", cached.key);
+    let warm = Connection::new(args.addr)
+        .send(
+            Method::GET,
+            "/v1/me",
+            &[("authorization", &bearer)],
+            String::new(),
+        )
+        .await?;
+    if warm.status != 200 {
+        return Err(format!("the cached key was answered {}", warm.status).into());
+    }
+    Ok(Scenario {
+        addr: args.addr,
+        forger: Forger::new(format_of(&cached.key)?, &victims[0])?,
+        cached_key: cached.key,
+        fresh_keys: Mutex::new(fresh_keys),
+        victims,
+        connections: args.connections,
+    })
+}
+
+fn print_table(
+    args: &Args,
+    idle: &Phase,
+    attack: &Phase,
+    [idle_cpu, attack_cpu]: [Option<f64>; 2],
+    settled: Duration,
+    drain: Result<Duration, Duration>,
+) {
+    let attack_requests: u64 = attack.attack.values().sum();
+    let per_second = attack_requests as f64 / attack.elapsed.as_secs_f64();
+    let statuses: Vec<String> = attack
+        .attack
+        .iter()
+        .map(|(status, count)| format!("{status}: {}", thousands(*count)))
+        .collect();
+    let cpu = |cores: Option<f64>| cores.map_or("-".into(), |c| format!("{c:.2} cores"));
+    let drained = match drain {
+        Ok(after) => format!("{:.1} s", after.as_secs_f64()),
+        Err(probed) => format!("not within {:.0} s", probed.as_secs_f64()),
+    };
+    println!();
+    println!(
+        "{} connections, wrong secrets for {} known ids, a random client address per \
+         request, {} s; idle phase {} s",
+        args.connections, args.victims, args.seconds, args.idle_seconds
+    );
+    println!();
+    println!("| | idle | under attack |");
+    println!("|---|---|---|");
+    row(
+        "cached `GET /v1/me` p50 / p99",
+        &idle.cached,
+        &attack.cached,
+        p50_p99,
+    );
+    row("answered 200", &idle.cached, &attack.cached, answered);
+    row(
+        "uncached first verification p50 / p99",
+        &idle.uncached,
+        &attack.uncached,
+        p50_p99,
+    );
+    row("answered 200", &idle.uncached, &attack.uncached, answered);
+    println!("| attack answers | | {} |", statuses.join(", "));
+    println!("| attack requests/s | | {} |", thousands(per_second as u64));
+    println!("| server CPU | {} | {} |", cpu(idle_cpu), cpu(attack_cpu));
+    println!(
+        "| first verification back within {} after the attack | | {drained} |",
+        millis(settled)
+    );
+}
+
+fn row(what: &str, idle: &Samples, attack: &Samples, cell: fn(&Samples) -> String) {
+    println!("| {what} | {} | {} |", cell(idle), cell(attack));
+}
+
+fn p50_p99(samples: &Samples) -> String {
+    match (samples.percentile(50), samples.percentile(99)) {
+        (Some(p50), Some(p99)) => format!("{} / {}", millis(p50), millis(p99)),
+        _ => "-".into(),
+    }
+}
+
+/// `n of m`, and what the others were answered.
+fn answered(samples: &Samples) -> String {
+    let mut cell = format!(
+        "{} of {}",
+        thousands(samples.ok.len() as u64),
+        thousands(samples.total())
+    );
+    if !samples.refused.is_empty() {
+        let others: Vec<String> = samples
+            .refused
+            .iter()
+            .map(|(status, count)| format!("{count} × {status}"))
+            .collect();
+        cell.push_str(&format!(" ({})", others.join(", ")));
+    }
+    cell
+}
+
+fn millis(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1e3;
+    match ms {
+        ms if ms < 1.0 => format!("{ms:.2} ms"),
+        ms if ms < 10.0 => format!("{ms:.1} ms"),
+        ms => format!("{ms:.0} ms"),
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Average cores a process used between two readings of its CPU time.
+fn cores(before: Option<f64>, after: Option<f64>, elapsed: Duration) -> Option<f64> {
+    Some((after? - before?) / elapsed.as_secs_f64())
+}
+
+/// User plus system CPU seconds of process `pid` so far (Linux, 100 ticks a second).
+fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
+    // Fields after the command name, which may hold spaces: state is field 3, utime 14.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
