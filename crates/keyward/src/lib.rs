@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 mod authenticator;
+mod builder;
 mod cache;
 mod client_slots;
 mod config;
@@ -22,8 +23,8 @@ mod registry;
 mod service;
 
 pub use authenticator::Authenticator;
+pub use builder::{Keyward, KeywardBuilder};
 pub use config::Config;
-pub use core::{Keyward, KeywardBuilder};
 pub use credential::Credential;
 pub use error::{AuthError, BuildError, ErrorCode, InvalidKeyReason, ServiceError};
 pub use limits::LimitFailure;

@@ -1,0 +1,276 @@
+//! [`Keyward`], the configured whole, and [`KeywardBuilder`], which checks a
+//! configuration and assembles the shared core from it.
+
+use std::sync::Arc;
+
+use keyward_clock::{Clock, SystemClock};
+use keyward_format::KeyFormat;
+use keyward_limit::{
+    FailureGuard, GuardConfig, MemoryFailureGuard, MemoryRateLimiter, Quota, RateLimiter,
+};
+use keyward_scope::Catalog;
+use keyward_store::{BcryptHasher, KeyStore, SecretHasher};
+
+use crate::authenticator::Authenticator;
+use crate::cache::VerificationCache;
+use crate::client_slots::ClientSlots;
+use crate::config::Config;
+use crate::core::Core;
+use crate::digest::DigestKey;
+use crate::error::BuildError;
+use crate::hash_pool::HashPool;
+use crate::key_cooldown::KeyCooldown;
+use crate::limits::{LimitFailure, Limits};
+use crate::owner::OwnerPermissions;
+use crate::refusal_log::RefusalLog;
+use crate::registry::Registry;
+use crate::service::KeyService;
+
+/// Client group and reason pairs the refusal log remembers (about 1 MB at most).
+const REFUSAL_LOG_PAIRS: usize = 10_000;
+
+/// A configured keyward: the [`Authenticator`] for the request path and the
+/// [`KeyService`] for key management, sharing one store, hasher, clock and cache.
+///
+/// ```
+/// use keyward::{Credential, Keyward, MintRequest};
+/// use keyward_format::KeyFormat;
+/// use keyward_scope::{Catalog, Requirement};
+/// use keyward_store::{BcryptHasher, MemoryStore};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let catalog = Catalog::builder()
+///     .capabilities(["jobs:read", "jobs:write"])
+///     .implies("jobs:write", "jobs:read")
+///     .default_grant("jobs:read")
+///     .build()?;
+/// let keyward = Keyward::builder(KeyFormat::new("sk_live_")?, catalog.clone())
+///     .store(MemoryStore::new())
+///     .hasher(BcryptHasher::new(4)?) // tests only: use the default cost in production
+///     .build()?;
+///
+/// let minted = keyward.keys().mint(MintRequest::new("CI", "u_1")).await?;
+/// let key = minted.key.expose();
+///
+/// let read_jobs = catalog.all_of(["jobs:read"])?;
+/// let ip = "127.0.0.1".parse()?;
+/// let principal = keyward.authenticator().authenticate(Credential::Key(key), &read_jobs, ip).await?;
+/// assert_eq!(principal.owner(), "u_1");
+///
+/// let write_jobs = catalog.all_of(["jobs:write"])?;
+/// let denied = keyward.authenticator().authenticate(Credential::Key(key), &write_jobs, ip).await;
+/// assert_eq!(denied.unwrap_err().code().as_str(), "insufficient_capability");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Keyward {
+    core: Arc<Core>,
+}
+
+impl Keyward {
+    /// Starts configuring keyward for keys of `format`, checked against `catalog`.
+    pub fn builder(format: KeyFormat, catalog: Catalog) -> KeywardBuilder {
+        KeywardBuilder {
+            format,
+            catalog,
+            store: None,
+            hasher: None,
+            clock: Arc::new(SystemClock),
+            owners: None,
+            config: Config::default(),
+            limiter: LimiterChoice::Memory,
+            default_quota: Quota::per_minute(60),
+            guard: GuardChoice::Memory(GuardConfig::default()),
+            on_limit_failure: LimitFailure::Closed,
+        }
+    }
+
+    /// The request path.
+    pub fn authenticator(&self) -> Authenticator {
+        Authenticator::new(Arc::clone(&self.core))
+    }
+
+    /// Key management.
+    pub fn keys(&self) -> KeyService {
+        KeyService::new(Arc::clone(&self.core))
+    }
+
+    /// The key format.
+    pub fn format(&self) -> &KeyFormat {
+        &self.core.format
+    }
+
+    /// The capability catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.core.catalog
+    }
+}
+
+/// Configures a [`Keyward`]. Only the store is required.
+#[must_use]
+pub struct KeywardBuilder {
+    format: KeyFormat,
+    catalog: Catalog,
+    store: Option<Arc<dyn KeyStore>>,
+    hasher: Option<Arc<dyn SecretHasher>>,
+    clock: Arc<dyn Clock>,
+    owners: Option<Arc<dyn OwnerPermissions>>,
+    config: Config,
+    limiter: LimiterChoice,
+    default_quota: Quota,
+    guard: GuardChoice,
+    on_limit_failure: LimitFailure,
+}
+
+enum LimiterChoice {
+    Memory,
+    Custom(Arc<dyn RateLimiter>),
+    Off,
+}
+
+enum GuardChoice {
+    Memory(GuardConfig),
+    Custom(Arc<dyn FailureGuard>),
+    Off,
+}
+
+impl KeywardBuilder {
+    /// The per-key rate limit for keys without their own (default 60 per minute, burst
+    /// equal to the limit, as seed 002).
+    pub fn default_quota(mut self, quota: Quota) -> Self {
+        self.default_quota = quota;
+        self
+    }
+
+    /// Where per-key rate-limit state lives (default: in memory, this process only).
+    /// Several instances share one budget through a Redis limiter.
+    pub fn rate_limiter(mut self, limiter: impl RateLimiter + 'static) -> Self {
+        self.limiter = LimiterChoice::Custom(Arc::new(limiter));
+        self
+    }
+
+    /// No per-key rate limits at all.
+    pub fn without_rate_limits(mut self) -> Self {
+        self.limiter = LimiterChoice::Off;
+        self
+    }
+
+    /// The in-memory lockout's thresholds (default: 10 failures within 60 s lock the
+    /// client IP out for 60 s, as seed 001).
+    pub fn lockout(mut self, config: GuardConfig) -> Self {
+        self.guard = GuardChoice::Memory(config);
+        self
+    }
+
+    /// Where per-IP failure counts live (default: in memory).
+    pub fn failure_guard(mut self, guard: impl FailureGuard + 'static) -> Self {
+        self.guard = GuardChoice::Custom(Arc::new(guard));
+        self
+    }
+
+    /// No per-IP lockout. Only for deployments that lock out in front of keyward.
+    pub fn without_lockout(mut self) -> Self {
+        self.guard = GuardChoice::Off;
+        self
+    }
+
+    /// When the rate limiter or failure guard backend cannot answer, let requests
+    /// through unmetered instead of answering 503. The default refuses.
+    pub fn fail_open_on_limit_errors(mut self) -> Self {
+        self.on_limit_failure = LimitFailure::Open;
+        self
+    }
+
+    /// Where keys are stored.
+    pub fn store(mut self, store: impl KeyStore) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// Where keys are stored, shared with other users of the store.
+    pub fn shared_store(mut self, store: Arc<dyn KeyStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// How new keys' secrets are hashed (default: [`BcryptHasher::default`]). Stored
+    /// hashes of either supported algorithm keep verifying and are re-hashed with this
+    /// one on their next successful use.
+    pub fn hasher(mut self, hasher: impl SecretHasher) -> Self {
+        self.hasher = Some(Arc::new(hasher));
+        self
+    }
+
+    /// The clock (default: the system clock). Tests pass a `ManualClock`.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Narrows every key to what its owner holds now.
+    pub fn owner_permissions(mut self, owners: impl OwnerPermissions) -> Self {
+        self.owners = Some(Arc::new(owners));
+        self
+    }
+
+    /// Tuning; see [`Config`] for the defaults.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Checks the configuration and builds.
+    pub fn build(self) -> Result<Keyward, BuildError> {
+        self.config.validate()?;
+        let store = self.store.ok_or(BuildError::MissingStore)?;
+        let hasher = self
+            .hasher
+            .unwrap_or_else(|| Arc::new(BcryptHasher::default()));
+        let rate_decided_now = matches!(self.limiter, LimiterChoice::Memory | LimiterChoice::Off);
+        let core = Core {
+            format: self.format,
+            catalog: self.catalog,
+            store,
+            hasher: Arc::clone(&hasher),
+            clock: Arc::clone(&self.clock),
+            owners: self.owners,
+            cache: VerificationCache::new(self.config.cache_capacity),
+            digest_key: DigestKey::random().map_err(BuildError::Random)?,
+            inflight: Registry::new(),
+            hashes: HashPool::new(
+                Arc::clone(&hasher),
+                self.config.max_concurrent_hashes,
+                self.config.max_queued_verifications,
+            ),
+            client_slots: ClientSlots::new(),
+            key_cooldown: KeyCooldown::new(self.config.key_lockout),
+            refusal_log: RefusalLog::new(self.config.refusal_log_interval, REFUSAL_LOG_PAIRS),
+            limits: Limits {
+                limiter: match self.limiter {
+                    LimiterChoice::Memory => Some(Arc::new(MemoryRateLimiter::with_clock(
+                        Arc::clone(&self.clock),
+                    ))),
+                    LimiterChoice::Custom(limiter) => Some(limiter),
+                    LimiterChoice::Off => None,
+                },
+                default_quota: self.default_quota,
+                guard: match self.guard {
+                    GuardChoice::Memory(config) => Some(Arc::new(MemoryFailureGuard::with_clock(
+                        config,
+                        Arc::clone(&self.clock),
+                    ))),
+                    GuardChoice::Custom(guard) => Some(guard),
+                    GuardChoice::Off => None,
+                },
+                on_failure: self.on_limit_failure,
+                unavailable_retry_after: self.config.unavailable_retry_after,
+                rate_decided_now,
+            },
+            config: self.config,
+        };
+        Ok(Keyward {
+            core: Arc::new(core),
+        })
+    }
+}
