@@ -113,4 +113,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         EXECUTE FUNCTION keyward_keys_notify();
     CREATE TRIGGER keyward_keys_truncated AFTER TRUNCATE ON keyward_keys FOR EACH STATEMENT
         EXECUTE FUNCTION keyward_keys_notify();"#,
+    // 2: the key that replaced a rolled key. Existing rows were never rolled under this
+    // rule, so NULL is right for them. A roll also moves the old key's expiry, which
+    // notifies; `replaced_by` alone changes nothing a cache holds.
+    r#"ALTER TABLE keyward_keys ADD COLUMN replaced_by TEXT COLLATE "C";"#,
 ];

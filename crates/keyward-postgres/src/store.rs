@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use keyward_clock::Timestamp;
 use keyward_format::KeyId;
 use keyward_store::columns::{KeyColumns, corrupt, millis};
-use keyward_store::{KeyRecord, KeyStore, ListFilter, Page, PageRequest, StoreError};
+use keyward_store::{KeyRecord, KeyStore, ListFilter, LiveKeys, Page, PageRequest, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, Executor, Postgres, Row};
 
@@ -24,7 +24,7 @@ macro_rules! columns {
     () => {
         "id, prefix, last4, name, owner, tenant_team, tenant_project, capabilities, \
          created_at, expires_at, last_used_at, revoked_at, disabled_at, hash, \
-         metadata::TEXT AS metadata, rate_limit, rate_period_ms, ip_allowlist"
+         metadata::TEXT AS metadata, rate_limit, rate_period_ms, ip_allowlist, replaced_by"
     };
 }
 
@@ -32,9 +32,9 @@ const SELECT_BY_ID: &str = concat!("SELECT ", columns!(), " FROM keyward_keys WH
 
 const INSERT: &str = "INSERT INTO keyward_keys (id, prefix, last4, name, owner, tenant_team,
         tenant_project, capabilities, created_at, expires_at, last_used_at, revoked_at,
-        disabled_at, hash, metadata, rate_limit, rate_period_ms, ip_allowlist)
+        disabled_at, hash, metadata, rate_limit, rate_period_ms, ip_allowlist, replaced_by)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::JSONB, $16,
-        $17, $18)";
+        $17, $18, $19)";
 
 /// A listing query: `$where` filters, then `(created_at, id)` order and a limit. Each
 /// filter shape has its own statement so the planner walks the matching index even
@@ -117,6 +117,23 @@ const SET_DISABLED: &str = concat!(
 );
 
 const UPDATE_HASH: &str = "UPDATE keyward_keys SET hash = $2 WHERE id = $1";
+
+/// Only a key that was never rolled rolls: the row lock makes a concurrent second roll
+/// wait, then find `replaced_by` set and change nothing.
+const EXPIRE_FOR_ROLL: &str = concat!(
+    "UPDATE keyward_keys SET expires_at = $2, replaced_by = $3
+    WHERE id = $1 AND replaced_by IS NULL RETURNING ",
+    columns!()
+);
+
+/// One owner's live keys and, of those, the rolled ones in their grace.
+const COUNT_LIVE: &str = "SELECT COUNT(*), COUNT(replaced_by) FROM keyward_keys
+    WHERE owner = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)";
+
+/// Key of the transaction-scoped advisory lock that serialises capped inserts of one
+/// owner (the first half of the two-key form; the second is a hash of the owner), so
+/// concurrent mints on any number of instances count each other's keys.
+const OWNER_LOCK: i32 = 0x6b77_6f77; // "kwow"
 
 /// The latest time per id wins, and a stored time is never moved backwards.
 const TOUCH: &str = "UPDATE keyward_keys k SET last_used_at = u.at
@@ -507,6 +524,7 @@ where
         .bind(c.rate_limit)
         .bind(c.rate_period_ms)
         .bind(c.ip_allowlist)
+        .bind(c.replaced_by)
         .execute(executor)
         .await
         .map_err(store_error)?;
@@ -541,8 +559,30 @@ fn decode(row: &PgRow) -> Result<KeyRecord, StoreError> {
         rate_limit: get(row, "rate_limit")?,
         rate_period_ms: get(row, "rate_period_ms")?,
         ip_allowlist: get(row, "ip_allowlist")?,
+        replaced_by: get(row, "replaced_by")?,
     }
     .into_record()
+}
+
+async fn count_live_in<'c, E>(
+    executor: E,
+    owner: &str,
+    now: Timestamp,
+) -> Result<LiveKeys, StoreError>
+where
+    E: Executor<'c, Database = Postgres>,
+{
+    let (live, in_grace): (i64, i64) = sqlx::query_as(COUNT_LIVE)
+        .bind(owner)
+        .bind(millis(now))
+        .fetch_one(executor)
+        .await
+        .map_err(store_error)?;
+    let count = |n: i64| u64::try_from(n).map_err(|e| corrupt("count", e));
+    Ok(LiveKeys {
+        live: count(live)?,
+        in_grace: count(in_grace)?,
+    })
 }
 
 #[async_trait]
@@ -669,13 +709,25 @@ impl KeyStore for PostgresStore {
             // Dropping the transaction on any early return rolls everything back,
             // the old key's NOTIFY included.
             let mut tx = self.pool.begin().await.map_err(store_error)?;
-            let row = sqlx::query(SET_EXPIRY)
+            let row = sqlx::query(EXPIRE_FOR_ROLL)
                 .bind(old.as_str())
                 .bind(millis(old_expires_at))
+                .bind(replacement.id.as_str())
                 .fetch_optional(&mut *tx)
                 .await
-                .map_err(store_error)?
-                .ok_or(StoreError::NotFound)?;
+                .map_err(store_error)?;
+            let Some(row) = row else {
+                let exists: bool = sqlx::query_scalar(EXISTS)
+                    .bind(old.as_str())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+                return Err(if exists {
+                    StoreError::AlreadyRolled
+                } else {
+                    StoreError::NotFound
+                });
+            };
             let updated = decode(&row)?;
             insert_into(&mut *tx, replacement).await?;
             tx.commit().await.map_err(store_error)?;
@@ -698,6 +750,35 @@ impl KeyStore for PostgresStore {
                 .await
                 .map_err(store_error)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn count_live(&self, owner: &str, now: Timestamp) -> Result<LiveKeys, StoreError> {
+        self.bounded(count_live_in(&self.pool, owner, now)).await
+    }
+
+    /// Counts and inserts under a transaction-scoped advisory lock on the owner, so
+    /// inserts of one owner from every instance are serialised.
+    async fn insert_capped(
+        &self,
+        record: &KeyRecord,
+        max_live: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.bounded(async {
+            let mut tx = self.pool.begin().await.map_err(store_error)?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+                .bind(OWNER_LOCK)
+                .bind(record.owner.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+            if count_live_in(&mut *tx, &record.owner, now).await?.live >= max_live {
+                return Err(StoreError::TooManyKeys { max: max_live });
+            }
+            insert_into(&mut *tx, record).await?;
+            tx.commit().await.map_err(store_error)
         })
         .await
     }

@@ -199,6 +199,46 @@ async fn migrations_are_idempotent_and_safe_to_race() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_1_schema_is_migrated_and_its_keys_roll_once() {
+    let Some(url) = server().await else { return };
+    let schema = fresh_schema();
+    let first = store(&url, &schema).await;
+    let old = sample_record(fresh_id(), "o", at(1));
+    first.insert(&old).await.unwrap();
+    first.close().await;
+    // Back to what the first release left: no `replaced_by`, version 1.
+    admin(
+        &url,
+        format!(
+            "ALTER TABLE \"{schema}\".keyward_keys DROP COLUMN replaced_by;
+            DELETE FROM \"{schema}\".keyward_schema_version WHERE version > 1"
+        ),
+    )
+    .await;
+
+    let migrated = store(&url, &schema).await;
+    assert_eq!(migrated.get(&old.id).await.unwrap(), old);
+    let replacement = sample_record(fresh_id(), "o", at(2));
+    let rolled = migrated.roll(&old.id, at(9), &replacement).await.unwrap();
+    assert_eq!(rolled.replaced_by, Some(replacement.id));
+    let again = sample_record(fresh_id(), "o", at(3));
+    assert!(matches!(
+        migrated.roll(&old.id, at(9), &again).await,
+        Err(StoreError::AlreadyRolled)
+    ));
+    let live = migrated.count_live("o", at(5)).await.unwrap();
+    assert_eq!((live.live, live.in_grace), (2, 1));
+    let versions: Vec<i32> =
+        sqlx::query_scalar("SELECT version FROM keyward_schema_version ORDER BY version")
+            .fetch_all(migrated.pool())
+            .await
+            .unwrap();
+    assert_eq!(versions, (1..=SCHEMA_VERSION as i32).collect::<Vec<_>>());
+    migrated.close().await;
+    drop_schema(&url, &schema).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_newer_schema_is_refused_and_untouched() {
     let Some(url) = server().await else { return };
     let schema = fresh_schema();

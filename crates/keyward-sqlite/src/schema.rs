@@ -45,4 +45,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX keyward_keys_by_owner ON keyward_keys (owner, created_at, id);
     CREATE INDEX keyward_keys_by_tenant
         ON keyward_keys (tenant_team, tenant_project, created_at, id);",
+    // 2: the key that replaced a rolled key. Existing rows were never rolled under this
+    // rule, so NULL is right for them.
+    "ALTER TABLE keyward_keys ADD COLUMN replaced_by TEXT;",
 ];

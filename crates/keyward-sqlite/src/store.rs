@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use keyward_clock::Timestamp;
 use keyward_format::KeyId;
 use keyward_store::columns::{KeyColumns, corrupt, millis};
-use keyward_store::{KeyRecord, KeyStore, ListFilter, Page, PageRequest, StoreError};
+use keyward_store::{KeyRecord, KeyStore, ListFilter, LiveKeys, Page, PageRequest, StoreError};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -30,7 +30,7 @@ macro_rules! columns {
     () => {
         "id, prefix, last4, name, owner, tenant_team, tenant_project, capabilities, \
          created_at, expires_at, last_used_at, revoked_at, disabled_at, hash, metadata, \
-         rate_limit, rate_period_ms, ip_allowlist"
+         rate_limit, rate_period_ms, ip_allowlist, replaced_by"
     };
 }
 
@@ -39,7 +39,7 @@ const SELECT_BY_ID: &str = concat!("SELECT ", columns!(), " FROM keyward_keys WH
 const INSERT: &str = concat!(
     "INSERT INTO keyward_keys (",
     columns!(),
-    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
 );
 
 /// The common tail of the listing queries: binds `?1` owner, `?2`/`?3` tenant, `?4`
@@ -100,7 +100,16 @@ const SET_DISABLED: &str = concat!(
 
 const UPDATE_HASH: &str = "UPDATE keyward_keys SET hash = ?2 WHERE id = ?1";
 
-const EXPIRE_FOR_ROLL: &str = "UPDATE keyward_keys SET expires_at = ?2 WHERE id = ?1";
+/// Only a key that was never rolled rolls: of two concurrent rolls, one wins.
+const EXPIRE_FOR_ROLL: &str = "UPDATE keyward_keys SET expires_at = ?2, replaced_by = ?3 WHERE id = ?1 AND replaced_by IS NULL";
+
+const EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM keyward_keys WHERE id = ?1)";
+
+/// One owner's live keys and, of those, the rolled ones in their grace: walks the
+/// owner's entries of the `(owner, created_at, id)` index.
+const COUNT_LIVE: &str = "SELECT COUNT(*), COALESCE(SUM(replaced_by IS NOT NULL), 0)
+    FROM keyward_keys INDEXED BY keyward_keys_by_owner
+    WHERE owner = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)";
 
 const TOUCH: &str = "UPDATE keyward_keys SET last_used_at = ?2
     WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)";
@@ -312,6 +321,7 @@ where
         .bind(c.rate_limit)
         .bind(c.rate_period_ms)
         .bind(to_json("ip_allowlist", &c.ip_allowlist)?)
+        .bind(c.replaced_by)
         .execute(executor)
         .await
         .map_err(store_error)?;
@@ -345,8 +355,30 @@ fn decode(row: &SqliteRow) -> Result<KeyRecord, StoreError> {
         rate_limit: get(row, "rate_limit")?,
         rate_period_ms: get(row, "rate_period_ms")?,
         ip_allowlist: from_json("ip_allowlist", &get::<String>(row, "ip_allowlist")?)?,
+        replaced_by: get(row, "replaced_by")?,
     }
     .into_record()
+}
+
+async fn count_live_in<'c, E>(
+    executor: E,
+    owner: &str,
+    now: Timestamp,
+) -> Result<LiveKeys, StoreError>
+where
+    E: Executor<'c, Database = Sqlite>,
+{
+    let (live, in_grace): (i64, i64) = sqlx::query_as(COUNT_LIVE)
+        .bind(owner)
+        .bind(millis(now))
+        .fetch_one(executor)
+        .await
+        .map_err(store_error)?;
+    let count = |n: i64| u64::try_from(n).map_err(|e| corrupt("count", e));
+    Ok(LiveKeys {
+        live: count(live)?,
+        in_grace: count(in_grace)?,
+    })
 }
 
 impl SqliteStore {
@@ -479,11 +511,21 @@ impl KeyStore for SqliteStore {
         let done = sqlx::query(EXPIRE_FOR_ROLL)
             .bind(old.as_str())
             .bind(millis(old_expires_at))
+            .bind(replacement.id.as_str())
             .execute(&mut *tx)
             .await
             .map_err(store_error)?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+            let exists: bool = sqlx::query_scalar(EXISTS)
+                .bind(old.as_str())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(store_error)?;
+            return Err(if exists {
+                StoreError::AlreadyRolled
+            } else {
+                StoreError::NotFound
+            });
         }
         insert_into(&mut *tx, replacement).await?;
         let row = sqlx::query(SELECT_BY_ID)
@@ -513,6 +555,30 @@ impl KeyStore for SqliteStore {
                 .await
                 .map_err(store_error)?;
         }
+        tx.commit().await.map_err(store_error)
+    }
+
+    async fn count_live(&self, owner: &str, now: Timestamp) -> Result<LiveKeys, StoreError> {
+        count_live_in(&self.pool, owner, now).await
+    }
+
+    /// Counts and inserts under SQLite's write lock (`BEGIN IMMEDIATE`), so inserts
+    /// from every connection and process are serialised.
+    async fn insert_capped(
+        &self,
+        record: &KeyRecord,
+        max_live: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(store_error)?;
+        if count_live_in(&mut *tx, &record.owner, now).await?.live >= max_live {
+            return Err(StoreError::TooManyKeys { max: max_live });
+        }
+        insert_into(&mut *tx, record).await?;
         tx.commit().await.map_err(store_error)
     }
 }

@@ -276,3 +276,94 @@ async fn read_only_mode_opens_a_current_file_and_refuses_one_needing_migration()
     assert!(e.to_string().contains("read-only"), "{e}");
     assert_eq!(std::fs::read(&empty).unwrap(), b"");
 }
+
+/// The keys table as the first release wrote it (schema version 1), with one key.
+const VERSION_1: &str = "CREATE TABLE keyward_schema_version (
+        version INTEGER PRIMARY KEY NOT NULL,
+        applied_at INTEGER NOT NULL
+    );
+    INSERT INTO keyward_schema_version (version, applied_at) VALUES (1, 0);
+    CREATE TABLE keyward_keys (
+        id TEXT PRIMARY KEY NOT NULL,
+        prefix TEXT NOT NULL,
+        last4 TEXT NOT NULL,
+        name TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        tenant_team TEXT,
+        tenant_project TEXT,
+        capabilities TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        last_used_at INTEGER,
+        revoked_at INTEGER,
+        disabled_at INTEGER,
+        hash TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        rate_limit INTEGER,
+        rate_period_ms INTEGER,
+        ip_allowlist TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX keyward_keys_by_created ON keyward_keys (created_at, id);
+    CREATE INDEX keyward_keys_by_owner ON keyward_keys (owner, created_at, id);
+    CREATE INDEX keyward_keys_by_tenant
+        ON keyward_keys (tenant_team, tenant_project, created_at, id);";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_1_file_is_migrated_and_its_keys_roll_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let raw = sqlx::SqlitePool::connect_with(
+        sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true),
+    )
+    .await
+    .unwrap();
+    sqlx::raw_sql(VERSION_1).execute(&raw).await.unwrap();
+    let old = sample_record(fresh_id(), "o", Timestamp::from_unix_millis(1_000));
+    sqlx::query(
+        "INSERT INTO keyward_keys (id, prefix, last4, name, owner, capabilities, created_at,
+            hash, metadata, ip_allowlist)
+        VALUES (?1, ?2, ?3, ?4, ?5, '[\"keys:read\"]', 1000, ?6, '{}', '[]')",
+    )
+    .bind(old.id.as_str())
+    .bind(&old.prefix)
+    .bind(&old.last4)
+    .bind(&old.name)
+    .bind(&old.owner)
+    .bind(&old.hash)
+    .execute(&raw)
+    .await
+    .unwrap();
+    raw.close().await;
+
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(store.get(&old.id).await.unwrap(), old);
+    let replacement = sample_record(fresh_id(), "o", Timestamp::from_unix_millis(2_000));
+    let rolled = store
+        .roll(&old.id, Timestamp::from_unix_millis(9_000), &replacement)
+        .await
+        .unwrap();
+    assert_eq!(rolled.replaced_by, Some(replacement.id));
+    let again = sample_record(fresh_id(), "o", Timestamp::from_unix_millis(3_000));
+    assert!(matches!(
+        store
+            .roll(&old.id, Timestamp::from_unix_millis(9_000), &again)
+            .await,
+        Err(StoreError::AlreadyRolled)
+    ));
+    let live = store
+        .count_live("o", Timestamp::from_unix_millis(5_000))
+        .await
+        .unwrap();
+    assert_eq!((live.live, live.in_grace), (2, 1));
+    store.close().await;
+
+    let raw = raw_pool(&path).await;
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM keyward_schema_version ORDER BY version")
+            .fetch_all(&raw)
+            .await
+            .unwrap();
+    assert_eq!(versions, (1..=SCHEMA_VERSION).collect::<Vec<_>>());
+}

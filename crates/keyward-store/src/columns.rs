@@ -2,7 +2,8 @@
 //!
 //! Every SQL store (SQLite, PostgreSQL) keeps the same columns: timestamps as unix
 //! milliseconds, the tenant as two nullable columns, the rate-limit override as a limit
-//! and a period in milliseconds, the IP allowlist as network strings. Only the encoding
+//! and a period in milliseconds, the IP allowlist as network strings, a roll's
+//! replacement as its key id. Only the encoding
 //! of the list columns and the binding to the driver differ, so the pairing rules and
 //! the checks of what comes back from disk live here once.
 
@@ -57,6 +58,8 @@ pub struct KeyColumns {
     pub revoked_at: Option<i64>,
     /// `disabled_at`, unix milliseconds.
     pub disabled_at: Option<i64>,
+    /// `replaced_by`: the id of the key that replaced this one in a roll.
+    pub replaced_by: Option<String>,
     /// `hash`: the self-describing slow hash.
     pub hash: String,
     /// `metadata` (stores keep it as JSON).
@@ -97,6 +100,7 @@ impl KeyColumns {
             last_used_at: record.last_used_at.map(millis),
             revoked_at: record.revoked_at.map(millis),
             disabled_at: record.disabled_at.map(millis),
+            replaced_by: record.replaced_by.map(|id| id.as_str().to_owned()),
             hash: record.hash.clone(),
             metadata: record.metadata.clone(),
             rate_limit,
@@ -138,6 +142,12 @@ impl KeyColumns {
             .map(|n| n.parse::<ipnet::IpNet>())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| corrupt("ip_allowlist", e))?;
+        let replaced_by = self
+            .replaced_by
+            .as_deref()
+            .map(KeyId::parse)
+            .transpose()
+            .map_err(|e| corrupt("replaced_by", e))?;
         let optional = |column, value: Option<i64>| value.map(|v| timestamp(column, v)).transpose();
         Ok(KeyRecord {
             id,
@@ -152,6 +162,7 @@ impl KeyColumns {
             last_used_at: optional("last_used_at", self.last_used_at)?,
             revoked_at: optional("revoked_at", self.revoked_at)?,
             disabled_at: optional("disabled_at", self.disabled_at)?,
+            replaced_by,
             hash: self.hash,
             metadata: self.metadata,
             rate_limit,
@@ -194,8 +205,9 @@ mod tests {
             Timestamp::from_unix_millis(5),
         ));
         type Spoil = fn(&mut KeyColumns);
-        let cases: [(&str, Spoil); 5] = [
+        let cases: [(&str, Spoil); 6] = [
             ("id", |c| c.id = "short".into()),
+            ("replaced_by", |c| c.replaced_by = Some("short".into())),
             ("tenant", |c| {
                 c.tenant_team = Some("t".into());
                 c.tenant_project = None;

@@ -26,9 +26,8 @@
 //! - **Byte order for ids.** Listings are ordered by `(created_at, id)`, ties broken by
 //!   the id's bytes (in PostgreSQL, an id column with `COLLATE "C"`; SQLite's default
 //!   `BINARY` collation already is).
-//! - **A tokio runtime.** [`concurrent_inserts_and_reads`] and
-//!   [`concurrent_conflicting_inserts`] use `tokio::spawn`; a multi-threaded runtime
-//!   makes them concurrent for real.
+//! - **A tokio runtime.** The `concurrent_*` checks use `tokio::spawn`; a
+//!   multi-threaded runtime makes them concurrent for real.
 //!
 //! Panicking is this module's error handling: it exists to fail tests.
 
@@ -42,7 +41,7 @@ use keyward_format::{KeyFormat, KeyId};
 
 use crate::error::StoreError;
 use crate::record::{KeyRecord, KeyState, RateLimitOverride, Tenant};
-use crate::store::{KeyStore, ListFilter, PageRequest};
+use crate::store::{KeyStore, ListFilter, LiveKeys, PageRequest};
 
 static FORMAT: LazyLock<KeyFormat> =
     LazyLock::new(|| KeyFormat::new("kw_test_").expect("`kw_test_` is a valid prefix"));
@@ -90,6 +89,7 @@ pub fn sample_record(id: KeyId, owner: &str, created_at: Timestamp) -> KeyRecord
         last_used_at: None,
         revoked_at: None,
         disabled_at: None,
+        replaced_by: None,
         hash: SAMPLE_HASH.to_owned(),
         metadata: BTreeMap::new(),
         rate_limit: None,
@@ -116,9 +116,14 @@ pub async fn run(store: Arc<dyn KeyStore>) {
     update_hash(store).await;
     roll_is_atomic(store).await;
     roll_unknown_old_changes_nothing(store).await;
+    roll_twice_is_already_rolled(store).await;
     touch_last_used_batches_and_never_goes_back(store).await;
+    count_live_by_owner(store).await;
+    insert_capped_stops_at_the_cap(store).await;
     concurrent_inserts_and_reads(store).await;
     concurrent_conflicting_inserts(store).await;
+    concurrent_rolls_of_one_key(store).await;
+    concurrent_capped_inserts(store).await;
 }
 
 // ----- helpers -------------------------------------------------------------------
@@ -291,6 +296,7 @@ pub async fn round_trips_every_field(store: &Arc<dyn KeyStore>) {
         last_used_at: Some(at(5_555)),
         revoked_at: Some(at(7_007)),
         disabled_at: Some(at(6_006)),
+        replaced_by: Some(fresh_id()),
         hash: "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$6gB5aMtb4x3/9KcHzW8v2Yq1lPq3rS0tU4vW5xY6zA0"
             .to_owned(),
         metadata: BTreeMap::from([
@@ -767,7 +773,8 @@ pub async fn update_hash(store: &Arc<dyn KeyStore>) {
     );
 }
 
-/// `roll` inserts the replacement and sets the old key's expiry together; when the
+/// `roll` inserts the replacement and sets the old key's expiry and `replaced_by`
+/// together; when the
 /// replacement's id exists (including the old id itself) it is
 /// [`StoreError::Conflict`] and neither key changes.
 pub async fn roll_is_atomic(store: &Arc<dyn KeyStore>) {
@@ -780,6 +787,7 @@ pub async fn roll_is_atomic(store: &Arc<dyn KeyStore>) {
 
     let mut expected_old = old.clone();
     expected_old.expires_at = Some(at(3_600_000));
+    expected_old.replaced_by = Some(replacement.id);
     let got = ok(
         CHECK,
         "roll",
@@ -860,6 +868,181 @@ pub async fn roll_unknown_old_changes_nothing(store: &Arc<dyn KeyStore>) {
         store.get(&replacement.id).await,
     );
     not_found(CHECK, "get of the unknown key", store.get(&unknown).await);
+}
+
+/// Rolling a key that was already rolled is [`StoreError::AlreadyRolled`]: the second
+/// replacement is not stored and the old key keeps its first roll's expiry.
+pub async fn roll_twice_is_already_rolled(store: &Arc<dyn KeyStore>) {
+    const CHECK: &str = "roll_twice_is_already_rolled";
+    let owner = fresh_name("owner");
+    let old = sample_record(fresh_id(), &owner, at(0));
+    ok(CHECK, "insert", store.insert(&old).await);
+    let first = sample_record(fresh_id(), &owner, at(10));
+    let rolled = ok(
+        CHECK,
+        "first roll",
+        store.roll(&old.id, at(500), &first).await,
+    );
+    let second = sample_record(fresh_id(), &owner, at(20));
+    expect_err(
+        CHECK,
+        "second roll",
+        store.roll(&old.id, at(900), &second).await,
+        "StoreError::AlreadyRolled",
+        |e| matches!(e, StoreError::AlreadyRolled),
+    );
+    same(
+        CHECK,
+        "old record after the refused roll",
+        &ok(CHECK, "get", store.get(&old.id).await),
+        &rolled,
+    );
+    not_found(
+        CHECK,
+        "get of the refused replacement",
+        store.get(&second.id).await,
+    );
+    // The replacement itself rolls as any key.
+    let third = sample_record(fresh_id(), &owner, at(30));
+    ok(
+        CHECK,
+        "roll of the replacement",
+        store.roll(&first.id, at(700), &third).await,
+    );
+}
+
+/// `count_live` counts one owner's keys that are neither revoked nor expired at `now`
+/// (an expiry equal to `now` has passed); disabled keys count, and rolled keys in their
+/// grace count in both `live` and `in_grace`.
+pub async fn count_live_by_owner(store: &Arc<dyn KeyStore>) {
+    const CHECK: &str = "count_live_by_owner";
+    let owner = fresh_name("owner");
+    let now = at(1_000);
+    let key = |ms| sample_record(fresh_id(), &owner, at(ms));
+    let active = key(1);
+    let mut future = key(2);
+    future.expires_at = Some(at(1_001));
+    let mut disabled = key(3);
+    disabled.disabled_at = Some(at(4));
+    let mut revoked = key(5);
+    revoked.revoked_at = Some(at(6));
+    let mut expired = key(7);
+    expired.expires_at = Some(now);
+    let in_grace = key(8);
+    let past_grace = key(9);
+    let others = sample_record(fresh_id(), &fresh_name("owner"), at(1));
+    insert_all(
+        CHECK,
+        store,
+        &[
+            active,
+            future,
+            disabled,
+            revoked,
+            expired,
+            in_grace.clone(),
+            past_grace.clone(),
+            others,
+        ],
+    )
+    .await;
+    ok(
+        CHECK,
+        "roll into a grace",
+        store.roll(&in_grace.id, at(2_000), &key(10)).await,
+    );
+    ok(
+        CHECK,
+        "roll with a grace that has ended",
+        store.roll(&past_grace.id, at(999), &key(11)).await,
+    );
+    let counted = ok(CHECK, "count_live", store.count_live(&owner, now).await);
+    // active, future, disabled, in_grace and the two replacements.
+    assert_eq!(
+        counted,
+        LiveKeys {
+            live: 6,
+            in_grace: 1
+        },
+        "conformance check `{CHECK}`"
+    );
+    assert_eq!(
+        ok(
+            CHECK,
+            "count_live of an unknown owner",
+            store.count_live(&fresh_name("nobody"), now).await
+        ),
+        LiveKeys::default(),
+        "conformance check `{CHECK}`: unknown owner"
+    );
+}
+
+/// `insert_capped` inserts while the owner has fewer than `max_live` live keys and
+/// answers [`StoreError::TooManyKeys`] (storing nothing) once it has that many; keys
+/// that are revoked or expired make room again; an existing id is still
+/// [`StoreError::Conflict`].
+pub async fn insert_capped_stops_at_the_cap(store: &Arc<dyn KeyStore>) {
+    const CHECK: &str = "insert_capped_stops_at_the_cap";
+    let owner = fresh_name("owner");
+    let now = at(1_000);
+    let keys: Vec<KeyRecord> = (0..3)
+        .map(|i| sample_record(fresh_id(), &owner, at(i)))
+        .collect();
+    for key in &keys {
+        ok(
+            CHECK,
+            "insert under the cap",
+            store.insert_capped(key, 3, now).await,
+        );
+    }
+    let extra = sample_record(fresh_id(), &owner, at(10));
+    expect_err(
+        CHECK,
+        "insert at the cap",
+        store.insert_capped(&extra, 3, now).await,
+        "StoreError::TooManyKeys { max: 3 }",
+        |e| matches!(e, StoreError::TooManyKeys { max: 3 }),
+    );
+    not_found(CHECK, "get of the refused key", store.get(&extra.id).await);
+    ok(
+        CHECK,
+        "insert for another owner",
+        store
+            .insert_capped(
+                &sample_record(fresh_id(), &fresh_name("owner"), at(0)),
+                3,
+                now,
+            )
+            .await,
+    );
+    conflict(
+        CHECK,
+        "insert_capped of an existing id",
+        store.insert_capped(&keys[0], 10, now).await,
+    );
+
+    ok(CHECK, "revoke", store.revoke(&keys[0].id, at(20)).await);
+    ok(
+        CHECK,
+        "insert after a revoke",
+        store.insert_capped(&extra, 3, now).await,
+    );
+    ok(
+        CHECK,
+        "expire",
+        store.set_expiry(&keys[1].id, Some(now)).await,
+    );
+    let another = sample_record(fresh_id(), &owner, at(11));
+    ok(
+        CHECK,
+        "insert after an expiry",
+        store.insert_capped(&another, 3, now).await,
+    );
+    assert_eq!(
+        ok(CHECK, "count_live", store.count_live(&owner, now).await).live,
+        3,
+        "conformance check `{CHECK}`: live keys after the inserts"
+    );
 }
 
 /// `touch_last_used` updates many keys in one call, skips unknown ids, takes the latest
@@ -1032,6 +1215,76 @@ pub async fn concurrent_conflicting_inserts(store: &Arc<dyn KeyStore>) {
         &ok(CHECK, "get", store.get(&id).await),
         &winners[0],
     );
+}
+
+/// Ten tasks roll one key at once, each to its own replacement: exactly one wins,
+/// every other gets [`StoreError::AlreadyRolled`], and only the winner's replacement
+/// is stored.
+pub async fn concurrent_rolls_of_one_key(store: &Arc<dyn KeyStore>) {
+    const CHECK: &str = "concurrent_rolls_of_one_key";
+    let owner = fresh_name("owner");
+    let old = sample_record(fresh_id(), &owner, at(0));
+    ok(CHECK, "insert", store.insert(&old).await);
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let store = Arc::clone(store);
+            let replacement = sample_record(fresh_id(), &owner, at(10 + i));
+            tokio::spawn(async move {
+                let result = store.roll(&old.id, at(500), &replacement).await;
+                (replacement.id, result)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    let mut losers = Vec::new();
+    for (id, result) in join_all(CHECK, tasks).await {
+        match result {
+            Ok(_) => winners.push(id),
+            Err(StoreError::AlreadyRolled) => losers.push(id),
+            Err(e) => {
+                panic!("conformance check `{CHECK}`: expected Ok or AlreadyRolled, got {e:?}")
+            }
+        }
+    }
+    assert_eq!(
+        winners.len(),
+        1,
+        "conformance check `{CHECK}`: exactly one roll wins"
+    );
+    assert_eq!(
+        ok(CHECK, "get old", store.get(&old.id).await).replaced_by,
+        Some(winners[0]),
+        "conformance check `{CHECK}`: the old key names the winner"
+    );
+    for id in losers {
+        not_found(CHECK, "get of a losing replacement", store.get(&id).await);
+    }
+}
+
+/// Ten tasks insert keys of one owner at once with a cap of four: exactly four are
+/// stored, every other insert gets [`StoreError::TooManyKeys`].
+pub async fn concurrent_capped_inserts(store: &Arc<dyn KeyStore>) {
+    const CHECK: &str = "concurrent_capped_inserts";
+    let owner = fresh_name("owner");
+    let now = at(1_000);
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let store = Arc::clone(store);
+            let record = sample_record(fresh_id(), &owner, at(i));
+            tokio::spawn(async move { store.insert_capped(&record, 4, now).await })
+        })
+        .collect();
+    let mut stored = 0;
+    for result in join_all(CHECK, tasks).await {
+        match result {
+            Ok(()) => stored += 1,
+            Err(StoreError::TooManyKeys { max: 4 }) => {}
+            Err(e) => panic!("conformance check `{CHECK}`: expected Ok or TooManyKeys, got {e:?}"),
+        }
+    }
+    assert_eq!(stored, 4, "conformance check `{CHECK}`: inserts that won");
+    let listed = list_all(CHECK, store, &ListFilter::owner(owner), 100).await;
+    assert_eq!(listed.len(), 4, "conformance check `{CHECK}`: keys stored");
 }
 
 /// Awaits every task; a task's panic is re-raised as is.

@@ -22,6 +22,15 @@ pub enum StoreError {
     /// The request itself was invalid (e.g. a page size of zero).
     #[error("invalid store request: {0}")]
     InvalidRequest(String),
+    /// A roll of a key that was already rolled (it names its replacement).
+    #[error("the key was already rolled")]
+    AlreadyRolled,
+    /// An insert that would take the owner past its cap of live keys.
+    #[error("the owner already has the maximum of {max} live keys")]
+    TooManyKeys {
+        /// The cap that was reached.
+        max: u64,
+    },
 }
 
 impl StoreError {

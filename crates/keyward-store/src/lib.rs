@@ -16,5 +16,5 @@ pub use error::{HashError, StoreError};
 pub use hasher::{Argon2idHasher, BcryptHasher, SecretHasher};
 pub use memory::MemoryStore;
 pub use record::{KeyRecord, KeyState, RateLimitOverride, Tenant};
-pub use store::{KeyStore, ListFilter, Page, PageRequest};
+pub use store::{KeyStore, ListFilter, LiveKeys, Page, PageRequest};
 pub use switchable::SwitchableStore;

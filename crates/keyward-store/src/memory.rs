@@ -9,7 +9,7 @@ use keyward_format::KeyId;
 
 use crate::error::StoreError;
 use crate::record::KeyRecord;
-use crate::store::{KeyStore, ListFilter, Page, PageRequest};
+use crate::store::{KeyStore, ListFilter, LiveKeys, Page, PageRequest};
 
 /// A [`KeyStore`] in process memory: for tests, examples and single-process services
 /// that mint their keys at start-up. Everything is lost when the process exits.
@@ -44,6 +44,19 @@ impl Inner {
     fn insert_new(&mut self, record: KeyRecord) {
         self.order.insert((record.created_at, record.id));
         self.records.insert(record.id, record);
+    }
+
+    fn count_live(&self, owner: &str, now: Timestamp) -> LiveKeys {
+        let mut count = LiveKeys::default();
+        for record in self
+            .records
+            .values()
+            .filter(|r| r.owner == owner && r.is_live(now))
+        {
+            count.live += 1;
+            count.in_grace += u64::from(record.replaced_by.is_some());
+        }
+        count
     }
 }
 
@@ -183,7 +196,11 @@ impl KeyStore for MemoryStore {
             return Err(StoreError::Conflict);
         }
         let old_record = inner.records.get_mut(old).ok_or(StoreError::NotFound)?;
+        if old_record.replaced_by.is_some() {
+            return Err(StoreError::AlreadyRolled);
+        }
         old_record.expires_at = Some(old_expires_at);
+        old_record.replaced_by = Some(replacement.id);
         let updated = old_record.clone();
         inner.insert_new(replacement.clone());
         Ok(updated)
@@ -199,6 +216,28 @@ impl KeyStore for MemoryStore {
                 record.last_used_at = record.last_used_at.max(Some(*at));
             }
         }
+        Ok(())
+    }
+
+    /// Walks every record: the memory store keeps no index by owner.
+    async fn count_live(&self, owner: &str, now: Timestamp) -> Result<LiveKeys, StoreError> {
+        Ok(self.read()?.count_live(owner, now))
+    }
+
+    async fn insert_capped(
+        &self,
+        record: &KeyRecord,
+        max_live: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.write()?;
+        if inner.records.contains_key(&record.id) {
+            return Err(StoreError::Conflict);
+        }
+        if inner.count_live(&record.owner, now).live >= max_live {
+            return Err(StoreError::TooManyKeys { max: max_live });
+        }
+        inner.insert_new(record.clone());
         Ok(())
     }
 }
@@ -253,6 +292,10 @@ mod tests {
         assert!(unavailable(
             store.touch_last_used(&[(record.id, at(4))]).await
         ));
+        assert!(unavailable(
+            store.count_live("owner", at(5)).await.map(drop)
+        ));
+        assert!(unavailable(store.insert_capped(&record, 10, at(5)).await));
         assert_eq!(
             format!("{store:?}"),
             r#"MemoryStore { records: "<poisoned>" }"#

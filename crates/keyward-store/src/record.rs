@@ -70,6 +70,9 @@ pub struct KeyRecord {
     pub revoked_at: Option<Timestamp>,
     /// When the key was disabled; unlike revocation this can be undone.
     pub disabled_at: Option<Timestamp>,
+    /// The key that replaced this one in a roll. Set once: a rolled key works only
+    /// until the roll's grace ends and is never rolled again.
+    pub replaced_by: Option<KeyId>,
     /// The slow hash of the secret: a self-describing PHC or modular-crypt string.
     pub hash: String,
     /// Free-form metadata handed to the handler with the principal.
@@ -130,6 +133,12 @@ impl KeyRecord {
         }
     }
 
+    /// Whether the key counts as live at `now`: not revoked and not expired. A disabled
+    /// key is live (it can be enabled again), and so is a rolled key in its grace.
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|at| at > now)
+    }
+
     /// The masked preview: `key_prefix` (prefix + first 4 of the id) and `last4`.
     pub fn masked(&self) -> MaskedKey {
         let id = self.id.as_str();
@@ -155,6 +164,7 @@ impl fmt::Debug for KeyRecord {
             .field("last_used_at", &self.last_used_at)
             .field("revoked_at", &self.revoked_at)
             .field("disabled_at", &self.disabled_at)
+            .field("replaced_by", &self.replaced_by)
             .field("hash", &"[redacted]")
             .field("metadata", &self.metadata)
             .field("rate_limit", &self.rate_limit)

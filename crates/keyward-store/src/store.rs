@@ -115,6 +115,16 @@ impl Page {
     }
 }
 
+/// How many of one owner's keys are live (see [`KeyRecord::is_live`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LiveKeys {
+    /// Live keys: not revoked, not expired. Disabled keys and rolled keys still in
+    /// their grace count.
+    pub live: u64,
+    /// Of those, the rolled keys still in their grace (`replaced_by` set).
+    pub in_grace: u64,
+}
+
 /// Where key records live. Object safe: services hold an `Arc<dyn KeyStore>`.
 ///
 /// Every implementation passes [`crate::conformance::run`]. Methods that address one key
@@ -153,8 +163,11 @@ pub trait KeyStore: Send + Sync + 'static {
     /// verification).
     async fn update_hash(&self, id: &KeyId, hash: &str) -> Result<(), StoreError>;
 
-    /// Inserts `replacement` and sets the old key's expiry in one step (a key roll);
-    /// returns the old record as updated. Nothing changes when either part fails.
+    /// Inserts `replacement` and sets the old key's expiry and `replaced_by` (the
+    /// replacement's id) in one step (a key roll); returns the old record as updated.
+    /// [`StoreError::AlreadyRolled`] when the old key already names a replacement, so
+    /// of two concurrent rolls of one key exactly one wins. Nothing changes when any
+    /// part fails.
     async fn roll(
         &self,
         old: &KeyId,
@@ -165,4 +178,50 @@ pub trait KeyStore: Send + Sync + 'static {
     /// Records `last_used_at` for many keys at once. Unknown ids are skipped, and a
     /// timestamp older than the stored one never moves it backwards.
     async fn touch_last_used(&self, updates: &[(KeyId, Timestamp)]) -> Result<(), StoreError>;
+
+    /// How many of `owner`'s keys are live at `now`, and how many of those are rolled
+    /// keys in their grace.
+    ///
+    /// The default pages through [`list`](Self::list); the stores of this workspace
+    /// answer with one query.
+    async fn count_live(&self, owner: &str, now: Timestamp) -> Result<LiveKeys, StoreError> {
+        let filter = ListFilter {
+            owner: Some(owner.to_owned()),
+            tenant: None,
+            include_revoked: false,
+        };
+        let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
+        let mut count = LiveKeys::default();
+        loop {
+            let listed = self.list(&filter, page).await?;
+            for record in listed.records.iter().filter(|r| r.is_live(now)) {
+                count.live += 1;
+                count.in_grace += u64::from(record.replaced_by.is_some());
+            }
+            match listed.next {
+                Some(after) => page.after = Some(after),
+                None => return Ok(count),
+            }
+        }
+    }
+
+    /// Inserts `record` unless its owner already has `max_live` or more live keys at
+    /// `now` ([`count_live`](Self::count_live)`.live`): then
+    /// [`StoreError::TooManyKeys`] and nothing changes. [`StoreError::Conflict`] when
+    /// the id exists, as for [`insert`](Self::insert).
+    ///
+    /// The stores of this workspace count and insert in one step, so concurrent
+    /// inserts, from any number of processes, never take an owner past the cap. The
+    /// default counts, then inserts: a store with concurrent writers overrides it.
+    async fn insert_capped(
+        &self,
+        record: &KeyRecord,
+        max_live: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        if self.count_live(&record.owner, now).await?.live >= max_live {
+            return Err(StoreError::TooManyKeys { max: max_live });
+        }
+        self.insert(record).await
+    }
 }

@@ -11,7 +11,7 @@ use keyward_format::KeyId;
 use crate::error::StoreError;
 use crate::memory::MemoryStore;
 use crate::record::KeyRecord;
-use crate::store::{KeyStore, ListFilter, Page, PageRequest};
+use crate::store::{KeyStore, ListFilter, LiveKeys, Page, PageRequest};
 
 /// A [`MemoryStore`] that answers every call [`StoreError::Unavailable`] while `down`
 /// is set, and counts point lookups (to prove a cached path never reaches the store).
@@ -95,5 +95,18 @@ impl KeyStore for SwitchableStore {
     async fn touch_last_used(&self, updates: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
         self.check()?;
         self.inner.touch_last_used(updates).await
+    }
+    async fn count_live(&self, owner: &str, now: Timestamp) -> Result<LiveKeys, StoreError> {
+        self.check()?;
+        self.inner.count_live(owner, now).await
+    }
+    async fn insert_capped(
+        &self,
+        record: &KeyRecord,
+        max_live: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.insert_capped(record, max_live, now).await
     }
 }

@@ -440,6 +440,7 @@ impl KeyService {
             last_used_at: None,
             revoked_at: None,
             disabled_at: None,
+            replaced_by: None,
             hash,
             metadata,
             rate_limit,
