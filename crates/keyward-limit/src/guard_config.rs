@@ -8,7 +8,9 @@ use crate::error::GuardConfigError;
 ///
 /// The defaults are the seed products': **10 failures within 60 s lock the address out
 /// for 60 s**, and the in-memory guard tracks at most **100,000** addresses (IPv6 by
-/// `/64`), about 5.4 MB when full (measured).
+/// `/64`); when they are all busy it counts new addresses under their network, in a
+/// table a tenth that size. Its tables stay under 10.3 MB at these defaults (measured
+/// 6.0 MB with both full).
 ///
 /// ```
 /// use std::time::Duration;
@@ -99,7 +101,9 @@ impl GuardConfig {
         self.lockout
     }
 
-    /// The most addresses an in-memory guard tracks at once.
+    /// The most addresses an in-memory guard tracks at once; it also counts up to a
+    /// tenth as many networks (IPv4 `/24`, IPv6 `/48`) for new addresses when they are
+    /// all busy.
     pub const fn max_tracked(&self) -> usize {
         self.max_tracked
     }
