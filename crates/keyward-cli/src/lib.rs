@@ -219,9 +219,12 @@ fn parse_id(s: &str) -> Result<KeyId, CliError> {
 fn service_error(e: ServiceError, id: Option<&str>) -> CliError {
     match (e, id) {
         (ServiceError::NotFound, Some(id)) => CliError::runtime(format!("no key with id `{id}`")),
-        (e @ (ServiceError::UnknownCapabilities(_) | ServiceError::InvalidRequest(_)), _) => {
-            CliError::usage(e.to_string())
-        }
+        (
+            e @ (ServiceError::UnknownCapabilities(_)
+            | ServiceError::InvalidRequest(_)
+            | ServiceError::InvalidName { .. }),
+            _,
+        ) => CliError::usage(e.to_string()),
         (e, _) => CliError::runtime(e.to_string()),
     }
 }

@@ -33,6 +33,10 @@ pub struct Config {
     pub refusal_log_interval: Duration,
     /// The longest grace period a roll may give the old key (default 7 days, as Stripe).
     pub max_roll_grace: Duration,
+    /// Most live keys (neither revoked nor expired) one owner may hold (default 100).
+    /// Minting past it is [`crate::ServiceError::TooManyKeys`]; a roll is refused only
+    /// when this many of the owner's keys are already in a roll's grace.
+    pub max_live_keys_per_owner: u64,
     /// `Retry-After` seconds answered with 503 when the store is unreachable (default 1).
     pub unavailable_retry_after: u64,
 }
@@ -49,6 +53,7 @@ impl Default for Config {
             key_lockout: GuardConfig::default(),
             refusal_log_interval: Duration::from_secs(10),
             max_roll_grace: Duration::from_secs(7 * 24 * 3600),
+            max_live_keys_per_owner: 100,
             unavailable_retry_after: 1,
         }
     }
@@ -69,6 +74,11 @@ impl Config {
         if self.max_concurrent_hashes == 0 {
             return Err(BuildError::InvalidConfig(
                 "max_concurrent_hashes must be at least 1".into(),
+            ));
+        }
+        if self.max_live_keys_per_owner == 0 {
+            return Err(BuildError::InvalidConfig(
+                "max_live_keys_per_owner must be at least 1".into(),
             ));
         }
         if self.refusal_log_interval.is_zero() {

@@ -211,15 +211,38 @@ pub enum ServiceError {
     /// Capability names the catalog does not declare (all of them listed).
     #[error(transparent)]
     UnknownCapabilities(#[from] UnknownCapabilities),
-    /// The request is invalid (empty name, expiry in the past, …).
+    /// The request is invalid (expiry in the past, a bad page size, …).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// A key name or owner that is empty, too long or holds a character that does not
+    /// belong in one (the value itself is not repeated).
+    #[error("{field} {problem}")]
+    InvalidName {
+        /// Which value: `name` or `owner`.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: NameProblem,
+    },
     /// No key with this id.
     #[error("key not found")]
     NotFound,
     /// The operation needs an active key (rolling a revoked key, say).
     #[error("key is {0}")]
     NotActive(KeyState),
+    /// The key was already rolled: it works only until its grace ends and its
+    /// replacement is the key to roll.
+    #[error("the key was already rolled; roll its replacement instead")]
+    AlreadyRolled,
+    /// The calling key lacks capabilities the target key holds: `required` names them.
+    #[error(transparent)]
+    InsufficientCapability(Denied),
+    /// The owner already holds the configured maximum of live keys (or, for a roll,
+    /// of keys in a roll's grace).
+    #[error("the owner already has the maximum of {max} live keys; revoke one first")]
+    TooManyKeys {
+        /// [`crate::Config::max_live_keys_per_owner`].
+        max: u64,
+    },
     /// A roll grace period longer than the configured cap.
     #[error("roll grace period exceeds the maximum of {max_seconds} s")]
     GraceTooLong {
@@ -242,8 +265,43 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::NotFound => ServiceError::NotFound,
             StoreError::InvalidRequest(why) => ServiceError::InvalidRequest(why),
+            StoreError::AlreadyRolled => ServiceError::AlreadyRolled,
+            StoreError::TooManyKeys { max } => ServiceError::TooManyKeys { max },
             other => ServiceError::Store(other),
         }
+    }
+}
+
+/// What is wrong with a key name or owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NameProblem {
+    /// Empty or only whitespace.
+    Empty,
+    /// Longer than [`crate::MAX_NAME_LEN`] bytes.
+    TooLong,
+    /// A control character (general category Cc: a newline, an escape).
+    ControlCharacter,
+    /// An invisible format character (general category Cf: a bidirectional override,
+    /// a zero-width space, a byte-order mark), which can make a listing lie.
+    FormatCharacter,
+    /// A line or paragraph separator (U+2028, U+2029).
+    LineSeparator,
+}
+
+impl fmt::Display for NameProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NameProblem::Empty => "is empty",
+            NameProblem::TooLong => {
+                return write!(f, "is longer than {} bytes", crate::MAX_NAME_LEN);
+            }
+            NameProblem::ControlCharacter => "contains a control character",
+            NameProblem::FormatCharacter => {
+                "contains an invisible formatting character (such as a direction override or a zero-width space)"
+            }
+            NameProblem::LineSeparator => "contains a line or paragraph separator",
+        })
     }
 }
 

@@ -26,7 +26,7 @@ pub use authenticator::Authenticator;
 pub use builder::{Keyward, KeywardBuilder};
 pub use config::Config;
 pub use credential::Credential;
-pub use error::{AuthError, BuildError, ErrorCode, InvalidKeyReason, ServiceError};
+pub use error::{AuthError, BuildError, ErrorCode, InvalidKeyReason, NameProblem, ServiceError};
 pub use limits::LimitFailure;
 pub use owner::{OwnerLookupError, OwnerPermissions};
 pub use principal::Principal;

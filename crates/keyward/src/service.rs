@@ -4,12 +4,14 @@ use std::time::Duration;
 
 use keyward_clock::Timestamp;
 use keyward_format::{KeyId, MintedKey};
+use keyward_scope::CapabilitySet;
 use keyward_store::{
     KeyRecord, KeyState, ListFilter, PageRequest, RateLimitOverride, StoreError, Tenant,
 };
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 use crate::core::Core;
-use crate::error::ServiceError;
+use crate::error::{NameProblem, ServiceError};
 
 /// The longest key name accepted, in bytes.
 pub const MAX_NAME_LEN: usize = 200;
@@ -18,6 +20,12 @@ pub const MAX_NAME_LEN: usize = 200;
 ///
 /// Every change that stops a key evicts it from this process's verification cache at
 /// once. Capabilities of an existing key cannot be edited (seed 000): roll or mint anew.
+///
+/// When a *key* manages keys (an API route authenticated by an API key), use the `_as`
+/// methods ([`revoke_as`](Self::revoke_as), [`roll_as`](Self::roll_as),
+/// [`disable_as`](Self::disable_as), [`enable_as`](Self::enable_as)): they refuse to
+/// touch a key holding capabilities the caller does not, as minting refuses to grant
+/// them. The plain methods are for operators (the CLI, an admin console).
 #[derive(Clone)]
 pub struct KeyService {
     core: Arc<Core>,
@@ -144,6 +152,9 @@ pub struct KeySummary {
     pub revoked_at: Option<Timestamp>,
     /// When it was disabled.
     pub disabled_at: Option<Timestamp>,
+    /// The key that replaced it in a roll; such a key works until its grace ends and
+    /// cannot be rolled again.
+    pub replaced_by: Option<KeyId>,
     /// Its state at the time of the listing.
     pub state: KeyState,
     /// Its metadata.
@@ -166,6 +177,7 @@ impl KeySummary {
             expires_at: record.expires_at,
             revoked_at: record.revoked_at,
             disabled_at: record.disabled_at,
+            replaced_by: record.replaced_by,
             state: record.state(now),
             metadata: record.metadata.clone(),
         }
@@ -181,7 +193,8 @@ pub struct NewKey {
     pub summary: KeySummary,
 }
 
-/// The result of a roll: the replacement and the old key with its new expiry.
+/// The result of a roll: the replacement and the old key with its new expiry and
+/// `replaced_by`.
 #[derive(Debug)]
 pub struct RolledKey {
     /// The replacement key.
@@ -206,15 +219,25 @@ impl KeyService {
 
     /// Mints a key. Returns the plaintext exactly once; when the store write fails the
     /// error is returned and the plaintext is dropped (zeroized), never shown.
+    ///
+    /// [`ServiceError::TooManyKeys`] when the owner already holds
+    /// [`crate::Config::max_live_keys_per_owner`] live keys (neither revoked nor
+    /// expired). The store counts and inserts in one step, so concurrent mints never
+    /// pass the cap.
     pub async fn mint(&self, request: MintRequest) -> Result<NewKey, ServiceError> {
         let now = self.core.clock.now();
         let expires_at = self.resolve_expiry(&request, now)?;
-        validate_text("name", &request.name)?;
-        validate_text("owner", &request.owner)?;
+        validate_name("name", &request.name)?;
+        validate_name("owner", &request.owner)?;
         let capabilities = self.resolve_capabilities(request.capabilities.as_deref())?;
         if let Some(o) = request.rate_limit {
             keyward_limit::Quota::new(o.limit, o.period)
                 .map_err(|e| ServiceError::InvalidRequest(format!("rate limit: {e}")))?;
+        }
+        // Refused before the slow hash, so minting at the cap costs no hashing.
+        let max = self.core.config.max_live_keys_per_owner;
+        if self.core.store.count_live(&request.owner, now).await?.live >= max {
+            return Err(ServiceError::TooManyKeys { max });
         }
         let (key, record) = self
             .new_record(
@@ -229,7 +252,7 @@ impl KeyService {
                 now,
             )
             .await?;
-        self.core.store.insert(&record).await?;
+        self.core.store.insert_capped(&record, max, now).await?;
         tracing::info!(
             target: "keyward",
             event = "key_minted",
@@ -280,20 +303,43 @@ impl KeyService {
     /// Rolls a key (Stripe's key roll): a replacement with the same name, capabilities,
     /// owner, tenant, expiry, metadata and limits, while the old key keeps working for
     /// `grace` (zero: it stops now). The grace never outlasts the old key's own expiry
-    /// and may not exceed [`crate::Config::max_roll_grace`]. Only an active key rolls.
+    /// and may not exceed [`crate::Config::max_roll_grace`].
+    ///
+    /// Only an active key that was never rolled rolls: a key in its grace is
+    /// [`ServiceError::AlreadyRolled`] (roll its replacement), so a replacement always
+    /// keeps the expiry of the key first minted, never a grace deadline. A roll does not
+    /// count against [`crate::Config::max_live_keys_per_owner`] (it replaces a key); it
+    /// is [`ServiceError::TooManyKeys`] only when that many of the owner's keys are
+    /// already in a roll's grace, so rolling in a loop cannot multiply working keys.
     pub async fn roll(&self, id: &KeyId, grace: Duration) -> Result<RolledKey, ServiceError> {
-        let max = self.core.config.max_roll_grace;
-        if grace > max {
+        let old = self.core.store.get(id).await?;
+        self.roll_record(old, grace).await
+    }
+
+    async fn roll_record(
+        &self,
+        old: KeyRecord,
+        grace: Duration,
+    ) -> Result<RolledKey, ServiceError> {
+        let longest = self.core.config.max_roll_grace;
+        if grace > longest {
             return Err(ServiceError::GraceTooLong {
-                max_seconds: max.as_secs(),
+                max_seconds: longest.as_secs(),
             });
         }
         let now = self.core.clock.now();
-        let old = self.core.store.get(id).await?;
+        if old.replaced_by.is_some() {
+            return Err(ServiceError::AlreadyRolled);
+        }
         let state = old.state(now);
         if state != KeyState::Active {
             return Err(ServiceError::NotActive(state));
         }
+        let max = self.core.config.max_live_keys_per_owner;
+        if self.core.store.count_live(&old.owner, now).await?.in_grace >= max {
+            return Err(ServiceError::TooManyKeys { max });
+        }
+        let id = old.id;
         let grace_end = now.saturating_add(grace);
         let old_expires_at = old.expires_at.map_or(grace_end, |at| at.min(grace_end));
         let (key, record) = self
@@ -309,8 +355,8 @@ impl KeyService {
                 now,
             )
             .await?;
-        let old = self.core.store.roll(id, old_expires_at, &record).await?;
-        self.core.cache.evict(id);
+        let old = self.core.store.roll(&id, old_expires_at, &record).await?;
+        self.core.cache.evict(&id);
         tracing::info!(
             target: "keyward",
             event = "key_rolled",
@@ -365,6 +411,93 @@ impl KeyService {
         self.core.cache.evict(id);
         tracing::info!(target: "keyward", event = "key_enabled", key_id = %id);
         Ok(KeySummary::of(&record, self.core.clock.now()))
+    }
+
+    /// Whether a key holding `held` may revoke, roll, disable or enable `target`: it
+    /// must hold every capability `target` holds (after implications and implicit
+    /// grants), as minting may not grant what the minting key lacks. Otherwise
+    /// [`ServiceError::InsufficientCapability`], whose `required` names what is missing.
+    ///
+    /// `held` is the calling key's [`crate::Principal::capabilities`]. A stored name the
+    /// catalog no longer declares grants nothing, so it is not required either.
+    pub fn check_change(
+        &self,
+        held: &CapabilitySet,
+        target: &KeySummary,
+    ) -> Result<(), ServiceError> {
+        self.check_capabilities(held, &target.capabilities)
+    }
+
+    /// [`revoke`](Self::revoke) for a caller holding `held`, under the rule of
+    /// [`check_change`](Self::check_change).
+    pub async fn revoke_as(
+        &self,
+        held: &CapabilitySet,
+        id: &KeyId,
+    ) -> Result<KeySummary, ServiceError> {
+        self.changeable(held, id).await?;
+        self.revoke(id).await
+    }
+
+    /// [`roll`](Self::roll) for a caller holding `held`, under the rule of
+    /// [`check_change`](Self::check_change): the replacement carries the old key's
+    /// capabilities, so the caller must hold them.
+    pub async fn roll_as(
+        &self,
+        held: &CapabilitySet,
+        id: &KeyId,
+        grace: Duration,
+    ) -> Result<RolledKey, ServiceError> {
+        let old = self.changeable(held, id).await?;
+        self.roll_record(old, grace).await
+    }
+
+    /// [`disable`](Self::disable) for a caller holding `held`, under the rule of
+    /// [`check_change`](Self::check_change).
+    pub async fn disable_as(
+        &self,
+        held: &CapabilitySet,
+        id: &KeyId,
+    ) -> Result<KeySummary, ServiceError> {
+        self.changeable(held, id).await?;
+        self.disable(id).await
+    }
+
+    /// [`enable`](Self::enable) for a caller holding `held`, under the rule of
+    /// [`check_change`](Self::check_change).
+    pub async fn enable_as(
+        &self,
+        held: &CapabilitySet,
+        id: &KeyId,
+    ) -> Result<KeySummary, ServiceError> {
+        self.changeable(held, id).await?;
+        self.enable(id).await
+    }
+
+    /// The record of `id`, if a caller holding `held` may change it.
+    async fn changeable(
+        &self,
+        held: &CapabilitySet,
+        id: &KeyId,
+    ) -> Result<KeyRecord, ServiceError> {
+        let record = self.core.store.get(id).await?;
+        self.check_capabilities(held, &record.capabilities)?;
+        Ok(record)
+    }
+
+    fn check_capabilities(
+        &self,
+        held: &CapabilitySet,
+        target: &[String],
+    ) -> Result<(), ServiceError> {
+        let catalog = &self.core.catalog;
+        let mut holds = CapabilitySet::EMPTY;
+        for capability in target.iter().filter_map(|name| catalog.capability(name)) {
+            holds.insert(capability);
+        }
+        catalog
+            .check_grant(&holds, held)
+            .map_err(ServiceError::InsufficientCapability)
     }
 
     fn resolve_expiry(
@@ -450,19 +583,30 @@ impl KeyService {
     }
 }
 
-fn validate_text(field: &str, value: &str) -> Result<(), ServiceError> {
-    if value.trim().is_empty() {
-        return Err(ServiceError::InvalidRequest(format!("{field} is empty")));
+/// A name or owner is shown in listings and logs: it must be visible text on one line.
+fn validate_name(field: &'static str, value: &str) -> Result<(), ServiceError> {
+    let problem = if value.trim().is_empty() {
+        Some(NameProblem::Empty)
+    } else if value.len() > MAX_NAME_LEN {
+        Some(NameProblem::TooLong)
+    } else {
+        value.chars().find_map(unsuitable)
+    };
+    match problem {
+        Some(problem) => Err(ServiceError::InvalidName { field, problem }),
+        None => Ok(()),
     }
-    if value.len() > MAX_NAME_LEN {
-        return Err(ServiceError::InvalidRequest(format!(
-            "{field} is longer than {MAX_NAME_LEN} bytes"
-        )));
+}
+
+/// Controls (Cc), invisible format characters (Cf: bidirectional overrides, zero-width
+/// spaces, byte-order marks) and line or paragraph separators (Zl, Zp).
+fn unsuitable(c: char) -> Option<NameProblem> {
+    match c.general_category() {
+        GeneralCategory::Control => Some(NameProblem::ControlCharacter),
+        GeneralCategory::Format => Some(NameProblem::FormatCharacter),
+        GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator => {
+            Some(NameProblem::LineSeparator)
+        }
+        _ => None,
     }
-    if value.chars().any(char::is_control) {
-        return Err(ServiceError::InvalidRequest(format!(
-            "{field} contains control characters"
-        )));
-    }
-    Ok(())
 }

@@ -5,11 +5,13 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{Rig, START, ip, rig};
+use common::{Rig, START, ip, rig, rig_with};
 use keyward::clock::{Clock, Timestamp};
-use keyward::scope::Requirement;
+use keyward::scope::{Denied, Requirement};
 use keyward::store::{KeyState, KeyStore, ListFilter, PageRequest, Tenant};
-use keyward::{AuthError, Credential, MintRequest, ServiceError};
+use keyward::{
+    AuthError, BuildError, Config, Credential, Keyward, MintRequest, NameProblem, ServiceError,
+};
 
 async fn auth(rig: &Rig, key: &str) -> Result<keyward::Principal, AuthError> {
     rig.keyward
@@ -47,11 +49,6 @@ async fn mint_defaults_validates_and_stores_only_a_hash() {
     assert_eq!(unknown.capabilities, ["bad", "nope:x"]);
 
     for bad in [
-        MintRequest::new("", "u_1"),
-        MintRequest::new("  ", "u_1"),
-        MintRequest::new("x", ""),
-        MintRequest::new("a\nb", "u_1"),
-        MintRequest::new("x".repeat(201), "u_1"),
         MintRequest::new("x", "u_1").expires_at(Timestamp::from_unix_seconds(START - 1)),
         MintRequest::new("x", "u_1").expires_in(Duration::ZERO),
         MintRequest::new("x", "u_1")
@@ -268,4 +265,302 @@ async fn expire_set_expiry_and_unknown_ids() {
         keys.expire(&unknown).await,
         Err(ServiceError::NotFound)
     ));
+}
+
+#[tokio::test]
+async fn names_and_owners_must_be_visible_text_on_one_line() {
+    let rig = rig();
+    let keys = rig.keyward.keys();
+    let cases = [
+        ("", NameProblem::Empty),
+        ("  ", NameProblem::Empty),
+        (&*"x".repeat(201), NameProblem::TooLong),
+        ("a\nb", NameProblem::ControlCharacter),
+        ("a\u{7}b", NameProblem::ControlCharacter),
+        // Bidirectional override: "CI \u{202E}dorp" shows as "CI prod".
+        ("CI \u{202E}dorp", NameProblem::FormatCharacter),
+        ("a\u{200B}b", NameProblem::FormatCharacter),
+        ("\u{FEFF}prod", NameProblem::FormatCharacter),
+        ("a\u{2066}b", NameProblem::FormatCharacter),
+        ("a\u{2028}b", NameProblem::LineSeparator),
+        ("a\u{2029}b", NameProblem::LineSeparator),
+    ];
+    for (bad, problem) in cases {
+        for (request, field) in [
+            (MintRequest::new(bad, "u_1"), "name"),
+            (MintRequest::new("CI", bad), "owner"),
+        ] {
+            let e = keys.mint(request).await.unwrap_err();
+            assert!(bad.trim().is_empty() || !e.to_string().contains(bad), "{e}");
+            let ServiceError::InvalidName {
+                field: f,
+                problem: p,
+            } = e
+            else {
+                panic!("{bad:?} as {field}: {e:?}")
+            };
+            assert_eq!((f, p), (field, problem), "{bad:?}");
+        }
+    }
+    let all = rig
+        .store
+        .inner
+        .list(&ListFilter::all(), PageRequest::first(10))
+        .await
+        .unwrap();
+    assert!(all.records.is_empty(), "nothing was stored");
+
+    // Letters, marks, symbols and emoji of any script are fine.
+    for good in [
+        "Déploiement 🚀 CI",
+        "生产环境",
+        "naïve café",
+        "Prod (EU) – v2",
+    ] {
+        keys.mint(MintRequest::new(good, "u_1")).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_key_in_its_grace_cannot_be_rolled_and_replacements_keep_the_first_expiry() {
+    let rig = rig();
+    let keys = rig.keyward.keys();
+    let grace = Duration::from_secs(4);
+
+    // Without an expiry: the second roll used to give a replacement that expired with
+    // the first roll's grace.
+    let first = keys.mint(MintRequest::new("CI", "u_1")).await.unwrap();
+    let rolled = keys.roll(&first.key.id(), grace).await.unwrap();
+    assert_eq!(rolled.old.replaced_by, Some(rolled.new.key.id()));
+    assert_eq!(rolled.new.summary.expires_at, None);
+    assert!(matches!(
+        keys.roll(&first.key.id(), grace).await,
+        Err(ServiceError::AlreadyRolled)
+    ));
+    rig.clock.advance(Duration::from_secs(5));
+    auth(&rig, rolled.new.key.expose()).await.unwrap();
+    assert_eq!(
+        auth(&rig, first.key.expose()).await.unwrap_err(),
+        AuthError::KeyExpired
+    );
+    // After the grace the old key is expired; it stays un-rollable for that reason too.
+    assert!(matches!(
+        keys.roll(&first.key.id(), grace).await,
+        Err(ServiceError::AlreadyRolled)
+    ));
+
+    // With an expiry: every replacement down the chain keeps the first key's.
+    let month = Duration::from_secs(30 * 24 * 3600);
+    let a = keys
+        .mint(MintRequest::new("CI", "u_1").expires_in(month))
+        .await
+        .unwrap();
+    let original = a.summary.expires_at;
+    let b = keys.roll(&a.key.id(), grace).await.unwrap();
+    assert_eq!(b.new.summary.expires_at, original);
+    let c = keys.roll(&b.new.key.id(), grace).await.unwrap();
+    assert_eq!(c.new.summary.expires_at, original);
+    assert_eq!(
+        b.old.expires_at,
+        Some(rig.clock.now().saturating_add(grace)),
+        "the rolled key's grace"
+    );
+    rig.clock.advance(Duration::from_secs(5));
+    auth(&rig, c.new.key.expose()).await.unwrap();
+    for expired in [&a.key, &b.new.key] {
+        assert_eq!(
+            auth(&rig, expired.expose()).await.unwrap_err(),
+            AuthError::KeyExpired
+        );
+    }
+    // The listing shows the chain.
+    let listed = keys.get(&b.new.key.id()).await.unwrap();
+    assert_eq!(listed.replaced_by, Some(c.new.key.id()));
+}
+
+/// A key of the owner holding only `keys:write`, and its principal.
+async fn weak_and_strong(rig: &Rig) -> (keyward::Principal, keyward::NewKey) {
+    let keys = rig.keyward.keys();
+    let weak = keys
+        .mint(MintRequest::new("weak", "u_1").capabilities(["keys:write"]))
+        .await
+        .unwrap();
+    let strong = keys
+        .mint(
+            MintRequest::new("production", "u_1").capabilities(["desktop:lifecycle", "keys:read"]),
+        )
+        .await
+        .unwrap();
+    (auth(rig, weak.key.expose()).await.unwrap(), strong)
+}
+
+#[tokio::test]
+async fn a_weak_key_cannot_revoke_roll_disable_or_enable_a_stronger_one() {
+    let rig = rig();
+    let keys = rig.keyward.keys();
+    let (weak, strong) = weak_and_strong(&rig).await;
+    let id = strong.key.id();
+    let held = weak.capabilities();
+    let refused = |e: ServiceError| match e {
+        ServiceError::InsufficientCapability(Denied { required, held }) => {
+            assert_eq!(required, ["desktop:lifecycle"]);
+            assert_eq!(held, ["keys:read", "keys:write"]);
+        }
+        other => panic!("{other:?}"),
+    };
+    refused(keys.revoke_as(held, &id).await.unwrap_err());
+    refused(keys.roll_as(held, &id, Duration::ZERO).await.unwrap_err());
+    refused(keys.disable_as(held, &id).await.unwrap_err());
+    refused(keys.enable_as(held, &id).await.unwrap_err());
+    refused(keys.check_change(held, &strong.summary).unwrap_err());
+    // Nothing changed: the strong key still works and was never rolled.
+    auth(&rig, strong.key.expose()).await.unwrap();
+    assert_eq!(keys.get(&id).await.unwrap().replaced_by, None);
+
+    // A caller holding as much (through an implication, too) may.
+    let peer = keys
+        .mint(MintRequest::new("peer", "u_1").capabilities(["desktop:lifecycle", "keys:write"]))
+        .await
+        .unwrap();
+    let peer = auth(&rig, peer.key.expose()).await.unwrap();
+    let held = peer.capabilities();
+    keys.check_change(held, &strong.summary).unwrap();
+    assert_eq!(
+        keys.disable_as(held, &id).await.unwrap().state,
+        KeyState::Disabled
+    );
+    assert_eq!(
+        auth(&rig, strong.key.expose()).await.unwrap_err(),
+        AuthError::KeyDisabled
+    );
+    assert_eq!(
+        keys.enable_as(held, &id).await.unwrap().state,
+        KeyState::Active
+    );
+    let rolled = keys.roll_as(held, &id, Duration::ZERO).await.unwrap();
+    let replacement = rolled.new.key.id();
+    assert_eq!(
+        keys.revoke_as(held, &replacement).await.unwrap().state,
+        KeyState::Revoked
+    );
+    // A key may always manage itself and keys of less.
+    keys.revoke_as(weak.capabilities(), &weak.key_id())
+        .await
+        .unwrap();
+    let unknown = rig.keyward.format().mint().unwrap().id();
+    assert!(matches!(
+        keys.revoke_as(held, &unknown).await,
+        Err(ServiceError::NotFound)
+    ));
+}
+
+fn capped(max: u64) -> Rig {
+    rig_with(|b| {
+        b.config(Config {
+            max_live_keys_per_owner: max,
+            ..Config::default()
+        })
+    })
+}
+
+#[tokio::test]
+async fn live_keys_per_owner_are_capped_and_revoked_or_expired_ones_make_room() {
+    let rig = capped(3);
+    let keys = rig.keyward.keys();
+    let mut minted = Vec::new();
+    for i in 0..3 {
+        minted.push(
+            keys.mint(MintRequest::new(format!("k{i}"), "u_1"))
+                .await
+                .unwrap(),
+        );
+    }
+    let too_many = || async {
+        match keys.mint(MintRequest::new("one more", "u_1")).await {
+            Err(ServiceError::TooManyKeys { max: 3 }) => {}
+            other => panic!("{other:?}"),
+        }
+    };
+    too_many().await;
+    // Disabling frees nothing: a disabled key can be enabled again.
+    keys.disable(&minted[0].key.id()).await.unwrap();
+    too_many().await;
+    // Other owners have their own count.
+    keys.mint(MintRequest::new("k", "u_2")).await.unwrap();
+
+    keys.revoke(&minted[0].key.id()).await.unwrap();
+    keys.mint(MintRequest::new("after a revoke", "u_1"))
+        .await
+        .unwrap();
+    too_many().await;
+    keys.set_expiry(
+        &minted[1].key.id(),
+        Some(rig.clock.now().saturating_add(Duration::from_secs(10))),
+    )
+    .await
+    .unwrap();
+    too_many().await;
+    rig.clock.advance(Duration::from_secs(10));
+    keys.mint(MintRequest::new("after an expiry", "u_1"))
+        .await
+        .unwrap();
+    too_many().await;
+    let live = rig
+        .store
+        .inner
+        .count_live("u_1", rig.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(live.live, 3);
+}
+
+#[tokio::test]
+async fn a_roll_at_the_cap_works_and_rolls_cannot_multiply_keys() {
+    let rig = capped(2);
+    let keys = rig.keyward.keys();
+    let a = keys.mint(MintRequest::new("a", "u_1")).await.unwrap();
+    let b = keys.mint(MintRequest::new("b", "u_1")).await.unwrap();
+    let hour = Duration::from_secs(3600);
+    // At the cap, each key rolls: the old one in its grace does not block the roll.
+    let a2 = keys.roll(&a.key.id(), hour).await.unwrap();
+    let b2 = keys.roll(&b.key.id(), hour).await.unwrap();
+    for key in [&a.key, &b.key, &a2.new.key, &b2.new.key] {
+        auth(&rig, key.expose()).await.unwrap();
+    }
+    // Two keys in their grace: a third roll would add a working key past the bound.
+    assert!(matches!(
+        keys.roll(&a2.new.key.id(), hour).await,
+        Err(ServiceError::TooManyKeys { max: 2 })
+    ));
+    assert!(matches!(
+        keys.mint(MintRequest::new("c", "u_1")).await,
+        Err(ServiceError::TooManyKeys { max: 2 })
+    ));
+    // Once the graces end the replacements roll again, and the cap still holds.
+    rig.clock.advance(hour);
+    keys.roll(&a2.new.key.id(), Duration::ZERO).await.unwrap();
+    assert!(matches!(
+        keys.mint(MintRequest::new("c", "u_1")).await,
+        Err(ServiceError::TooManyKeys { max: 2 })
+    ));
+}
+
+#[test]
+fn a_cap_of_zero_live_keys_is_refused() {
+    let Err(e) = Keyward::builder(
+        keyward::format::KeyFormat::new("sk_live_").unwrap(),
+        common::catalog(),
+    )
+    .store(keyward::store::MemoryStore::new())
+    .config(Config {
+        max_live_keys_per_owner: 0,
+        ..Config::default()
+    })
+    .build() else {
+        panic!("a cap of zero was accepted")
+    };
+    assert!(
+        matches!(e, BuildError::InvalidConfig(ref why) if why.contains("max_live_keys_per_owner")),
+        "{e}"
+    );
 }
