@@ -12,10 +12,12 @@ use std::task::{Context, Poll};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::web::Bytes;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use keyward::http::{
-    self as kw_http, CredentialSources, Gate, RequestHeaders, rate_limit_headers, render,
+    self as kw_http, CredentialSources, Gate, MAX_BODY_LEN, RequestBody, RequestError,
+    RequestHeaders, rate_limit_headers, render,
 };
 use keyward::limit::{ClientIpResolver, Decision};
 use keyward::scope::Requirement;
@@ -395,5 +397,95 @@ impl ResponseError for NotAuthenticated {
 
     fn error_response(&self) -> HttpResponse {
         to_response(render(&AuthError::MissingCredential, DEFAULT_REALM))
+    }
+}
+
+/// A request body read up to [`MAX_BODY_LEN`] bytes, with its `Content-Type`: what a
+/// JSON route hands to [`keyward::http::parse_json_body`] through
+/// [`as_request_body`](Self::as_request_body).
+///
+/// A body declared (`Content-Length`) or found longer than the limit is refused with
+/// [`BodyRejection`], 413 `payload_too_large` as keyward's JSON, without reading on
+/// (actix-web's own `Bytes` extractor would answer a plain-text 413 at 256 KiB).
+/// `keyward-axum`'s `BoundedBody` has the same limit and answers the same bytes.
+///
+/// ```
+/// use keyward::http::parse_json_body;
+/// use keyward_actix::BoundedBody;
+///
+/// async fn create(body: BoundedBody) -> String {
+///     match parse_json_body::<serde_json::Value>(body.as_request_body()) {
+///         Ok(value) => format!("{value:?}"),
+///         Err(refused) => refused.to_string(),
+///     }
+/// }
+/// # let _ = actix_web::web::post().to(create);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct BoundedBody {
+    content_type: Option<HeaderValue>,
+    bytes: Bytes,
+}
+
+impl BoundedBody {
+    /// The body and its content type, for [`keyward::http::parse_json_body`].
+    pub fn as_request_body(&self) -> RequestBody<'_> {
+        RequestBody {
+            content_type: self.content_type.as_ref().map(HeaderValue::as_bytes),
+            bytes: &self.bytes,
+        }
+    }
+}
+
+impl FromRequest for BoundedBody {
+    type Error = BodyRejection;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, BodyRejection>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type = request.headers().get(header::CONTENT_TYPE).cloned();
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > MAX_BODY_LEN as u64) {
+            return Box::pin(ready(Err(BodyRejection(RequestError::PayloadTooLarge))));
+        }
+        let Ok(payload) = actix_web::web::Payload::from_request(request, payload).into_inner()
+        else {
+            return Box::pin(ready(Err(BodyRejection(RequestError::UnreadableBody))));
+        };
+        Box::pin(async move {
+            match payload.to_bytes_limited(MAX_BODY_LEN).await {
+                Ok(Ok(bytes)) => Ok(BoundedBody {
+                    content_type,
+                    bytes,
+                }),
+                Ok(Err(_)) => Err(BodyRejection(RequestError::UnreadableBody)),
+                Err(_) => Err(BodyRejection(RequestError::PayloadTooLarge)),
+            }
+        })
+    }
+}
+
+/// [`BoundedBody`]'s rejection: keyward's rendering of the [`RequestError`] (413
+/// `payload_too_large`, or 400 `invalid_request` for a body that could not be read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyRejection(pub RequestError);
+
+impl fmt::Display for BodyRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for BodyRejection {}
+
+impl ResponseError for BodyRejection {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.0.code().status()).unwrap_or(StatusCode::BAD_REQUEST)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        to_response(self.0.render())
     }
 }

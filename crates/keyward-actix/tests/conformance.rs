@@ -1,13 +1,17 @@
-//! DESIGN.md's HTTP contract, run in-process against the actix-web adapter.
+//! keyward's HTTP contract, run in-process against the actix-web adapter.
 
 use actix_web::http::Method;
 use actix_web::http::header::HeaderValue;
-use actix_web::{App, test, web};
-use keyward_actix::{Authenticated, KeywardMiddleware};
+use actix_web::{App, HttpResponse, test, web};
+use keyward_actix::{Authenticated, BoundedBody, KeywardMiddleware, to_response};
 use keyward_http_conformance::{self as conformance, REALM, Rig};
 
 async fn me(Authenticated(principal): Authenticated) -> String {
     conformance::me_body(&principal)
+}
+
+async fn names(Authenticated(_): Authenticated, body: BoundedBody) -> HttpResponse {
+    to_response(conformance::names(body.as_request_body()))
 }
 
 #[actix_web::test]
@@ -33,6 +37,11 @@ async fn http_contract() {
                     .wrap(auth.require(conformance::jobs_write()))
                     .route("", web::post().to(me)),
             )
+            .service(
+                web::resource("/v1/names")
+                    .wrap(auth.clone())
+                    .route(web::post().to(names)),
+            )
             .route("/public", web::get().to(|| async { "{}" }))
             .route("/unguarded", web::get().to(me)),
     )
@@ -47,6 +56,9 @@ async fn http_contract() {
         }
         if let Some(peer) = r.peer {
             request = request.peer_addr(peer);
+        }
+        if !r.body.is_empty() {
+            request = request.set_payload(r.body);
         }
         let app = &app;
         async move {

@@ -9,13 +9,15 @@ use std::ops::Deref;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use keyward::http::{
-    CredentialSources, Gate, HttpResponse, RequestHeaders, rate_limit_headers, render,
+    CredentialSources, Gate, HttpResponse, MAX_BODY_LEN, RequestBody, RequestError, RequestHeaders,
+    rate_limit_headers, render,
 };
 use keyward::limit::{ClientIpResolver, Decision};
 use keyward::scope::Requirement;
@@ -390,3 +392,86 @@ impl fmt::Display for NotAuthenticated {
 }
 
 impl std::error::Error for NotAuthenticated {}
+
+/// A request body read up to [`MAX_BODY_LEN`] bytes, with its `Content-Type`: what a
+/// JSON route hands to [`keyward::http::parse_json_body`] through
+/// [`as_request_body`](Self::as_request_body).
+///
+/// A body declared (`Content-Length`) or found longer than the limit is refused with
+/// [`BodyRejection`], 413 `payload_too_large`, without reading on. `keyward-actix`'s
+/// `BoundedBody` has the same limit and answers the same bytes.
+///
+/// ```
+/// use keyward::http::parse_json_body;
+/// use keyward_axum::BoundedBody;
+///
+/// async fn create(body: BoundedBody) -> String {
+///     match parse_json_body::<serde_json::Value>(body.as_request_body()) {
+///         Ok(value) => format!("{value:?}"),
+///         Err(refused) => refused.to_string(),
+///     }
+/// }
+/// # let _: axum::routing::MethodRouter = axum::routing::post(create);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct BoundedBody {
+    content_type: Option<HeaderValue>,
+    bytes: Bytes,
+}
+
+impl BoundedBody {
+    /// The body and its content type, for [`keyward::http::parse_json_body`].
+    pub fn as_request_body(&self) -> RequestBody<'_> {
+        RequestBody {
+            content_type: self.content_type.as_ref().map(HeaderValue::as_bytes),
+            bytes: &self.bytes,
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for BoundedBody {
+    type Rejection = BodyRejection;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let content_type = request.headers().get(header::CONTENT_TYPE).cloned();
+        if declared_length(request.headers()).is_some_and(|len| len > MAX_BODY_LEN as u64) {
+            return Err(BodyRejection(RequestError::PayloadTooLarge));
+        }
+        match Limited::new(request.into_body(), MAX_BODY_LEN)
+            .collect()
+            .await
+        {
+            Ok(collected) => Ok(BoundedBody {
+                content_type,
+                bytes: collected.to_bytes(),
+            }),
+            Err(e) if e.is::<LengthLimitError>() => {
+                Err(BodyRejection(RequestError::PayloadTooLarge))
+            }
+            Err(_) => Err(BodyRejection(RequestError::UnreadableBody)),
+        }
+    }
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// [`BoundedBody`]'s rejection: keyward's rendering of the [`RequestError`] (413
+/// `payload_too_large`, or 400 `invalid_request` for a body that could not be read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyRejection(pub RequestError);
+
+impl IntoResponse for BodyRejection {
+    fn into_response(self) -> Response {
+        to_response(self.0.render())
+    }
+}

@@ -1,11 +1,12 @@
-//! DESIGN.md's HTTP contract, run in-process against the axum adapter.
+//! keyward's HTTP contract, run in-process against the axum adapter.
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderValue, Request};
+use axum::response::Response;
 use axum::routing::{get, post};
-use keyward_axum::{Authenticated, KeywardLayer};
+use keyward_axum::{Authenticated, BoundedBody, KeywardLayer, to_response};
 use keyward_http_conformance::{self as conformance, REALM, Rig};
 use tower::ServiceExt;
 
@@ -23,6 +24,7 @@ fn app(rig: &Rig) -> Router {
             "/v1/jobs",
             post(me).layer(auth.require(conformance::jobs_write())),
         )
+        .route("/v1/names", post(names).layer(auth.clone()))
         .route("/public", get(|| async { "{}" }))
         .route("/unguarded", get(me))
 }
@@ -31,12 +33,16 @@ async fn me(Authenticated(principal): Authenticated) -> String {
     conformance::me_body(&principal)
 }
 
+async fn names(Authenticated(_): Authenticated, body: BoundedBody) -> Response {
+    to_response(conformance::names(body.as_request_body()))
+}
+
 async fn send(app: Router, r: conformance::Request) -> conformance::Response {
     let mut builder = Request::builder().method(r.method).uri(r.path);
     for (name, value) in &r.headers {
         builder = builder.header(*name, HeaderValue::from_bytes(value).unwrap());
     }
-    let mut request = builder.body(Body::empty()).unwrap();
+    let mut request = builder.body(Body::from(r.body)).unwrap();
     if let Some(peer) = r.peer {
         request.extensions_mut().insert(ConnectInfo(peer));
     }

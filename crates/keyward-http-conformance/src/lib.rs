@@ -11,10 +11,15 @@ use std::time::Duration;
 use base64::Engine;
 use keyward::clock::{ManualClock, Timestamp};
 use keyward::format::{ID_LEN, KeyFormat};
+use keyward::http::{
+    HttpResponse, MAX_BODY_LEN, MAX_CREDENTIAL_HEADER_LEN, RequestBody, RequestError,
+    parse_json_body,
+};
 use keyward::limit::{ClientIpResolver, parse_network};
 use keyward::scope::{Catalog, Requirement};
 use keyward::store::{BcryptHasher, KeyStore};
 use keyward::{Authenticator, Keyward, MintRequest, Principal};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub use keyward::store::SwitchableStore;
@@ -53,6 +58,26 @@ pub fn jobs_write() -> Requirement {
 /// The body every protected handler answers: `{"key_id", "owner"}` of the principal.
 pub fn me_body(principal: &Principal) -> String {
     json!({ "key_id": principal.key_id().to_string(), "owner": principal.owner() }).to_string()
+}
+
+/// The body `POST /v1/names` takes (optional: an empty body is no name).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Named {
+    name: String,
+}
+
+/// `POST /v1/names`: parses `body` with [`parse_json_body`] and answers 200
+/// `{"name": …}` (`null` for an empty body), or the body's refusal.
+pub fn names(body: RequestBody<'_>) -> HttpResponse {
+    match parse_json_body::<Named>(body) {
+        Ok(named) => HttpResponse {
+            status: 200,
+            headers: vec![("content-type", "application/json".to_owned())],
+            body: json!({ "name": named.map(|n| n.name) }).to_string(),
+        },
+        Err(refused) => refused.render(),
+    }
 }
 
 /// The keys the suite presents.
@@ -202,6 +227,8 @@ pub struct Request {
     pub path: &'static str,
     /// Header names (lower case) and raw values, in order.
     pub headers: Vec<(&'static str, Vec<u8>)>,
+    /// The body (empty for none).
+    pub body: Vec<u8>,
     /// The socket peer, `None` for none.
     pub peer: Option<SocketAddr>,
 }
@@ -235,6 +262,18 @@ enum HeaderIs {
     Absent,
 }
 
+/// What the body must be.
+#[derive(Debug, Clone)]
+enum BodyIs {
+    /// JSON whose field has this value.
+    Field(&'static str, Value),
+    Exactly(String),
+    /// The `message` field contains this.
+    MessageContaining(&'static str),
+    /// The body does not contain this.
+    Without(String),
+}
+
 /// One row of the table.
 #[derive(Debug, Clone)]
 struct Case {
@@ -242,10 +281,11 @@ struct Case {
     method: &'static str,
     path: &'static str,
     headers: Vec<(&'static str, Vec<u8>)>,
+    body: Vec<u8>,
     peer: Peer,
     status: u16,
     expect_headers: Vec<(&'static str, HeaderIs)>,
-    expect_body: Vec<(&'static str, Value)>,
+    expect_body: Vec<BodyIs>,
 }
 
 impl Case {
@@ -255,6 +295,7 @@ impl Case {
             method: "GET",
             path,
             headers: Vec::new(),
+            body: Vec::new(),
             peer: Peer::Fresh,
             status: 0,
             expect_headers: Vec::new(),
@@ -274,6 +315,32 @@ impl Case {
     fn bearer(self, key: &str) -> Case {
         self.header("authorization", format!("Bearer {key}"))
     }
+    fn send_body(mut self, body: impl Into<Vec<u8>>) -> Case {
+        self.body = body.into();
+        self
+    }
+    fn json(self, body: impl Into<Vec<u8>>) -> Case {
+        self.header("content-type", "application/json")
+            .send_body(body)
+    }
+    fn message_containing(mut self, part: &'static str) -> Case {
+        self.expect_body.push(BodyIs::MessageContaining(part));
+        self
+    }
+    fn exactly(mut self, body: String) -> Case {
+        self.expect_body.push(BodyIs::Exactly(body));
+        self
+    }
+    fn without(mut self, part: String) -> Case {
+        self.expect_body.push(BodyIs::Without(part));
+        self
+    }
+    /// A request refused for its shape: [`RequestError::render`]'s bytes exactly.
+    fn request_error(self, error: RequestError) -> Case {
+        let rendered = error.render();
+        self.refused(rendered.status, error.code().as_str())
+            .exactly(rendered.body)
+    }
     fn peer(mut self, peer: Peer) -> Case {
         self.peer = peer;
         self
@@ -287,7 +354,7 @@ impl Case {
         self
     }
     fn body(mut self, field: &'static str, value: Value) -> Case {
-        self.expect_body.push((field, value));
+        self.expect_body.push(BodyIs::Field(field, value));
         self
     }
     /// A refusal: status, `error` code and JSON content type.
@@ -307,6 +374,15 @@ impl Case {
             "www-authenticate",
             HeaderIs::Containing("error=\"invalid_request\""),
         )
+    }
+    /// A 400 for a body: no challenge, as the credential was fine.
+    fn bad_request_body(self) -> Case {
+        self.refused(400, "invalid_request")
+            .with_header("www-authenticate", HeaderIs::Absent)
+    }
+    fn ok_as_json(self) -> Case {
+        self.expect(200)
+            .with_header("content-type", HeaderIs::Exactly("application/json".into()))
     }
     fn ok_as(self, owner: &str) -> Case {
         self.expect(200)
@@ -335,11 +411,18 @@ fn basic(user_pass: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// `json` padded with spaces to `len` bytes.
+fn padded(json: &str, len: usize) -> Vec<u8> {
+    let mut body = json.as_bytes().to_vec();
+    body.resize(len, b' ');
+    body
+}
+
 fn socket(s: &str) -> SocketAddr {
     s.parse().expect("a socket address")
 }
 
-/// The table: every row of DESIGN.md's HTTP contract and the bad inputs of issue 7.
+/// The table: every row of the HTTP contract, and the bad input it must stand.
 fn steps(keys: &Keys) -> Vec<Step> {
     use Step::Send;
     let k = keys;
@@ -397,12 +480,23 @@ fn steps(keys: &Keys) -> Vec<Step> {
                 .with_header(
                     "www-authenticate",
                     HeaderIs::Exactly(format!("Bearer realm=\"{REALM}\"")),
-                ),
+                )
+                .message_containing("Authorization: Bearer <key>")
+                .message_containing("x-api-key: <key>")
+                .message_containing("Authorization: Basic"),
         ),
         Send(
             Case::get("other scheme only", "/v1/me")
                 .header("authorization", "Digest username=\"x\"")
-                .refused(401, "missing_credential"),
+                .refused(401, "missing_credential")
+                .message_containing("Authorization: Bearer <key>")
+                .message_containing("the Authorization header was ignored"),
+        ),
+        Send(
+            Case::get("other scheme, oversized", "/v1/me")
+                .header("authorization", format!("Negotiate {}", "n".repeat(8192)))
+                .refused(401, "missing_credential")
+                .message_containing("the Authorization header was ignored"),
         ),
         Send(
             Case::get("extractor without its layer", "/unguarded")
@@ -491,7 +585,8 @@ fn steps(keys: &Keys) -> Vec<Step> {
             Case::get("two different credentials", "/v1/me")
                 .bearer(&k.admin)
                 .header("x-api-key", k.reader.as_str())
-                .bad_request(),
+                .bad_request()
+                .message_containing("two different credentials"),
         ),
         Send(
             Case::get("two bearer headers", "/v1/me")
@@ -502,7 +597,8 @@ fn steps(keys: &Keys) -> Vec<Step> {
         Send(
             Case::get("empty bearer", "/v1/me")
                 .header("authorization", "Bearer ")
-                .bad_request(),
+                .bad_request()
+                .message_containing("no key after the scheme"),
         ),
         Send(
             Case::get("bare scheme", "/v1/me")
@@ -512,7 +608,8 @@ fn steps(keys: &Keys) -> Vec<Step> {
         Send(
             Case::get("empty x-api-key", "/v1/me")
                 .header("x-api-key", "")
-                .bad_request(),
+                .bad_request()
+                .message_containing("x-api-key header is empty"),
         ),
         Send(
             Case::get("space inside the token", "/v1/me")
@@ -532,25 +629,121 @@ fn steps(keys: &Keys) -> Vec<Step> {
                 .header("authorization", "Bearer sk_live_\u{e9}\u{e9}".as_bytes())
                 .bad_request(),
         ),
+        // An oversized key is a malformed key, not a malformed request.
         Send(
-            Case::get("8 KiB header", "/v1/me")
+            Case::get("8 KiB bearer key", "/v1/me")
                 .header("authorization", format!("Bearer {}", "a".repeat(8192)))
-                .bad_request(),
+                .invalid_token(401, "invalid_key"),
         ),
         Send(
             Case::get("8 KiB x-api-key", "/v1/me")
                 .header("x-api-key", "k".repeat(8192))
-                .bad_request(),
+                .invalid_token(401, "invalid_key"),
+        ),
+        Send(
+            Case::get("8 KiB basic", "/v1/me")
+                .header("authorization", format!("Basic {}", "b".repeat(8192)))
+                .invalid_token(401, "invalid_key"),
+        ),
+        Send(
+            Case::get("one byte over the credential bound", "/v1/me")
+                .header("x-api-key", "k".repeat(MAX_CREDENTIAL_HEADER_LEN + 1))
+                .invalid_token(401, "invalid_key"),
+        ),
+        Send(
+            Case::get("an oversized key and another credential", "/v1/me")
+                .header("x-api-key", "k".repeat(8192))
+                .bearer(&k.admin)
+                .bad_request()
+                .message_containing("two different credentials"),
         ),
         Send(
             Case::get("basic without a colon", "/v1/me")
                 .header("authorization", basic(&k.admin))
-                .bad_request(),
+                .bad_request()
+                .message_containing("no colon"),
         ),
         Send(
             Case::get("basic not base64", "/v1/me")
                 .header("authorization", "Basic !!!")
-                .bad_request(),
+                .bad_request()
+                .message_containing("not valid base64"),
+        ),
+        // JSON bodies: one limit, one content type, no echo.
+        Send(
+            Case::post("json body", "/v1/names")
+                .bearer(&k.reader)
+                .json(r#"{"name":"n1"}"#)
+                .ok_as_json()
+                .body("name", json!("n1")),
+        ),
+        Send(
+            Case::post("json body with a charset", "/v1/names")
+                .bearer(&k.reader)
+                .header("content-type", "application/json; charset=utf-8")
+                .send_body(r#"{"name":"n2"}"#)
+                .ok_as_json()
+                .body("name", json!("n2")),
+        ),
+        Send(
+            Case::post("no body where one is optional", "/v1/names")
+                .bearer(&k.reader)
+                .ok_as_json()
+                .body("name", Value::Null),
+        ),
+        Send(
+            Case::post("json sent as text/plain", "/v1/names")
+                .bearer(&k.reader)
+                .header("content-type", "text/plain")
+                .send_body(r#"{"name":"n"}"#)
+                .request_error(RequestError::UnsupportedMediaType),
+        ),
+        Send(
+            Case::post("json without a content type", "/v1/names")
+                .bearer(&k.reader)
+                .send_body(r#"{"name":"n"}"#)
+                .request_error(RequestError::UnsupportedMediaType),
+        ),
+        Send(
+            Case::post("a body at the limit", "/v1/names")
+                .bearer(&k.reader)
+                .json(padded(r#"{"name":"n3"}"#, MAX_BODY_LEN))
+                .ok_as_json()
+                .body("name", json!("n3")),
+        ),
+        Send(
+            Case::post("a body over the limit", "/v1/names")
+                .bearer(&k.reader)
+                .json(padded(r#"{"name":"n"}"#, MAX_BODY_LEN + 1))
+                .request_error(RequestError::PayloadTooLarge),
+        ),
+        Send(
+            Case::post("a body over the limit, without a key", "/v1/names")
+                .json(padded(r#"{"name":"n"}"#, MAX_BODY_LEN + 1))
+                .refused(401, "missing_credential"),
+        ),
+        Send(
+            Case::post("an unknown field is not quoted back", "/v1/names")
+                .bearer(&k.reader)
+                .json(format!(r#"{{"{}": 1}}"#, "f".repeat(1000)))
+                .bad_request_body()
+                .message_containing("line 1, column")
+                .without("f".repeat(16)),
+        ),
+        Send(
+            Case::post("a wrong type is not quoted back", "/v1/names")
+                .bearer(&k.reader)
+                .json(format!(r#"{{"name": ["{}"]}}"#, "w".repeat(1000)))
+                .bad_request_body()
+                .without("w".repeat(16)),
+        ),
+        Send(
+            Case::post("not json", "/v1/names")
+                .bearer(&k.reader)
+                .json(format!("{} not json", "j".repeat(1000)))
+                .bad_request_body()
+                .message_containing("not valid JSON")
+                .without("j".repeat(16)),
         ),
         Send(
             Case::get("no socket peer", "/v1/me")
@@ -585,14 +778,16 @@ fn steps(keys: &Keys) -> Vec<Step> {
                 .body("retry_after", json!(30)),
         ),
     ];
-    // Lockout: the 10th failure is still 401, then even a valid key is refused.
+    // Lockout: the 10th failure is still 401, then even a valid key is refused. An
+    // oversized key counts like any malformed key.
     for i in 1..=10 {
-        steps.push(Send(
-            Case::get(&format!("failure {i}/10"), "/v1/me")
-                .bearer(&k.unknown)
-                .peer(lockout_peer)
-                .invalid_token(401, "invalid_key"),
-        ));
+        let case = Case::get(&format!("failure {i}/10"), "/v1/me").peer(lockout_peer);
+        let case = if i % 2 == 0 {
+            case.header("x-api-key", "k".repeat(8192))
+        } else {
+            case.bearer(&k.unknown)
+        };
+        steps.push(Send(case.invalid_token(401, "invalid_key")));
     }
     steps.extend([
         Send(
@@ -602,6 +797,12 @@ fn steps(keys: &Keys) -> Vec<Step> {
                 .refused(429, "too_many_failed_attempts")
                 .with_header("retry-after", HeaderIs::Exactly("60".into()))
                 .body("retry_after", json!(60)),
+        ),
+        Send(
+            Case::get("locked out, oversized key", "/v1/me")
+                .header("x-api-key", "k".repeat(8192))
+                .peer(lockout_peer)
+                .refused(429, "too_many_failed_attempts"),
         ),
         Send(
             Case::get("bad request does not count", "/v1/me")
@@ -680,6 +881,7 @@ where
             method: case.method,
             path: case.path,
             headers: case.headers.clone(),
+            body: case.body.clone(),
             peer,
         }
     };
@@ -739,17 +941,25 @@ fn check(case: &Case, response: &Response, keys: &Keys, failures: &mut String) {
             fail(format!("header {name}: expected {is:?}"));
         }
     }
-    if !case.expect_body.is_empty() {
-        match serde_json::from_slice::<Value>(&response.body) {
-            Ok(body) => {
-                for (field, value) in &case.expect_body {
-                    if body.get(field) != Some(value) {
-                        fail(format!("body.{field}: expected {value}"));
-                    }
-                }
-            }
-            Err(e) => fail(format!("body is not JSON: {e}")),
+    let text = String::from_utf8_lossy(&response.body);
+    let json = serde_json::from_str::<Value>(&text).ok();
+    for is in &case.expect_body {
+        let ok = match is {
+            BodyIs::Field(field, value) => json.as_ref().and_then(|b| b.get(field)) == Some(value),
+            BodyIs::Exactly(body) => text == body.as_str(),
+            BodyIs::Without(part) => !text.contains(part.as_str()),
+            BodyIs::MessageContaining(part) => json
+                .as_ref()
+                .and_then(|body| Some(body.get("message")?.as_str()?.contains(part)))
+                .unwrap_or(false),
+        };
+        if !ok {
+            fail(format!("body: expected {is:?}"));
         }
+    }
+    // An error body is short, whatever the request carried.
+    if response.status >= 400 && response.body.len() > 512 {
+        fail(format!("an error body of {} bytes", response.body.len()));
     }
     // Nothing the client presented comes back: no key, no token.
     let mut secrets: Vec<&[u8]> = keys.all().iter().map(|k| k.as_bytes()).collect();

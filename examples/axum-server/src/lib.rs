@@ -1,5 +1,5 @@
-//! The demo API on axum: routes of DESIGN.md's "Surfaces" table, each behind a
-//! [`KeywardLayer`] with the route's capability requirement.
+//! The demo API on axum: every route of the demo API, each behind a [`KeywardLayer`]
+//! with the route's capability requirement.
 //!
 //! The binary (`cargo run --release -p keyward-example-axum`) serves [`router`]; the
 //! benchmarks call it in-process.
@@ -11,17 +11,22 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{delete, get, post};
-use keyward_axum::{Authenticated, KeywardLayer, to_response};
+use keyward::http::RequestError;
+use keyward_axum::{Authenticated, BoundedBody, KeywardLayer, to_response};
 use keyward_demo_api::{DemoApi, DesktopAction, Started};
 
 type Api = State<Arc<DemoApi>>;
 
 /// Every route of the demo API; serve it with
 /// `into_make_service_with_connect_info::<SocketAddr>()` so the layer sees the client IP.
+///
+/// An unknown path is 404 `not_found` and a known path with another method 405
+/// `method_not_allowed` (with axum's `Allow`), both as keyward's JSON and before any
+/// authentication; JSON bodies are read by [`BoundedBody`] (413 past
+/// [`keyward::http::MAX_BODY_LEN`]).
 pub fn router(started: &Started) -> Router {
     let api = &started.api;
     let need = api.requirements();
@@ -63,7 +68,17 @@ pub fn router(started: &Started) -> Router {
             "/v1/api_keys/{id}/roll",
             post(roll_key).layer(auth.require(need.keys_write.clone())),
         )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(Arc::clone(api))
+}
+
+async fn not_found() -> Response {
+    to_response(RequestError::NotFound.render())
+}
+
+async fn method_not_allowed() -> Response {
+    to_response(RequestError::MethodNotAllowed.render())
 }
 
 async fn health(State(api): Api) -> Response {
@@ -109,9 +124,9 @@ async fn list_keys(State(api): Api, Authenticated(caller): Authenticated) -> Res
 async fn create_key(
     State(api): Api,
     Authenticated(caller): Authenticated,
-    body: Bytes,
+    body: BoundedBody,
 ) -> Response {
-    to_response(api.create_key(&caller, &body).await)
+    to_response(api.create_key(&caller, body.as_request_body()).await)
 }
 
 async fn revoke_key(
@@ -126,7 +141,7 @@ async fn roll_key(
     State(api): Api,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
-    body: Bytes,
+    body: BoundedBody,
 ) -> Response {
-    to_response(api.roll_key(&caller, &id, &body).await)
+    to_response(api.roll_key(&caller, &id, body.as_request_body()).await)
 }

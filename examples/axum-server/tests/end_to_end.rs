@@ -1,6 +1,6 @@
 //! The axum example server as a user runs it: the binary on a loopback port.
 
-use keyward_demo_api::walkthrough;
+use keyward_demo_api::{request_shape, walkthrough};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_keyward-example-axum");
 
@@ -14,4 +14,10 @@ async fn every_route_of_the_demo_api() {
 async fn rate_limit_and_lockout() {
     let dir = tempfile::tempdir().unwrap();
     walkthrough::limits(BINARY, dir.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_of_the_request_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    request_shape::request_shape(BINARY, dir.path()).await;
 }

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use keyward::format::KeyId;
-use keyward::http::{HttpResponse, render};
+use keyward::http::{HttpResponse, RequestBody, RequestError, parse_json_body, render};
+use keyward::scope::Catalog;
 use keyward::store::{ListFilter, PageRequest};
 use keyward::{AuthError, KeySummary, MintRequest, NewKey, Principal, ServiceError};
 use serde::Deserialize;
@@ -54,7 +55,7 @@ impl DemoApi {
     }
 
     /// `POST /v1/api_keys`: 201 with the plaintext key, shown this once.
-    pub async fn create_key(&self, principal: &Principal, body: &[u8]) -> HttpResponse {
+    pub async fn create_key(&self, principal: &Principal, body: RequestBody<'_>) -> HttpResponse {
         let request: CreateKey = match parse_body(body, None) {
             Ok(request) => request,
             Err(refusal) => return refusal,
@@ -63,12 +64,7 @@ impl DemoApi {
         let requested = match &request.capabilities {
             Some(names) => match catalog.set(names) {
                 Ok(set) => set,
-                Err(unknown) => {
-                    return reply::json(
-                        400,
-                        &json!({"error": "unknown_capability", "capabilities": unknown.capabilities}),
-                    );
-                }
+                Err(unknown) => return reply::unknown_capability(&unknown.capabilities),
             },
             None => catalog.default_set(),
         };
@@ -106,7 +102,12 @@ impl DemoApi {
 
     /// `POST /v1/api_keys/{id}/roll`: 201 with the replacement; the old key works for
     /// `grace_seconds` (default 0). A revoked or expired key is 409.
-    pub async fn roll_key(&self, principal: &Principal, id: &str, body: &[u8]) -> HttpResponse {
+    pub async fn roll_key(
+        &self,
+        principal: &Principal,
+        id: &str,
+        body: RequestBody<'_>,
+    ) -> HttpResponse {
         let request: RollKey = match parse_body(body, Some(RollKey::default())) {
             Ok(request) => request,
             Err(refusal) => return refusal,
@@ -159,18 +160,60 @@ impl DemoApi {
     }
 }
 
-/// A JSON body, or the 400 that says what is wrong with it; an empty body is `empty`
-/// when that is `Some`.
+/// A JSON body, or the refusal that says what is wrong with it (413, 415 or 400, never
+/// quoting the body); an empty body is `empty` when that is `Some`.
 fn parse_body<T: serde::de::DeserializeOwned>(
-    body: &[u8],
+    body: RequestBody<'_>,
     empty: Option<T>,
 ) -> Result<T, HttpResponse> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return empty
-            .ok_or_else(|| reply::error(400, "invalid_request", "a JSON body is required"));
+    match parse_json_body(body) {
+        Ok(Some(parsed)) => Ok(parsed),
+        Ok(None) => empty.ok_or_else(|| RequestError::BodyRequired.render()),
+        Err(refused) => Err(refused.render()),
     }
-    serde_json::from_slice(body)
-        .map_err(|e| reply::error(400, "invalid_request", format!("invalid JSON body: {e}")))
+}
+
+/// A management route whose JSON body [`parse_management_body`] checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManagementBody {
+    /// `POST /v1/api_keys`: `{"name", "capabilities"?, "expires_in_seconds"?}`, required.
+    CreateKey,
+    /// `POST /v1/api_keys/{id}/roll`: `{"grace_seconds"?}`, or no body.
+    RollKey,
+}
+
+/// Checks `body` as `route` does before it touches the store: size, content type, JSON
+/// fields, and (for a new key) capability names against [`Catalog::demo`]. `Ok(())`
+/// when the route would go on, or the refusal it would answer.
+///
+/// Takes any bytes: a fuzz target calls it. A refusal never panics, never quotes serde's
+/// message, and carries at most 256 bytes of the body.
+///
+/// ```
+/// use keyward::http::RequestBody;
+/// use keyward_demo_api::{ManagementBody, parse_management_body};
+///
+/// assert!(parse_management_body(ManagementBody::RollKey, RequestBody::default()).is_ok());
+/// let text = RequestBody { content_type: Some(b"text/plain"), bytes: b"{}" };
+/// assert_eq!(parse_management_body(ManagementBody::CreateKey, text).unwrap_err().status, 415);
+/// ```
+pub fn parse_management_body(
+    route: ManagementBody,
+    body: RequestBody<'_>,
+) -> Result<(), HttpResponse> {
+    match route {
+        ManagementBody::CreateKey => {
+            let request: CreateKey = parse_body(body, None)?;
+            match &request.capabilities {
+                Some(names) => Catalog::demo()
+                    .set(names)
+                    .map(drop)
+                    .map_err(|unknown| reply::unknown_capability(&unknown.capabilities)),
+                None => Ok(()),
+            }
+        }
+        ManagementBody::RollKey => parse_body(body, Some(RollKey::default())).map(drop),
+    }
 }
 
 /// Seed 003's listing shape: never a secret or a hash.
@@ -213,10 +256,9 @@ fn service_failure(api: &DemoApi, e: ServiceError) -> HttpResponse {
                 state.as_str()
             ),
         ),
-        ServiceError::UnknownCapabilities(unknown) => reply::json(
-            400,
-            &json!({"error": "unknown_capability", "capabilities": unknown.capabilities}),
-        ),
+        ServiceError::UnknownCapabilities(unknown) => {
+            reply::unknown_capability(&unknown.capabilities)
+        }
         ServiceError::Store(store) => {
             error!(target: "keyward_demo", error = %store, "key store failed");
             let retry_after = api.keyward.authenticator().unavailable_retry_after();

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use keyward_limit::ClientIpResolver;
 use keyward_scope::Requirement;
 
+use super::render::render_with_message;
 use super::{CredentialSources, ExtractedCredential, HttpResponse, extract, render};
 use crate::{AuthError, Authenticator, Principal};
 
@@ -128,7 +129,7 @@ impl Gate {
     ) -> Result<Principal, HttpResponse> {
         self.authenticate_inner(peer, headers)
             .await
-            .map_err(|e| render(&e, &self.inner.realm))
+            .map_err(|e| self.refusal(&e, headers))
     }
 
     /// [`authenticate`](Gate::authenticate)'s answer when it needs no waiting (see
@@ -148,7 +149,22 @@ impl Gate {
             )?,
             Err(e) => Err(e),
         };
-        Some(result.map_err(|e| render(&e, &self.inner.realm)))
+        Some(result.map_err(|e| self.refusal(&e, headers)))
+    }
+
+    /// `error` rendered; a missing credential's message names the forms this gate
+    /// reads and the headers it ignored.
+    fn refusal(&self, error: &AuthError, headers: &impl RequestHeaders) -> HttpResponse {
+        if !matches!(error, AuthError::MissingCredential) {
+            return render(error, &self.inner.realm);
+        }
+        // No credential was found, so any header of these was ignored.
+        let sources = self.inner.sources;
+        let message = sources.missing_credential_message(
+            headers.values("authorization").next().is_some(),
+            !sources.x_api_key && headers.values("x-api-key").next().is_some(),
+        );
+        render_with_message(error, &self.inner.realm, &message)
     }
 
     async fn authenticate_inner(

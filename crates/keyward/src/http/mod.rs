@@ -1,13 +1,18 @@
-//! What both framework adapters share: reading the credential from request headers and
-//! rendering every refusal (status, headers, JSON body) exactly once.
+//! What both framework adapters share: reading the credential from request headers,
+//! bounding and parsing JSON bodies, and rendering every refusal (status, headers, JSON
+//! body) exactly once.
 //!
-//! An adapter only maps its framework's header values in and an [`HttpResponse`] out;
-//! it holds no policy.
+//! An adapter only maps its framework's header values and body in and an
+//! [`HttpResponse`] out; it holds no policy.
 
+mod body;
 mod extract;
 mod gate;
 mod render;
 
+#[cfg(feature = "serde")]
+pub use body::parse_json_body;
+pub use body::{JsonError, JsonErrorKind, MAX_BODY_LEN, RequestBody, RequestError};
 pub use extract::{CredentialSources, ExtractedCredential, MAX_CREDENTIAL_HEADER_LEN, extract};
 pub use gate::{DEFAULT_REALM, Gate, RequestHeaders};
 pub use render::{HttpResponse, rate_limit_headers, render};

@@ -1,6 +1,7 @@
 use keyward_limit::{Decision, headers};
 use serde_json::{Value, json};
 
+use super::CredentialSources;
 use crate::error::{AuthError, ErrorCode};
 
 /// A refusal as HTTP: status, headers and a JSON body. Adapters copy it into their
@@ -15,11 +16,15 @@ pub struct HttpResponse {
     pub body: String,
 }
 
-/// Renders `error` as DESIGN.md's HTTP contract: the status of its code, the
+/// Renders `error` as keyward's HTTP contract: the status of its code, the
 /// `WWW-Authenticate` challenge of RFC 6750 (with `error="invalid_token"`,
 /// `"insufficient_scope"` and `scope`, or `"invalid_request"`), `Retry-After` and
 /// rate-limit headers, and a body `{"error": code, "message": …}` with `required` and
 /// `held` on a 403 and `retry_after` on a 429. Nothing the client sent is echoed.
+///
+/// The message of `invalid_request` is the error's reason; that of
+/// `missing_credential` names every credential form (a [`Gate`](super::Gate) names
+/// the forms its route accepts instead).
 ///
 /// ```
 /// use keyward::AuthError;
@@ -31,10 +36,23 @@ pub struct HttpResponse {
 /// assert!(response.body.contains(r#""error":"too_many_failed_attempts""#));
 /// ```
 pub fn render(error: &AuthError, realm: &str) -> HttpResponse {
+    match error {
+        AuthError::MissingCredential => render_with_message(
+            error,
+            realm,
+            &CredentialSources::default().missing_credential_message(false, false),
+        ),
+        AuthError::InvalidRequest(why) => render_with_message(error, realm, why),
+        _ => render_with_message(error, realm, message(error.code())),
+    }
+}
+
+/// [`render`] with `message` as the body's `message`.
+pub(crate) fn render_with_message(error: &AuthError, realm: &str, message: &str) -> HttpResponse {
     let code = error.code();
     let realm = quoted(realm);
     let mut headers = Vec::with_capacity(4);
-    let mut body = json!({ "error": code.as_str(), "message": message(code) });
+    let mut body = json!({ "error": code.as_str(), "message": message });
     match error {
         AuthError::MissingCredential => {
             headers.push(("www-authenticate", format!("Bearer realm={realm}")));
@@ -48,7 +66,7 @@ pub fn render(error: &AuthError, realm: &str) -> HttpResponse {
                 "www-authenticate",
                 format!(
                     "Bearer realm={realm}, error=\"invalid_token\", error_description={}",
-                    quoted(message(code))
+                    quoted(self::message(code))
                 ),
             ));
         }
@@ -78,10 +96,13 @@ pub fn render(error: &AuthError, realm: &str) -> HttpResponse {
             headers.push((headers::RETRY_AFTER, retry_after.to_string()));
             body["retry_after"] = Value::from(*retry_after);
         }
-        AuthError::InvalidRequest(_) => {
+        AuthError::InvalidRequest(why) => {
             headers.push((
                 "www-authenticate",
-                format!("Bearer realm={realm}, error=\"invalid_request\""),
+                format!(
+                    "Bearer realm={realm}, error=\"invalid_request\", error_description={}",
+                    quoted(why)
+                ),
             ));
         }
         AuthError::Unavailable { retry_after } => {
@@ -109,7 +130,8 @@ pub fn rate_limit_headers(decision: &Decision) -> [(&'static str, u64); 3] {
     ]
 }
 
-fn message(code: ErrorCode) -> &'static str {
+/// The fixed message of `code`.
+pub(crate) fn message(code: ErrorCode) -> &'static str {
     match code {
         ErrorCode::MissingCredential => "an API key is required",
         ErrorCode::InvalidKey => "the API key is invalid",
@@ -122,6 +144,10 @@ fn message(code: ErrorCode) -> &'static str {
         ErrorCode::TooManyFailedAttempts => "too many failed attempts from this IP address",
         ErrorCode::InvalidRequest => "the authentication request is malformed",
         ErrorCode::AuthUnavailable => "authentication is temporarily unavailable",
+        ErrorCode::NotFound => "no such route",
+        ErrorCode::MethodNotAllowed => "this route does not take this method; see Allow",
+        ErrorCode::PayloadTooLarge => "the request body is too large",
+        ErrorCode::UnsupportedMediaType => "send the body as Content-Type: application/json",
     }
 }
 
@@ -247,6 +273,25 @@ mod tests {
         let r = render(&AuthError::Unavailable { retry_after: 1 }, "api");
         assert_eq!((r.status, header(&r, "retry-after")), (503, Some("1")));
         assert_eq!(body(&r)["error"], "auth_unavailable");
+    }
+
+    #[test]
+    fn messages_say_what_to_do_and_quote_nothing() {
+        let r = render(&AuthError::MissingCredential, "api");
+        let message = body(&r)["message"].as_str().unwrap().to_owned();
+        for form in ["Authorization: Bearer <key>", "x-api-key: <key>", "Basic"] {
+            assert!(message.contains(form), "{message}");
+        }
+        let r = render(
+            &AuthError::InvalidRequest("two different credentials"),
+            "api",
+        );
+        assert_eq!(body(&r)["message"], "two different credentials");
+        assert!(
+            header(&r, "www-authenticate")
+                .unwrap()
+                .contains("error_description=\"two different credentials\"")
+        );
     }
 
     #[test]
