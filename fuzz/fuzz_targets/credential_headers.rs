@@ -4,15 +4,17 @@
 //! of the first five lines are `x-api-key` values), then header values, one per line. A
 //! line starting with byte 0x01 becomes `Basic <base64 of the rest>`, so decoded Basic
 //! credentials are reached.
-//! Invariants: a key comes from a header verbatim and is non-empty visible ASCII; a
-//! pair's id has no colon; a present `x-api-key` is never ignored when enabled; sending
+//! Invariants: a key comes from a header verbatim and is non-empty visible ASCII; an
+//! oversized credential comes from a value over the limit; a pair's id has no colon; a present `x-api-key` is never ignored when enabled; sending
 //! every header twice changes nothing; `Debug` shows no credential; a refusal renders
 //! with at most 256 bytes of input in its body and headers.
 #![no_main]
 
 use base64::Engine;
 use keyward::Credential;
-use keyward::http::{CredentialSources, extract, render};
+use keyward::http::{
+    CredentialSources, ExtractedCredential, MAX_CREDENTIAL_HEADER_LEN, extract, render,
+};
 use keyward_fuzz::assert_bounded_echo;
 use libfuzzer_sys::fuzz_target;
 
@@ -59,11 +61,14 @@ fuzz_target!(|data: &[u8]| {
     match result {
         Ok(Some(found)) => {
             // Debug output is the same whatever the credential holds.
-            let sample = match found.credential() {
-                Credential::Key(_) => &b"Bearer 0"[..],
-                Credential::Pair { .. } => &b"Basic MDow"[..],
+            let long = [b'k'; MAX_CREDENTIAL_HEADER_LEN + 1];
+            let sample = match found {
+                ExtractedCredential::Key(_) => &b"Bearer 0"[..],
+                ExtractedCredential::Basic { .. } => &b"Basic MDow"[..],
+                ExtractedCredential::Oversized => &long[..],
             };
-            let sample = extract(CredentialSources::default(), [sample], [])
+            let sample = extract(CredentialSources::default(), [], [sample])
+                .or_else(|_| extract(CredentialSources::default(), [sample], []))
                 .unwrap()
                 .unwrap();
             assert_eq!(format!("{found:?}"), format!("{sample:?}"));
@@ -71,8 +76,18 @@ fuzz_target!(|data: &[u8]| {
                 format!("{:?}", found.credential()),
                 format!("{:?}", sample.credential())
             );
-            match found.credential() {
-                Credential::Key(key) => {
+            match (&found, found.credential()) {
+                (ExtractedCredential::Oversized, credential) => {
+                    assert_eq!(credential, Credential::Key(""));
+                    assert!(
+                        authorization
+                            .iter()
+                            .chain(&x_api_key)
+                            .any(|v| v.len() > MAX_CREDENTIAL_HEADER_LEN),
+                        "no header is oversized"
+                    );
+                }
+                (_, Credential::Key(key)) => {
                     assert!(sources.bearer || sources.x_api_key);
                     assert!(!key.is_empty());
                     assert!(key.bytes().all(|b| b.is_ascii_graphic()), "{key:?}");
@@ -80,21 +95,24 @@ fuzz_target!(|data: &[u8]| {
                         authorization
                             .iter()
                             .chain(&x_api_key)
-                            .any(|v| contains(v, key.as_bytes())),
+                            .any(|v| v.len() <= MAX_CREDENTIAL_HEADER_LEN
+                                && contains(v, key.as_bytes())),
                         "the key is not in any header"
                     );
                 }
-                Credential::Pair { id, secret } => {
+                (_, Credential::Pair { id, secret }) => {
                     assert!(sources.basic);
                     assert!(!id.contains(':'));
                     assert!(!format!("{id}{secret}").chars().any(char::is_control));
                 }
             }
         }
-        Ok(None) => assert!(
-            !(sources.x_api_key && !x_api_key.is_empty()),
-            "an x-api-key header was ignored"
-        ),
+        Ok(None) => {
+            assert!(
+                !(sources.x_api_key && !x_api_key.is_empty()),
+                "an x-api-key header was ignored"
+            );
+        }
         Err(e) => {
             let response = render(&e, "api");
             let mut shown = format!("{e} {e:?} {}", response.body);

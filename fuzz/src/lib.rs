@@ -49,29 +49,42 @@ pub fn is_base62(b: u8) -> bool {
 
 /// Panics when `shown` repeats more than [`MAX_ECHO`] consecutive bytes of `input`.
 pub fn assert_bounded_echo(shown: &str, input: &[u8], what: &str) {
-    let longest = longest_common_substring(shown.as_bytes(), input);
     assert!(
-        longest <= MAX_ECHO,
-        "{what} repeats {longest} bytes of its input (at most {MAX_ECHO} allowed)"
+        !shares_a_run(shown.as_bytes(), input, MAX_ECHO + 1),
+        "{what} repeats more than {MAX_ECHO} consecutive bytes of its input"
     );
 }
 
-/// Length of the longest common substring; quick when either side is short.
-fn longest_common_substring(a: &[u8], b: &[u8]) -> usize {
-    if a.len() <= MAX_ECHO || b.len() <= MAX_ECHO {
-        return a.len().min(b.len()).min(MAX_ECHO);
+/// Whether `a` and `b` have a common substring of `len` bytes: a rolling hash over every
+/// window of `a`, looked up for every window of `b`, so linear in both lengths.
+fn shares_a_run(a: &[u8], b: &[u8], len: usize) -> bool {
+    if a.len() < len || b.len() < len {
+        return false;
     }
-    let mut previous = vec![0usize; b.len() + 1];
-    let mut current = vec![0usize; b.len() + 1];
-    let mut best = 0;
-    for &x in a {
-        for (j, &y) in b.iter().enumerate() {
-            current[j + 1] = if x == y { previous[j] + 1 } else { 0 };
-            best = best.max(current[j + 1]);
+    const BASE: u64 = 0x100_0000_01b3;
+    let weight = (1..len).fold(1u64, |w, _| w.wrapping_mul(BASE));
+    let windows = |bytes: &[u8]| {
+        let mut hash = bytes[..len].iter().fold(0u64, |h, &x| {
+            h.wrapping_mul(BASE).wrapping_add(u64::from(x))
+        });
+        let mut hashes = vec![(hash, 0)];
+        for start in 1..=bytes.len() - len {
+            hash = hash
+                .wrapping_sub(u64::from(bytes[start - 1]).wrapping_mul(weight))
+                .wrapping_mul(BASE)
+                .wrapping_add(u64::from(bytes[start + len - 1]));
+            hashes.push((hash, start));
         }
-        std::mem::swap(&mut previous, &mut current);
+        hashes
+    };
+    let mut in_a: std::collections::HashMap<u64, Vec<usize>> = Default::default();
+    for (hash, start) in windows(a) {
+        in_a.entry(hash).or_default().push(start);
     }
-    best
+    windows(b).into_iter().any(|(hash, j)| {
+        in_a.get(&hash)
+            .is_some_and(|starts| starts.iter().any(|&i| a[i..i + len] == b[j..j + len]))
+    })
 }
 
 #[cfg(test)]
@@ -94,8 +107,11 @@ mod tests {
 
     #[test]
     fn echo_bound() {
-        let input = vec![b'x'; 1000];
-        assert_eq!(longest_common_substring(&[b'x'; 300], &input), 300);
-        assert_eq!(longest_common_substring(&[b'y'; 300], &input), 0);
+        let input: Vec<u8> = (0..2000u32).map(|i| (i * 7 % 251) as u8).collect();
+        assert!(shares_a_run(&input[500..800], &input, 300));
+        assert!(!shares_a_run(&input[500..800], &input, 301));
+        assert!(shares_a_run(&input, &input[1000..1257], 257));
+        assert!(!shares_a_run(&[b'y'; 300], &input, 257));
+        assert!(!shares_a_run(b"short", b"short", 257));
     }
 }

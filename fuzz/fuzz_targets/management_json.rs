@@ -1,0 +1,156 @@
+//! The key-management JSON bodies: `keyward_demo_api::parse_management_body` (size,
+//! content type, serde, capability names), over `keyward::http::parse_json_body`.
+//!
+//! Input: a flags byte (bit 0: roll instead of create; bits 1-3: the `Content-Type`;
+//! bit 4: pad the body with spaces to the size limit, bit 5: one byte past it), then
+//! the body.
+//! Invariants: 413 exactly over the limit, 415 exactly for a non-blank body that is not
+//! `application/json`; a blank body is the defaults for roll and 400 for create; an
+//! accepted body is a JSON object with only the route's fields (or serde's array of
+//! them in order); every refusal is a JSON
+//! `{"error", …}` whose strings repeat at most 256 bytes of the input in all, with a
+//! message that quotes nothing.
+#![no_main]
+
+use keyward::http::{MAX_BODY_LEN, RequestBody, RequestError, parse_json_body};
+use keyward_demo_api::{ManagementBody, parse_management_body};
+use keyward_fuzz::{MAX_ECHO, assert_bounded_echo};
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+
+const CONTENT_TYPES: [Option<&[u8]>; 8] = [
+    Some(b"application/json"),
+    None,
+    Some(b"Application/JSON; charset=utf-8"),
+    Some(b"text/plain"),
+    Some(b" application/json ;"),
+    Some(b"application/jsonx"),
+    Some(b"application/problem+json"),
+    Some(b""),
+];
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let route = if flags & 1 == 0 {
+        ManagementBody::CreateKey
+    } else {
+        ManagementBody::RollKey
+    };
+    let content_type = CONTENT_TYPES[usize::from(flags >> 1 & 7)];
+    let mut bytes = rest.to_vec();
+    if flags & 0x10 != 0 {
+        let target = MAX_BODY_LEN + usize::from(flags & 0x20 != 0);
+        bytes.resize(target.max(bytes.len()), b' ');
+    }
+    let body = RequestBody {
+        content_type,
+        bytes: &bytes,
+    };
+
+    let blank = bytes.iter().all(u8::is_ascii_whitespace);
+    let json_type = content_type.is_some_and(is_json);
+    let generic = parse_json_body::<Value>(body);
+    match &generic {
+        _ if bytes.len() > MAX_BODY_LEN => assert_eq!(generic, Err(RequestError::PayloadTooLarge)),
+        _ if blank => assert_eq!(generic, Ok(None)),
+        _ if !json_type => assert_eq!(generic, Err(RequestError::UnsupportedMediaType)),
+        Ok(value) => assert!(value.is_some()),
+        Err(e) => assert!(matches!(e, RequestError::InvalidJson(_)), "{e:?}"),
+    }
+    if let Err(e) = &generic {
+        check_refusal(&e.render(), rest);
+    }
+
+    match parse_management_body(route, body) {
+        Ok(()) => {
+            assert!(bytes.len() <= MAX_BODY_LEN);
+            let fields: &[&str] = match route {
+                ManagementBody::CreateKey => &["name", "capabilities", "expires_in_seconds"],
+                ManagementBody::RollKey => &["grace_seconds"],
+            };
+            match generic {
+                Ok(Some(Value::Object(object))) => {
+                    assert!(object.keys().all(|k| fields.contains(&k.as_str())));
+                    if route == ManagementBody::CreateKey {
+                        assert!(object.get("name").is_some_and(Value::is_string));
+                    }
+                }
+                // serde's derive also reads a struct from a sequence of its fields in
+                // order: `[]` is a roll with defaults, `["ci"]` a new key named ci.
+                Ok(Some(Value::Array(items))) => {
+                    assert!(items.len() <= fields.len());
+                    if route == ManagementBody::CreateKey {
+                        assert!(items.first().is_some_and(Value::is_string));
+                    }
+                }
+                Ok(None) => assert_eq!(route, ManagementBody::RollKey),
+                other => panic!("accepted a body the generic parse gives {other:?}"),
+            }
+        }
+        Err(refusal) => {
+            let expected = match &generic {
+                Err(RequestError::PayloadTooLarge) => Some(413),
+                Err(RequestError::UnsupportedMediaType) => Some(415),
+                Err(_) => Some(400),
+                Ok(None) => Some(400), // create needs a body
+                Ok(Some(_)) => None,   // fields, types or capability names
+            };
+            if let Some(status) = expected {
+                assert_eq!(refusal.status, status, "{}", refusal.body);
+            } else {
+                assert_eq!(refusal.status, 400, "{}", refusal.body);
+            }
+            check_refusal(&refusal, rest);
+        }
+    }
+});
+
+/// `application/json`, case-insensitive, parameters allowed.
+fn is_json(content_type: &[u8]) -> bool {
+    let media_type = content_type
+        .split(|&b| b == b';')
+        .next()
+        .unwrap_or_default();
+    media_type
+        .trim_ascii()
+        .eq_ignore_ascii_case(b"application/json")
+}
+
+/// A JSON error body whose message quotes nothing and whose other strings repeat at
+/// most 256 bytes of `input` in all.
+fn check_refusal(response: &keyward::http::HttpResponse, input: &[u8]) {
+    assert!(
+        matches!(response.status, 400 | 413 | 415),
+        "{}",
+        response.status
+    );
+    let body: Value = serde_json::from_str(&response.body).expect("a JSON error body");
+    assert!(body["error"].is_string(), "{}", response.body);
+    if let Some(message) = body.get("message") {
+        let message = message.as_str().expect("a string message");
+        assert!(message.len() < 200, "{message}");
+    }
+    let mut echoed = 0;
+    for (field, value) in body.as_object().expect("an object") {
+        if field != "error" && field != "message" {
+            echoed += string_bytes(value);
+        }
+    }
+    assert!(
+        echoed <= MAX_ECHO,
+        "{echoed} bytes of input in {}",
+        response.body
+    );
+    assert_bounded_echo(&response.body, input, "a management refusal");
+}
+
+fn string_bytes(value: &Value) -> usize {
+    match value {
+        Value::String(s) => s.len(),
+        Value::Array(items) => items.iter().map(string_bytes).sum(),
+        Value::Object(fields) => fields.iter().map(|(k, v)| k.len() + string_bytes(v)).sum(),
+        _ => 0,
+    }
+}
