@@ -32,7 +32,10 @@ pub async fn mint(
         .send(
             Method::POST,
             "/v1/api_keys",
-            &[("authorization", &bearer)],
+            &[
+                ("authorization", &bearer),
+                ("content-type", "application/json"),
+            ],
             body,
         )
         .await?;
