@@ -37,6 +37,9 @@ pub struct Scenario {
     pub forger: Forger,
     /// Concurrent attack connections.
     pub connections: usize,
+    /// Where the attack runs: one thread of its own, so that measured requests never
+    /// queue behind attack tasks in the client.
+    pub attack_runtime: tokio::runtime::Runtime,
 }
 
 /// Latencies of requests answered 200, and the count of every other answer.
@@ -74,6 +77,9 @@ pub struct Phase {
     pub cached: Samples,
     /// First verifications of fresh keys started during the phase.
     pub uncached: Samples,
+    /// Those started in the second half of the phase: under attack, apart from the
+    /// attack's first burst.
+    pub uncached_late: Samples,
     /// Attack answers by status.
     pub attack: BTreeMap<String, u64>,
     /// How long the phase ran.
@@ -89,18 +95,24 @@ pub struct Running {
 impl Running {
     /// Waits for the phase's first verifications.
     pub async fn finish(mut self) -> Phase {
-        for probe in self.probes {
+        let half = self.probes.len() / 2;
+        for (i, probe) in self.probes.into_iter().enumerate() {
             let outcome = probe
                 .await
                 .unwrap_or_else(|_| Outcome::Refused("error".into()));
+            if i >= half {
+                self.phase.uncached_late.record(outcome.clone());
+            }
             self.phase.uncached.record(outcome);
         }
         self.phase.uncached.ok.sort();
+        self.phase.uncached_late.ok.sort();
         self.phase
     }
 }
 
 /// One measured request.
+#[derive(Clone)]
 pub enum Outcome {
     /// Answered 200 after this long.
     Ok(Duration),
@@ -126,7 +138,7 @@ impl Scenario {
         let start = Instant::now();
         let deadline = start + duration;
         let attackers: Vec<_> = (0..if attack { self.connections } else { 0 })
-            .map(|i| tokio::spawn(self.attacker(i, deadline)))
+            .map(|i| self.attack_runtime.spawn(self.attacker(i, deadline)))
             .collect();
         let launcher = tokio::spawn(self.launch_probes(deadline, duration, first_verifications));
         let cached = self.cached_requests(deadline).await;
@@ -143,6 +155,7 @@ impl Scenario {
             phase: Phase {
                 cached,
                 uncached: Samples::default(),
+                uncached_late: Samples::default(),
                 attack: by_status,
                 elapsed: start.elapsed(),
             },
