@@ -79,9 +79,29 @@ pub fn configure(started: &Started) -> impl FnOnce(&mut ServiceConfig) + Clone +
                     ),
             )
             .service(
-                resource("/v1/api_keys/{id}", "DELETE").route(
-                    web::delete()
-                        .to(revoke_key)
+                resource("/v1/api_keys/{id}", "GET, DELETE")
+                    .route(
+                        web::get()
+                            .to(get_key)
+                            .wrap(auth.require(need.keys_read.clone())),
+                    )
+                    .route(
+                        web::delete()
+                            .to(revoke_key)
+                            .wrap(auth.require(need.keys_write.clone())),
+                    ),
+            )
+            .service(
+                resource("/v1/api_keys/{id}/disable", "POST").route(
+                    web::post()
+                        .to(disable_key)
+                        .wrap(auth.require(need.keys_write.clone())),
+                ),
+            )
+            .service(
+                resource("/v1/api_keys/{id}/enable", "POST").route(
+                    web::post()
+                        .to(enable_key)
                         .wrap(auth.require(need.keys_write.clone())),
                 ),
             )
@@ -149,12 +169,32 @@ async fn create_key(
     to_response(api.create_key(&caller, body.as_request_body()).await)
 }
 
+async fn get_key(api: Api, Authenticated(caller): Authenticated, id: Path<String>) -> HttpResponse {
+    to_response(api.get_key(&caller, &id).await)
+}
+
 async fn revoke_key(
     api: Api,
     Authenticated(caller): Authenticated,
     id: Path<String>,
 ) -> HttpResponse {
     to_response(api.revoke_key(&caller, &id).await)
+}
+
+async fn disable_key(
+    api: Api,
+    Authenticated(caller): Authenticated,
+    id: Path<String>,
+) -> HttpResponse {
+    to_response(api.disable_key(&caller, &id).await)
+}
+
+async fn enable_key(
+    api: Api,
+    Authenticated(caller): Authenticated,
+    id: Path<String>,
+) -> HttpResponse {
+    to_response(api.enable_key(&caller, &id).await)
 }
 
 async fn roll_key(

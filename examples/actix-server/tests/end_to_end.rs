@@ -21,3 +21,9 @@ async fn refusals_of_the_request_shape() {
     let dir = tempfile::tempdir().unwrap();
     request_shape::request_shape(BINARY, dir.path()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_management_edges() {
+    let dir = tempfile::tempdir().unwrap();
+    walkthrough::key_management(BINARY, dir.path()).await;
+}

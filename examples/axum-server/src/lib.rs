@@ -62,7 +62,19 @@ pub fn router(started: &Started) -> Router {
         )
         .route(
             "/v1/api_keys/{id}",
+            get(get_key).layer(auth.require(need.keys_read.clone())),
+        )
+        .route(
+            "/v1/api_keys/{id}",
             delete(revoke_key).layer(auth.require(need.keys_write.clone())),
+        )
+        .route(
+            "/v1/api_keys/{id}/disable",
+            post(disable_key).layer(auth.require(need.keys_write.clone())),
+        )
+        .route(
+            "/v1/api_keys/{id}/enable",
+            post(enable_key).layer(auth.require(need.keys_write.clone())),
         )
         .route(
             "/v1/api_keys/{id}/roll",
@@ -129,12 +141,36 @@ async fn create_key(
     to_response(api.create_key(&caller, body.as_request_body()).await)
 }
 
+async fn get_key(
+    State(api): Api,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Response {
+    to_response(api.get_key(&caller, &id).await)
+}
+
 async fn revoke_key(
     State(api): Api,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Response {
     to_response(api.revoke_key(&caller, &id).await)
+}
+
+async fn disable_key(
+    State(api): Api,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Response {
+    to_response(api.disable_key(&caller, &id).await)
+}
+
+async fn enable_key(
+    State(api): Api,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Response {
+    to_response(api.enable_key(&caller, &id).await)
 }
 
 async fn roll_key(

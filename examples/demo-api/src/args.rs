@@ -15,6 +15,8 @@ use keyward::limit::Quota;
 /// let args = ServerArgs::try_parse_from(["server", "--bind", "127.0.0.1:0"]).unwrap();
 /// assert_eq!(args.database_url, "keyward.db");
 /// assert_eq!(args.rate_limit.limit(), 60);
+/// assert_eq!(args.max_live_keys_per_owner, 100);
+/// assert!(ServerArgs::try_parse_from(["server", "--max-live-keys-per-owner", "0"]).is_err());
 /// assert!(ServerArgs::try_parse_from(["server", "--rate-limit", "lots"]).is_err());
 /// ```
 #[derive(Debug, Clone, Parser)]
@@ -46,6 +48,15 @@ pub struct ServerArgs {
     /// Per-key rate limit: `60/min`, `10/s`, `1000/h`, `5000/day`.
     #[arg(long, env = "KEYWARD_RATE_LIMIT", default_value = "60/min")]
     pub rate_limit: Quota,
+    /// Most live (neither revoked nor expired) keys one owner may hold; minting past it
+    /// is 409 `too_many_keys`.
+    #[arg(
+        long,
+        env = "KEYWARD_MAX_LIVE_KEYS_PER_OWNER",
+        default_value_t = 100,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub max_live_keys_per_owner: u64,
     /// A reverse proxy whose `X-Forwarded-For` is trusted (CIDR; repeatable). Without
     /// one, the client IP is always the socket peer.
     #[arg(

@@ -1,5 +1,6 @@
-//! The key-management routes (seeds 001 and 003): list, create, revoke and roll the
-//! caller's own keys, never granting more than the calling key holds.
+//! The key-management routes (seeds 001 and 003): list, show, create, revoke, roll,
+//! disable and enable the caller's own keys, never granting more than the calling key
+//! holds, and never touching a key that holds more.
 
 use std::time::Duration;
 
@@ -87,21 +88,72 @@ impl DemoApi {
         }
     }
 
-    /// `DELETE /v1/api_keys/{id}`: 204; a key of another owner is 404, as an unknown one.
+    /// `GET /v1/api_keys/{id}`: one of the caller's owner's keys, in the listing's
+    /// shape; another owner's key is 404, as an unknown one.
+    pub async fn get_key(&self, principal: &Principal, id: &str) -> HttpResponse {
+        match self.own_key(principal, id).await {
+            Ok(summary) => reply::json(200, &listed_key(&summary)),
+            Err(refusal) => refusal,
+        }
+    }
+
+    /// `DELETE /v1/api_keys/{id}`: 204; a key of another owner is 404, as an unknown one;
+    /// a key holding a capability the caller lacks is 403 `insufficient_capability`.
     pub async fn revoke_key(&self, principal: &Principal, id: &str) -> HttpResponse {
-        let service = self.keyward.keys();
         let id = match self.own_key(principal, id).await {
             Ok(summary) => summary.id,
             Err(refusal) => return refusal,
         };
-        match service.revoke(&id).await {
+        match self
+            .keyward
+            .keys()
+            .revoke_as(principal.capabilities(), &id)
+            .await
+        {
             Ok(_) => reply::empty(204),
             Err(e) => service_failure(self, e),
         }
     }
 
+    /// `POST /v1/api_keys/{id}/disable`: 200 with the key in the listing's shape; it
+    /// answers 401 `key_disabled` until enabled. Refused as a revoke is.
+    pub async fn disable_key(&self, principal: &Principal, id: &str) -> HttpResponse {
+        let id = match self.own_key(principal, id).await {
+            Ok(summary) => summary.id,
+            Err(refusal) => return refusal,
+        };
+        match self
+            .keyward
+            .keys()
+            .disable_as(principal.capabilities(), &id)
+            .await
+        {
+            Ok(summary) => reply::json(200, &listed_key(&summary)),
+            Err(e) => service_failure(self, e),
+        }
+    }
+
+    /// `POST /v1/api_keys/{id}/enable`: 200 with the key in the listing's shape (a
+    /// revoked key stays revoked). Refused as a revoke is.
+    pub async fn enable_key(&self, principal: &Principal, id: &str) -> HttpResponse {
+        let id = match self.own_key(principal, id).await {
+            Ok(summary) => summary.id,
+            Err(refusal) => return refusal,
+        };
+        match self
+            .keyward
+            .keys()
+            .enable_as(principal.capabilities(), &id)
+            .await
+        {
+            Ok(summary) => reply::json(200, &listed_key(&summary)),
+            Err(e) => service_failure(self, e),
+        }
+    }
+
     /// `POST /v1/api_keys/{id}/roll`: 201 with the replacement; the old key works for
-    /// `grace_seconds` (default 0). A revoked or expired key is 409.
+    /// `grace_seconds` (default 0). A revoked or expired key, or one already rolled (in
+    /// its grace), is 409 `conflict`; a key holding a capability the caller lacks is 403.
     pub async fn roll_key(
         &self,
         principal: &Principal,
@@ -116,25 +168,15 @@ impl DemoApi {
             Ok(summary) => summary,
             Err(refusal) => return refusal,
         };
-        // No escalation: the replacement carries the old key's grants, so the caller
-        // must hold them.
-        let catalog = self.keyward.catalog();
-        let grants = match catalog.set(&old.capabilities) {
-            Ok(set) => set,
-            Err(e) => {
-                error!(target: "keyward_demo", key_id = %old.id, error = %e, "stored key names an unknown capability");
-                return reply::error(
-                    409,
-                    "conflict",
-                    "the key names capabilities this server does not know",
-                );
-            }
-        };
-        if let Err(denied) = catalog.check_grant(&grants, principal.capabilities()) {
-            return render(&AuthError::InsufficientCapability(denied), self.realm());
-        }
+        // No escalation: the replacement carries the old key's grants, so `roll_as`
+        // refuses a caller that does not hold them.
         let grace = Duration::from_secs(request.grace_seconds);
-        match self.keyward.keys().roll(&old.id, grace).await {
+        match self
+            .keyward
+            .keys()
+            .roll_as(principal.capabilities(), &old.id, grace)
+            .await
+        {
             Ok(rolled) => {
                 let mut body = new_key(&rolled.new);
                 body["rolled_from"] = json!({
@@ -228,6 +270,8 @@ fn listed_key(key: &KeySummary) -> Value {
         "last_used_at": key.last_used_at,
         "expires_at": key.expires_at,
         "revoked_at": key.revoked_at,
+        "disabled_at": key.disabled_at,
+        "replaced_by": key.replaced_by.map(|id| id.as_str().to_owned()),
         "state": key.state.as_str(),
     })
 }
@@ -248,6 +292,7 @@ fn service_failure(api: &DemoApi, e: ServiceError) -> HttpResponse {
         ServiceError::NotFound => reply::error(404, "not_found", "no such key"),
         ServiceError::InvalidRequest(why) => reply::error(400, "invalid_request", why),
         ServiceError::GraceTooLong { .. } => reply::error(400, "invalid_request", e),
+        ServiceError::InvalidName { .. } => reply::error(400, "invalid_request", e),
         ServiceError::NotActive(state) => reply::error(
             409,
             "conflict",
@@ -256,6 +301,11 @@ fn service_failure(api: &DemoApi, e: ServiceError) -> HttpResponse {
                 state.as_str()
             ),
         ),
+        ServiceError::AlreadyRolled => reply::error(409, "conflict", e),
+        ServiceError::TooManyKeys { .. } => reply::error(409, "too_many_keys", e),
+        ServiceError::InsufficientCapability(denied) => {
+            render(&AuthError::InsufficientCapability(denied), api.realm())
+        }
         ServiceError::UnknownCapabilities(unknown) => {
             reply::unknown_capability(&unknown.capabilities)
         }

@@ -8,7 +8,7 @@ use keyward::limit::ClientIpResolver;
 use keyward::limit::GuardConfig;
 use keyward::scope::Catalog;
 use keyward::store::{ListFilter, PageRequest};
-use keyward::{BuildError, Keyward, MintRequest, ServiceError};
+use keyward::{BuildError, Config, Keyward, MintRequest, ServiceError};
 use keyward_cli::{Database, DatabaseError};
 use keyward_postgres::{Invalidation, InvalidationListener, PostgresError};
 use keyward_redis::{RedisError, RedisLimits};
@@ -69,9 +69,14 @@ pub async fn start(args: &ServerArgs) -> Result<Started, SetupError> {
     let database = Database::open(&args.database_url, args.database_schema.as_deref()).await?;
     let catalog = Catalog::demo();
     let format = KeyFormat::new(KEY_PREFIX).unwrap_or_else(|e| unreachable!("{KEY_PREFIX}: {e}"));
+    let config = Config {
+        max_live_keys_per_owner: args.max_live_keys_per_owner,
+        ..Config::default()
+    };
     let mut builder = Keyward::builder(format, catalog.clone())
         .shared_store(database.store())
-        .default_quota(args.rate_limit);
+        .default_quota(args.rate_limit)
+        .config(config);
     if let Some(url) = &args.redis_url {
         let redis = RedisLimits::connect(url, &args.redis_namespace).await?;
         builder = builder

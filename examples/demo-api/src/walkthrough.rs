@@ -268,6 +268,9 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
             "last_used_at",
             "expires_at",
             "revoked_at",
+            "disabled_at",
+            "replaced_by",
+            "state",
         ] {
             assert!(key.get(field).is_some(), "{field} in {key}");
         }
@@ -466,6 +469,201 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
         "still revoked",
     );
     again.stop().await;
+}
+
+/// `(status, error)` of `method path` with `key`.
+async fn answer(server: &ServerProcess, method: &str, path: &str, key: &str) -> (u16, String) {
+    let response = with_key(server.addr, method, path, key, "").await;
+    let error = if response.body.is_empty() {
+        String::new()
+    } else {
+        response.error()
+    };
+    (response.status, error)
+}
+
+/// The edges of key management (`--max-live-keys-per-owner 5`): a key cannot revoke,
+/// roll, disable or enable a key holding more than it does; one key shown, disabled and
+/// enabled; a key in its grace cannot be rolled again; the cap of live keys per owner;
+/// names that would spoof a listing.
+///
+/// # Panics
+///
+/// On the first answer that breaks the contract.
+pub async fn key_management(binary: &str, dir: &std::path::Path) {
+    let db = dir.join("management.db");
+    let db = db.to_str().expect("utf-8 path");
+    let server = ServerProcess::start(
+        binary,
+        &[
+            "--database-url",
+            db,
+            "--rate-limit",
+            "1000/min",
+            "--max-live-keys-per-owner",
+            "5",
+        ],
+    )
+    .await;
+    let addr = server.addr;
+    let admin = server.bootstrap_key.clone().expect("bootstrap key");
+
+    // A leaked keys:write key of the same owner cannot touch a stronger key.
+    let (_, weak) = create(
+        &server,
+        &admin,
+        json!({"name": "weak", "capabilities": ["keys:write"]}),
+    )
+    .await;
+    let (strong_id, strong) = create(
+        &server,
+        &admin,
+        json!({"name": "production", "capabilities": ["desktop:lifecycle"]}),
+    )
+    .await;
+    let path = format!("/v1/api_keys/{strong_id}");
+    for (method, route) in [
+        ("DELETE", path.clone()),
+        ("POST", format!("{path}/roll")),
+        ("POST", format!("{path}/disable")),
+        ("POST", format!("{path}/enable")),
+    ] {
+        let refused = with_key(addr, method, &route, &weak, "").await;
+        assert_status(&refused, 403, &format!("weak {method} {route}"));
+        assert_eq!(refused.error(), "insufficient_capability");
+        assert_eq!(names(&refused.json()["required"]), ["desktop:lifecycle"]);
+        assert_eq!(names(&refused.json()["held"]), ["keys:read", "keys:write"]);
+    }
+    assert_status(
+        &with_key(addr, "POST", "/v1/desktops/d_1/start", &strong, "").await,
+        202,
+        "the strong key still works",
+    );
+
+    // One key, in the listing's shape; keys:read is required, another owner's is 404.
+    let shown = with_key(addr, "GET", &path, &weak, "").await;
+    assert_status(&shown, 200, "get one key");
+    let shown = shown.json();
+    assert_eq!(shown["id"], strong_id.as_str());
+    assert_eq!(shown["state"], "active");
+    assert_eq!(names(&shown["capabilities"]), ["desktop:lifecycle"]);
+    assert!(shown.get("key").is_none() && shown.get("hash").is_none());
+    assert!(!shown.to_string().contains(&strong[strong.len() - 20..]));
+    assert_eq!(
+        answer(&server, "GET", &path, &strong).await,
+        (403, "insufficient_capability".to_owned())
+    );
+    let (member_id, member_key) = mint_directly(db, "u_2", &["desktop:read"]).await;
+    for id in [member_id.as_str(), "AAAAAAAAAAAA", "not-an-id"] {
+        let other = format!("/v1/api_keys/{id}");
+        for (method, route) in [
+            ("GET", other.clone()),
+            ("POST", format!("{other}/disable")),
+            ("POST", format!("{other}/enable")),
+        ] {
+            assert_eq!(
+                answer(&server, method, &route, &admin).await,
+                (404, "not_found".to_owned()),
+                "{method} {route}"
+            );
+        }
+    }
+    assert_status(
+        &with_key(addr, "GET", "/v1/me", &member_key, "").await,
+        200,
+        "another owner's key untouched",
+    );
+
+    // Disable and enable: 200 with the key; 401 key_disabled meanwhile.
+    let disabled = with_key(addr, "POST", &format!("{path}/disable"), &admin, "").await;
+    assert_status(&disabled, 200, "disable");
+    assert_eq!(disabled.json()["state"], "disabled");
+    assert!(disabled.json()["disabled_at"].is_string());
+    assert_eq!(
+        answer(&server, "GET", "/v1/me", &strong).await,
+        (401, "key_disabled".to_owned())
+    );
+    let enabled = with_key(addr, "POST", &format!("{path}/enable"), &admin, "").await;
+    assert_status(&enabled, 200, "enable");
+    assert_eq!(enabled.json()["state"], "active");
+    assert!(enabled.json()["disabled_at"].is_null());
+    assert_status(
+        &with_key(addr, "GET", "/v1/me", &strong, "").await,
+        200,
+        "enabled again",
+    );
+
+    // A key in its grace cannot be rolled again; its replacement never inherits the grace.
+    let rolled = with_key(
+        addr,
+        "POST",
+        &format!("{path}/roll"),
+        &admin,
+        r#"{"grace_seconds": 3600}"#,
+    )
+    .await;
+    assert_status(&rolled, 201, "roll with grace");
+    let rolled = rolled.json();
+    assert!(rolled["expires_at"].is_null(), "{rolled}");
+    let again = with_key(
+        addr,
+        "POST",
+        &format!("{path}/roll"),
+        &admin,
+        r#"{"grace_seconds": 3600}"#,
+    )
+    .await;
+    assert_status(&again, 409, "rolling a key in its grace");
+    assert_eq!(again.error(), "conflict");
+    let old = with_key(addr, "GET", &path, &admin, "").await.json();
+    assert_eq!(old["replaced_by"], rolled["id"]);
+
+    // Five live keys: admin, weak, production (in its grace) and its replacement, and
+    // one more. A sixth mint is 409 too_many_keys; a revoke makes room; a roll at the
+    // cap still works.
+    let (extra_id, _) = create(&server, &admin, json!({"name": "fifth"})).await;
+    let refused = with_key(addr, "POST", "/v1/api_keys", &admin, r#"{"name":"sixth"}"#).await;
+    assert_status(&refused, 409, "past the cap");
+    assert_eq!(refused.error(), "too_many_keys");
+    assert_status(
+        &with_key(
+            addr,
+            "DELETE",
+            &format!("/v1/api_keys/{extra_id}"),
+            &admin,
+            "",
+        )
+        .await,
+        204,
+        "revoke to make room",
+    );
+    create(&server, &admin, json!({"name": "sixth"})).await;
+    let new_id = rolled["id"].as_str().expect("id");
+    let at_cap = with_key(
+        addr,
+        "POST",
+        &format!("/v1/api_keys/{new_id}/roll"),
+        &admin,
+        r#"{"grace_seconds": 60}"#,
+    )
+    .await;
+    assert_status(&at_cap, 201, "a roll at the cap");
+
+    // Names that would spoof a listing are refused, without echoing them.
+    for name in [
+        "CI \u{202E}dorp",
+        "a\u{200B}b",
+        "\u{FEFF}x",
+        "a\u{2028}b",
+        "a\nb",
+    ] {
+        let body = json!({ "name": name }).to_string();
+        let refused = with_key(addr, "POST", "/v1/api_keys", &admin, &body).await;
+        assert_status(&refused, 400, &format!("name {name:?}"));
+        assert_eq!(refused.error(), "invalid_request");
+        assert!(!refused.body.contains(name), "{}", refused.body);
+    }
+    server.stop().await;
 }
 
 /// A key's budget (`--rate-limit 5/min`: the sixth request is 429 with `Retry-After`)
