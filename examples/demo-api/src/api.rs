@@ -36,10 +36,10 @@ pub struct Requirements {
     pub desktop_chat: Requirement,
     /// `POST /v1/desktops/{id}/start|stop`: `desktop:lifecycle`.
     pub desktop_lifecycle: Requirement,
-    /// `GET /v1/api_keys`: `keys:read`.
+    /// `GET /v1/api_keys`, `GET /v1/api_keys/{id}`: `keys:read`.
     pub keys_read: Requirement,
-    /// `POST /v1/api_keys`, `DELETE /v1/api_keys/{id}`, `POST /v1/api_keys/{id}/roll`:
-    /// `keys:write`.
+    /// `POST /v1/api_keys`, `DELETE /v1/api_keys/{id}`, `POST /v1/api_keys/{id}/roll`,
+    /// `/disable` and `/enable`: `keys:write`.
     pub keys_write: Requirement,
 }
 
