@@ -83,7 +83,8 @@ fn cached(c: &mut Criterion) {
         for i in 0..KEYS {
             let minted = kw
                 .keys()
-                .mint(MintRequest::new(format!("k{i}"), "u_1"))
+                // An owner per key: owners hold at most `max_live_keys_per_owner`.
+                .mint(MintRequest::new(format!("k{i}"), format!("u_{i}")))
                 .await
                 .unwrap();
             keys.push_str(minted.key.expose());

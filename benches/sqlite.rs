@@ -8,7 +8,7 @@ use keyward::format::KeyFormat;
 use keyward::scope::Catalog;
 use keyward::store::conformance::fresh_id;
 use keyward::store::{BcryptHasher, KeyStore};
-use keyward::{Keyward, MintRequest};
+use keyward::{Config, Keyward, MintRequest};
 use keyward_benches::{runtime, stored_records};
 use keyward_sqlite::SqliteStore;
 
@@ -66,6 +66,11 @@ fn sqlite(c: &mut Criterion) {
         .hasher(BcryptHasher::default())
         .without_rate_limits()
         .without_lockout()
+        // Every iteration mints for one owner; the cap of live keys would stop it.
+        .config(Config {
+            max_live_keys_per_owner: u64::MAX,
+            ..Config::default()
+        })
         .build()
         .unwrap();
     let keys = keyward.keys();

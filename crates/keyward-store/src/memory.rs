@@ -16,7 +16,8 @@ use crate::store::{KeyStore, ListFilter, LiveKeys, Page, PageRequest};
 ///
 /// One `RwLock` guards the records; no method awaits while holding it, so it never
 /// blocks the runtime for longer than a map operation. Lookups by id are a hash-map
-/// probe; listings walk an index ordered by `(created_at, id)` and filter as they go.
+/// probe; listings walk an index ordered by `(created_at, id)` and filter as they go;
+/// counting an owner's live keys walks that owner's keys only.
 ///
 /// ```
 /// use keyward_store::{KeyStore, MemoryStore, StoreError};
@@ -38,20 +39,29 @@ struct Inner {
     records: HashMap<KeyId, KeyRecord>,
     /// Listing order. `created_at` never changes after insert, so entries never move.
     order: BTreeSet<(Timestamp, KeyId)>,
+    /// Each owner's keys, for counting them; an owner never changes after insert.
+    by_owner: HashMap<String, Vec<KeyId>>,
 }
 
 impl Inner {
     fn insert_new(&mut self, record: KeyRecord) {
         self.order.insert((record.created_at, record.id));
+        match self.by_owner.get_mut(&record.owner) {
+            Some(ids) => ids.push(record.id),
+            None => {
+                self.by_owner.insert(record.owner.clone(), vec![record.id]);
+            }
+        }
         self.records.insert(record.id, record);
     }
 
     fn count_live(&self, owner: &str, now: Timestamp) -> LiveKeys {
         let mut count = LiveKeys::default();
-        for record in self
-            .records
-            .values()
-            .filter(|r| r.owner == owner && r.is_live(now))
+        let ids = self.by_owner.get(owner).map_or(&[][..], Vec::as_slice);
+        for record in ids
+            .iter()
+            .filter_map(|id| self.records.get(id))
+            .filter(|r| r.is_live(now))
         {
             count.live += 1;
             count.in_grace += u64::from(record.replaced_by.is_some());
@@ -219,7 +229,6 @@ impl KeyStore for MemoryStore {
         Ok(())
     }
 
-    /// Walks every record: the memory store keeps no index by owner.
     async fn count_live(&self, owner: &str, now: Timestamp) -> Result<LiveKeys, StoreError> {
         Ok(self.read()?.count_live(owner, now))
     }
@@ -355,6 +364,7 @@ mod tests {
         ));
         let inner = store.inner.read().unwrap();
         assert_eq!(inner.order.len(), 1);
+        assert_eq!(inner.by_owner["o"], [old.id]);
         assert_eq!(inner.records[&old.id], old);
     }
 
