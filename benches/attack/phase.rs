@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use hyper::Method;
 use keyward_format::KeyId;
+use serde_json::Value;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior, sleep, sleep_until, timeout};
 
@@ -18,10 +19,6 @@ use crate::keys::{Forger, random_client_ip};
 const CACHED_EVERY: Duration = Duration::from_millis(2);
 /// How long one measured request may take before it counts as a timeout.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-/// Pause between two probes while waiting for the server to drain.
-const DRAIN_PAUSE: Duration = Duration::from_millis(100);
-/// Consecutive probes back at idle latency that end the drain.
-const DRAIN_SETTLED: usize = 2;
 
 /// What the scenario attacks and measures with.
 pub struct Scenario {
@@ -47,7 +44,8 @@ pub struct Scenario {
 pub struct Samples {
     /// Latencies of the 200s, sorted once the phase is finished.
     pub ok: Vec<Duration>,
-    /// Other answers by status (`error` and `timeout` when there was none).
+    /// Other answers by status and error code (`error` and `timeout` when there was
+    /// no answer).
     pub refused: BTreeMap<String, u64>,
 }
 
@@ -163,31 +161,6 @@ impl Scenario {
         }
     }
 
-    /// After the attack: probes fresh keys one after the other until
-    /// [`DRAIN_SETTLED`] in a row are answered 200 within `settled` (the server no longer
-    /// works off queued hashes). `Ok(time since the call)` to the first of them, or
-    /// `Err(time probed)` when `limit` or the keys ran out first.
-    pub async fn drain(&self, settled: Duration, limit: Duration) -> Result<Duration, Duration> {
-        let start = Instant::now();
-        let mut streak: Option<(Instant, usize)> = None;
-        while start.elapsed() < limit {
-            let Some(key) = self.fresh_key() else { break };
-            let sent = Instant::now();
-            match self.first_verification(key).await {
-                Outcome::Ok(latency) if latency <= settled => {
-                    let (first, count) = streak.get_or_insert((sent, 0));
-                    *count += 1;
-                    if *count == DRAIN_SETTLED {
-                        return Ok(*first - start);
-                    }
-                }
-                _ => streak = None,
-            }
-            sleep(DRAIN_PAUSE).await;
-        }
-        Err(start.elapsed())
-    }
-
     async fn cached_requests(&self, deadline: Instant) -> Samples {
         let mut connection = Connection::new(self.addr);
         let mut samples = Samples::default();
@@ -212,10 +185,10 @@ impl Scenario {
         for i in 0..count {
             // Open loop: a slow answer does not delay the next probe.
             sleep_until(start + every * u32::try_from(i).unwrap_or(u32::MAX)).await;
-            let Some(key) = self.fresh_key() else { break };
             if Instant::now() >= deadline {
                 break;
             }
+            let Some(key) = self.fresh_key() else { break };
             probes.push(tokio::spawn(self.first_verification(key)));
         }
         probes
@@ -269,9 +242,14 @@ async fn measure(connection: &mut Connection, key: &str) -> Outcome {
     }
 }
 
+/// The status and, for a JSON refusal, its `error` code: `429 too_many_failed_attempts`.
 fn label(answer: Result<Answer, Error>) -> String {
-    match answer {
-        Ok(answer) => answer.status.to_string(),
-        Err(_) => "error".into(),
+    let Ok(answer) = answer else {
+        return "error".into();
+    };
+    let body: Option<Value> = serde_json::from_slice(&answer.body).ok();
+    match body.as_ref().and_then(|body| body["error"].as_str()) {
+        Some(code) => format!("{} {code}", answer.status),
+        None => answer.status.to_string(),
     }
 }
