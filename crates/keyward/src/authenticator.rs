@@ -15,7 +15,7 @@ use crate::core::Core;
 use crate::credential::Credential;
 use crate::digest::Digest;
 use crate::error::{AuthError, InvalidKeyReason};
-use crate::hash_pool::HashRefused;
+use crate::hash_pool::{HashRefused, Standing};
 use crate::principal::Principal;
 
 /// The request path: a presented credential in, a [`Principal`] or a typed refusal out.
@@ -292,9 +292,14 @@ impl Authenticator {
 
         let secret = Zeroizing::new(presented.secret().to_vec());
         let hash = record.hash.clone();
+        let standing = if core.key_cooldown.is_suspect(&id, now) {
+            Standing::Suspect
+        } else {
+            Standing::Clean
+        };
         let verified = core
             .hashes
-            .run_bounded(move |hasher| hasher.verify(&secret, &hash))
+            .run_bounded(standing, move |hasher| hasher.verify(&secret, &hash))
             .await
             .map_err(|refused| {
                 if refused == HashRefused::QueueFull {

@@ -1,5 +1,10 @@
 //! [`HashPool`]: slow hashes on the blocking pool, a fixed number at once, with a
-//! bounded queue for verifications.
+//! bounded queue for verifications and a slot kept free of suspect ones.
+//!
+//! A verification of a key id that failed recently is *suspect*: most likely a guess.
+//! Suspect verifications may occupy all slots but one, so a key that has not failed (a
+//! holder's first request after a restart) waits at most behind other such keys,
+//! never behind a queue of guesses.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,9 +21,21 @@ pub(crate) enum HashRefused {
     ShutDown,
 }
 
+/// How much a verification is trusted to deserve a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Standing {
+    /// Its key id has no recent failure.
+    Clean,
+    /// Its key id failed a slow verification recently.
+    Suspect,
+}
+
 pub(crate) struct HashPool {
     hasher: Arc<dyn SecretHasher>,
     permits: Arc<Semaphore>,
+    /// Held by a suspect verification from before it waits for a slot until its hash
+    /// ends: one fewer than the slots (at least one).
+    suspect_permits: Arc<Semaphore>,
     waiting: AtomicUsize,
     max_waiting: usize,
 }
@@ -37,6 +54,7 @@ impl HashPool {
         HashPool {
             hasher,
             permits: Arc::new(Semaphore::new(running)),
+            suspect_permits: Arc::new(Semaphore::new(running.saturating_sub(1).max(1))),
             waiting: AtomicUsize::new(0),
             max_waiting,
         }
@@ -53,48 +71,64 @@ impl HashPool {
         T: Send + 'static,
         F: FnOnce(&dyn SecretHasher) -> T + Send + 'static,
     {
-        let permit = self.wait_for_permit().await?;
+        let permit = self.wait_for(&self.permits).await?;
         self.spawn(permit, f).await
     }
 
     /// Runs a verification, or refuses at once when `max_waiting` callers already wait.
-    pub(crate) async fn run_bounded<T, F>(&self, f: F) -> Result<T, HashRefused>
+    pub(crate) async fn run_bounded<T, F>(&self, standing: Standing, f: F) -> Result<T, HashRefused>
     where
         T: Send + 'static,
         F: FnOnce(&dyn SecretHasher) -> T + Send + 'static,
     {
-        let permit = match Arc::clone(&self.permits).try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(tokio::sync::TryAcquireError::Closed) => return Err(HashRefused::ShutDown),
+        let suspect = match standing {
+            Standing::Clean => None,
+            Standing::Suspect => Some(self.bounded_permit(&self.suspect_permits).await?),
+        };
+        let permit = self.bounded_permit(&self.permits).await?;
+        self.spawn((permit, suspect), f).await
+    }
+
+    /// A permit of `semaphore` now, or after a wait unless the queue is full.
+    async fn bounded_permit(
+        &self,
+        semaphore: &Arc<Semaphore>,
+    ) -> Result<OwnedSemaphorePermit, HashRefused> {
+        match Arc::clone(semaphore).try_acquire_owned() {
+            Ok(permit) => Ok(permit),
+            Err(tokio::sync::TryAcquireError::Closed) => Err(HashRefused::ShutDown),
             Err(tokio::sync::TryAcquireError::NoPermits) => {
                 if self.waiting.load(Ordering::SeqCst) >= self.max_waiting {
                     return Err(HashRefused::QueueFull);
                 }
-                self.wait_for_permit().await?
+                self.wait_for(semaphore).await
             }
-        };
-        self.spawn(permit, f).await
+        }
     }
 
-    async fn wait_for_permit(&self) -> Result<OwnedSemaphorePermit, HashRefused> {
+    async fn wait_for(
+        &self,
+        semaphore: &Arc<Semaphore>,
+    ) -> Result<OwnedSemaphorePermit, HashRefused> {
         self.waiting.fetch_add(1, Ordering::SeqCst);
         let _waiting = Waiting(&self.waiting);
-        Arc::clone(&self.permits)
+        Arc::clone(semaphore)
             .acquire_owned()
             .await
             .map_err(|_| HashRefused::ShutDown)
     }
 
-    /// The permit travels with the closure: a caller cancelled mid-hash cannot free its
+    /// The permits travel with the closure: a caller cancelled mid-hash cannot free its
     /// slot while its hash still occupies a blocking thread.
-    async fn spawn<T, F>(&self, permit: OwnedSemaphorePermit, f: F) -> Result<T, HashRefused>
+    async fn spawn<P, T, F>(&self, permits: P, f: F) -> Result<T, HashRefused>
     where
+        P: Send + 'static,
         T: Send + 'static,
         F: FnOnce(&dyn SecretHasher) -> T + Send + 'static,
     {
         let hasher = Arc::clone(&self.hasher);
         tokio::task::spawn_blocking(move || {
-            let _permit = permit;
+            let _permits = permits;
             f(&*hasher)
         })
         .await

@@ -57,6 +57,14 @@ impl KeyCooldown {
         self.ids.get(id).is_some_and(|f| f.is_cooling(now))
     }
 
+    /// Whether `id` failed a slow verification in its open window (or is cooling):
+    /// its next verification is probably a guess.
+    pub(crate) fn is_suspect(&self, id: &KeyId, now: Timestamp) -> bool {
+        self.ids
+            .get(id)
+            .is_some_and(|f| (f.failures > 0 && !f.is_idle(now, &self.config)) || f.is_cooling(now))
+    }
+
     /// Counts one failed slow verification of `id`.
     pub(crate) fn record_failure(&self, id: KeyId, now: Timestamp) {
         if let Some(mut failures) = self.ids.get_mut(&id) {

@@ -20,26 +20,47 @@ use keyward::{
 /// A fast bcrypt whose verifications wait while the gate is closed, so a test can
 /// hold verifications mid-hash.
 #[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>, Arc<AtomicUsize>);
+struct Gate(
+    Arc<(Mutex<bool>, Condvar)>,
+    Arc<AtomicUsize>,
+    Arc<Mutex<Vec<Vec<u8>>>>,
+);
 
 impl Gate {
     /// Verifications that have reached the hasher, done or waiting.
     fn entered(&self) -> usize {
         self.1.load(Ordering::SeqCst)
     }
-    fn close(&self) {
+    /// Closes the gate until the returned guard drops, so a failing test does not
+    /// leave hashes blocked (a runtime waits for its blocking threads when dropped).
+    #[must_use]
+    fn close(&self) -> OpenOnDrop {
         *self.0.0.lock().unwrap() = true;
+        OpenOnDrop(self.clone())
     }
     fn open(&self) {
         *self.0.0.lock().unwrap() = false;
         self.0.1.notify_all();
     }
-    fn wait(&self) {
+    /// Whether a verification of `secret` has reached the hasher.
+    fn has_entered(&self, secret: &[u8]) -> bool {
+        self.2.lock().unwrap().iter().any(|s| s == secret)
+    }
+    fn wait(&self, secret: &[u8]) {
+        self.2.lock().unwrap().push(secret.to_vec());
         self.1.fetch_add(1, Ordering::SeqCst);
         let mut closed = self.0.0.lock().unwrap();
         while *closed {
             closed = self.0.1.wait(closed).unwrap();
         }
+    }
+}
+
+struct OpenOnDrop(Gate);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        self.0.open();
     }
 }
 
@@ -53,7 +74,7 @@ impl SecretHasher for GatedHasher {
         self.inner.hash(secret)
     }
     fn verify(&self, secret: &[u8], hash: &str) -> Result<bool, HashError> {
-        self.gate.wait();
+        self.gate.wait(secret);
         self.inner.verify(secret, hash)
     }
     fn needs_rehash(&self, hash: &str) -> bool {
@@ -286,7 +307,7 @@ async fn a_full_hash_queue_answers_503_at_once_while_cached_keys_pass() {
     let authn = rig.keyward.authenticator();
     auth(&authn, &cached, ip("192.0.2.1")).await.unwrap();
 
-    rig.gate.close();
+    let closed = rig.gate.close();
     let running = tokio::spawn({
         let (authn, key) = (authn.clone(), cold[0].clone());
         async move { auth(&authn, &key, ip("192.0.2.10")).await }
@@ -303,11 +324,58 @@ async fn a_full_hash_queue_answers_503_at_once_while_cached_keys_pass() {
     assert!(matches!(refused, AuthError::Unavailable { retry_after: 1 }));
     auth(&authn, &cached, ip("192.0.2.1")).await.unwrap();
 
-    rig.gate.open();
+    drop(closed);
     running.await.unwrap().unwrap();
     queued.await.unwrap().unwrap();
     // The refused key was not counted against anyone: it works now.
     auth(&authn, &cold[2], ip("192.0.2.12")).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_that_never_failed_does_not_queue_behind_guesses() {
+    let rig = rig(Config {
+        max_concurrent_hashes: 2,
+        ..Config::default()
+    });
+    let (a, b) = (rig.mint().await, rig.mint().await);
+    let clean = rig
+        .keyward
+        .keys()
+        .mint(MintRequest::new("clean", "u_1"))
+        .await
+        .unwrap();
+    let authn = rig.keyward.authenticator();
+    // One failure each makes the ids of `a` and `b` suspect.
+    for key in [&a, &b] {
+        assert!(auth(&authn, &rig.guess(key), nth_ip(1)).await.is_err());
+    }
+    let closed = rig.gate.close();
+    let entered = rig.gate.entered();
+    let guesses: Vec<_> = [&a, &b]
+        .into_iter()
+        .enumerate()
+        .map(|(n, key)| {
+            let (authn, guess) = (authn.clone(), rig.guess(key));
+            tokio::spawn(async move { auth(&authn, &guess, nth_ip(10 + n)).await })
+        })
+        .collect();
+    // One guess hashes, the other waits: suspects may not take the last slot.
+    wait_until(|| rig.gate.entered() == entered + 1 && authn.queued_verifications() == 1).await;
+    let holder = tokio::spawn({
+        let (authn, key) = (authn.clone(), clean.key.expose().to_owned());
+        async move { auth(&authn, &key, ip("203.0.113.9")).await }
+    });
+    wait_until(|| rig.gate.has_entered(clean.key.secret())).await;
+    assert_eq!(
+        authn.queued_verifications(),
+        1,
+        "the second guess still waits"
+    );
+    drop(closed);
+    holder.await.unwrap().unwrap();
+    for guess in guesses {
+        assert!(guess.await.unwrap().is_err());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -321,7 +389,7 @@ async fn cancelled_verifications_leave_nothing_behind() {
         keys.push(rig.mint().await);
     }
     let authn = rig.keyward.authenticator();
-    rig.gate.close();
+    let closed = rig.gate.close();
     let tasks: Vec<_> = (0..5_000)
         .map(|i| {
             let authn = authn.clone();
@@ -345,7 +413,7 @@ async fn cancelled_verifications_leave_nothing_behind() {
         0,
         "inflight entries leaked"
     );
-    rig.gate.open();
+    drop(closed);
     // Nothing holds a slot: the client budget and the hash queue are whole again.
     wait_until(|| authn.queued_verifications() == 0).await;
     auth(&authn, &keys[0], nth_ip(0)).await.unwrap();
