@@ -110,7 +110,11 @@ impl GuardDecision {
 /// ```
 #[async_trait]
 pub trait FailureGuard: Send + Sync {
-    /// Whether `ip` may attempt authentication now.
+    /// Whether `ip` may attempt authentication now: `Locked` refuses every request,
+    /// a valid key's included. A backend that counts whole networks under pressure
+    /// answers here only the address's own lockout and the network's in
+    /// [`budget`](FailureGuard::budget), so that a client which never failed is not
+    /// refused a valid key for its neighbours' failures.
     ///
     /// # Errors
     ///
@@ -126,7 +130,10 @@ pub trait FailureGuard: Send + Sync {
     /// [`LimitError::Unavailable`] when the backend cannot record.
     async fn record_failure(&self, ip: IpAddr) -> Result<GuardDecision, LimitError>;
 
-    /// How many more failures `ip` may make before its lockout, or the lockout itself.
+    /// How many more failures `ip` may make before its lockout, or the lockout itself
+    /// (its own, or its network's where the backend counts networks). The request
+    /// path asks before a slow hash, and before counting a failure: a `Locked` budget
+    /// there answers 429 instead.
     ///
     /// The default asks [`check`](FailureGuard::check) and answers one failure left
     /// while open, which serialises a client's cold verifications: safe, if slow for a

@@ -86,6 +86,14 @@ impl IpGroup {
     }
 }
 
+impl Network {
+    /// The IPv4 network's number (its address shifted right by the host bits), or
+    /// `None` for an IPv6 network.
+    pub(crate) fn v4_number(self) -> Option<u64> {
+        (self.0 & V4_TAG != 0).then_some(self.0 & !V4_TAG)
+    }
+}
+
 fn v6_prefix(p: u64) -> Ipv6Addr {
     Ipv6Addr::from(u128::from(p) << 64)
 }

@@ -217,39 +217,50 @@ impl<K: Eq + Hash + Copy> Table<K> {
     }
 }
 
-/// Counters in the last tier: a fixed array, so it is never full. Several
-/// [`Width::BLOCK`] networks may share a counter; the seeded hash keeps anyone from
-/// choosing which.
+/// Counters in the last tier: fixed arrays, so they are never full. Every IPv4 `/16`
+/// has its own counter (65,536 of them), so a flood spread over the IPv4 space locks
+/// only the blocks it actually comes from. IPv6 `/32`s are too many for that: several
+/// may share one of 4,096 counters, and the seeded hash keeps anyone from choosing which.
 struct Blocks {
-    slots: Box<[Mutex<Slot>]>,
+    v4: Box<[Mutex<Slot>]>,
+    v6: Box<[Mutex<Slot>]>,
     hasher: foldhash::fast::RandomState,
 }
 
 impl Blocks {
-    /// Counters in the last tier; a power of two.
-    const SLOTS: usize = 4096;
+    /// IPv4 `/16`s.
+    const V4_SLOTS: usize = 1 << 16;
+    /// Counters shared by IPv6 `/32`s; a power of two.
+    const V6_SLOTS: usize = 4096;
 
     fn new() -> Self {
         Blocks {
-            slots: (0..Self::SLOTS).map(|_| Mutex::default()).collect(),
+            v4: (0..Self::V4_SLOTS).map(|_| Mutex::default()).collect(),
+            v6: (0..Self::V6_SLOTS).map(|_| Mutex::default()).collect(),
             hasher: foldhash::fast::RandomState::default(),
         }
     }
 
     fn slot(&self, block: Network) -> MutexGuard<'_, Slot> {
-        // Truncating the hash keeps its low bits, which index the array.
-        let i = self.hasher.hash_one(block) as usize & (Self::SLOTS - 1);
-        lock(&self.slots[i])
+        match block.v4_number() {
+            // A /16's number is its top 16 bits: always an index.
+            Some(n) => lock(&self.v4[n as usize & (Self::V4_SLOTS - 1)]),
+            None => {
+                // Truncating the hash keeps its low bits, which index the array.
+                let i = self.hasher.hash_one(block) as usize & (Self::V6_SLOTS - 1);
+                lock(&self.v6[i])
+            }
+        }
     }
 
     fn reset(&self) {
-        for slot in &self.slots {
+        for slot in self.v4.iter().chain(self.v6.iter()) {
             *lock(slot) = Slot::default();
         }
     }
 
     const fn table_bytes() -> usize {
-        Self::SLOTS * std::mem::size_of::<Mutex<Slot>>()
+        (Self::V4_SLOTS + Self::V6_SLOTS) * std::mem::size_of::<Mutex<Slot>>()
     }
 }
 
@@ -273,19 +284,22 @@ struct Room {
 ///
 /// 1. **addresses**: at most [`GuardConfig::max_tracked`] groups (default 100,000);
 /// 2. **sites** (IPv4 `/24`, IPv6 `/48`): at most `max_tracked / 10` (default 10,000);
-/// 3. **blocks** (IPv4 `/16`, IPv6 `/32`): a fixed array of 4,096 counters, which is
-///    never full (several blocks may share one).
+/// 3. **blocks** (IPv4 `/16`, IPv6 `/32`): fixed arrays, never full: a counter for each
+///    IPv4 `/16`, and 4,096 counters shared by IPv6 `/32`s.
 ///
 /// A counter is never dropped before it is *idle* (its window closed and no lockout),
 /// so nothing an attacker sends can reset a count. A new address goes to the addresses
 /// table if it has room, else its failures count under its site, or under its block
 /// when the sites table is full too. Every failure is counted somewhere, so **a full
 /// table never turns the lockout off**: an address that is not in the addresses table
-/// is refused while its site or its block is locked out, and at most
+/// has no failure budget while its site or its block is locked out, and at most
 /// [`GuardConfig::max_failures`] of its own failures lock that network (it may be locked
-/// already). The price is paid only under pressure, and by the networks the failures
-/// come from: an address of a locked-out network that never failed is refused too,
-/// until the network's lockout ends. Addresses in the first table keep their own count.
+/// already). The price is paid only under pressure, by the networks the failures come
+/// from, and only where guessing costs something: such an address gets no slow hash and
+/// its failed attempts are answered 429, but [`check`](FailureGuard::check) answers only
+/// an address's *own* lockout, so a client that never failed keeps its cached key
+/// working while a flood locks its network. Addresses in the first table keep their own
+/// count.
 ///
 /// A full table is scanned for idle counters once any can have become idle, and then
 /// at most once per window or per refused admissions numbering a tenth of its cap, so a
@@ -294,11 +308,12 @@ struct Room {
 /// Idle addresses are also swept by themselves, amortised, after every
 /// `max(1024, len / 2)` new addresses, and on demand with [`Cleanup::retain_recent`].
 ///
-/// **Memory bound.** At the default config the three tables take at most **10.3 MB**
+/// **Memory bound.** At the default config the three tables take at most **12.4 MB**
 /// ([`table_bytes`](MemoryFailureGuard::table_bytes)), however many addresses an
 /// attacker rotates through: 100,000 addresses at 41 bytes a table slot and 10,000
 /// sites at 33 bytes, each table up to 2 × 8/7 slots per entry in the worst case of
-/// its doubling cycle, plus 128 KiB of blocks. Measured with both tables full: 6.0 MB
+/// its doubling cycle, plus 2.1 MiB of blocks (a counter for each of the 65,536 IPv4
+/// `/16`s and 4,096 shared by IPv6 `/32`s). Measured with both tables full: 8.1 MB
 /// (`tests/failure_guard.rs`, a flood of 1,000,000 addresses).
 ///
 /// ```
@@ -376,10 +391,25 @@ impl<C: Clock> MemoryFailureGuard<C> {
         self.clock.now().as_unix_nanos()
     }
 
-    /// Whether `ip` may attempt authentication now: the infallible form of
-    /// [`FailureGuard::check_now`].
+    /// Whether `ip` may make another failed attempt now: its own lockout, or under
+    /// pressure its network's. The decision form of [`budget_of`](Self::budget_of).
     pub fn status(&self, ip: IpAddr) -> GuardDecision {
         decision_of(self.budget_of(ip))
+    }
+
+    /// Whether `ip` is locked out by its own failures: the infallible form of
+    /// [`FailureGuard::check_now`], asked before anything else on every request.
+    ///
+    /// A network's lockout (under pressure) is not refused here but by the budget:
+    /// an address that never failed keeps its cached key working while its network
+    /// is locked, but gets no slow hash, and each failure it makes is answered 429.
+    pub fn own_status(&self, ip: IpAddr) -> GuardDecision {
+        // The clock is read only for a tracked address: most requests come from
+        // addresses that never failed, and pay one map lookup.
+        match self.addresses.map.get(&IpGroup::of(ip)) {
+            Some(slot) => slot.decision(self.now()),
+            None => GuardDecision::Open,
+        }
     }
 
     /// How many more failures `ip` may make before its lockout, or the lockout: the
@@ -448,7 +478,7 @@ impl<C: Clock> MemoryFailureGuard<C> {
     }
 
     /// Approximate bytes of the guard's tables (slots plus control bytes, and the fixed
-    /// array of blocks): at most 10.3 MB at the default config.
+    /// array of blocks): at most 12.4 MB at the default config.
     pub fn table_bytes(&self) -> usize {
         self.addresses.table_bytes() + self.sites.table_bytes() + Blocks::table_bytes()
     }
@@ -533,7 +563,7 @@ impl<C: Clock> Cleanup for MemoryFailureGuard<C> {
 #[async_trait]
 impl<C: Clock> FailureGuard for MemoryFailureGuard<C> {
     async fn check(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
-        Ok(self.status(ip))
+        Ok(self.own_status(ip))
     }
 
     async fn record_failure(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
@@ -549,7 +579,7 @@ impl<C: Clock> FailureGuard for MemoryFailureGuard<C> {
     }
 
     fn check_now(&self, ip: IpAddr) -> Option<Result<GuardDecision, LimitError>> {
-        Some(Ok(self.status(ip)))
+        Some(Ok(self.own_status(ip)))
     }
 
     fn record_failure_now(&self, ip: IpAddr) -> Option<Result<GuardDecision, LimitError>> {
@@ -732,6 +762,10 @@ mod tests {
         // The whole /24 is refused now, except the addresses counted on their own.
         assert_eq!(g.status(v4(99)), GuardDecision::Locked { retry_after: 60 });
         assert_eq!(g.fail(v4(99)), GuardDecision::Locked { retry_after: 60 });
+        // Its own status is clear: a member that never failed is not refused a valid
+        // key for its neighbours' failures, only further failures and slow hashes.
+        assert_eq!(g.own_status(v4(99)), GuardDecision::Open);
+        assert_eq!(g.check_now(v4(99)), Some(Ok(GuardDecision::Open)));
         // Another /24 finds the sites table (room for one) full of that lockout: it
         // counts under its /16.
         assert_eq!(g.status(v4(0x100)), GuardDecision::Open);
@@ -783,6 +817,11 @@ mod tests {
             assert!(g.fail(ip).is_locked(), "{ip}");
         }
         assert_eq!(g.tracked(), 2);
+        // Every IPv4 /16 has a counter of its own: the ones the flood missed are open.
+        for n in 0..1_000u32 {
+            let untouched = v4(0x6000_0000 + (n << 16));
+            assert_eq!(g.budget_of(untouched), g.rules.full_budget(), "{untouched}");
+        }
     }
 
     #[test]

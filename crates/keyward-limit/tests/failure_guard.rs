@@ -181,7 +181,7 @@ fn a_million_addresses_in_one_64_are_one_entry() {
 
 /// What [`MemoryFailureGuard::table_bytes`] may reach at the default config, as the
 /// type's documentation states it.
-const DEFAULT_TABLE_CAP: usize = 10_300_000;
+const DEFAULT_TABLE_CAP: usize = 12_400_000;
 
 #[test]
 fn a_flood_of_a_million_addresses_stays_under_the_cap_and_keeps_real_lockouts() {

@@ -63,13 +63,18 @@ impl Authenticator {
         // A cold verification's place in the client's failure budget, held until its
         // failure (if any) is counted below.
         let mut slot = None;
-        let result = self
+        let mut result = self
             .authenticate_inner(credential, requirement, client_ip, &mut slot)
             .await;
-        if let Err(e) = &result {
-            if e.code().counts_as_failure() {
-                self.core.limits.record_failure(client_ip).await;
+        if let Err(e) = &result
+            && e.code().counts_as_failure()
+        {
+            match self.core.limits.spent_now(client_ip) {
+                Some(locked) => result = Err(locked),
+                None => self.core.limits.record_failure(client_ip).await,
             }
+        }
+        if let Err(e) = &result {
             log_refusal(e, credential, client_ip, &self.core);
         }
         drop(slot);
@@ -89,11 +94,16 @@ impl Authenticator {
         requirement: &Requirement,
         client_ip: IpAddr,
     ) -> Option<Result<Principal, AuthError>> {
-        let result = self.decide_now(credential, requirement, client_ip)?;
-        if let Err(e) = &result {
-            if e.code().counts_as_failure() {
-                self.core.limits.record_failure_now(client_ip)?;
+        let mut result = self.decide_now(credential, requirement, client_ip)?;
+        if let Err(e) = &result
+            && e.code().counts_as_failure()
+        {
+            match self.core.limits.spent_now(client_ip) {
+                Some(locked) => result = Err(locked),
+                None => self.core.limits.record_failure_now(client_ip)?,
             }
+        }
+        if let Err(e) = &result {
             log_refusal(e, credential, client_ip, &self.core);
         }
         Some(result)

@@ -83,6 +83,19 @@ impl Limits {
         }
     }
 
+    /// The 429 to answer instead of a failure from `ip` whose budget is already spent:
+    /// locked since its request began, or a member of a network the guard locked under
+    /// pressure. Such a failure is not counted again. Only asked of guards that answer
+    /// without waiting, and only on the failure path.
+    pub(crate) fn spent_now(&self, ip: IpAddr) -> Option<AuthError> {
+        match self.guard.as_ref()?.budget_now(ip)? {
+            Ok(FailureBudget::Locked { retry_after }) => {
+                Some(AuthError::TooManyFailedAttempts { retry_after })
+            }
+            _ => None,
+        }
+    }
+
     /// Counts a refusal toward the client IP's lockout.
     pub(crate) async fn record_failure(&self, ip: IpAddr) {
         if self.record_failure_now(ip).is_some() {

@@ -213,3 +213,52 @@ async fn limits_can_be_turned_off() {
     }
     auth_from(&rig, k.key.expose(), "192.0.2.1").await.unwrap();
 }
+
+/// Under a flood that fills the lockout table, a locked network refuses its members'
+/// guesses, but a member that never failed keeps its cached key.
+#[tokio::test]
+async fn a_locked_network_refuses_guesses_but_not_a_cached_key_that_never_failed() {
+    use keyward::limit::GuardConfig;
+    let config = GuardConfig::new(3, Duration::from_secs(60), Duration::from_secs(60))
+        .unwrap()
+        .with_max_tracked(10)
+        .unwrap();
+    let rig = rig_with(|b| b.lockout(config));
+    let cached = mint(&rig, MintRequest::new("cached", "u_1")).await;
+    let cold = mint(&rig, MintRequest::new("cold", "u_1")).await;
+    let neighbour = "198.51.100.200";
+    auth_from(&rig, cached.key.expose(), neighbour)
+        .await
+        .unwrap();
+
+    // Ten addresses elsewhere fill the table; then three failures from 198.51.100.0/24
+    // lock that network.
+    for n in 0..10 {
+        let _ = auth_from(&rig, "sk_live_garbage", &format!("203.0.113.{n}")).await;
+    }
+    for n in 1..=3 {
+        let refused = auth_from(&rig, "sk_live_garbage", &format!("198.51.100.{n}"))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code().as_str(), "invalid_key", "failure {n} counts");
+    }
+
+    // The neighbour never failed: its cached key works ...
+    auth_from(&rig, cached.key.expose(), neighbour)
+        .await
+        .unwrap();
+    // ... but its guesses, and anything needing a slow hash, are refused.
+    for key in ["sk_live_garbage", cold.key.expose()] {
+        let refused = auth_from(&rig, key, neighbour).await.unwrap_err();
+        assert_eq!(
+            refused.code().as_str(),
+            "too_many_failed_attempts",
+            "{key:.12}"
+        );
+    }
+    let verified = rig.verifications.load(Ordering::SeqCst);
+    assert_eq!(
+        verified, 1,
+        "only the cached key's first request was hashed"
+    );
+}
