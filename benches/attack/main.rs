@@ -19,7 +19,7 @@ use hyper::Method;
 
 use crate::http::{Connection, Error};
 use crate::keys::{Forger, format_of, mint};
-use crate::phase::{Phase, Samples, Scenario};
+use crate::phase::{Load, Phase, Samples, Scenario};
 use crate::server_cpu::{ServerCpu, cores};
 
 /// Fresh keys whose first verification the idle phase measures.
@@ -84,11 +84,22 @@ async fn run(args: &Args) -> Result<(), Error> {
     let before = server.seconds();
     let idle_time = Duration::from_secs(args.idle_seconds);
     let idle = scenario
-        .phase(idle_time, IDLE_FIRST_VERIFICATIONS, false)
+        .phase(idle_time, IDLE_FIRST_VERIFICATIONS, Load::None)
         .await
         .finish()
         .await;
     let idle_cpu = cores(before, server.seconds(), idle.elapsed);
+
+    // The same connections and rate without keyward, so that what the attack costs the
+    // cached key can be told from what any load on two shared cores costs it.
+    eprintln!("unauthenticated flood: {} s", args.seconds);
+    let before = server.seconds();
+    let flood = scenario
+        .phase(Duration::from_secs(args.seconds), 0, Load::Flood)
+        .await
+        .finish()
+        .await;
+    let flood_cpu = cores(before, server.seconds(), flood.elapsed);
 
     eprintln!("attack: {} s", args.seconds);
     let before = server.seconds();
@@ -96,7 +107,7 @@ async fn run(args: &Args) -> Result<(), Error> {
         .phase(
             Duration::from_secs(args.seconds),
             ATTACK_FIRST_VERIFICATIONS,
-            true,
+            Load::Attack,
         )
         .await;
     let after_attack = server.seconds();
@@ -105,7 +116,12 @@ async fn run(args: &Args) -> Result<(), Error> {
     let attack = running.finish().await;
     let attack_cpu = cores(before, after_attack, attack.elapsed);
 
-    print_table(args, &idle, &attack, [idle_cpu, attack_cpu], busy_after);
+    print_table(
+        args,
+        [&idle, &flood, &attack],
+        [idle_cpu, flood_cpu, attack_cpu],
+        busy_after,
+    );
     Ok(())
 }
 
@@ -159,19 +175,24 @@ async fn prepare(args: &Args) -> Result<Scenario, Error> {
 
 fn print_table(
     args: &Args,
-    idle: &Phase,
-    attack: &Phase,
-    [idle_cpu, attack_cpu]: [Option<f64>; 2],
+    phases: [&Phase; 3],
+    cpu: [Option<f64>; 3],
     busy_after: Option<Result<Duration, Duration>>,
 ) {
-    let attack_requests: u64 = attack.attack.values().sum();
-    let per_second = attack_requests as f64 / attack.elapsed.as_secs_f64();
-    let statuses: Vec<String> = attack
-        .attack
-        .iter()
-        .map(|(status, count)| format!("{status}: {}", thousands(*count)))
-        .collect();
-    let cpu = |cores: Option<f64>| cores.map_or("-".into(), |c| format!("{c:.2} cores"));
+    let [idle, flood, attack] = phases;
+    let answers = |phase: &Phase| {
+        let statuses: Vec<String> = phase
+            .attack
+            .iter()
+            .map(|(status, count)| format!("{status}: {}", thousands(*count)))
+            .collect();
+        statuses.join(", ")
+    };
+    let per_second = |phase: &Phase| {
+        let requests: u64 = phase.attack.values().sum();
+        thousands((requests as f64 / phase.elapsed.as_secs_f64()) as u64)
+    };
+    let cores = |cores: Option<f64>| cores.map_or("-".into(), |c| format!("{c:.2} cores"));
     let busy_after = match busy_after {
         Some(Ok(busy)) => format!("{:.1} s", busy.as_secs_f64()),
         Some(Err(waited)) => format!("still busy after {:.0} s", waited.as_secs_f64()),
@@ -180,40 +201,47 @@ fn print_table(
     println!();
     println!(
         "{} connections, wrong secrets for {} known ids, a random client address per \
-         request, {} s; idle phase {} s",
+         request, {} s; the same connections on `GET /healthz` (no key) for the flood \
+         column; idle phase {} s",
         args.connections, args.victims, args.seconds, args.idle_seconds
     );
     println!();
-    println!("| | idle | under attack |");
-    println!("|---|---|---|");
-    row(
-        "cached `GET /v1/me` p50 / p99",
-        &idle.cached,
-        &attack.cached,
-        p50_p99,
+    println!("| | idle | unauthenticated flood | under attack |");
+    println!("|---|---|---|---|");
+    let row = |what: &str, cell: fn(&Samples) -> String, pick: fn(&Phase) -> &Samples| {
+        println!(
+            "| {what} | {} | {} | {} |",
+            cell(pick(idle)),
+            cell(pick(flood)),
+            cell(pick(attack))
+        );
+    };
+    row("cached `GET /v1/me` p50 / p99", p50_p99, |p| &p.cached);
+    row("answered 200", answered, |p| &p.cached);
+    row("uncached first verification p50 / p99", p50_p99, |p| {
+        &p.uncached
+    });
+    row("answered 200", answered, |p| &p.uncached);
+    row("the same, second half of the phase", p50_p99, |p| {
+        &p.uncached_late
+    });
+    println!(
+        "| load answers | | {} | {} |",
+        answers(flood),
+        answers(attack)
     );
-    row("answered 200", &idle.cached, &attack.cached, answered);
-    row(
-        "uncached first verification p50 / p99",
-        &idle.uncached,
-        &attack.uncached,
-        p50_p99,
+    println!(
+        "| load requests/s | | {} | {} |",
+        per_second(flood),
+        per_second(attack)
     );
-    row("answered 200", &idle.uncached, &attack.uncached, answered);
-    row(
-        "the same, second half of the phase",
-        &idle.uncached_late,
-        &attack.uncached_late,
-        p50_p99,
+    println!(
+        "| server CPU | {} | {} | {} |",
+        cores(cpu[0]),
+        cores(cpu[1]),
+        cores(cpu[2])
     );
-    println!("| attack answers | | {} |", statuses.join(", "));
-    println!("| attack requests/s | | {} |", thousands(per_second as u64));
-    println!("| server CPU | {} | {} |", cpu(idle_cpu), cpu(attack_cpu));
-    println!("| server busy after the attack (until under 0.1 cores) | | {busy_after} |");
-}
-
-fn row(what: &str, idle: &Samples, attack: &Samples, cell: fn(&Samples) -> String) {
-    println!("| {what} | {} | {} |", cell(idle), cell(attack));
+    println!("| server busy after the attack (until under 0.1 cores) | | | {busy_after} |");
 }
 
 fn p50_p99(samples: &Samples) -> String {

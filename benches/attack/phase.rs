@@ -118,6 +118,17 @@ pub enum Outcome {
     Refused(String),
 }
 
+/// What loads the server while a phase measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Load {
+    /// Nothing: the idle server.
+    None,
+    /// The attack's connections and rate on the unauthenticated health route.
+    Flood,
+    /// Wrong secrets for the victims.
+    Attack,
+}
+
 impl Scenario {
     fn fresh_key(&self) -> Option<String> {
         self.fresh_keys.lock().expect("fresh keys").pop()
@@ -131,12 +142,17 @@ impl Scenario {
         &'static self,
         duration: Duration,
         first_verifications: usize,
-        attack: bool,
+        load: Load,
     ) -> Running {
         let start = Instant::now();
         let deadline = start + duration;
-        let attackers: Vec<_> = (0..if attack { self.connections } else { 0 })
-            .map(|i| self.attack_runtime.spawn(self.attacker(i, deadline)))
+        let loaders = if load == Load::None {
+            0
+        } else {
+            self.connections
+        };
+        let attackers: Vec<_> = (0..loaders)
+            .map(|i| self.attack_runtime.spawn(self.attacker(i, deadline, load)))
             .collect();
         let launcher = tokio::spawn(self.launch_probes(deadline, duration, first_verifications));
         let cached = self.cached_requests(deadline).await;
@@ -201,20 +217,28 @@ impl Scenario {
         async move { measure(&mut Connection::new(addr), &key).await }
     }
 
-    /// One attack connection: wrong secrets for the victims in turn, each from a new
-    /// random client address, until `deadline`. Answers by status.
-    async fn attacker(&'static self, offset: usize, deadline: Instant) -> BTreeMap<String, u64> {
+    /// One load connection until `deadline`, each request from a new random client
+    /// address: wrong secrets for the victims in turn (the attack), or the
+    /// unauthenticated health route (the same load without keyward). Answers by status.
+    async fn attacker(
+        &'static self,
+        offset: usize,
+        deadline: Instant,
+        load: Load,
+    ) -> BTreeMap<String, u64> {
         let mut connection = Connection::new(self.addr);
         let mut by_status = BTreeMap::new();
         for n in offset.. {
             let victim = &self.victims[n % self.victims.len()];
             let bearer = format!("Bearer {}", self.forger.wrong_secret(victim));
             let client = random_client_ip().to_string();
-            let headers = [
-                ("authorization", bearer.as_str()),
-                ("x-forwarded-for", &client),
-            ];
-            let sent = connection.send(Method::GET, "/v1/me", &headers, String::new());
+            let (path, headers) = match load {
+                Load::Attack => ("/v1/me", vec![("authorization", bearer.as_str())]),
+                Load::Flood | Load::None => ("/healthz", Vec::new()),
+            };
+            let mut headers = headers;
+            headers.push(("x-forwarded-for", &client));
+            let sent = connection.send(Method::GET, path, &headers, String::new());
             let answer = tokio::select! {
                 answer = sent => answer,
                 () = sleep_until(deadline) => break,
