@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use keyward::format::KeyId;
-use keyward::http::{HttpResponse, RequestBody, RequestError, parse_json_body, render};
+use keyward::http::{HttpResponse, RequestBody, RequestError, parse_json_object, render};
 use keyward::scope::Catalog;
 use keyward::store::{ListFilter, PageRequest};
 use keyward::{AuthError, KeySummary, MintRequest, NewKey, Principal, ServiceError};
@@ -208,7 +208,7 @@ fn parse_body<T: serde::de::DeserializeOwned>(
     body: RequestBody<'_>,
     empty: Option<T>,
 ) -> Result<T, HttpResponse> {
-    match parse_json_body(body) {
+    match parse_json_object(body) {
         Ok(Some(parsed)) => Ok(parsed),
         Ok(None) => empty.ok_or_else(|| RequestError::BodyRequired.render()),
         Err(refused) => Err(refused.render()),

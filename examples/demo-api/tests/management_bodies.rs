@@ -116,3 +116,32 @@ fn arbitrary_bytes_never_panic() {
         }
     }
 }
+
+#[test]
+fn a_body_is_an_object_never_an_array_of_fields() {
+    // serde alone reads a struct from an array of its fields in order.
+    for (route, array) in [
+        (
+            ManagementBody::CreateKey,
+            &br#"["ci", ["desktop:read"], 60]"#[..],
+        ),
+        (ManagementBody::RollKey, &b"[]"[..]),
+        (ManagementBody::RollKey, &b"\n  [30]"[..]),
+    ] {
+        let (status, body) = refused(route, RequestBody::json(array));
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_request"))
+        );
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains("not a JSON object"), "{message}");
+    }
+    let (_, body) = refused(ManagementBody::RollKey, RequestBody::json(b"\n  [30]"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("line 2, column 3"),
+        "{body}"
+    );
+}

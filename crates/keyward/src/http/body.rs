@@ -91,6 +91,52 @@ pub fn parse_json_body<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// [`parse_json_body`] for routes that take a JSON object, as every key-management
+/// route does. serde would also read a struct from an array of its fields in order
+/// (`["ci"]` for `{"name": "ci"}`); this refuses anything but an object, so a body has
+/// one documented shape.
+///
+/// ```
+/// use keyward::http::{JsonErrorKind, RequestBody, RequestError, parse_json_object};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Create { name: String }
+///
+/// let created: Option<Create> = parse_json_object(RequestBody::json(br#"{"name": "ci"}"#))?;
+/// assert_eq!(created.unwrap().name, "ci");
+/// let refused = parse_json_object::<Create>(RequestBody::json(br#"["ci"]"#)).err().unwrap();
+/// assert!(matches!(refused, RequestError::InvalidJson(e) if e.kind == JsonErrorKind::NotAnObject));
+/// # Ok::<(), RequestError>(())
+/// ```
+#[cfg(feature = "serde")]
+pub fn parse_json_object<T: serde::de::DeserializeOwned>(
+    body: RequestBody<'_>,
+) -> Result<Option<T>, RequestError> {
+    let Some(bytes) = body.json_bytes()? else {
+        return Ok(None);
+    };
+    if let Some(start) = bytes.iter().position(|b| !b.is_ascii_whitespace())
+        && bytes[start] != b'{'
+    {
+        let before = &bytes[..start];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = start
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
+        return Err(RequestError::InvalidJson(JsonError {
+            kind: JsonErrorKind::NotAnObject,
+            line,
+            column,
+        }));
+    }
+    serde_json::from_slice(bytes)
+        .map(Some)
+        .map_err(RequestError::from)
+}
+
 /// A request refused for its shape rather than its credential: no such route or
 /// method, or a body that is not the JSON its route takes. [`render`](Self::render)
 /// gives the answer both adapters send.
@@ -177,6 +223,8 @@ pub enum JsonErrorKind {
     /// JSON, but not the fields and types the route takes (an unknown or missing
     /// field, a wrong type).
     Data,
+    /// JSON, but not an object where the route takes one.
+    NotAnObject,
 }
 
 impl fmt::Display for JsonError {
@@ -185,6 +233,7 @@ impl fmt::Display for JsonError {
             JsonErrorKind::Syntax => "not valid JSON",
             JsonErrorKind::Eof => "the body ends inside a JSON value",
             JsonErrorKind::Data => "not the fields and types this route takes",
+            JsonErrorKind::NotAnObject => "not a JSON object",
         };
         write!(f, "{what} at line {}, column {}", self.line, self.column)
     }

@@ -11,7 +11,7 @@ mod gate;
 mod render;
 
 #[cfg(feature = "serde")]
-pub use body::parse_json_body;
+pub use body::{parse_json_body, parse_json_object};
 pub use body::{JsonError, JsonErrorKind, MAX_BODY_LEN, RequestBody, RequestError};
 pub use extract::{CredentialSources, ExtractedCredential, MAX_CREDENTIAL_HEADER_LEN, extract};
 pub use gate::{DEFAULT_REALM, Gate, RequestHeaders};
