@@ -2,18 +2,27 @@
 //!
 //! # Layout
 //!
-//! - [`Quota`]: a validated `limit` per `period`, parsed from `60/min`.
-//! - `gcra` (private): the pure algorithm, a function of one stored time and the clock.
-//! - [`RateLimiter`]: the trait a backend implements (memory here, Redis elsewhere),
-//!   answering a [`Decision`] with everything the rate-limit headers need.
-//! - [`MemoryRateLimiter`]: GCRA state in a [`dashmap`](https://docs.rs/dashmap) map,
-//!   one `AtomicU64` per key updated by compare-and-swap, idle keys swept away.
-//! - [`FailureGuard`] and [`MemoryFailureGuard`]: per-client-IP lockout after repeated
-//!   failed authentications, with a hard cap on tracked addresses.
-//! - [`ClientIpResolver`]: which address is "the client" (the socket peer, unless the
-//!   peer is a trusted proxy).
-//! - [`IpAllowlist`]: per-key IP restrictions.
-//! - [`Cleanup`]: the sweeping both in-memory stores share.
+//! Three private modules, one idea each; every public item is re-exported at the crate
+//! root.
+//!
+//! - `rate`: per-key rate limits.
+//!   - [`Quota`]: a validated `limit` per `period`, parsed from `60/min`.
+//!   - `rate::gcra`: the pure algorithm, a function of one stored time and the clock.
+//!   - [`RateLimiter`]: the trait a backend implements (memory here, Redis elsewhere),
+//!     answering a [`Decision`] with everything the rate-limit headers need.
+//!   - [`MemoryRateLimiter`]: GCRA state in a [`dashmap`](https://docs.rs/dashmap) map,
+//!     one `AtomicU64` per key updated by compare-and-swap, idle keys swept away.
+//! - `lockout`: per-client-IP lockout after failed authentications.
+//!   - [`FailureGuard`], [`GuardConfig`] and [`MemoryFailureGuard`], with a hard cap on
+//!     tracked addresses.
+//! - `ip`: client addresses.
+//!   - [`ClientIpResolver`]: which address is "the client" (the socket peer, unless the
+//!     peer is a trusted proxy).
+//!   - [`IpAllowlist`]: per-key IP restrictions; [`parse_network`].
+//!   - [`IpGroup`]: the unit the lockout counts an address under (IPv6 by `/64`).
+//!
+//! Shared by both in-memory stores: [`Cleanup`], the idle-entry sweeping, and the error
+//! types ([`LimitError`] from a backend, one enum per rejected setting).
 //!
 //! Every time-dependent decision reads a [`Clock`](keyward_clock::Clock), so tests drive
 //! time with [`ManualClock::advance`](keyward_clock::ManualClock::advance) instead of
@@ -21,34 +30,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod allowlist;
 mod cleanup;
-mod client_ip;
-mod decision;
 mod error;
-mod failure_guard;
-mod gcra;
-mod guard_config;
-mod ip_group;
-mod limiter;
-mod memory_guard;
-mod memory_limiter;
-mod network;
-mod quota;
-mod state;
+mod ip;
+mod lockout;
+mod rate;
 mod time;
 
-pub use allowlist::IpAllowlist;
 pub use cleanup::Cleanup;
-pub use client_ip::{ClientIpResolver, ForwardedHeader};
-pub use decision::{Decision, RateLimitHeaders, headers};
 pub use error::{GuardConfigError, LimitError, NetworkParseError, QuotaError};
-pub use failure_guard::{FailureBudget, FailureGuard, GuardDecision};
-pub use guard_config::GuardConfig;
-pub use ip_group::IpGroup;
+pub use ip::{ClientIpResolver, ForwardedHeader, IpAllowlist, IpGroup, parse_network};
 pub use ipnet::IpNet;
-pub use limiter::RateLimiter;
-pub use memory_guard::MemoryFailureGuard;
-pub use memory_limiter::MemoryRateLimiter;
-pub use network::parse_network;
-pub use quota::Quota;
+pub use lockout::{FailureBudget, FailureGuard, GuardConfig, GuardDecision, MemoryFailureGuard};
+pub use rate::{Decision, MemoryRateLimiter, Quota, RateLimitHeaders, RateLimiter, headers};

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use ipnet::IpNet;
 
 use crate::error::NetworkParseError;
-use crate::network::{NetworkSet, parse_network};
+use crate::ip::network::{NetworkSet, parse_network};
 
 /// The networks a key may be used from; a valid key presented from elsewhere is
 /// answered 403 `ip_not_allowed`.

@@ -13,8 +13,8 @@
 
 use std::time::Duration;
 
-use crate::decision::Decision;
-use crate::quota::Quota;
+use crate::rate::decision::Decision;
+use crate::rate::quota::Quota;
 use crate::time::retry_secs;
 
 /// The GCRA parameters of one [`Quota`], in nanoseconds.

@@ -6,12 +6,12 @@ use async_trait::async_trait;
 use keyward_clock::{Clock, SystemClock};
 
 use crate::cleanup::{Cleanup, SweepSchedule};
-use crate::decision::Decision;
 use crate::error::LimitError;
-use crate::gcra::Gcra;
-use crate::limiter::RateLimiter;
-use crate::quota::Quota;
-use crate::state::KeyedState;
+use crate::rate::decision::Decision;
+use crate::rate::gcra::Gcra;
+use crate::rate::limiter::RateLimiter;
+use crate::rate::quota::Quota;
+use crate::rate::state::KeyedState;
 
 /// A [`RateLimiter`] for one process: GCRA with one `AtomicU64` per key in a `DashMap`,
 /// updated by compare-and-swap (no lock is held while deciding), the clock injected.

@@ -13,9 +13,9 @@ use keyward_clock::{Clock, SystemClock};
 
 use crate::cleanup::{Cleanup, SweepSchedule};
 use crate::error::LimitError;
-use crate::failure_guard::{FailureBudget, FailureGuard, GuardDecision};
-use crate::guard_config::GuardConfig;
-use crate::ip_group::{IpGroup, Network, Width};
+use crate::ip::group::{IpGroup, Network, Width};
+use crate::lockout::config::GuardConfig;
+use crate::lockout::guard::{FailureBudget, FailureGuard, GuardDecision};
 use crate::time::{nanos, retry_secs};
 
 /// One counter (of an address or of a network): its open window, or its lockout.

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use crate::network::NetworkSet;
+use crate::ip::network::NetworkSet;
 
 /// The request header a trusted proxy records the client address in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

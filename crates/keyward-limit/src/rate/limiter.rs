@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::decision::Decision;
 use crate::error::LimitError;
-use crate::quota::Quota;
+use crate::rate::decision::Decision;
+use crate::rate::quota::Quota;
 
 /// Decides whether a key may make one more request now, and counts it if so.
 ///
