@@ -15,6 +15,6 @@ pub use capability::Capability;
 pub use catalog::{Catalog, CatalogBuilder, MAX_CAPABILITIES};
 pub use denied::Denied;
 pub use error::{CatalogError, Role, UnknownCapabilities};
-pub use name::{CapabilityName, InvalidName, MAX_NAME_LEN};
+pub use name::{CapabilityName, InvalidName, MAX_CAPABILITY_NAME_LEN};
 pub use requirement::Requirement;
 pub use set::{CapabilitySet, Iter};

@@ -8,7 +8,7 @@ use std::str::FromStr;
 ///
 /// Names are shown in listings, in 403 bodies and in `WWW-Authenticate` headers; 64
 /// bytes is far more than any real `resource:action` needs and keeps those bounded.
-pub const MAX_NAME_LEN: usize = 64;
+pub const MAX_CAPABILITY_NAME_LEN: usize = 64;
 
 /// A validated capability name such as `jobs:write`.
 ///
@@ -18,7 +18,7 @@ pub const MAX_NAME_LEN: usize = 64;
 /// - two non-empty parts separated by exactly one `:` — `resource:action`;
 /// - each part starts with a lowercase ASCII letter `a-z`, followed by any of `a-z`,
 ///   `0-9`, `_` and `-` (as a pattern: `[a-z][a-z0-9_-]*:[a-z][a-z0-9_-]*`);
-/// - at most [`MAX_NAME_LEN`] (64) bytes.
+/// - at most [`MAX_CAPABILITY_NAME_LEN`] (64) bytes.
 ///
 /// There are no wildcards (`jobs:*`) and no bare names (`read`): a product whose
 /// capabilities are bare words names them under one resource, e.g. `graph:read`,
@@ -80,7 +80,7 @@ pub(crate) fn validate(name: &str) -> Result<u8, InvalidName> {
     if name.is_empty() {
         return Err(InvalidName::Empty);
     }
-    if name.len() > MAX_NAME_LEN {
+    if name.len() > MAX_CAPABILITY_NAME_LEN {
         return Err(InvalidName::TooLong { len: name.len() });
     }
     // Characters first: "jobs read" is better explained by its space than by its
@@ -115,7 +115,7 @@ pub(crate) fn validate(name: &str) -> Result<u8, InvalidName> {
             });
         }
     }
-    // MAX_NAME_LEN < 256, so the index fits.
+    // MAX_CAPABILITY_NAME_LEN < 256, so the index fits.
     Ok(u8::try_from(colon).expect("names are at most 64 bytes"))
 }
 
@@ -126,8 +126,8 @@ pub enum InvalidName {
     /// The name is the empty string.
     #[error("a capability name cannot be empty")]
     Empty,
-    /// The name is longer than [`MAX_NAME_LEN`] bytes.
-    #[error("a capability name is at most {MAX_NAME_LEN} bytes, this one is {len}")]
+    /// The name is longer than [`MAX_CAPABILITY_NAME_LEN`] bytes.
+    #[error("a capability name is at most {MAX_CAPABILITY_NAME_LEN} bytes, this one is {len}")]
     TooLong {
         /// The name's length in bytes.
         len: usize,
@@ -288,9 +288,9 @@ mod tests {
 
     #[test]
     fn accepts_exactly_64_bytes_and_rejects_65() {
-        let at_limit = format!("r:{}", "a".repeat(MAX_NAME_LEN - 2));
+        let at_limit = format!("r:{}", "a".repeat(MAX_CAPABILITY_NAME_LEN - 2));
         assert!(CapabilityName::parse(&at_limit).is_ok());
-        let over = format!("r:{}", "a".repeat(MAX_NAME_LEN - 1));
+        let over = format!("r:{}", "a".repeat(MAX_CAPABILITY_NAME_LEN - 1));
         assert_eq!(err(&over), InvalidName::TooLong { len: 65 });
     }
 

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use keyward_limit::GuardConfig;
 
-use crate::error::BuildError;
+use crate::error::{BuildError, ConfigProblem};
 
 /// Tuning of the authenticator and the key service. The defaults are the documented
 /// behaviour; every field is checked by [`crate::KeywardBuilder::build`].
@@ -62,29 +62,34 @@ impl Default for Config {
 impl Config {
     pub(crate) fn validate(&self) -> Result<(), BuildError> {
         if self.cache_capacity == 0 {
-            return Err(BuildError::InvalidConfig(
-                "cache_capacity must be at least 1".into(),
-            ));
+            return Err(BuildError::InvalidConfig {
+                field: "cache_capacity",
+                problem: ConfigProblem::ZeroCount,
+            });
         }
         if self.cache_refresh.is_zero() {
-            return Err(BuildError::InvalidConfig(
-                "cache_refresh must be longer than zero".into(),
-            ));
+            return Err(BuildError::InvalidConfig {
+                field: "cache_refresh",
+                problem: ConfigProblem::ZeroDuration,
+            });
         }
         if self.max_concurrent_hashes == 0 {
-            return Err(BuildError::InvalidConfig(
-                "max_concurrent_hashes must be at least 1".into(),
-            ));
+            return Err(BuildError::InvalidConfig {
+                field: "max_concurrent_hashes",
+                problem: ConfigProblem::ZeroCount,
+            });
         }
         if self.max_live_keys_per_owner == 0 {
-            return Err(BuildError::InvalidConfig(
-                "max_live_keys_per_owner must be at least 1".into(),
-            ));
+            return Err(BuildError::InvalidConfig {
+                field: "max_live_keys_per_owner",
+                problem: ConfigProblem::ZeroCount,
+            });
         }
         if self.refusal_log_interval.is_zero() {
-            return Err(BuildError::InvalidConfig(
-                "refusal_log_interval must be longer than zero".into(),
-            ));
+            return Err(BuildError::InvalidConfig {
+                field: "refusal_log_interval",
+                problem: ConfigProblem::ZeroDuration,
+            });
         }
         Ok(())
     }

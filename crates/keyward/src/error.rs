@@ -1,6 +1,7 @@
 use std::fmt;
 
 use keyward_format::ParseError;
+use keyward_limit::QuotaError;
 use keyward_scope::{Denied, UnknownCapabilities};
 use keyward_store::{HashError, KeyState, StoreError};
 use thiserror::Error;
@@ -213,7 +214,7 @@ pub enum ServiceError {
     UnknownCapabilities(#[from] UnknownCapabilities),
     /// The request is invalid (expiry in the past, a bad page size, …).
     #[error("invalid request: {0}")]
-    InvalidRequest(String),
+    InvalidRequest(RequestProblem),
     /// A key name or owner that is empty, too long or holds a character that does not
     /// belong in one (the value itself is not repeated).
     #[error("{field} {problem}")]
@@ -264,12 +265,36 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ServiceError::NotFound,
-            StoreError::InvalidRequest(why) => ServiceError::InvalidRequest(why),
+            StoreError::InvalidRequest(why) => {
+                ServiceError::InvalidRequest(RequestProblem::Store(why))
+            }
             StoreError::AlreadyRolled => ServiceError::AlreadyRolled,
             StoreError::TooManyKeys { max } => ServiceError::TooManyKeys { max },
             other => ServiceError::Store(other),
         }
     }
+}
+
+/// What is wrong with a key-management request.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum RequestProblem {
+    /// Both an absolute and a relative expiry were given.
+    #[error("give expires_at or expires_in, not both")]
+    TwoExpiries,
+    /// A relative expiry of zero.
+    #[error("expires_in must be longer than zero")]
+    ZeroExpiresIn,
+    /// An absolute expiry at or before now.
+    #[error("expires_at is in the past")]
+    ExpiryInPast,
+    /// A per-key rate limit that is not a valid quota.
+    #[error("rate limit: {0}")]
+    RateLimit(#[from] QuotaError),
+    /// The store refused the request (a page size out of range, a cursor naming no
+    /// key); the store's own explanation.
+    #[error("{0}")]
+    Store(String),
 }
 
 /// What is wrong with a key name or owner.
@@ -278,7 +303,7 @@ impl From<StoreError> for ServiceError {
 pub enum NameProblem {
     /// Empty or only whitespace.
     Empty,
-    /// Longer than [`crate::MAX_NAME_LEN`] bytes.
+    /// Longer than [`crate::MAX_KEY_NAME_LEN`] bytes.
     TooLong,
     /// A control character (general category Cc: a newline, an escape).
     ControlCharacter,
@@ -294,7 +319,7 @@ impl fmt::Display for NameProblem {
         f.write_str(match self {
             NameProblem::Empty => "is empty",
             NameProblem::TooLong => {
-                return write!(f, "is longer than {} bytes", crate::MAX_NAME_LEN);
+                return write!(f, "is longer than {} bytes", crate::MAX_KEY_NAME_LEN);
             }
             NameProblem::ControlCharacter => "contains a control character",
             NameProblem::FormatCharacter => {
@@ -313,11 +338,28 @@ pub enum BuildError {
     #[error("a key store is required")]
     MissingStore,
     /// A configuration value is out of range.
-    #[error("invalid configuration: {0}")]
-    InvalidConfig(String),
+    #[error("invalid configuration: {field} {problem}")]
+    InvalidConfig {
+        /// The [`crate::Config`] field, as spelled in Rust (`cache_capacity`).
+        field: &'static str,
+        /// What is wrong with its value.
+        problem: ConfigProblem,
+    },
     /// The OS random generator failed (the cache's digest key comes from it).
     #[error("OS random number generator failed: {0}")]
     Random(getrandom::Error),
+}
+
+/// What is wrong with a configuration value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ConfigProblem {
+    /// A count of zero where at least one is needed.
+    #[error("must be at least 1")]
+    ZeroCount,
+    /// A duration of zero where a positive one is needed.
+    #[error("must be longer than zero")]
+    ZeroDuration,
 }
 
 #[cfg(test)]
@@ -374,5 +416,43 @@ mod tests {
                 (status, name, counts)
             );
         }
+    }
+
+    #[test]
+    fn typed_problems_read_as_the_old_messages() {
+        let quota = keyward_limit::Quota::new(0, std::time::Duration::from_secs(1)).unwrap_err();
+        let cases = [
+            (
+                ServiceError::InvalidRequest(RequestProblem::TwoExpiries),
+                "invalid request: give expires_at or expires_in, not both",
+            ),
+            (
+                ServiceError::InvalidRequest(RequestProblem::ZeroExpiresIn),
+                "invalid request: expires_in must be longer than zero",
+            ),
+            (
+                ServiceError::InvalidRequest(RequestProblem::ExpiryInPast),
+                "invalid request: expires_at is in the past",
+            ),
+            (
+                ServiceError::from(StoreError::InvalidRequest("page limit".into())),
+                "invalid request: page limit",
+            ),
+        ];
+        for (error, message) in cases {
+            assert_eq!(error.to_string(), message);
+        }
+        assert_eq!(
+            ServiceError::InvalidRequest(quota.clone().into()).to_string(),
+            format!("invalid request: rate limit: {quota}")
+        );
+        let build = BuildError::InvalidConfig {
+            field: "cache_refresh",
+            problem: ConfigProblem::ZeroDuration,
+        };
+        assert_eq!(
+            build.to_string(),
+            "invalid configuration: cache_refresh must be longer than zero"
+        );
     }
 }

@@ -26,11 +26,16 @@ pub use authenticator::Authenticator;
 pub use builder::{Keyward, KeywardBuilder};
 pub use config::Config;
 pub use credential::Credential;
-pub use error::{AuthError, BuildError, ErrorCode, InvalidKeyReason, NameProblem, ServiceError};
+pub use error::{
+    AuthError, BuildError, ConfigProblem, ErrorCode, InvalidKeyReason, NameProblem, RequestProblem,
+    ServiceError,
+};
 pub use limits::LimitFailure;
 pub use owner::{OwnerLookupError, OwnerPermissions};
 pub use principal::Principal;
-pub use service::{KeyPage, KeyService, KeySummary, MAX_NAME_LEN, MintRequest, NewKey, RolledKey};
+pub use service::{
+    KeyPage, KeyService, KeySummary, MAX_KEY_NAME_LEN, MintRequest, NewKey, RolledKey,
+};
 
 pub use keyward_clock as clock;
 pub use keyward_format as format;

@@ -11,10 +11,10 @@ use keyward_store::{
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 use crate::core::Core;
-use crate::error::{NameProblem, ServiceError};
+use crate::error::{NameProblem, RequestProblem, ServiceError};
 
-/// The longest key name accepted, in bytes.
-pub const MAX_NAME_LEN: usize = 200;
+/// The longest key name or owner accepted, in bytes.
+pub const MAX_KEY_NAME_LEN: usize = 200;
 
 /// Key management: mint, list, revoke, roll, expire, disable and enable.
 ///
@@ -232,7 +232,7 @@ impl KeyService {
         let capabilities = self.resolve_capabilities(request.capabilities.as_deref())?;
         if let Some(o) = request.rate_limit {
             keyward_limit::Quota::new(o.limit, o.period)
-                .map_err(|e| ServiceError::InvalidRequest(format!("rate limit: {e}")))?;
+                .map_err(|e| ServiceError::InvalidRequest(RequestProblem::RateLimit(e)))?;
         }
         // Refused before the slow hash, so minting at the cap costs no hashing.
         let max = self.core.config.max_live_keys_per_owner;
@@ -241,14 +241,16 @@ impl KeyService {
         }
         let (key, record) = self
             .new_record(
-                request.name,
-                request.owner,
-                request.tenant,
-                capabilities,
-                expires_at,
-                request.metadata,
-                request.rate_limit,
-                request.ip_allowlist,
+                KeyDetails {
+                    name: request.name,
+                    owner: request.owner,
+                    tenant: request.tenant,
+                    capabilities,
+                    expires_at,
+                    metadata: request.metadata,
+                    rate_limit: request.rate_limit,
+                    ip_allowlist: request.ip_allowlist,
+                },
                 now,
             )
             .await?;
@@ -342,19 +344,7 @@ impl KeyService {
         let id = old.id;
         let grace_end = now.saturating_add(grace);
         let old_expires_at = old.expires_at.map_or(grace_end, |at| at.min(grace_end));
-        let (key, record) = self
-            .new_record(
-                old.name.clone(),
-                old.owner.clone(),
-                old.tenant.clone(),
-                old.capabilities.clone(),
-                old.expires_at,
-                old.metadata.clone(),
-                old.rate_limit,
-                old.ip_allowlist.clone(),
-                now,
-            )
-            .await?;
+        let (key, record) = self.new_record(KeyDetails::copied_from(&old), now).await?;
         let old = self.core.store.roll(&id, old_expires_at, &record).await?;
         self.core.cache.evict(&id);
         tracing::info!(
@@ -507,23 +497,17 @@ impl KeyService {
     ) -> Result<Option<Timestamp>, ServiceError> {
         let at = match (request.expires_at, request.expires_in) {
             (Some(_), Some(_)) => {
-                return Err(ServiceError::InvalidRequest(
-                    "give expires_at or expires_in, not both".into(),
-                ));
+                return Err(ServiceError::InvalidRequest(RequestProblem::TwoExpiries));
             }
             (Some(at), None) => Some(at),
             (None, Some(after)) if after.is_zero() => {
-                return Err(ServiceError::InvalidRequest(
-                    "expires_in must be longer than zero".into(),
-                ));
+                return Err(ServiceError::InvalidRequest(RequestProblem::ZeroExpiresIn));
             }
             (None, Some(after)) => Some(now.saturating_add(after)),
             (None, None) => None,
         };
         if at.is_some_and(|at| at <= now) {
-            return Err(ServiceError::InvalidRequest(
-                "expires_at is in the past".into(),
-            ));
+            return Err(ServiceError::InvalidRequest(RequestProblem::ExpiryInPast));
         }
         Ok(at)
     }
@@ -538,19 +522,22 @@ impl KeyService {
         Ok(catalog.names(&set).into_iter().map(str::to_owned).collect())
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Mints a key and hashes its secret into a record created at `now`.
     async fn new_record(
         &self,
-        name: String,
-        owner: String,
-        tenant: Option<Tenant>,
-        capabilities: Vec<String>,
-        expires_at: Option<Timestamp>,
-        metadata: BTreeMap<String, String>,
-        rate_limit: Option<RateLimitOverride>,
-        ip_allowlist: Vec<ipnet::IpNet>,
+        details: KeyDetails,
         now: Timestamp,
     ) -> Result<(MintedKey, KeyRecord), ServiceError> {
+        let KeyDetails {
+            name,
+            owner,
+            tenant,
+            capabilities,
+            expires_at,
+            metadata,
+            rate_limit,
+            ip_allowlist,
+        } = details;
         let key = self.core.format.mint()?;
         let secret = zeroize::Zeroizing::new(key.secret().to_vec());
         let hash = self
@@ -583,11 +570,40 @@ impl KeyService {
     }
 }
 
+/// What a new record takes from its request (a mint) or from the key it replaces (a
+/// roll); the id, secret, hash and timestamps are made fresh.
+struct KeyDetails {
+    name: String,
+    owner: String,
+    tenant: Option<Tenant>,
+    capabilities: Vec<String>,
+    expires_at: Option<Timestamp>,
+    metadata: BTreeMap<String, String>,
+    rate_limit: Option<RateLimitOverride>,
+    ip_allowlist: Vec<ipnet::IpNet>,
+}
+
+impl KeyDetails {
+    /// A replacement's details: the same as the old key's, expiry included.
+    fn copied_from(old: &KeyRecord) -> Self {
+        KeyDetails {
+            name: old.name.clone(),
+            owner: old.owner.clone(),
+            tenant: old.tenant.clone(),
+            capabilities: old.capabilities.clone(),
+            expires_at: old.expires_at,
+            metadata: old.metadata.clone(),
+            rate_limit: old.rate_limit,
+            ip_allowlist: old.ip_allowlist.clone(),
+        }
+    }
+}
+
 /// A name or owner is shown in listings and logs: it must be visible text on one line.
 fn validate_name(field: &'static str, value: &str) -> Result<(), ServiceError> {
     let problem = if value.trim().is_empty() {
         Some(NameProblem::Empty)
-    } else if value.len() > MAX_NAME_LEN {
+    } else if value.len() > MAX_KEY_NAME_LEN {
         Some(NameProblem::TooLong)
     } else {
         value.chars().find_map(unsuitable)

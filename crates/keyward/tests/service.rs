@@ -10,7 +10,8 @@ use keyward::clock::{Clock, Timestamp};
 use keyward::scope::{Denied, Requirement};
 use keyward::store::{KeyState, KeyStore, ListFilter, PageRequest, Tenant};
 use keyward::{
-    AuthError, BuildError, Config, Credential, Keyward, MintRequest, NameProblem, ServiceError,
+    AuthError, BuildError, Config, ConfigProblem, Credential, Keyward, MintRequest, NameProblem,
+    RequestProblem, ServiceError,
 };
 
 async fn auth(rig: &Rig, key: &str) -> Result<keyward::Principal, AuthError> {
@@ -48,16 +49,25 @@ async fn mint_defaults_validates_and_stores_only_a_hash() {
     };
     assert_eq!(unknown.capabilities, ["bad", "nope:x"]);
 
-    for bad in [
-        MintRequest::new("x", "u_1").expires_at(Timestamp::from_unix_seconds(START - 1)),
-        MintRequest::new("x", "u_1").expires_in(Duration::ZERO),
-        MintRequest::new("x", "u_1")
-            .expires_in(Duration::from_secs(1))
-            .expires_at(Timestamp::from_unix_seconds(START + 10)),
+    for (bad, problem) in [
+        (
+            MintRequest::new("x", "u_1").expires_at(Timestamp::from_unix_seconds(START - 1)),
+            RequestProblem::ExpiryInPast,
+        ),
+        (
+            MintRequest::new("x", "u_1").expires_in(Duration::ZERO),
+            RequestProblem::ZeroExpiresIn,
+        ),
+        (
+            MintRequest::new("x", "u_1")
+                .expires_in(Duration::from_secs(1))
+                .expires_at(Timestamp::from_unix_seconds(START + 10)),
+            RequestProblem::TwoExpiries,
+        ),
     ] {
         assert!(matches!(
             keys.mint(bad).await,
-            Err(ServiceError::InvalidRequest(_))
+            Err(ServiceError::InvalidRequest(ref p)) if *p == problem
         ));
     }
 }
@@ -560,7 +570,13 @@ fn a_cap_of_zero_live_keys_is_refused() {
         panic!("a cap of zero was accepted")
     };
     assert!(
-        matches!(e, BuildError::InvalidConfig(ref why) if why.contains("max_live_keys_per_owner")),
+        matches!(
+            e,
+            BuildError::InvalidConfig {
+                field: "max_live_keys_per_owner",
+                problem: ConfigProblem::ZeroCount,
+            }
+        ),
         "{e}"
     );
 }
