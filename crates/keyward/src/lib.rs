@@ -3,6 +3,8 @@
 #![deny(missing_docs)]
 
 mod authenticator;
+#[doc(hidden)]
+pub mod bench_support;
 mod builder;
 mod cache;
 mod client_slots;
