@@ -489,3 +489,8 @@ impl ResponseError for BodyRejection {
         to_response(self.0.render())
     }
 }
+
+/// The guide `docs/actix.md`, compiled with the doctests so its examples keep working.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/actix.md")]
+struct Guide;

@@ -475,3 +475,8 @@ impl IntoResponse for BodyRejection {
         to_response(self.0.render())
     }
 }
+
+/// The guide `docs/axum.md`, compiled with the doctests so its examples keep working.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/axum.md")]
+struct Guide;

@@ -1,3 +1,5 @@
+#![doc = include_str!("../README.md")]
+//!
 //! Time for keyward.
 //!
 //! Every decision that depends on time (expiry, roll grace periods, rate limits,

@@ -13,3 +13,9 @@ pub use error::RedisError;
 pub use guard::RedisFailureGuard;
 pub use limiter::RedisRateLimiter;
 pub use options::RedisOptions;
+
+/// The guide `docs/scale-out.md` (PostgreSQL keys, Redis limits), compiled with the
+/// doctests so its example keeps working.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/scale-out.md")]
+struct ScaleOutGuide;

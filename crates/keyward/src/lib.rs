@@ -41,6 +41,30 @@ pub use service::{
 
 pub use keyward_clock as clock;
 pub use keyward_format as format;
+pub use keyward_hash as hash;
 pub use keyward_limit as limit;
 pub use keyward_scope as scope;
 pub use keyward_store as store;
+
+/// The repository's README and guides, compiled with the doctests so their examples keep
+/// working. The adapter guides are compiled in `keyward-axum` and `keyward-actix`, the
+/// scale-out guide in `keyward-redis`.
+#[cfg(doctest)]
+mod guides {
+    #[doc = include_str!("../../../README.md")]
+    struct Readme;
+    #[doc = include_str!("../../../docs/keys.md")]
+    struct Keys;
+    #[doc = include_str!("../../../docs/authentication.md")]
+    struct Authentication;
+    #[doc = include_str!("../../../docs/http-contract.md")]
+    struct HttpContract;
+    #[doc = include_str!("../../../docs/rate-limits.md")]
+    struct RateLimits;
+    #[doc = include_str!("../../../docs/storage.md")]
+    struct Storage;
+    #[doc = include_str!("../../../docs/performance.md")]
+    struct Performance;
+    #[doc = include_str!("../../../docs/fuzzing.md")]
+    struct Fuzzing;
+}

@@ -1,4 +1,4 @@
-//! [`ServerArgs`]: the flags both example servers take (DESIGN.md, "Surfaces").
+//! [`ServerArgs`]: the flags both example servers take.
 
 use std::net::SocketAddr;
 
@@ -18,11 +18,18 @@ use keyward::limit::Quota;
 /// assert_eq!(args.max_live_keys_per_owner, 100);
 /// assert!(ServerArgs::try_parse_from(["server", "--max-live-keys-per-owner", "0"]).is_err());
 /// assert!(ServerArgs::try_parse_from(["server", "--rate-limit", "lots"]).is_err());
+///
+/// // `--help` describes the server, not this doc comment.
+/// use clap::CommandFactory;
+/// let help = ServerArgs::command().render_long_help().to_string();
+/// assert!(help.starts_with("keyward example server"), "{help}");
+/// assert!(!help.contains("try_parse_from"));
 /// ```
 #[derive(Debug, Clone, Parser)]
 #[command(
     version,
-    about = "keyward example server: the demo API behind API-key authentication"
+    about = "keyward example server: the demo API behind API-key authentication",
+    long_about = None
 )]
 pub struct ServerArgs {
     /// Address to listen on.

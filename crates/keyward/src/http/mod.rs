@@ -4,6 +4,11 @@
 //!
 //! An adapter only maps its framework's header values and body in and an
 //! [`HttpResponse`] out; it holds no policy.
+//!
+//! What follows is the contract as a client sees it (`docs/http-contract.md` in the
+//! repository).
+//!
+#![doc = include_str!("../../../../docs/http-contract.md")]
 
 mod body;
 mod extract;
