@@ -5,9 +5,10 @@ use std::net::IpAddr;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use keyward::format::KeyFormat;
+use keyward::hash::{Argon2idHasher, BcryptHasher, SecretHasher};
 use keyward::limit::Quota;
 use keyward::scope::Catalog;
-use keyward::store::{Argon2idHasher, BcryptHasher, MemoryStore, SecretHasher};
+use keyward::store::MemoryStore;
 use keyward::{Config, Credential, Keyward, KeywardBuilder, MintRequest};
 use keyward_benches::{BenchOnlyHasher, poll_ready, runtime};
 

@@ -5,9 +5,10 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use keyward::format::KeyFormat;
+use keyward::hash::BcryptHasher;
 use keyward::scope::Catalog;
+use keyward::store::KeyStore;
 use keyward::store::conformance::fresh_id;
-use keyward::store::{BcryptHasher, KeyStore};
 use keyward::{Config, Keyward, MintRequest};
 use keyward_benches::{runtime, stored_records};
 use keyward_sqlite::SqliteStore;

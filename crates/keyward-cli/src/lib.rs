@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use keyward::format::{KeyFormat, KeyId, Scanner};
+use keyward::hash::BcryptHasher;
 use keyward::scope::Catalog;
 use keyward::store::KeyStore;
-use keyward::store::{BcryptHasher, ListFilter, PageRequest, Tenant};
+use keyward::store::{ListFilter, PageRequest, Tenant};
 use keyward::{KeyService, KeySummary, Keyward, MintRequest, NewKey, ServiceError};
 
 mod database;

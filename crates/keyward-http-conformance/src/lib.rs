@@ -11,13 +11,14 @@ use std::time::Duration;
 use base64::Engine;
 use keyward::clock::{ManualClock, Timestamp};
 use keyward::format::{ID_LEN, KeyFormat};
+use keyward::hash::BcryptHasher;
 use keyward::http::{
     HttpResponse, MAX_BODY_LEN, MAX_CREDENTIAL_HEADER_LEN, RequestBody, RequestError,
     parse_json_body,
 };
 use keyward::limit::{ClientIpResolver, parse_network};
 use keyward::scope::{Catalog, Requirement};
-use keyward::store::{BcryptHasher, KeyStore};
+use keyward::store::KeyStore;
 use keyward::{Authenticator, Keyward, MintRequest, Principal};
 use serde::Deserialize;
 use serde_json::{Value, json};

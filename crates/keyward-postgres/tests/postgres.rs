@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use keyward::format::KeyFormat;
+use keyward::hash::BcryptHasher;
 use keyward::scope::Catalog;
-use keyward::store::BcryptHasher;
 use keyward::{Credential, Keyward, MintRequest};
 use keyward_clock::Timestamp;
 use keyward_postgres::{

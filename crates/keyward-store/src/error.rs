@@ -39,17 +39,3 @@ impl StoreError {
         StoreError::Unavailable(e.into())
     }
 }
-
-/// A secret could not be hashed or a stored hash could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum HashError {
-    /// The stored string is not a hash this library understands.
-    #[error("stored hash is malformed or of an unsupported algorithm")]
-    MalformedHash,
-    /// The hasher's parameters are out of range.
-    #[error("invalid hasher parameters: {0}")]
-    InvalidParameters(String),
-    /// Hashing failed (e.g. the OS random generator for the salt).
-    #[error("hashing failed: {0}")]
-    Failed(String),
-}

@@ -3,7 +3,6 @@
 #![deny(missing_docs)]
 
 mod error;
-mod hasher;
 mod memory;
 mod record;
 mod store;
@@ -12,8 +11,7 @@ mod switchable;
 pub mod columns;
 pub mod conformance;
 
-pub use error::{HashError, StoreError};
-pub use hasher::{Argon2idHasher, BcryptHasher, SecretHasher};
+pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use record::{KeyRecord, KeyState, RateLimitOverride, Tenant};
 pub use store::{KeyStore, ListFilter, LiveKeys, Page, PageRequest};

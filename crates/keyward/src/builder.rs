@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use keyward_clock::{Clock, SystemClock};
 use keyward_format::KeyFormat;
+use keyward_hash::{BcryptHasher, SecretHasher};
 use keyward_limit::{
     FailureGuard, GuardConfig, MemoryFailureGuard, MemoryRateLimiter, Quota, RateLimiter,
 };
 use keyward_scope::Catalog;
-use keyward_store::{BcryptHasher, KeyStore, SecretHasher};
+use keyward_store::KeyStore;
 
 use crate::authenticator::Authenticator;
 use crate::cache::VerificationCache;
@@ -35,8 +36,9 @@ const REFUSAL_LOG_PAIRS: usize = 10_000;
 /// ```
 /// use keyward::{Credential, Keyward, MintRequest};
 /// use keyward_format::KeyFormat;
+/// use keyward::hash::BcryptHasher;
+/// use keyward::store::MemoryStore;
 /// use keyward_scope::{Catalog, Requirement};
-/// use keyward_store::{BcryptHasher, MemoryStore};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {

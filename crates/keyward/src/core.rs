@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use keyward_clock::{Clock, Timestamp};
 use keyward_format::{KeyFormat, KeyId};
+use keyward_hash::SecretHasher;
 use keyward_scope::{CapabilitySet, Catalog};
-use keyward_store::{KeyRecord, KeyStore, SecretHasher};
+use keyward_store::{KeyRecord, KeyStore};
 
 use crate::cache::{CacheEntry, VerificationCache};
 use crate::client_slots::ClientSlots;

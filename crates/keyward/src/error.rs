@@ -1,9 +1,10 @@
 use std::fmt;
 
 use keyward_format::ParseError;
+use keyward_hash::HashError;
 use keyward_limit::QuotaError;
 use keyward_scope::{Denied, UnknownCapabilities};
-use keyward_store::{HashError, KeyState, StoreError};
+use keyward_store::{KeyState, StoreError};
 use thiserror::Error;
 
 /// The error codes of the HTTP contract, one per kind of refusal. Rendered as the

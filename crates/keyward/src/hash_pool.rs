@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use keyward_store::SecretHasher;
+use keyward_hash::SecretHasher;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Why a slow hash did not run.

@@ -11,8 +11,9 @@ use std::time::Duration;
 use common::{CountingHasher, START, catalog, ip};
 use keyward::clock::{ManualClock, Timestamp};
 use keyward::format::{KeyFormat, KeyId};
+use keyward::hash::{BcryptHasher, HashError, SecretHasher};
 use keyward::scope::Requirement;
-use keyward::store::{BcryptHasher, HashError, MemoryStore, SecretHasher};
+use keyward::store::MemoryStore;
 use keyward::{
     AuthError, Authenticator, Config, Credential, ErrorCode, InvalidKeyReason, Keyward, MintRequest,
 };

@@ -3,8 +3,8 @@
 //! and lockout.
 
 use keyward::format::KeyFormat;
+use keyward::hash::BcryptHasher;
 use keyward::scope::Catalog;
-use keyward::store::BcryptHasher;
 use keyward::{Keyward, MintRequest};
 use keyward_cli::Database;
 use serde_json::{Value, json};

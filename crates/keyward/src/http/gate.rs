@@ -27,7 +27,7 @@ pub trait RequestHeaders {
 ///
 /// ```
 /// use keyward::http::{Gate, RequestHeaders};
-/// # use keyward::{Keyward, MintRequest, format::KeyFormat, scope::Catalog, store::{MemoryStore, BcryptHasher}};
+/// # use keyward::{Keyward, MintRequest, format::KeyFormat, scope::Catalog, store::MemoryStore, hash::BcryptHasher};
 ///
 /// struct Headers(Vec<(&'static str, Vec<u8>)>);
 /// impl RequestHeaders for Headers {

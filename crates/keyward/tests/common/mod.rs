@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use keyward::clock::{ManualClock, Timestamp};
 use keyward::format::KeyFormat;
+use keyward::hash::{BcryptHasher, HashError, SecretHasher};
 use keyward::scope::Catalog;
 pub use keyward::store::SwitchableStore;
-use keyward::store::{BcryptHasher, HashError, SecretHasher};
 use keyward::{Config, Keyward, KeywardBuilder, MintRequest, NewKey};
 
 pub const START: u64 = 1_800_000_000;
