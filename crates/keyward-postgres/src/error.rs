@@ -1,3 +1,4 @@
+use keyward_store::StoreError;
 use thiserror::Error;
 
 /// Why [`crate::PostgresStore::connect`] (or [`crate::InvalidationListener::start`])
@@ -114,5 +115,29 @@ impl PostgresError {
             }
             other => other,
         }
+    }
+}
+
+/// Maps a database error to the store's answer: constraint and data errors are the
+/// caller's, decode errors are corrupt rows, everything else (connection refused, pool
+/// timeout, server shutdown, statement timeout) is "unavailable", a 503.
+pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+            StoreError::Corrupt(e.to_string())
+        }
+        sqlx::Error::Encode(_) => StoreError::InvalidRequest(e.to_string()),
+        // Class 22 (data exception: a NUL character, a value out of range) and 23
+        // (another integrity constraint): the request carried a value the schema refuses.
+        sqlx::Error::Database(db)
+            if db
+                .code()
+                .is_some_and(|c| c.starts_with("22") || c.starts_with("23")) =>
+        {
+            StoreError::InvalidRequest(e.to_string())
+        }
+        _ => StoreError::unavailable(e),
     }
 }

@@ -4,8 +4,11 @@
 
 mod error;
 mod listener;
+mod migrate;
 mod options;
+mod rows;
 mod schema;
+mod sql;
 mod store;
 
 pub use error::PostgresError;

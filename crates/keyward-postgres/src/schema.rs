@@ -12,8 +12,6 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// starting at once migrate one after the other, and the second finds nothing to do.
 pub(crate) const MIGRATION_LOCK: i32 = 0x6b77_7264; // "kwrd"
 
-pub(crate) const LOCK: &str = "SELECT pg_advisory_xact_lock($1, hashtext($2))";
-
 pub(crate) const SCHEMA_EXISTS: &str =
     "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)";
 

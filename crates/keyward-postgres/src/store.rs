@@ -1,3 +1,6 @@
+//! [`PostgresStore`]: connecting, and the [`KeyStore`] calls. The statements are in
+//! `sql.rs`, the row mapping in `rows.rs`, the migrations in `migrate.rs`.
+
 use std::fmt;
 use std::future::Future;
 use std::str::FromStr;
@@ -7,139 +10,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use keyward_clock::Timestamp;
 use keyward_format::KeyId;
-use keyward_store::columns::{KeyColumns, corrupt, millis};
+use keyward_store::columns::millis;
 use keyward_store::{KeyRecord, KeyStore, ListFilter, LiveKeys, Page, PageRequest, StoreError};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{AssertSqlSafe, Executor, Postgres, Row};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use crate::error::PostgresError;
+use crate::error::{PostgresError, store_error};
+use crate::migrate;
 use crate::options::{PostgresOptions, validate_schema};
-use crate::schema::{
-    CURRENT_VERSION, HAS_VERSION_TABLE, LOCATE, LOCK, MIGRATION_LOCK, MIGRATIONS, RECORD_VERSION,
-    SCHEMA_EXISTS, SCHEMA_VERSION, VERSION_TABLE,
-};
-
-/// The columns as selected (and returned by `UPDATE … RETURNING`).
-macro_rules! columns {
-    () => {
-        "id, prefix, last4, name, owner, tenant_team, tenant_project, capabilities, \
-         created_at, expires_at, last_used_at, revoked_at, disabled_at, hash, \
-         metadata::TEXT AS metadata, rate_limit, rate_period_ms, ip_allowlist, replaced_by"
-    };
-}
-
-const SELECT_BY_ID: &str = concat!("SELECT ", columns!(), " FROM keyward_keys WHERE id = $1");
-
-const INSERT: &str = "INSERT INTO keyward_keys (id, prefix, last4, name, owner, tenant_team,
-        tenant_project, capabilities, created_at, expires_at, last_used_at, revoked_at,
-        disabled_at, hash, metadata, rate_limit, rate_period_ms, ip_allowlist, replaced_by)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::JSONB, $16,
-        $17, $18, $19)";
-
-/// A listing query: `$where` filters, then `(created_at, id)` order and a limit. Each
-/// filter shape has its own statement so the planner walks the matching index even
-/// with a generic plan; binds are numbered in the order owner, team, project, include
-/// revoked, cursor, limit, skipping those a shape does not use.
-macro_rules! list {
-    ($where:expr, $limit:literal) => {
-        concat!(
-            "SELECT ",
-            columns!(),
-            " FROM keyward_keys WHERE ",
-            $where,
-            " ORDER BY created_at, id LIMIT ",
-            $limit
-        )
-    };
-}
-
-/// The cursor condition: strictly after the named key in `(created_at, id)` order. A
-/// cursor naming no key selects nothing (the comparison with NULL is never true); the
-/// store then tells "no such cursor" from "last page" with one more query.
-macro_rules! after {
-    ($n:literal) => {
-        concat!(
-            " AND (created_at, id) > (SELECT c.created_at, c.id FROM keyward_keys c WHERE c.id = ",
-            $n,
-            ")"
-        )
-    };
-}
-
-const LIST_ALL: &str = list!("($1 OR revoked_at IS NULL)", "$2");
-const LIST_ALL_AFTER: &str = list!(concat!("($1 OR revoked_at IS NULL)", after!("$2")), "$3");
-const LIST_OWNER: &str = list!("owner = $1 AND ($2 OR revoked_at IS NULL)", "$3");
-const LIST_OWNER_AFTER: &str = list!(
-    concat!("owner = $1 AND ($2 OR revoked_at IS NULL)", after!("$3")),
-    "$4"
-);
-const LIST_TENANT: &str = list!(
-    "tenant_team = $1 AND tenant_project = $2 AND ($3 OR revoked_at IS NULL)",
-    "$4"
-);
-const LIST_TENANT_AFTER: &str = list!(
-    concat!(
-        "tenant_team = $1 AND tenant_project = $2 AND ($3 OR revoked_at IS NULL)",
-        after!("$4")
-    ),
-    "$5"
-);
-const LIST_OWNER_TENANT: &str = list!(
-    "owner = $1 AND tenant_team = $2 AND tenant_project = $3 AND ($4 OR revoked_at IS NULL)",
-    "$5"
-);
-const LIST_OWNER_TENANT_AFTER: &str = list!(
-    concat!(
-        "owner = $1 AND tenant_team = $2 AND tenant_project = $3 AND ($4 OR revoked_at IS NULL)",
-        after!("$5")
-    ),
-    "$6"
-);
-
-const EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM keyward_keys WHERE id = $1)";
-
-// Each UPDATE that changes what a cache may hold fires the `keyward_keys_changed`
-// trigger (see schema.rs), which NOTIFYs the schema's channel in the same transaction.
-
-const REVOKE: &str = concat!(
-    "UPDATE keyward_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING ",
-    columns!()
-);
-
-const SET_EXPIRY: &str = concat!(
-    "UPDATE keyward_keys SET expires_at = $2 WHERE id = $1 RETURNING ",
-    columns!()
-);
-
-const SET_DISABLED: &str = concat!(
-    "UPDATE keyward_keys SET disabled_at = $2 WHERE id = $1 RETURNING ",
-    columns!()
-);
-
-const UPDATE_HASH: &str = "UPDATE keyward_keys SET hash = $2 WHERE id = $1";
-
-/// Only a key that was never rolled rolls: the row lock makes a concurrent second roll
-/// wait, then find `replaced_by` set and change nothing.
-const EXPIRE_FOR_ROLL: &str = concat!(
-    "UPDATE keyward_keys SET expires_at = $2, replaced_by = $3
-    WHERE id = $1 AND replaced_by IS NULL RETURNING ",
-    columns!()
-);
-
-/// One owner's live keys and, of those, the rolled ones in their grace.
-const COUNT_LIVE: &str = "SELECT COUNT(*), COUNT(replaced_by) FROM keyward_keys
-    WHERE owner = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)";
-
-/// Key of the transaction-scoped advisory lock that serialises capped inserts of one
-/// owner (the first half of the two-key form; the second is a hash of the owner), so
-/// concurrent mints on any number of instances count each other's keys.
-const OWNER_LOCK: i32 = 0x6b77_6f77; // "kwow"
-
-/// The latest time per id wins, and a stored time is never moved backwards.
-const TOUCH: &str = "UPDATE keyward_keys k SET last_used_at = u.at
-    FROM (SELECT id, MAX(at) AS at FROM UNNEST($1::TEXT[], $2::BIGINT[]) AS t(id, at)
-          GROUP BY id) u
-    WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)";
+use crate::rows::{count_live_in, decode, insert_into};
+use crate::sql;
 
 /// A [`KeyStore`] on PostgreSQL: the scale-out store.
 ///
@@ -263,7 +142,7 @@ impl PostgresStore {
             // Migrating may wait for another instance's migration (bounded by the
             // server-side statement timeout) as well as for a connection.
             options.acquire_timeout + options.query_timeout * 2,
-            migrate(&pool, &server, options.schema.as_deref()),
+            migrate::migrate(&pool, &server, options.schema.as_deref()),
         )
         .await
         .unwrap_or_else(|_| {
@@ -385,206 +264,6 @@ async fn bounded<T>(
     })
 }
 
-/// Applies pending migrations; returns the schema holding the tables and its channel.
-async fn migrate(
-    pool: &PgPool,
-    server: &str,
-    schema: Option<&str>,
-) -> Result<(String, String), PostgresError> {
-    let connecting = |e| PostgresError::connecting(server, e);
-    let migrating = |e| PostgresError::migrating(server, e);
-    let newer = |found| PostgresError::NewerSchema {
-        schema: schema.unwrap_or("(default)").to_owned(),
-        found,
-        supported: SCHEMA_VERSION,
-    };
-    // A read first: an up-to-date (or newer) schema is never written to, so a role
-    // without CREATE privileges can use a schema migrated by another.
-    let mut conn = pool.acquire().await.map_err(connecting)?;
-    let has_table: bool = sqlx::query_scalar(HAS_VERSION_TABLE)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(connecting)?;
-    let mut up_to_date = false;
-    if has_table {
-        let found: i64 = sqlx::query_scalar(CURRENT_VERSION)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(migrating)?;
-        if found > SCHEMA_VERSION {
-            return Err(newer(found));
-        }
-        up_to_date = found == SCHEMA_VERSION;
-    }
-    if !up_to_date {
-        let mut tx = sqlx::Acquire::begin(&mut *conn).await.map_err(migrating)?;
-        sqlx::query(LOCK)
-            .bind(MIGRATION_LOCK)
-            .bind(schema.unwrap_or(""))
-            .execute(&mut *tx)
-            .await
-            .map_err(migrating)?;
-        if let Some(schema) = schema {
-            let exists: bool = sqlx::query_scalar(SCHEMA_EXISTS)
-                .bind(schema)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(migrating)?;
-            if !exists {
-                // The name was validated: identifier characters only.
-                let create = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
-                sqlx::query(AssertSqlSafe(create))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(migrating)?;
-            }
-        }
-        sqlx::query(VERSION_TABLE)
-            .execute(&mut *tx)
-            .await
-            .map_err(migrating)?;
-        // Another instance may have migrated while this one waited for the lock.
-        let found: i64 = sqlx::query_scalar(CURRENT_VERSION)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(migrating)?;
-        if found > SCHEMA_VERSION {
-            // Dropping the transaction rolls it back: nothing was changed.
-            return Err(newer(found));
-        }
-        for (version, migration) in (1i64..).zip(MIGRATIONS.iter()).skip(found.max(0) as usize) {
-            sqlx::raw_sql(*migration)
-                .execute(&mut *tx)
-                .await
-                .map_err(migrating)?;
-            sqlx::query(RECORD_VERSION)
-                .bind(version)
-                .execute(&mut *tx)
-                .await
-                .map_err(migrating)?;
-            tracing::info!(target: "keyward", %server, schema = schema.unwrap_or("(default)"), version, "applied keyward schema migration");
-        }
-        tx.commit().await.map_err(migrating)?;
-    }
-    let (located, channel): (String, String) = sqlx::query_as(LOCATE)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(migrating)?;
-    Ok((located, channel))
-}
-
-/// A timestamp as stored: unix milliseconds (saturating far in the future).
-/// Maps a database error to the store's answer: constraint and data errors are the
-/// caller's, decode errors are corrupt rows, everything else (connection refused, pool
-/// timeout, server shutdown, statement timeout) is "unavailable", a 503.
-pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
-        sqlx::Error::RowNotFound => StoreError::NotFound,
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
-            StoreError::Corrupt(e.to_string())
-        }
-        sqlx::Error::Encode(_) => StoreError::InvalidRequest(e.to_string()),
-        // Class 22 (data exception: a NUL character, a value out of range) and 23
-        // (another integrity constraint): the request carried a value the schema refuses.
-        sqlx::Error::Database(db)
-            if db
-                .code()
-                .is_some_and(|c| c.starts_with("22") || c.starts_with("23")) =>
-        {
-            StoreError::InvalidRequest(e.to_string())
-        }
-        _ => StoreError::unavailable(e),
-    }
-}
-
-async fn insert_into<'c, E>(executor: E, r: &KeyRecord) -> Result<(), StoreError>
-where
-    E: Executor<'c, Database = Postgres>,
-{
-    let c = KeyColumns::of(r);
-    let metadata = serde_json::to_string(&c.metadata)
-        .map_err(|e| StoreError::InvalidRequest(format!("metadata: {e}")))?;
-    sqlx::query(INSERT)
-        .bind(c.id)
-        .bind(c.prefix)
-        .bind(c.last4)
-        .bind(c.name)
-        .bind(c.owner)
-        .bind(c.tenant_team)
-        .bind(c.tenant_project)
-        .bind(c.capabilities)
-        .bind(c.created_at)
-        .bind(c.expires_at)
-        .bind(c.last_used_at)
-        .bind(c.revoked_at)
-        .bind(c.disabled_at)
-        .bind(c.hash)
-        .bind(metadata)
-        .bind(c.rate_limit)
-        .bind(c.rate_period_ms)
-        .bind(c.ip_allowlist)
-        .bind(c.replaced_by)
-        .execute(executor)
-        .await
-        .map_err(store_error)?;
-    Ok(())
-}
-
-fn get<'r, T>(row: &'r PgRow, column: &str) -> Result<T, StoreError>
-where
-    T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
-{
-    row.try_get(column).map_err(|e| corrupt(column, e))
-}
-
-fn decode(row: &PgRow) -> Result<KeyRecord, StoreError> {
-    KeyColumns {
-        id: get(row, "id")?,
-        prefix: get(row, "prefix")?,
-        last4: get(row, "last4")?,
-        name: get(row, "name")?,
-        owner: get(row, "owner")?,
-        tenant_team: get(row, "tenant_team")?,
-        tenant_project: get(row, "tenant_project")?,
-        capabilities: get(row, "capabilities")?,
-        created_at: get(row, "created_at")?,
-        expires_at: get(row, "expires_at")?,
-        last_used_at: get(row, "last_used_at")?,
-        revoked_at: get(row, "revoked_at")?,
-        disabled_at: get(row, "disabled_at")?,
-        hash: get(row, "hash")?,
-        metadata: serde_json::from_str(&get::<String>(row, "metadata")?)
-            .map_err(|e| corrupt("metadata", e))?,
-        rate_limit: get(row, "rate_limit")?,
-        rate_period_ms: get(row, "rate_period_ms")?,
-        ip_allowlist: get(row, "ip_allowlist")?,
-        replaced_by: get(row, "replaced_by")?,
-    }
-    .into_record()
-}
-
-async fn count_live_in<'c, E>(
-    executor: E,
-    owner: &str,
-    now: Timestamp,
-) -> Result<LiveKeys, StoreError>
-where
-    E: Executor<'c, Database = Postgres>,
-{
-    let (live, in_grace): (i64, i64) = sqlx::query_as(COUNT_LIVE)
-        .bind(owner)
-        .bind(millis(now))
-        .fetch_one(executor)
-        .await
-        .map_err(store_error)?;
-    let count = |n: i64| u64::try_from(n).map_err(|e| corrupt("count", e));
-    Ok(LiveKeys {
-        live: count(live)?,
-        in_grace: count(in_grace)?,
-    })
-}
-
 #[async_trait]
 impl KeyStore for PostgresStore {
     async fn insert(&self, record: &KeyRecord) -> Result<(), StoreError> {
@@ -593,7 +272,7 @@ impl KeyStore for PostgresStore {
 
     async fn get(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
         self.bounded(async {
-            let row = sqlx::query(SELECT_BY_ID)
+            let row = sqlx::query(sql::SELECT_BY_ID)
                 .bind(id.as_str())
                 .fetch_optional(&self.pool)
                 .await
@@ -607,17 +286,11 @@ impl KeyStore for PostgresStore {
     async fn list(&self, filter: &ListFilter, page: PageRequest) -> Result<Page, StoreError> {
         page.validate()?;
         self.bounded(async {
-            let sql = match (&filter.owner, &filter.tenant, &page.after) {
-                (None, None, None) => LIST_ALL,
-                (None, None, Some(_)) => LIST_ALL_AFTER,
-                (Some(_), None, None) => LIST_OWNER,
-                (Some(_), None, Some(_)) => LIST_OWNER_AFTER,
-                (None, Some(_), None) => LIST_TENANT,
-                (None, Some(_), Some(_)) => LIST_TENANT_AFTER,
-                (Some(_), Some(_), None) => LIST_OWNER_TENANT,
-                (Some(_), Some(_), Some(_)) => LIST_OWNER_TENANT_AFTER,
-            };
-            let mut query = sqlx::query(sql);
+            let mut query = sqlx::query(sql::list(
+                filter.owner.is_some(),
+                filter.tenant.is_some(),
+                page.after.is_some(),
+            ));
             if let Some(owner) = &filter.owner {
                 query = query.bind(owner.as_str());
             }
@@ -639,7 +312,7 @@ impl KeyStore for PostgresStore {
                 && let Some(after) = &page.after
             {
                 // Nothing after the cursor, or no such cursor: only now ask which.
-                let exists: bool = sqlx::query_scalar(EXISTS)
+                let exists: bool = sqlx::query_scalar(sql::EXISTS)
                     .bind(after.as_str())
                     .fetch_one(&self.pool)
                     .await
@@ -662,7 +335,8 @@ impl KeyStore for PostgresStore {
     }
 
     async fn revoke(&self, id: &KeyId, at: Timestamp) -> Result<KeyRecord, StoreError> {
-        self.update_returning(REVOKE, id, Some(millis(at))).await
+        self.update_returning(sql::REVOKE, id, Some(millis(at)))
+            .await
     }
 
     async fn set_expiry(
@@ -670,7 +344,7 @@ impl KeyStore for PostgresStore {
         id: &KeyId,
         expires_at: Option<Timestamp>,
     ) -> Result<KeyRecord, StoreError> {
-        self.update_returning(SET_EXPIRY, id, expires_at.map(millis))
+        self.update_returning(sql::SET_EXPIRY, id, expires_at.map(millis))
             .await
     }
 
@@ -679,13 +353,13 @@ impl KeyStore for PostgresStore {
         id: &KeyId,
         disabled_at: Option<Timestamp>,
     ) -> Result<KeyRecord, StoreError> {
-        self.update_returning(SET_DISABLED, id, disabled_at.map(millis))
+        self.update_returning(sql::SET_DISABLED, id, disabled_at.map(millis))
             .await
     }
 
     async fn update_hash(&self, id: &KeyId, hash: &str) -> Result<(), StoreError> {
         self.bounded(async {
-            let done = sqlx::query(UPDATE_HASH)
+            let done = sqlx::query(sql::UPDATE_HASH)
                 .bind(id.as_str())
                 .bind(hash)
                 .execute(&self.pool)
@@ -709,7 +383,7 @@ impl KeyStore for PostgresStore {
             // Dropping the transaction on any early return rolls everything back,
             // the old key's NOTIFY included.
             let mut tx = self.pool.begin().await.map_err(store_error)?;
-            let row = sqlx::query(EXPIRE_FOR_ROLL)
+            let row = sqlx::query(sql::EXPIRE_FOR_ROLL)
                 .bind(old.as_str())
                 .bind(millis(old_expires_at))
                 .bind(replacement.id.as_str())
@@ -717,7 +391,7 @@ impl KeyStore for PostgresStore {
                 .await
                 .map_err(store_error)?;
             let Some(row) = row else {
-                let exists: bool = sqlx::query_scalar(EXISTS)
+                let exists: bool = sqlx::query_scalar(sql::EXISTS)
                     .bind(old.as_str())
                     .fetch_one(&mut *tx)
                     .await
@@ -743,7 +417,7 @@ impl KeyStore for PostgresStore {
         let ids: Vec<&str> = updates.iter().map(|(id, _)| id.as_str()).collect();
         let times: Vec<i64> = updates.iter().map(|(_, at)| millis(*at)).collect();
         self.bounded(async {
-            sqlx::query(TOUCH)
+            sqlx::query(sql::TOUCH)
                 .bind(ids.as_slice())
                 .bind(times.as_slice())
                 .execute(&self.pool)
@@ -768,8 +442,8 @@ impl KeyStore for PostgresStore {
     ) -> Result<(), StoreError> {
         self.bounded(async {
             let mut tx = self.pool.begin().await.map_err(store_error)?;
-            sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-                .bind(OWNER_LOCK)
+            sqlx::query(sql::ADVISORY_LOCK)
+                .bind(sql::OWNER_LOCK)
                 .bind(record.owner.as_str())
                 .execute(&mut *tx)
                 .await

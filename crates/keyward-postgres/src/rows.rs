@@ -1,0 +1,102 @@
+//! Between a [`KeyRecord`] and a row of `keyward_keys`, by way of the shared
+//! [`KeyColumns`].
+
+use keyward_clock::Timestamp;
+use keyward_store::columns::{KeyColumns, corrupt, millis};
+use keyward_store::{KeyRecord, LiveKeys, StoreError};
+use sqlx::postgres::PgRow;
+use sqlx::{Executor, Postgres, Row};
+
+use crate::error::store_error;
+use crate::sql;
+
+/// Inserts one record with `executor` (the pool or an open transaction).
+pub(crate) async fn insert_into<'c, E>(executor: E, r: &KeyRecord) -> Result<(), StoreError>
+where
+    E: Executor<'c, Database = Postgres>,
+{
+    let c = KeyColumns::of(r);
+    let metadata = serde_json::to_string(&c.metadata)
+        .map_err(|e| StoreError::InvalidRequest(format!("metadata: {e}")))?;
+    sqlx::query(sql::INSERT)
+        .bind(c.id)
+        .bind(c.prefix)
+        .bind(c.last4)
+        .bind(c.name)
+        .bind(c.owner)
+        .bind(c.tenant_team)
+        .bind(c.tenant_project)
+        .bind(c.capabilities)
+        .bind(c.created_at)
+        .bind(c.expires_at)
+        .bind(c.last_used_at)
+        .bind(c.revoked_at)
+        .bind(c.disabled_at)
+        .bind(c.hash)
+        .bind(metadata)
+        .bind(c.rate_limit)
+        .bind(c.rate_period_ms)
+        .bind(c.ip_allowlist)
+        .bind(c.replaced_by)
+        .execute(executor)
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
+
+/// One column of a row; a value of the wrong type is a corrupt row.
+fn get<'r, T>(row: &'r PgRow, column: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
+{
+    row.try_get(column).map_err(|e| corrupt(column, e))
+}
+
+/// A row selected (or returned) with the store's columns, as a record.
+pub(crate) fn decode(row: &PgRow) -> Result<KeyRecord, StoreError> {
+    KeyColumns {
+        id: get(row, "id")?,
+        prefix: get(row, "prefix")?,
+        last4: get(row, "last4")?,
+        name: get(row, "name")?,
+        owner: get(row, "owner")?,
+        tenant_team: get(row, "tenant_team")?,
+        tenant_project: get(row, "tenant_project")?,
+        capabilities: get(row, "capabilities")?,
+        created_at: get(row, "created_at")?,
+        expires_at: get(row, "expires_at")?,
+        last_used_at: get(row, "last_used_at")?,
+        revoked_at: get(row, "revoked_at")?,
+        disabled_at: get(row, "disabled_at")?,
+        hash: get(row, "hash")?,
+        metadata: serde_json::from_str(&get::<String>(row, "metadata")?)
+            .map_err(|e| corrupt("metadata", e))?,
+        rate_limit: get(row, "rate_limit")?,
+        rate_period_ms: get(row, "rate_period_ms")?,
+        ip_allowlist: get(row, "ip_allowlist")?,
+        replaced_by: get(row, "replaced_by")?,
+    }
+    .into_record()
+}
+
+/// One owner's live keys at `now`, and how many of them are in a roll's grace.
+pub(crate) async fn count_live_in<'c, E>(
+    executor: E,
+    owner: &str,
+    now: Timestamp,
+) -> Result<LiveKeys, StoreError>
+where
+    E: Executor<'c, Database = Postgres>,
+{
+    let (live, in_grace): (i64, i64) = sqlx::query_as(sql::COUNT_LIVE)
+        .bind(owner)
+        .bind(millis(now))
+        .fetch_one(executor)
+        .await
+        .map_err(store_error)?;
+    let count = |n: i64| u64::try_from(n).map_err(|e| corrupt("count", e));
+    Ok(LiveKeys {
+        live: count(live)?,
+        in_grace: count(in_grace)?,
+    })
+}

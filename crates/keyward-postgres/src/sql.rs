@@ -1,0 +1,146 @@
+//! The store's statements. Every statement is unqualified: the store's connections run
+//! with `search_path` set to the configured schema, so the same text serves every
+//! schema. The migrations and the statements that apply them are in `schema.rs`.
+
+/// The columns as selected (and returned by `UPDATE … RETURNING`).
+macro_rules! columns {
+    () => {
+        "id, prefix, last4, name, owner, tenant_team, tenant_project, capabilities, \
+         created_at, expires_at, last_used_at, revoked_at, disabled_at, hash, \
+         metadata::TEXT AS metadata, rate_limit, rate_period_ms, ip_allowlist, replaced_by"
+    };
+}
+
+pub(crate) const SELECT_BY_ID: &str =
+    concat!("SELECT ", columns!(), " FROM keyward_keys WHERE id = $1");
+
+pub(crate) const INSERT: &str =
+    "INSERT INTO keyward_keys (id, prefix, last4, name, owner, tenant_team,
+        tenant_project, capabilities, created_at, expires_at, last_used_at, revoked_at,
+        disabled_at, hash, metadata, rate_limit, rate_period_ms, ip_allowlist, replaced_by)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::JSONB, $16,
+        $17, $18, $19)";
+
+/// A listing query: `$where` filters, then `(created_at, id)` order and a limit. Each
+/// filter shape has its own statement so the planner walks the matching index even
+/// with a generic plan; binds are numbered in the order owner, team, project, include
+/// revoked, cursor, limit, skipping those a shape does not use.
+macro_rules! list {
+    ($where:expr, $limit:literal) => {
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM keyward_keys WHERE ",
+            $where,
+            " ORDER BY created_at, id LIMIT ",
+            $limit
+        )
+    };
+}
+
+/// The cursor condition: strictly after the named key in `(created_at, id)` order. A
+/// cursor naming no key selects nothing (the comparison with NULL is never true); the
+/// store then tells "no such cursor" from "last page" with one more query.
+macro_rules! after {
+    ($n:literal) => {
+        concat!(
+            " AND (created_at, id) > (SELECT c.created_at, c.id FROM keyward_keys c WHERE c.id = ",
+            $n,
+            ")"
+        )
+    };
+}
+
+const LIST_ALL: &str = list!("($1 OR revoked_at IS NULL)", "$2");
+const LIST_ALL_AFTER: &str = list!(concat!("($1 OR revoked_at IS NULL)", after!("$2")), "$3");
+const LIST_OWNER: &str = list!("owner = $1 AND ($2 OR revoked_at IS NULL)", "$3");
+const LIST_OWNER_AFTER: &str = list!(
+    concat!("owner = $1 AND ($2 OR revoked_at IS NULL)", after!("$3")),
+    "$4"
+);
+const LIST_TENANT: &str = list!(
+    "tenant_team = $1 AND tenant_project = $2 AND ($3 OR revoked_at IS NULL)",
+    "$4"
+);
+const LIST_TENANT_AFTER: &str = list!(
+    concat!(
+        "tenant_team = $1 AND tenant_project = $2 AND ($3 OR revoked_at IS NULL)",
+        after!("$4")
+    ),
+    "$5"
+);
+const LIST_OWNER_TENANT: &str = list!(
+    "owner = $1 AND tenant_team = $2 AND tenant_project = $3 AND ($4 OR revoked_at IS NULL)",
+    "$5"
+);
+const LIST_OWNER_TENANT_AFTER: &str = list!(
+    concat!(
+        "owner = $1 AND tenant_team = $2 AND tenant_project = $3 AND ($4 OR revoked_at IS NULL)",
+        after!("$5")
+    ),
+    "$6"
+);
+
+pub(crate) const EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM keyward_keys WHERE id = $1)";
+
+// Each UPDATE that changes what a cache may hold fires the `keyward_keys_changed`
+// trigger (see the migrations), which NOTIFYs the schema's channel in the same
+// transaction.
+
+pub(crate) const REVOKE: &str = concat!(
+    "UPDATE keyward_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING ",
+    columns!()
+);
+
+pub(crate) const SET_EXPIRY: &str = concat!(
+    "UPDATE keyward_keys SET expires_at = $2 WHERE id = $1 RETURNING ",
+    columns!()
+);
+
+pub(crate) const SET_DISABLED: &str = concat!(
+    "UPDATE keyward_keys SET disabled_at = $2 WHERE id = $1 RETURNING ",
+    columns!()
+);
+
+pub(crate) const UPDATE_HASH: &str = "UPDATE keyward_keys SET hash = $2 WHERE id = $1";
+
+/// Only a key that was never rolled rolls: the row lock makes a concurrent second roll
+/// wait, then find `replaced_by` set and change nothing.
+pub(crate) const EXPIRE_FOR_ROLL: &str = concat!(
+    "UPDATE keyward_keys SET expires_at = $2, replaced_by = $3
+    WHERE id = $1 AND replaced_by IS NULL RETURNING ",
+    columns!()
+);
+
+/// One owner's live keys and, of those, the rolled ones in their grace.
+pub(crate) const COUNT_LIVE: &str = "SELECT COUNT(*), COUNT(replaced_by) FROM keyward_keys
+    WHERE owner = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)";
+
+/// Key of the transaction-scoped advisory lock that serialises capped inserts of one
+/// owner (the first half of the two-key form; the second is a hash of the owner), so
+/// concurrent mints on any number of instances count each other's keys.
+pub(crate) const OWNER_LOCK: i32 = 0x6b77_6f77; // "kwow"
+
+/// Takes the transaction-scoped advisory lock `($1, hashtext($2))`.
+pub(crate) const ADVISORY_LOCK: &str = "SELECT pg_advisory_xact_lock($1, hashtext($2))";
+
+/// The latest time per id wins, and a stored time is never moved backwards.
+pub(crate) const TOUCH: &str = "UPDATE keyward_keys k SET last_used_at = u.at
+    FROM (SELECT id, MAX(at) AS at FROM UNNEST($1::TEXT[], $2::BIGINT[]) AS t(id, at)
+          GROUP BY id) u
+    WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)";
+
+/// The listing statement for a filter shape: by owner, by tenant, both or neither,
+/// with or without a cursor.
+pub(crate) fn list(by_owner: bool, by_tenant: bool, after_cursor: bool) -> &'static str {
+    match (by_owner, by_tenant, after_cursor) {
+        (false, false, false) => LIST_ALL,
+        (false, false, true) => LIST_ALL_AFTER,
+        (true, false, false) => LIST_OWNER,
+        (true, false, true) => LIST_OWNER_AFTER,
+        (false, true, false) => LIST_TENANT,
+        (false, true, true) => LIST_TENANT_AFTER,
+        (true, true, false) => LIST_OWNER_TENANT,
+        (true, true, true) => LIST_OWNER_TENANT_AFTER,
+    }
+}
