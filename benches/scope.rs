@@ -6,7 +6,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use keyward_scope::Catalog;
 
 fn scope(c: &mut Criterion) {
-    // The demo server's catalog (DESIGN.md, "Surfaces").
+    // The example servers' catalog.
     let catalog = Catalog::demo();
     let requirement = catalog.all_of(["jobs:read", "desktop:read"]).unwrap();
     let allowed = catalog.effective(&catalog.set(["desktop:read", "jobs:write"]).unwrap());

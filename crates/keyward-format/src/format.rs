@@ -138,8 +138,8 @@ impl KeyFormat {
         Ok(PresentedKey::new(id, secret))
     }
 
-    /// Parses the credential-pair form (seed 004: a credential id and a credential
-    /// secret, sent as HTTP Basic `id:secret`) by the same rules as [`parse`].
+    /// Parses the credential-pair form (a credential id and a credential secret, sent as
+    /// HTTP Basic `id:secret`) by the same rules as [`parse`].
     ///
     /// The credential id is `<prefix><id>` and the credential secret is
     /// `<secret><checksum>`: joined, they are the key.

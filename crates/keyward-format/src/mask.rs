@@ -8,8 +8,8 @@ const ID_PREVIEW_LEN: usize = 4;
 const LAST_LEN: usize = 4;
 
 /// A masked preview of a key, safe to list, log and print: `key_prefix` is the prefix
-/// plus the first 4 characters of the id (seed 003's `ck_live_VmbO`), `last4` the last
-/// four characters of the key (seed 001). Displays as `ck_live_VmbO…R8x2`.
+/// plus the first 4 characters of the id (`ck_live_VmbO`), `last4` the last four
+/// characters of the key. Displays as `ck_live_VmbO…R8x2`.
 ///
 /// The last four characters are checksum digits: they reveal nothing of the secret
 /// beyond ~24 bits of its CRC.

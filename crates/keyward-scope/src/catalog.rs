@@ -114,8 +114,8 @@ impl Catalog {
         self.inner.all
     }
 
-    /// The grants of a new key whose creator did not choose (seed 000:
-    /// `desktop:read` + `desktop:chat`).
+    /// The grants of a new key whose creator did not choose (in the example servers'
+    /// catalog, `desktop:read` + `desktop:chat`).
     #[must_use]
     pub fn default_set(&self) -> CapabilitySet {
         self.inner.defaults

@@ -5,8 +5,8 @@ use std::time::Duration;
 use keyward_clock::Timestamp;
 use keyward_format::{KeyId, MaskedKey};
 
-/// Where a key belongs: a team and a project within it (seed 003: every key targets
-/// exactly one project).
+/// Where a key belongs: a team and a project within it (every key targets exactly one
+/// project).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Tenant {

@@ -12,7 +12,7 @@ pub struct ListFilter {
     pub owner: Option<String>,
     /// Only keys bound to this tenant.
     pub tenant: Option<Tenant>,
-    /// Include revoked keys (listings of seed 003 show them with `revoked_at` set).
+    /// Include revoked keys (a listing shows them with `revoked_at` set).
     pub include_revoked: bool,
 }
 

@@ -139,7 +139,7 @@ enum GuardChoice {
 
 impl KeywardBuilder {
     /// The per-key rate limit for keys without their own (default 60 per minute, burst
-    /// equal to the limit, as seed 002).
+    /// equal to the limit).
     pub fn default_quota(mut self, quota: Quota) -> Self {
         self.default_quota = quota;
         self
@@ -159,7 +159,7 @@ impl KeywardBuilder {
     }
 
     /// The in-memory lockout's thresholds (default: 10 failures within 60 s lock the
-    /// client IP out for 60 s, as seed 001).
+    /// client IP out for 60 s).
     pub fn lockout(mut self, config: GuardConfig) -> Self {
         self.guard = GuardChoice::Memory(config);
         self

@@ -7,7 +7,7 @@ use std::fmt;
 pub enum Credential<'a> {
     /// A whole key (`Authorization: Bearer sk_live_…` or `x-api-key: sk_live_…`).
     Key(&'a str),
-    /// A credential id and secret (HTTP Basic `id:secret`, seed 004).
+    /// A credential id and secret (HTTP Basic `id:secret`).
     Pair {
         /// The public credential id (`<prefix><id>`).
         id: &'a str,

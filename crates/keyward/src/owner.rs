@@ -3,8 +3,8 @@ use keyward_scope::CapabilitySet;
 
 /// What a key's owner may do now, supplied by the service.
 ///
-/// Seed 001: a key grants the same permissions as its owner's session; seed 003: a key
-/// inherits the role of the member who created it. With this trait configured a key's
+/// A key may grant no more than its owner may do now: the permissions of the owner's
+/// session, or the role of the member who created it. With this trait configured a key's
 /// effective capabilities are its own intersected with its owner's, so demoting an owner
 /// narrows every key they hold without a re-mint.
 ///

@@ -19,7 +19,7 @@ pub const MAX_KEY_NAME_LEN: usize = 200;
 /// Key management: mint, list, revoke, roll, expire, disable and enable.
 ///
 /// Every change that stops a key evicts it from this process's verification cache at
-/// once. Capabilities of an existing key cannot be edited (seed 000): roll or mint anew.
+/// once. Capabilities of an existing key cannot be edited: roll or mint anew.
 ///
 /// When a *key* manages keys (an API route authenticated by an API key), use the `_as`
 /// methods ([`revoke_as`](Self::revoke_as), [`roll_as`](Self::roll_as),

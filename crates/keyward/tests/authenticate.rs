@@ -1,4 +1,5 @@
-//! The request path: every refusal of DESIGN.md's contract, and the cache's promises.
+//! The request path: every refusal of the HTTP contract (`docs/http-contract.md`), and
+//! the cache's promises.
 
 mod common;
 

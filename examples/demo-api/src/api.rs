@@ -1,4 +1,5 @@
-//! [`DemoApi`]: the routes of DESIGN.md's "Surfaces" table, framework-neutral.
+//! [`DemoApi`]: the demo API's routes (the table in the example servers' READMEs),
+//! framework-neutral.
 
 use keyward::http::{DEFAULT_REALM, HttpResponse};
 use keyward::scope::{Catalog, Requirement};

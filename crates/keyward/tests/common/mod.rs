@@ -14,7 +14,7 @@ use keyward::{Config, Keyward, KeywardBuilder, MintRequest, NewKey};
 
 pub const START: u64 = 1_800_000_000;
 
-/// The demo catalog of DESIGN.md's "Surfaces".
+/// The example servers' catalog.
 pub fn catalog() -> Catalog {
     Catalog::demo()
 }
