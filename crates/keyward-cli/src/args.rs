@@ -1,0 +1,158 @@
+//! The command line: what clap parses, and the parsers for values clap takes as text.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use keyward::format::KeyId;
+use keyward::store::Tenant;
+
+use crate::CliError;
+
+/// The `keyward` command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyward",
+    version,
+    about = "Manage keyward API keys and scan for leaked ones"
+)]
+pub struct Cli {
+    /// Database: a file path or `sqlite:` URL (created when missing), or a
+    /// `postgres://` URL.
+    #[arg(
+        long,
+        global = true,
+        env = "KEYWARD_DATABASE_URL",
+        default_value = "keyward.db"
+    )]
+    pub database_url: String,
+    /// The PostgreSQL schema keyward's tables live in (created when missing).
+    #[arg(long, global = true, env = "KEYWARD_DATABASE_SCHEMA")]
+    pub database_schema: Option<String>,
+    /// The key prefix (format) to mint and scan for.
+    #[arg(long, global = true, default_value = "sk_live_")]
+    pub prefix: String,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// A top-level command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create, list, show, revoke and roll keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Scan files, directories (or stdin) for leaked keys; exit 1 when any is found.
+    Scan(ScanArgs),
+}
+
+/// A `keys` subcommand.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Mint a key and print it once.
+    Create(CreateArgs),
+    /// List keys, masked.
+    List(JsonFlag),
+    /// Show one key, masked.
+    Show(IdArgs),
+    /// Revoke a key, permanently and at once.
+    Revoke(IdArgs),
+    /// Replace a key; the old one keeps working for the grace period.
+    Roll(RollArgs),
+}
+
+/// `--json`.
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `keys create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// A human name for the key.
+    #[arg(long)]
+    pub name: String,
+    /// A capability to grant (repeatable); the catalog's defaults when none.
+    #[arg(long = "capability", value_name = "CAPABILITY")]
+    pub capabilities: Vec<String>,
+    /// Expire after this long: `30d`, `24h`, `15m`, `90s`.
+    #[arg(long, value_name = "DURATION")]
+    pub expires_in: Option<String>,
+    /// Who the key acts for.
+    #[arg(long, default_value = "cli")]
+    pub owner: String,
+    /// Bind the key to a tenant: `TEAM/PROJECT`.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// JSON output.
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+/// Arguments naming one key.
+#[derive(Debug, Args)]
+pub struct IdArgs {
+    /// The key id.
+    pub id: String,
+    /// JSON output.
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+/// Arguments of `keys roll`.
+#[derive(Debug, Args)]
+pub struct RollArgs {
+    /// The key id.
+    pub id: String,
+    /// How long the old key keeps working: `24h`, `15m` (default: it stops now).
+    #[arg(long, value_name = "DURATION", default_value = "0s")]
+    pub grace: String,
+    /// JSON output.
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+/// Arguments of `scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan; stdin when none.
+    pub paths: Vec<PathBuf>,
+}
+
+/// Parses `30d`, `24h`, `15m`, `90s` (anything humantime accepts).
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(keyward_cli::parse_duration("24h").unwrap(), Duration::from_secs(86_400));
+/// assert!(keyward_cli::parse_duration("soon").is_err());
+/// ```
+pub fn parse_duration(s: &str) -> Result<Duration, CliError> {
+    humantime::parse_duration(s.trim()).map_err(|e| {
+        CliError::usage(format!(
+            "malformed duration `{s}` ({e}); use e.g. 30d, 24h, 15m, 90s"
+        ))
+    })
+}
+
+/// Parses `TEAM/PROJECT`.
+pub fn parse_tenant(s: &str) -> Result<Tenant, CliError> {
+    match s.split_once('/') {
+        Some((team, project))
+            if !team.trim().is_empty() && !project.trim().is_empty() && !project.contains('/') =>
+        {
+            Ok(Tenant::new(team, project))
+        }
+        _ => Err(CliError::usage(format!(
+            "malformed tenant `{s}`; use TEAM/PROJECT"
+        ))),
+    }
+}
+
+/// Parses a bare key id.
+pub(crate) fn parse_id(s: &str) -> Result<KeyId, CliError> {
+    KeyId::parse(s).map_err(|_| CliError::usage(format!("malformed key id `{s}`")))
+}

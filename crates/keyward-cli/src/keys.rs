@@ -1,0 +1,265 @@
+//! The `keys` subcommands: mint, list, show, revoke and roll against a database.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use keyward::format::KeyFormat;
+use keyward::hash::BcryptHasher;
+use keyward::store::{KeyStore, ListFilter, PageRequest};
+use keyward::{KeyService, KeySummary, Keyward, MintRequest, NewKey};
+
+use crate::args::{CreateArgs, KeysCommand, RollArgs, parse_duration, parse_id, parse_tenant};
+use crate::error::service_error;
+use crate::{CliError, Database, DatabaseError, demo_catalog, w};
+
+/// Opens the database the command line names as a key store.
+async fn open_store(url: &str, schema: Option<&str>) -> Result<Arc<dyn KeyStore>, CliError> {
+    match Database::open(url, schema).await {
+        Ok(database) => Ok(database.store()),
+        Err(e @ (DatabaseError::UnsupportedScheme(_) | DatabaseError::SchemaWithoutPostgres)) => {
+            Err(CliError::usage(e.to_string()))
+        }
+        Err(e) => Err(CliError::runtime(e.to_string())),
+    }
+}
+
+/// Runs a `keys` subcommand against the database at `url`.
+pub(crate) async fn run(
+    url: &str,
+    schema: Option<&str>,
+    format: KeyFormat,
+    command: KeysCommand,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    // Validate everything that needs no database before opening it.
+    let store = open_store(url, schema).await?;
+    let keyward = Keyward::builder(format, demo_catalog())
+        .shared_store(store)
+        .hasher(BcryptHasher::default())
+        .without_rate_limits()
+        .without_lockout()
+        .build()
+        .map_err(|e| CliError::runtime(e.to_string()))?;
+    let service = keyward.keys();
+    match command {
+        KeysCommand::Create(args) => create(&service, args, out).await,
+        KeysCommand::List(flag) => list(&service, flag.json, out).await,
+        KeysCommand::Show(args) => {
+            let summary = service
+                .get(&parse_id(&args.id)?)
+                .await
+                .map_err(|e| service_error(e, Some(&args.id)))?;
+            print_summary(&summary, args.json.json, out)
+        }
+        KeysCommand::Revoke(args) => {
+            let summary = service
+                .revoke(&parse_id(&args.id)?)
+                .await
+                .map_err(|e| service_error(e, Some(&args.id)))?;
+            print_summary(&summary, args.json.json, out)
+        }
+        KeysCommand::Roll(args) => roll(&service, args, out).await,
+    }
+}
+
+/// `keys roll`: prints the replacement once, and when the old key stops working.
+async fn roll(service: &KeyService, args: RollArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let id = parse_id(&args.id)?;
+    let grace = parse_duration(&args.grace)?;
+    let rolled = service
+        .roll(&id, grace)
+        .await
+        .map_err(|e| service_error(e, Some(&args.id)))?;
+    if args.json.json {
+        let value = serde_json::json!({
+            "new": new_key_json(&rolled.new)?,
+            "old": to_json(&rolled.old)?,
+        });
+        return write_json(&value, out);
+    }
+    warn_once();
+    w(
+        out,
+        format_args!(
+            "{}\nnew key id: {}\nold key {} expires {}\n",
+            rolled.new.key.expose(),
+            rolled.new.summary.id,
+            rolled.old.id,
+            show_time(rolled.old.expires_at)
+        ),
+    )
+}
+
+/// `keys create`: prints the new key once.
+async fn create(
+    service: &KeyService,
+    args: CreateArgs,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let mut request = MintRequest::new(args.name, args.owner);
+    if !args.capabilities.is_empty() {
+        request = request.capabilities(args.capabilities);
+    }
+    if let Some(expires_in) = &args.expires_in {
+        request = request.expires_in(parse_duration(expires_in)?);
+    }
+    if let Some(tenant) = &args.tenant {
+        request = request.tenant(parse_tenant(tenant)?);
+    }
+    let minted = service
+        .mint(request)
+        .await
+        .map_err(|e| service_error(e, None))?;
+    warn_once();
+    if args.json.json {
+        write_json(&new_key_json(&minted)?, out)
+    } else {
+        w(
+            out,
+            format_args!(
+                "{}\nid: {}  capabilities: {}  expires: {}\n",
+                minted.key.expose(),
+                minted.summary.id,
+                minted.summary.capabilities.join(","),
+                show_time(minted.summary.expires_at)
+            ),
+        )
+    }
+}
+
+/// The plaintext is printed once: say so on stderr, where a pipe does not catch it.
+fn warn_once() {
+    eprintln!("warning: this key is shown once and cannot be recovered; store it now");
+}
+
+/// `keys list`: every key, oldest first, as JSON or a table.
+async fn list(service: &KeyService, json: bool, out: &mut dyn Write) -> Result<(), CliError> {
+    let keys = all_keys(service).await?;
+    if json {
+        let values = keys.iter().map(to_json).collect::<Result<Vec<_>, _>>()?;
+        return write_json(&serde_json::Value::Array(values), out);
+    }
+    print_table(&keys, out)
+}
+
+/// Every key, page after page.
+async fn all_keys(service: &KeyService) -> Result<Vec<KeySummary>, CliError> {
+    let mut keys = Vec::new();
+    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
+    loop {
+        let got = service
+            .list(&ListFilter::all(), page)
+            .await
+            .map_err(|e| service_error(e, None))?;
+        keys.extend(got.keys);
+        match got.next {
+            Some(next) => page.after = Some(next),
+            None => break,
+        }
+    }
+    Ok(keys)
+}
+
+/// One line per key under a header, columns padded to their widest cell.
+fn print_table(keys: &[KeySummary], out: &mut dyn Write) -> Result<(), CliError> {
+    let header = [
+        "ID",
+        "NAME",
+        "KEY",
+        "CAPABILITIES",
+        "CREATED",
+        "LAST USED",
+        "EXPIRES",
+        "STATE",
+    ];
+    let rows: Vec<[String; 8]> = keys
+        .iter()
+        .map(|k| {
+            [
+                k.id.to_string(),
+                k.name.clone(),
+                format!("{}…{}", k.key_prefix, k.last4),
+                k.capabilities.join(","),
+                k.created_at.to_string(),
+                show_time(k.last_used_at),
+                show_time(k.expires_at),
+                k.state.to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(|h| h.chars().count());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, width)| format!("{c:<width$}"))
+            .collect();
+        padded.join("  ").trim_end().to_owned()
+    };
+    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+    w(out, format_args!("{}\n", line(&header)))?;
+    for row in &rows {
+        w(out, format_args!("{}\n", line(row)))?;
+    }
+    Ok(())
+}
+
+/// `keys show` and `keys revoke`: one key, masked.
+fn print_summary(summary: &KeySummary, json: bool, out: &mut dyn Write) -> Result<(), CliError> {
+    if json {
+        return write_json(&to_json(summary)?, out);
+    }
+    let tenant = summary
+        .tenant
+        .as_ref()
+        .map_or_else(|| "-".to_owned(), ToString::to_string);
+    w(
+        out,
+        format_args!(
+            "id:           {}\nname:         {}\nkey:          {}…{}\nowner:        {}\ntenant:       {}\ncapabilities: {}\ncreated:      {}\nlast used:    {}\nexpires:      {}\nrevoked:      {}\nstate:        {}\n",
+            summary.id,
+            summary.name,
+            summary.key_prefix,
+            summary.last4,
+            summary.owner,
+            tenant,
+            summary.capabilities.join(","),
+            summary.created_at,
+            show_time(summary.last_used_at),
+            show_time(summary.expires_at),
+            show_time(summary.revoked_at),
+            summary.state,
+        ),
+    )
+}
+
+/// A time, or `-` for none.
+fn show_time(t: Option<keyward::clock::Timestamp>) -> String {
+    t.map_or_else(|| "-".to_owned(), |t| t.to_string())
+}
+
+/// A key as JSON, masked.
+fn to_json(summary: &KeySummary) -> Result<serde_json::Value, CliError> {
+    serde_json::to_value(summary).map_err(|e| CliError::runtime(format!("json: {e}")))
+}
+
+/// The one JSON value that carries a full key.
+fn new_key_json(new: &NewKey) -> Result<serde_json::Value, CliError> {
+    let mut value = to_json(&new.summary)?;
+    if let serde_json::Value::Object(map) = &mut value {
+        map.insert("key".to_owned(), new.key.expose().into());
+    }
+    Ok(value)
+}
+
+/// Pretty JSON and a newline.
+fn write_json(value: &serde_json::Value, out: &mut dyn Write) -> Result<(), CliError> {
+    let text =
+        serde_json::to_string_pretty(value).map_err(|e| CliError::runtime(format!("json: {e}")))?;
+    w(out, format_args!("{text}\n"))
+}
