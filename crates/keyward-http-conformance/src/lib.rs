@@ -423,19 +423,38 @@ fn socket(s: &str) -> SocketAddr {
     s.parse().expect("a socket address")
 }
 
-/// The table: every row of the HTTP contract, and the bad input it must stand.
+/// The table: every row of the HTTP contract, and the bad input it must stand, area by
+/// area. The order matters: the rate limit and the lockout are spent before time
+/// passes, and the store goes down last.
 fn steps(keys: &Keys) -> Vec<Step> {
+    let areas: [fn(&Keys) -> Vec<Step>; 12] = [
+        successes,
+        missing_credential,
+        invalid_keys,
+        ip_allowlist,
+        capabilities,
+        credential_shape,
+        bodies,
+        missing_peer,
+        rate_limits,
+        lockout,
+        time_passes,
+        store_outage,
+    ];
+    areas.iter().flat_map(|area| area(keys)).collect()
+}
+
+/// The peer the lockout rows fail from, apart from every other row's.
+fn lockout_peer() -> Peer {
+    Peer::Fixed(socket("192.0.2.66:5000"))
+}
+
+/// A valid key through every source and spelling it may come in.
+fn successes(k: &Keys) -> Vec<Step> {
     use Step::Send;
-    let k = keys;
     let split = "sk_live_".len() + ID_LEN;
     let (pair_id, pair_secret) = k.admin.split_at(split);
-    let mut bad_checksum = k.admin.clone();
-    let last = bad_checksum.pop().expect("non-empty");
-    bad_checksum.push(if last == 'A' { 'B' } else { 'A' });
-    let lockout_peer = Peer::Fixed(socket("192.0.2.66:5000"));
-
-    let mut steps = vec![
-        // Successes, through every source and spelling.
+    vec![
         Send(Case::get("bearer", "/v1/me").bearer(&k.admin).ok_as("u_1")),
         Send(
             Case::get("lower-case scheme", "/v1/me")
@@ -474,7 +493,13 @@ fn steps(keys: &Keys) -> Vec<Step> {
                 .ok_as("u_2"),
         ),
         Send(Case::get("unprotected route", "/public").expect(200)),
-        // No credential.
+    ]
+}
+
+/// No credential the layer reads: a 401 that teaches how to send one.
+fn missing_credential(k: &Keys) -> Vec<Step> {
+    use Step::Send;
+    vec![
         Send(
             Case::get("no credential", "/v1/me")
                 .refused(401, "missing_credential")
@@ -505,7 +530,16 @@ fn steps(keys: &Keys) -> Vec<Step> {
                 .refused(401, "missing_credential")
                 .with_header("www-authenticate", HeaderIs::Present),
         ),
-        // Invalid keys: one answer.
+    ]
+}
+
+/// Keys that do not authenticate: every unknown or wrong key gets the same answer.
+fn invalid_keys(k: &Keys) -> Vec<Step> {
+    use Step::Send;
+    let mut bad_checksum = k.admin.clone();
+    let last = bad_checksum.pop().expect("non-empty");
+    bad_checksum.push(if last == 'A' { 'B' } else { 'A' });
+    vec![
         Send(
             Case::get("malformed", "/v1/me")
                 .bearer("sk_live_short")
@@ -545,7 +579,13 @@ fn steps(keys: &Keys) -> Vec<Step> {
                 .bearer(&k.disabled)
                 .invalid_token(401, "key_disabled"),
         ),
-        // IP allowlist, with and without a trusted proxy.
+    ]
+}
+
+/// The IP allowlist, with and without a trusted proxy.
+fn ip_allowlist(k: &Keys) -> Vec<Step> {
+    use Step::Send;
+    vec![
         Send(
             Case::get("outside the allowlist", "/v1/me")
                 .bearer(&k.office)
@@ -564,7 +604,13 @@ fn steps(keys: &Keys) -> Vec<Step> {
                 .peer(Peer::Fixed(socket(PROXY_PEER)))
                 .ok_as("u_2"),
         ),
-        // Capabilities.
+    ]
+}
+
+/// The route's required capabilities, missing and held.
+fn capabilities(k: &Keys) -> Vec<Step> {
+    use Step::Send;
+    vec![
         Send(
             Case::post("missing capability", "/v1/jobs")
                 .bearer(&k.reader)
@@ -581,7 +627,14 @@ fn steps(keys: &Keys) -> Vec<Step> {
                 .bearer(&k.admin)
                 .ok_as("u_1"),
         ),
-        // Bad input.
+    ]
+}
+
+/// Credentials of a malformed shape: a 400, except an oversized key, which is a
+/// malformed key (401).
+fn credential_shape(k: &Keys) -> Vec<Step> {
+    use Step::Send;
+    vec![
         Send(
             Case::get("two different credentials", "/v1/me")
                 .bearer(&k.admin)
@@ -670,7 +723,13 @@ fn steps(keys: &Keys) -> Vec<Step> {
                 .bad_request()
                 .message_containing("not valid base64"),
         ),
-        // JSON bodies: one limit, one content type, no echo.
+    ]
+}
+
+/// JSON bodies: one size limit, one content type, and no echo of what was sent.
+fn bodies(k: &Keys) -> Vec<Step> {
+    use Step::Send;
+    vec![
         Send(
             Case::post("json body", "/v1/names")
                 .bearer(&k.reader)
@@ -746,14 +805,25 @@ fn steps(keys: &Keys) -> Vec<Step> {
                 .message_containing("not valid JSON")
                 .without("j".repeat(16)),
         ),
-        Send(
-            Case::get("no socket peer", "/v1/me")
-                .bearer(&k.admin)
-                .peer(Peer::Missing)
-                .refused(503, "auth_unavailable")
-                .with_header("retry-after", HeaderIs::Present),
-        ),
-        // Per-key rate limit: 2 per minute.
+    ]
+}
+
+/// A request without a socket peer has no client IP to check or lock out.
+fn missing_peer(k: &Keys) -> Vec<Step> {
+    use Step::Send;
+    vec![Send(
+        Case::get("no socket peer", "/v1/me")
+            .bearer(&k.admin)
+            .peer(Peer::Missing)
+            .refused(503, "auth_unavailable")
+            .with_header("retry-after", HeaderIs::Present),
+    )]
+}
+
+/// The per-key rate limit: 2 per minute.
+fn rate_limits(k: &Keys) -> Vec<Step> {
+    use Step::Send;
+    vec![
         Send(
             Case::get("rate limit 1/2", "/v1/me")
                 .bearer(&k.limited)
@@ -778,11 +848,16 @@ fn steps(keys: &Keys) -> Vec<Step> {
                 .with_header("www-authenticate", HeaderIs::Absent)
                 .body("retry_after", json!(30)),
         ),
-    ];
-    // Lockout: the 10th failure is still 401, then even a valid key is refused. An
-    // oversized key counts like any malformed key.
+    ]
+}
+
+/// Lockout: the 10th failure is still 401, then even a valid key is refused. An
+/// oversized key counts like any malformed key; a bad request does not count.
+fn lockout(k: &Keys) -> Vec<Step> {
+    use Step::Send;
+    let mut steps = Vec::new();
     for i in 1..=10 {
-        let case = Case::get(&format!("failure {i}/10"), "/v1/me").peer(lockout_peer);
+        let case = Case::get(&format!("failure {i}/10"), "/v1/me").peer(lockout_peer());
         let case = if i % 2 == 0 {
             case.header("x-api-key", "k".repeat(8192))
         } else {
@@ -794,7 +869,7 @@ fn steps(keys: &Keys) -> Vec<Step> {
         Send(
             Case::get("locked out, valid key", "/v1/me")
                 .bearer(&k.admin)
-                .peer(lockout_peer)
+                .peer(lockout_peer())
                 .refused(429, "too_many_failed_attempts")
                 .with_header("retry-after", HeaderIs::Exactly("60".into()))
                 .body("retry_after", json!(60)),
@@ -802,15 +877,23 @@ fn steps(keys: &Keys) -> Vec<Step> {
         Send(
             Case::get("locked out, oversized key", "/v1/me")
                 .header("x-api-key", "k".repeat(8192))
-                .peer(lockout_peer)
+                .peer(lockout_peer())
                 .refused(429, "too_many_failed_attempts"),
         ),
         Send(
             Case::get("bad request does not count", "/v1/me")
                 .header("authorization", "Bearer a b")
-                .peer(lockout_peer)
+                .peer(lockout_peer())
                 .bad_request(),
         ),
+    ]);
+    steps
+}
+
+/// Time passes: the lockout ends, the rate limit refills and a key expires.
+fn time_passes(k: &Keys) -> Vec<Step> {
+    use Step::Send;
+    vec![
         Send(
             Case::get("before expiry", "/v1/me")
                 .bearer(&k.expiring)
@@ -820,7 +903,7 @@ fn steps(keys: &Keys) -> Vec<Step> {
         Send(
             Case::get("lockout over", "/v1/me")
                 .bearer(&k.admin)
-                .peer(lockout_peer)
+                .peer(lockout_peer())
                 .ok_as("u_1"),
         ),
         Send(
@@ -833,7 +916,13 @@ fn steps(keys: &Keys) -> Vec<Step> {
                 .bearer(&k.expiring)
                 .invalid_token(401, "key_expired"),
         ),
-        // Store outage: an uncached key cannot be verified.
+    ]
+}
+
+/// A store outage: an uncached key cannot be verified until the store is back.
+fn store_outage(k: &Keys) -> Vec<Step> {
+    use Step::Send;
+    vec![
         Step::StoreDown,
         Send(
             Case::get("store unreachable", "/v1/me")
@@ -847,8 +936,7 @@ fn steps(keys: &Keys) -> Vec<Step> {
                 .bearer(&k.cold)
                 .ok_as("u_2"),
         ),
-    ]);
-    steps
+    ]
 }
 
 /// Runs the suite: `send` sends one request to the adapter under test (serving the
