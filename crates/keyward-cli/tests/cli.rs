@@ -1,5 +1,6 @@
 //! The `keyward` binary end to end, on a temporary database.
 
+use keyward_testing::services;
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -282,29 +283,9 @@ async fn the_cli_shares_the_file_with_a_running_server() {
 /// `KEYWARD_TEST_DATABASE_URL` when PostgreSQL answers; otherwise prints `skipped: …`
 /// (or fails, with `KEYWARD_REQUIRE_SERVICES=1`).
 fn postgres_url() -> Option<String> {
-    let url = std::env::var("KEYWARD_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/test".to_owned());
-    let host_port = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split('/').next())
-        .map(|authority| authority.rsplit('@').next().unwrap_or(authority).to_owned())
-        .unwrap_or_default();
-    let reachable = std::net::ToSocketAddrs::to_socket_addrs(&host_port)
-        .ok()
-        .and_then(|mut addrs| addrs.next())
-        .is_some_and(|addr| {
-            std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2)).is_ok()
-        });
-    if reachable {
-        return Some(url);
-    }
-    let required = std::env::var("KEYWARD_REQUIRE_SERVICES").is_ok_and(|v| v == "1");
-    assert!(
-        !required,
-        "PostgreSQL unreachable at {url} and KEYWARD_REQUIRE_SERVICES=1"
-    );
-    println!("skipped: PostgreSQL unreachable at {url}");
-    None
+    let url = services::database_url();
+    services::reachable_or_skip("PostgreSQL", &url, services::tcp_probe(&url))?;
+    Some(url)
 }
 
 #[test]

@@ -20,54 +20,26 @@ use keyward_postgres::{
 };
 use keyward_store::conformance::{self, fresh_id, sample_record};
 use keyward_store::{KeyRecord, KeyStore, StoreError};
+use keyward_testing::fault_proxy::FaultProxy;
+use keyward_testing::services;
 use sqlx::postgres::PgPoolOptions;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
-
-const DEFAULT_URL: &str = "postgres://postgres:postgres@127.0.0.1:5432/test";
+use tokio::sync::mpsc;
 
 /// How long any single wait in these tests may take before it counts as a failure.
 const WAIT: Duration = Duration::from_secs(1);
 
-fn url() -> String {
-    std::env::var("KEYWARD_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
-}
-
 /// The server's URL, or `None` (after printing why) when it is unreachable and
 /// services are not required.
 async fn server() -> Option<String> {
-    let url = url();
+    let url = services::database_url();
     let probe = PgPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(3))
         .connect(&url)
         .await;
-    match probe {
-        Ok(pool) => {
-            pool.close().await;
-            Some(url)
-        }
-        Err(e) => {
-            let redacted = redact(&url);
-            if std::env::var("KEYWARD_REQUIRE_SERVICES").as_deref() == Ok("1") {
-                panic!("PostgreSQL unreachable at {redacted}: {e} (KEYWARD_REQUIRE_SERVICES=1)");
-            }
-            eprintln!("skipped: PostgreSQL unreachable at {redacted}: {e}");
-            None
-        }
-    }
-}
-
-/// The URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
+    let pool = services::reachable_or_skip("PostgreSQL", &url, probe)?;
+    pool.close().await;
+    Some(url)
 }
 
 /// A fresh schema name: `kwt_` and a random lower-case suffix.
@@ -394,88 +366,16 @@ async fn a_closed_store_is_unavailable() {
 
 // ----- outages ----------------------------------------------------------------------
 
-/// A TCP proxy in front of the server, to play outages: `Down` cuts every connection
-/// and closes new ones at once; `Stalled` keeps connections open but forwards nothing
-/// (a network that silently drops packets); `Up` forwards again.
-struct Proxy {
-    port: u16,
-    state: watch::Sender<Link>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Link {
-    Up,
-    Down,
-    Stalled,
-}
-
-impl Proxy {
-    async fn start(upstream: (String, u16)) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (state, _) = watch::channel(Link::Up);
-        let shared = state.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut client, _)) = listener.accept().await else {
-                    return;
-                };
-                if *shared.borrow() == Link::Down {
-                    drop(client);
-                    continue;
-                }
-                let mut link = shared.subscribe();
-                let upstream = upstream.clone();
-                tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(upstream).await else {
-                        return;
-                    };
-                    loop {
-                        let now = *link.borrow_and_update();
-                        match now {
-                            Link::Down => return,
-                            Link::Stalled => {
-                                if link.changed().await.is_err() {
-                                    return;
-                                }
-                            }
-                            Link::Up => {
-                                tokio::select! {
-                                    _ = tokio::io::copy_bidirectional(&mut client, &mut server) => return,
-                                    changed = link.changed() => if changed.is_err() { return },
-                                }
-                            }
-                        }
-                    }
-                });
-            }
-        });
-        Proxy { port, state }
-    }
-
-    fn set(&self, link: Link) {
-        self.state.send_replace(link);
-    }
-
-    /// `url` with its host and port replaced by this proxy.
-    fn url(&self, url: &str) -> String {
-        let at = url.rfind('@').expect("a URL with user info");
-        let rest = &url[at + 1..];
-        let path = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
-        format!("{}@127.0.0.1:{}{path}", &url[..at], self.port)
-    }
-}
-
-fn host_port(url: &str) -> (String, u16) {
-    let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
-    (options.get_host().to_owned(), options.get_port())
+/// A [`FaultProxy`] in front of the server at `url`, to play outages.
+async fn proxy(url: &str) -> FaultProxy {
+    FaultProxy::start(services::socket_addr(url).expect("the server's address")).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_is_unavailable_and_recovery_needs_no_restart() {
     let Some(url) = server().await else { return };
     let schema = fresh_schema();
-    let proxy = Proxy::start(host_port(&url)).await;
+    let proxy = proxy(&url).await;
     let through = proxy.url(&url);
     let store = PostgresStore::connect_with(
         &through,
@@ -491,7 +391,7 @@ async fn an_outage_is_unavailable_and_recovery_needs_no_restart() {
     )
     .await;
 
-    proxy.set(Link::Down);
+    proxy.cut();
     for _ in 0..2 {
         let started = Instant::now();
         let e = store.get(&record.id).await.unwrap_err();
@@ -508,7 +408,7 @@ async fn an_outage_is_unavailable_and_recovery_needs_no_restart() {
         Err(StoreError::Unavailable(_))
     ));
 
-    proxy.set(Link::Up);
+    proxy.restore();
     // The pool makes new connections by itself.
     assert_recovers(&store, &record).await;
     // The listener reconnected and said it may have missed events. Bounds after an
@@ -535,7 +435,7 @@ async fn an_outage_is_unavailable_and_recovery_needs_no_restart() {
 async fn without_ping_before_use_the_pool_still_recovers() {
     let Some(url) = server().await else { return };
     let schema = fresh_schema();
-    let proxy = Proxy::start(host_port(&url)).await;
+    let proxy = proxy(&url).await;
     let store = PostgresStore::connect_with(
         &proxy.url(&url),
         options(&schema)
@@ -546,12 +446,12 @@ async fn without_ping_before_use_the_pool_still_recovers() {
     .unwrap();
     let record = sample_record(fresh_id(), "o", at(1));
     store.insert(&record).await.unwrap();
-    proxy.set(Link::Down);
+    proxy.cut();
     assert!(matches!(
         store.get(&record.id).await,
         Err(StoreError::Unavailable(_))
     ));
-    proxy.set(Link::Up);
+    proxy.restore();
     // Stale pooled connections may fail a call each, then are replaced.
     assert_recovers(&store, &record).await;
     store.close().await;
@@ -722,7 +622,7 @@ async fn a_silently_dead_connection_is_noticed_by_the_heartbeat() {
     let Some(url) = server().await else { return };
     let schema = fresh_schema();
     let direct = store(&url, &schema).await;
-    let proxy = Proxy::start(host_port(&url)).await;
+    let proxy = proxy(&url).await;
     let proxied = PostgresStore::connect_with(
         &proxy.url(&url),
         options(&schema).acquire_timeout(Duration::from_millis(500)),
@@ -741,11 +641,11 @@ async fn a_silently_dead_connection_is_noticed_by_the_heartbeat() {
 
     // No reset, no error: the connection just goes quiet. Only the missing heartbeats
     // (three, 300 ms) can tell; this sleep lets them be missed.
-    proxy.set(Link::Stalled);
+    proxy.stall(true);
     tokio::time::sleep(Duration::from_secs(1)).await;
     // Had the listener kept its old connection, it would now resume as if nothing
     // happened, and never clear the caches for what it missed.
-    proxy.set(Link::Up);
+    proxy.stall(false);
     assert_eq!(
         next(&mut events, Duration::from_secs(5)).await,
         Invalidation::All

@@ -10,9 +10,11 @@ use keyward_limit::{
     MemoryFailureGuard, MemoryRateLimiter, Quota, RateLimiter,
 };
 use keyward_redis::{RedisError, RedisLimits, RedisOptions};
+use keyward_testing::fault_proxy::FaultProxy;
+use keyward_testing::services;
 
 fn url() -> String {
-    std::env::var("KEYWARD_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+    services::redis_url()
 }
 
 fn namespace(test: &str) -> String {
@@ -25,19 +27,9 @@ fn namespace(test: &str) -> String {
 
 /// A connection in a fresh namespace, or `None` after printing `skipped: …`.
 async fn connect(test: &str) -> Option<RedisLimits> {
-    match RedisLimits::connect(&url(), &namespace(test)).await {
-        Ok(redis) => Some(redis),
-        Err(e) => {
-            let required = std::env::var("KEYWARD_REQUIRE_SERVICES").is_ok_and(|v| v == "1");
-            assert!(
-                !required,
-                "Redis unreachable at {} ({e}) and KEYWARD_REQUIRE_SERVICES=1",
-                url()
-            );
-            println!("skipped: Redis unreachable at {}: {e}", url());
-            None
-        }
-    }
+    let url = url();
+    let connected = RedisLimits::connect(&url, &namespace(test)).await;
+    services::reachable_or_skip("Redis", &url, connected)
 }
 
 async fn raw() -> redis::aio::MultiplexedConnection {
@@ -524,128 +516,6 @@ async fn the_whole_budget_comes_back_when_the_window_or_the_lockout_ends() {
     assert!(locked_at.elapsed() >= Duration::from_millis(1_400));
 }
 
-/// What the proxy forwards: nothing while `stalled`; nothing, ever again, on a
-/// connection accepted before `frozen_below` (the connection number).
-#[derive(Default)]
-struct Stall {
-    stalled: std::sync::atomic::AtomicBool,
-    accepted: std::sync::atomic::AtomicU64,
-    frozen_below: std::sync::atomic::AtomicU64,
-}
-
-impl Stall {
-    fn holds(&self, connection: u64) -> bool {
-        use std::sync::atomic::Ordering::SeqCst;
-        self.stalled.load(SeqCst) || connection < self.frozen_below.load(SeqCst)
-    }
-}
-
-/// A TCP proxy in front of the test Redis that a test can cut, stall and restore.
-struct Proxy {
-    addr: std::net::SocketAddr,
-    upstream: std::net::SocketAddr,
-    stalled: std::sync::Arc<Stall>,
-    /// The accept loop, which owns every proxied connection: dropping it drops them.
-    tasks: Option<tokio::task::JoinSet<()>>,
-}
-
-impl Proxy {
-    async fn start(upstream: std::net::SocketAddr) -> Proxy {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut proxy = Proxy {
-            addr: listener.local_addr().unwrap(),
-            upstream,
-            stalled: std::sync::Arc::default(),
-            tasks: None,
-        };
-        proxy.serve(listener);
-        proxy
-    }
-
-    fn url(&self) -> String {
-        format!("redis://{}", self.addr)
-    }
-
-    fn serve(&mut self, listener: tokio::net::TcpListener) {
-        let (upstream, stalled) = (self.upstream, std::sync::Arc::clone(&self.stalled));
-        let mut tasks = tokio::task::JoinSet::new();
-        tasks.spawn(async move {
-            let mut connections = tokio::task::JoinSet::new();
-            while let Ok((client, _)) = listener.accept().await {
-                let stalled = std::sync::Arc::clone(&stalled);
-                let number = stalled
-                    .accepted
-                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                connections.spawn(async move {
-                    let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
-                        return;
-                    };
-                    let (client_read, client_write) = client.into_split();
-                    let (server_read, server_write) = server.into_split();
-                    tokio::join!(
-                        pump(
-                            client_read,
-                            server_write,
-                            std::sync::Arc::clone(&stalled),
-                            number
-                        ),
-                        pump(server_read, client_write, stalled, number),
-                    );
-                });
-            }
-        });
-        self.tasks = Some(tasks);
-    }
-
-    /// Closes the listener and every proxied connection: Redis is gone.
-    fn cut(&mut self) {
-        self.tasks = None;
-    }
-
-    /// Listens again on the same port: Redis is back.
-    async fn restore(&mut self) {
-        let listener = tokio::net::TcpListener::bind(self.addr).await.unwrap();
-        self.serve(listener);
-    }
-
-    /// Keeps the connections open but forwards nothing: Redis hangs.
-    fn stall(&self, stalled: bool) {
-        self.stalled
-            .stalled
-            .store(stalled, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// Every open connection stays open and forwards nothing, for good; new ones work:
-    /// a peer gone without a reset.
-    fn freeze_open_connections(&self) {
-        use std::sync::atomic::Ordering::SeqCst;
-        let accepted = self.stalled.accepted.load(SeqCst);
-        self.stalled.frozen_below.store(accepted, SeqCst);
-    }
-}
-
-async fn pump(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    stalled: std::sync::Arc<Stall>,
-    connection: u64,
-) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let n = match from.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        while stalled.holds(connection) {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        if to.write_all(&buf[..n]).await.is_err() {
-            return;
-        }
-    }
-}
-
 /// The test Redis's TCP address (`None`, printed, for a Unix-socket URL).
 async fn upstream() -> Option<std::net::SocketAddr> {
     let client = redis::Client::open(url().as_str()).unwrap();
@@ -664,12 +534,12 @@ async fn upstream() -> Option<std::net::SocketAddr> {
     }
 }
 
-/// Limits connected to the test Redis through a [`Proxy`] (`None`, printed, when the
-/// tests cannot run here), under the namespace of `test`.
-async fn through_proxy(test: &str, options: RedisOptions) -> Option<(Proxy, RedisLimits)> {
+/// Limits connected to the test Redis through a [`FaultProxy`] (`None`, printed, when
+/// the tests cannot run here), under the namespace of `test`.
+async fn through_proxy(test: &str, options: RedisOptions) -> Option<(FaultProxy, RedisLimits)> {
     let direct = connect(test).await?;
-    let proxy = Proxy::start(upstream().await?).await;
-    let redis = RedisLimits::connect_with(&proxy.url(), direct.namespace(), options)
+    let proxy = FaultProxy::start(upstream().await?).await;
+    let redis = RedisLimits::connect_with(&proxy.url(&url()), direct.namespace(), options)
         .await
         .unwrap();
     Some((proxy, redis))
@@ -699,7 +569,7 @@ async fn an_outage_is_unavailable_quickly_and_recovery_needs_no_restart() {
     let options = RedisOptions::new()
         .with_response_timeout(Duration::from_millis(300))
         .with_max_reconnect_delay(Duration::from_millis(200));
-    let Some((mut proxy, redis)) = through_proxy("outage", options).await else {
+    let Some((proxy, redis)) = through_proxy("outage", options).await else {
         return;
     };
     let limiter = redis.rate_limiter();
@@ -722,7 +592,7 @@ async fn an_outage_is_unavailable_quickly_and_recovery_needs_no_restart() {
     }
 
     // Redis is back: the same limiter and guard work again by themselves.
-    proxy.restore().await;
+    proxy.restore();
     let decision = until_ok(Duration::from_secs(10), async || {
         limiter.check("k", quota).await.ok()
     })

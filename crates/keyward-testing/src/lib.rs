@@ -1,3 +1,17 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod fault_proxy;
+pub mod services;
+
+#[cfg(feature = "example-servers")]
+pub mod client;
+#[cfg(feature = "example-servers")]
+pub mod request_shape;
+#[cfg(feature = "example-servers")]
+pub mod scale_out;
+#[cfg(feature = "example-servers")]
+pub mod server;
+#[cfg(feature = "example-servers")]
+pub mod walkthrough;

@@ -1,6 +1,6 @@
 //! The actix-web example server as a user runs it: the binary on a loopback port.
 
-use keyward_demo_api::{request_shape, walkthrough};
+use keyward_testing::{request_shape, walkthrough};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_keyward-example-actix");
 

@@ -2,13 +2,13 @@
 //! under a running server. Skipped (with a printed line) when the services are
 //! unreachable, unless `KEYWARD_REQUIRE_SERVICES=1`.
 
-use keyward_demo_api::scale_out::{self, Services};
+use keyward_testing::scale_out::{self, Services};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_keyward-example-actix");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_behave_as_one() {
-    let Some(services) = Services::reachable().await else {
+    let Some(services) = Services::reachable() else {
         return;
     };
     let propagation = scale_out::two_instances(BINARY, &services).await;
@@ -17,7 +17,7 @@ async fn two_instances_behave_as_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_and_redis_outages_recover_without_a_restart() {
-    let Some(services) = Services::reachable().await else {
+    let Some(services) = Services::reachable() else {
         return;
     };
     scale_out::outage(BINARY, &services).await;

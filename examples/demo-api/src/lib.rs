@@ -4,17 +4,11 @@
 
 mod api;
 mod args;
-pub mod client;
 pub mod directory;
-pub mod fault_proxy;
 mod keys_api;
 mod launch;
 mod reply;
-pub mod request_shape;
-pub mod scale_out;
-pub mod server_process;
 mod setup;
-pub mod walkthrough;
 
 pub use api::{DemoApi, Requirements};
 pub use args::ServerArgs;

@@ -7,7 +7,7 @@ use keyward::http::{MAX_BODY_LEN, RequestError};
 use serde_json::Value;
 
 use crate::client::{Response, request, with_key};
-use crate::server_process::ServerProcess;
+use crate::server::ServerProcess;
 
 /// Asserts `response` is `error` exactly as keyward renders it.
 fn assert_refused(response: &Response, error: RequestError, what: &str) {

@@ -2,72 +2,45 @@
 //! one (revocation reaches every instance, one budget per key, one lockout per IP), and
 //! survive both services going away and coming back.
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use crate::client::{Response, request, with_key};
 use crate::fault_proxy::FaultProxy;
-use crate::server_process::ServerProcess;
+use crate::server::ServerProcess;
+use crate::services::{self, unique_name};
 
 /// PostgreSQL and Redis as the tests reach them.
 #[derive(Debug, Clone)]
 pub struct Services {
-    /// `KEYWARD_TEST_DATABASE_URL`.
+    /// `KEYWARD_TEST_DATABASE_URL`, or the loopback default.
     pub database_url: String,
-    /// `KEYWARD_TEST_REDIS_URL`.
+    /// `KEYWARD_TEST_REDIS_URL`, or the loopback default.
     pub redis_url: String,
 }
 
 impl Services {
-    /// The test services, or `None` (after printing `skipped: …`) when either is
-    /// unreachable, unless `KEYWARD_REQUIRE_SERVICES=1`, which makes that a failure.
+    /// The test services ([`services::database_url`], [`services::redis_url`]), or `None`
+    /// (after printing `skipped: …`) when either is unreachable, unless
+    /// `KEYWARD_REQUIRE_SERVICES=1`, which makes that a failure.
     ///
     /// # Panics
     ///
     /// When a service is unreachable and `KEYWARD_REQUIRE_SERVICES=1`.
-    pub async fn reachable() -> Option<Services> {
+    pub fn reachable() -> Option<Services> {
         let services = Services {
-            database_url: std::env::var("KEYWARD_TEST_DATABASE_URL")
-                .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/test".to_owned()),
-            redis_url: std::env::var("KEYWARD_TEST_REDIS_URL")
-                .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned()),
+            database_url: services::database_url(),
+            redis_url: services::redis_url(),
         };
         for (name, url) in [
             ("PostgreSQL", &services.database_url),
             ("Redis", &services.redis_url),
         ] {
-            let reachable = match host_port(url) {
-                Some(addr) => tokio::time::timeout(
-                    Duration::from_secs(2),
-                    tokio::net::TcpStream::connect(addr),
-                )
-                .await
-                .is_ok_and(|c| c.is_ok()),
-                None => false,
-            };
-            if !reachable {
-                let required = std::env::var("KEYWARD_REQUIRE_SERVICES").is_ok_and(|v| v == "1");
-                assert!(
-                    !required,
-                    "{name} unreachable at {url} and KEYWARD_REQUIRE_SERVICES=1"
-                );
-                println!("skipped: {name} unreachable at {url}");
-                return None;
-            }
+            services::reachable_or_skip(name, url, services::tcp_probe(url))?;
         }
         Some(services)
-    }
-
-    /// The database URL with its host and port replaced by `addr` (a [`FaultProxy`]).
-    pub fn database_via(&self, addr: SocketAddr) -> String {
-        replace_authority(&self.database_url, addr)
-    }
-
-    /// The Redis URL with its host and port replaced by `addr`.
-    pub fn redis_via(&self, addr: SocketAddr) -> String {
-        replace_authority(&self.redis_url, addr)
     }
 
     /// The PostgreSQL server's address.
@@ -76,7 +49,7 @@ impl Services {
     ///
     /// When the URL has no host.
     pub fn database_addr(&self) -> SocketAddr {
-        host_port(&self.database_url).expect("database host")
+        services::socket_addr(&self.database_url).expect("database host")
     }
 
     /// The Redis server's address.
@@ -85,42 +58,8 @@ impl Services {
     ///
     /// When the URL has no host.
     pub fn redis_addr(&self) -> SocketAddr {
-        host_port(&self.redis_url).expect("redis host")
+        services::socket_addr(&self.redis_url).expect("redis host")
     }
-}
-
-/// `host:port` of a `scheme://user:password@host:port/path` URL.
-fn host_port(url: &str) -> Option<SocketAddr> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?']).next()?;
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
-    let with_port = if host_port.contains(':') {
-        host_port.to_owned()
-    } else if url.starts_with("redis") {
-        format!("{host_port}:6379")
-    } else {
-        format!("{host_port}:5432")
-    };
-    with_port.to_socket_addrs().ok()?.next()
-}
-
-fn replace_authority(url: &str, addr: SocketAddr) -> String {
-    let (scheme, rest) = url.split_once("://").expect("a URL");
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    let credentials = authority
-        .rsplit_once('@')
-        .map(|(c, _)| format!("{c}@"))
-        .unwrap_or_default();
-    format!("{scheme}://{credentials}{addr}{tail}")
-}
-
-/// A name no other test uses: the schema and the Redis namespace of one test.
-pub fn unique_name(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!("{prefix}_{}_{nanos}", std::process::id())
 }
 
 fn args<'a>(
@@ -317,8 +256,8 @@ pub async fn outage(binary: &str, services: &Services) {
     let pg = FaultProxy::start(services.database_addr()).await;
     let redis = FaultProxy::start(services.redis_addr()).await;
     let (pg_url, redis_url) = (
-        services.database_via(pg.addr),
-        services.redis_via(redis.addr),
+        pg.url(&services.database_url),
+        redis.url(&services.redis_url),
     );
     let server = ServerProcess::start(binary, &args(&pg_url, &schema, &redis_url, &schema)).await;
     // A second instance straight to the services, to make changes the first must hear of.
@@ -398,30 +337,4 @@ pub async fn outage(binary: &str, services: &Services) {
     .await;
     server.stop().await;
     direct.stop().await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_are_rewritten_to_the_proxy() {
-        let proxy: SocketAddr = "127.0.0.1:4000".parse().unwrap();
-        assert_eq!(
-            replace_authority("postgres://postgres:pw@127.0.0.1:5432/test", proxy),
-            "postgres://postgres:pw@127.0.0.1:4000/test"
-        );
-        assert_eq!(
-            replace_authority("redis://127.0.0.1:6379", proxy),
-            "redis://127.0.0.1:4000"
-        );
-        assert_eq!(
-            host_port("redis://127.0.0.1"),
-            Some("127.0.0.1:6379".parse().unwrap())
-        );
-        assert_eq!(
-            host_port("postgres://u:p@127.0.0.1/db"),
-            Some("127.0.0.1:5432".parse().unwrap())
-        );
-    }
 }

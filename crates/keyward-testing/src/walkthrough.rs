@@ -1,17 +1,19 @@
-//! The black-box suite both example servers pass: every route of DESIGN.md's "Surfaces"
-//! table over a real socket, the refusals of its HTTP contract, restarts, rate limits
+//! The black-box suite both example servers pass: every route of the demo API over
+//! a real socket, the refusals of its HTTP contract, restarts, rate limits
 //! and lockout.
+
+use std::net::SocketAddr;
 
 use keyward::format::KeyFormat;
 use keyward::hash::BcryptHasher;
 use keyward::scope::Catalog;
 use keyward::{Keyward, MintRequest};
 use keyward_cli::Database;
+use keyward_demo_api::KEY_PREFIX;
 use serde_json::{Value, json};
 
 use crate::client::{Response, request, with_key};
-use crate::server_process::ServerProcess;
-use crate::setup::KEY_PREFIX;
+use crate::server::ServerProcess;
 
 /// Every capability of the demo catalog, sorted.
 const EVERY: [&str; 9] = [
@@ -68,8 +70,8 @@ fn assert_status(response: &Response, status: u16, what: &str) {
     assert_eq!(response.status, status, "{what}: {response:?}");
 }
 
-async fn create(server: &ServerProcess, key: &str, body: Value) -> (String, String) {
-    let created = with_key(server.addr, "POST", "/v1/api_keys", key, &body.to_string()).await;
+async fn create(addr: SocketAddr, key: &str, body: Value) -> (String, String) {
+    let created = with_key(addr, "POST", "/v1/api_keys", key, &body.to_string()).await;
     assert_status(&created, 201, &format!("create {body}"));
     let json = created.json();
     (
@@ -95,7 +97,29 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
         .expect("first start prints the bootstrap key");
     assert!(admin.starts_with(KEY_PREFIX), "demo keys are {KEY_PREFIX}");
 
-    // No authentication on the health route; a contract 401 without a key.
+    unauthenticated(addr).await;
+    me(addr, &admin).await;
+    desktops(addr, &admin).await;
+    let default = default_key(addr, &admin).await;
+    let (key_admin, reader) = creating(addr, &admin).await;
+    let listed_reader = listing(
+        addr,
+        &admin,
+        &[&default.1, &key_admin, &reader.1],
+        &reader.0,
+    )
+    .await;
+    roll_with_grace(addr, &admin, &reader, &listed_reader).await;
+    roll_without_grace(addr, &admin, &key_admin, &default).await;
+    let victim = revoke(addr, &admin).await;
+    another_owner(addr, &admin, db).await;
+    wrong_key(addr, &admin).await;
+    server.stop().await;
+    restart(binary, db, &admin, &victim).await;
+}
+
+/// No authentication on the health route; a contract 401 without a key.
+async fn unauthenticated(addr: SocketAddr) {
     assert_status(
         &request(addr, "GET", "/healthz", &[], "").await,
         200,
@@ -109,9 +133,11 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
             .header("www-authenticate")
             .is_some_and(|v| v.starts_with("Bearer realm="))
     );
+}
 
-    // GET /v1/me: the admin with every capability, sorted, and rate-limit headers.
-    let me = with_key(addr, "GET", "/v1/me", &admin, "").await;
+/// `GET /v1/me`: the admin with every capability, sorted, and rate-limit headers.
+async fn me(addr: SocketAddr, admin: &str) {
+    let me = with_key(addr, "GET", "/v1/me", admin, "").await;
     assert_status(&me, 200, "me");
     let body = me.json();
     assert_eq!(body["user_id"], "u_1");
@@ -122,20 +148,25 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
     assert_eq!(body["key"]["name"], "bootstrap");
     assert_eq!(me.header("ratelimit-limit"), Some("1000"));
     assert!(me.header("ratelimit-remaining").is_some());
+}
 
-    // Desktops.
-    let desktops = with_key(addr, "GET", "/v1/desktops", &admin, "").await;
+/// The desktops: listed, each action accepted, an unknown one 404.
+async fn desktops(addr: SocketAddr, admin: &str) {
+    let desktops = with_key(addr, "GET", "/v1/desktops", admin, "").await;
     assert_status(&desktops, 200, "desktops");
     assert_eq!(desktops.json().as_array().map(Vec::len), Some(2));
     for action in ["chat", "start", "stop"] {
         let path = format!("/v1/desktops/d_1/{action}");
-        assert_status(&with_key(addr, "POST", &path, &admin, "").await, 202, &path);
+        assert_status(&with_key(addr, "POST", &path, admin, "").await, 202, &path);
     }
-    let unknown = with_key(addr, "POST", "/v1/desktops/d_9/chat", &admin, "").await;
+    let unknown = with_key(addr, "POST", "/v1/desktops/d_9/chat", admin, "").await;
     assert_status(&unknown, 404, "unknown desktop");
+}
 
-    // A default key: desktop:read + desktop:chat, shown once, nothing else.
-    let (default_id, default_key) = create(&server, &admin, json!({"name": "ci"})).await;
+/// A default key: `desktop:read` + `desktop:chat`, shown once, nothing else. Returns
+/// `(id, key)`.
+async fn default_key(addr: SocketAddr, admin: &str) -> (String, String) {
+    let (default_id, default_key) = create(addr, admin, json!({"name": "ci"})).await;
     let me = with_key(addr, "GET", "/v1/me", &default_key, "")
         .await
         .json();
@@ -166,8 +197,13 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
     let list = with_key(addr, "GET", "/v1/api_keys", &default_key, "").await;
     assert_status(&list, 403, "default key cannot list keys");
     assert_eq!(names(&list.json()["required"]), ["keys:read"]);
+    (default_id, default_key)
+}
 
-    // Creating: bad bodies, unknown names, and no escalation.
+/// Creating: bad bodies, unknown names, and no escalation. Returns a key holding
+/// `keys:write` and `desktop:read`, and `(id, key)` of an expiring `keys:read` key it
+/// created.
+async fn creating(addr: SocketAddr, admin: &str) -> (String, (String, String)) {
     for (body, what) in [
         ("", "empty body"),
         ("not json", "not JSON"),
@@ -179,7 +215,7 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
             "negative expiry",
         ),
     ] {
-        let refused = with_key(addr, "POST", "/v1/api_keys", &admin, body).await;
+        let refused = with_key(addr, "POST", "/v1/api_keys", admin, body).await;
         assert_status(&refused, 400, what);
         assert_eq!(refused.error(), "invalid_request", "{what}");
     }
@@ -187,7 +223,7 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
         addr,
         "POST",
         "/v1/api_keys",
-        &admin,
+        admin,
         r#"{"name":"x","capabilities":["jobs:raed","jobs:read"]}"#,
     )
     .await;
@@ -197,8 +233,8 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
         json!({"error": "unknown_capability", "capabilities": ["jobs:raed"]})
     );
     let (_, key_admin) = create(
-        &server,
-        &admin,
+        addr,
+        admin,
         json!({"name": "key admin", "capabilities": ["keys:write", "desktop:read"]}),
     )
     .await;
@@ -229,7 +265,7 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
         "an unknown name wins over a missing one"
     );
     let implied = create(
-        &server,
+        addr,
         &key_admin,
         json!({"name": "reader", "capabilities": ["keys:read"], "expires_in_seconds": 3600}),
     )
@@ -240,13 +276,17 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
         200,
         "a key holding keys:read through keys:write may grant it",
     );
+    (key_admin, implied)
+}
 
-    // Listing: masked previews only, revoked keys included.
-    let listing = with_key(addr, "GET", "/v1/api_keys", &admin, "").await;
+/// Listing: masked previews only; `secrets` (besides `admin`) never shown. Returns the
+/// listed key `reader_id`.
+async fn listing(addr: SocketAddr, admin: &str, secrets: &[&str], reader_id: &str) -> Value {
+    let listing = with_key(addr, "GET", "/v1/api_keys", admin, "").await;
     assert_status(&listing, 200, "list");
-    for secret in [&admin, &default_key, &key_admin, &implied.1] {
+    for secret in std::iter::once(&admin).chain(secrets) {
         assert!(
-            !listing.body.contains(secret.as_str()),
+            !listing.body.contains(secret),
             "a listing never shows a key"
         );
         assert!(
@@ -287,16 +327,24 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
     }
     let reader = listed
         .iter()
-        .find(|k| k["id"] == implied.0.as_str())
+        .find(|k| k["id"] == reader_id)
         .expect("listed");
     assert!(reader["expires_at"].is_string(), "expiry listed: {reader}");
+    reader.clone()
+}
 
-    // Roll with grace: both keys work; the new one keeps name, capabilities and expiry.
+/// Roll with grace: both keys work; the new one keeps name, capabilities and expiry.
+async fn roll_with_grace(
+    addr: SocketAddr,
+    admin: &str,
+    implied: &(String, String),
+    reader: &Value,
+) {
     let rolled = with_key(
         addr,
         "POST",
         &format!("/v1/api_keys/{}/roll", implied.0),
-        &admin,
+        admin,
         r#"{"grace_seconds": 3600}"#,
     )
     .await;
@@ -315,18 +363,26 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
         200,
         "new key",
     );
+}
 
-    // Roll without grace: the old key is expired at once.
+/// Roll without grace: the old key is expired at once; a grace beyond the cap and a
+/// roll by a weaker key are refused.
+async fn roll_without_grace(
+    addr: SocketAddr,
+    admin: &str,
+    key_admin: &str,
+    (default_id, default_key): &(String, String),
+) {
     let rolled = with_key(
         addr,
         "POST",
         &format!("/v1/api_keys/{default_id}/roll"),
-        &admin,
+        admin,
         "",
     )
     .await;
     assert_status(&rolled, 201, "roll");
-    let old = with_key(addr, "GET", "/v1/me", &default_key, "").await;
+    let old = with_key(addr, "GET", "/v1/me", default_key, "").await;
     assert_status(&old, 401, "rolled key without grace");
     assert_eq!(old.error(), "key_expired");
     let too_long = with_key(
@@ -336,7 +392,7 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
             "/v1/api_keys/{}/roll",
             rolled.json()["id"].as_str().unwrap_or_default()
         ),
-        &admin,
+        admin,
         r#"{"grace_seconds": 99999999}"#,
     )
     .await;
@@ -349,14 +405,17 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
             "/v1/api_keys/{}/roll",
             rolled.json()["id"].as_str().unwrap_or_default()
         ),
-        &key_admin,
+        key_admin,
         "",
     )
     .await;
     assert_status(&escalate, 403, "roll escalation");
+}
 
-    // Revoke: 204, then 401 key_revoked, listed with revoked_at; rolling it is 409.
-    let (victim_id, victim) = create(&server, &admin, json!({"name": "to revoke"})).await;
+/// Revoke: 204, then 401 `key_revoked`, listed with `revoked_at`; rolling it is 409.
+/// Returns the revoked key.
+async fn revoke(addr: SocketAddr, admin: &str) -> String {
+    let (victim_id, victim) = create(addr, admin, json!({"name": "to revoke"})).await;
     assert_status(
         &with_key(addr, "GET", "/v1/me", &victim, "").await,
         200,
@@ -366,7 +425,7 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
         addr,
         "DELETE",
         &format!("/v1/api_keys/{victim_id}"),
-        &admin,
+        admin,
         "",
     )
     .await;
@@ -379,12 +438,12 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
         addr,
         "POST",
         &format!("/v1/api_keys/{victim_id}/roll"),
-        &admin,
+        admin,
         "",
     )
     .await;
     assert_status(&roll_revoked, 409, "rolling a revoked key");
-    let listing = with_key(addr, "GET", "/v1/api_keys", &admin, "")
+    let listing = with_key(addr, "GET", "/v1/api_keys", admin, "")
         .await
         .json();
     let listed = listing
@@ -397,8 +456,11 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
         listed.is_some_and(|k| k["revoked_at"].is_string()),
         "revoked keys are listed"
     );
+    victim
+}
 
-    // Another owner's key is invisible: 404 like an unknown or malformed id.
+/// Another owner's key is invisible: 404 like an unknown or malformed id.
+async fn another_owner(addr: SocketAddr, admin: &str, db: &str) {
     let (member_id, member_key) = mint_directly(db, "u_2", &["desktop:read"]).await;
     let member = with_key(addr, "GET", "/v1/me", &member_key, "")
         .await
@@ -414,12 +476,12 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
     for id in [member_id.as_str(), "AAAAAAAAAAAA", "not-an-id", "%2e%2e"] {
         let path = format!("/v1/api_keys/{id}");
         assert_status(
-            &with_key(addr, "DELETE", &path, &admin, "").await,
+            &with_key(addr, "DELETE", &path, admin, "").await,
             404,
             &path,
         );
         assert_status(
-            &with_key(addr, "POST", &format!("{path}/roll"), &admin, "").await,
+            &with_key(addr, "POST", &format!("{path}/roll"), admin, "").await,
             404,
             &path,
         );
@@ -429,24 +491,25 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
         200,
         "untouched",
     );
-    let theirs = with_key(addr, "GET", "/v1/api_keys", &admin, "").await;
+    let theirs = with_key(addr, "GET", "/v1/api_keys", admin, "").await;
     assert!(
         !theirs.body.contains(&member_id),
         "another owner's key is not listed"
     );
+}
 
-    // A wrong key is 401 invalid_key and never echoed.
+/// A wrong key is 401 `invalid_key` and never echoed.
+async fn wrong_key(addr: SocketAddr, admin: &str) {
     let other = if admin.ends_with('x') { 'y' } else { 'x' };
     let wrong = format!("{}{other}", &admin[..admin.len() - 1]);
     let refused = with_key(addr, "GET", "/v1/me", &wrong, "").await;
     assert_status(&refused, 401, "wrong key");
     assert_eq!(refused.error(), "invalid_key");
-    assert!(
-        !refused.body.contains(&wrong) && !refused.headers.iter().any(|(_, v)| v.contains(&wrong))
-    );
+    assert!(!refused.body.contains(&wrong) && !refused.any_header_contains(&wrong));
+}
 
-    // A restart keeps every key and prints nothing secret.
-    server.stop().await;
+/// A restart keeps every key and prints nothing secret.
+async fn restart(binary: &str, db: &str, admin: &str, victim: &str) {
     let again = ServerProcess::start(binary, &["--database-url", db]).await;
     assert_eq!(
         again.bootstrap_key, None,
@@ -459,12 +522,12 @@ pub async fn every_route(binary: &str, dir: &std::path::Path) {
         again.startup_output
     );
     assert_status(
-        &with_key(again.addr, "GET", "/v1/me", &admin, "").await,
+        &with_key(again.addr, "GET", "/v1/me", admin, "").await,
         200,
         "after restart",
     );
     assert_status(
-        &with_key(again.addr, "GET", "/v1/me", &victim, "").await,
+        &with_key(again.addr, "GET", "/v1/me", victim, "").await,
         401,
         "still revoked",
     );
@@ -510,13 +573,13 @@ pub async fn key_management(binary: &str, dir: &std::path::Path) {
 
     // A leaked keys:write key of the same owner cannot touch a stronger key.
     let (_, weak) = create(
-        &server,
+        addr,
         &admin,
         json!({"name": "weak", "capabilities": ["keys:write"]}),
     )
     .await;
     let (strong_id, strong) = create(
-        &server,
+        addr,
         &admin,
         json!({"name": "production", "capabilities": ["desktop:lifecycle"]}),
     )
@@ -621,7 +684,7 @@ pub async fn key_management(binary: &str, dir: &std::path::Path) {
     // Five live keys: admin, weak, production (in its grace) and its replacement, and
     // one more. A sixth mint is 409 too_many_keys; a revoke makes room; a roll at the
     // cap still works.
-    let (extra_id, _) = create(&server, &admin, json!({"name": "fifth"})).await;
+    let (extra_id, _) = create(addr, &admin, json!({"name": "fifth"})).await;
     let refused = with_key(addr, "POST", "/v1/api_keys", &admin, r#"{"name":"sixth"}"#).await;
     assert_status(&refused, 409, "past the cap");
     assert_eq!(refused.error(), "too_many_keys");
@@ -637,7 +700,7 @@ pub async fn key_management(binary: &str, dir: &std::path::Path) {
         204,
         "revoke to make room",
     );
-    create(&server, &admin, json!({"name": "sixth"})).await;
+    create(addr, &admin, json!({"name": "sixth"})).await;
     let new_id = rolled["id"].as_str().expect("id");
     let at_cap = with_key(
         addr,
