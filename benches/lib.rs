@@ -7,7 +7,7 @@ use std::task::{Context, Poll, Waker};
 use keyward::hash::{HashError, SecretHasher};
 use keyward_clock::Timestamp;
 use keyward_store::KeyRecord;
-use keyward_store::conformance::{SAMPLE_HASH, fresh_id, sample_record};
+use keyward_testing::store_conformance::{SAMPLE_HASH, fresh_id, sample_record};
 
 /// Polls a future that is expected to finish without waiting (a cached key never
 /// awaits), so the measurement holds no executor overhead.

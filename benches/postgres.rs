@@ -16,9 +16,9 @@ use criterion::Criterion;
 use keyward::clock::Timestamp;
 use keyward::format::KeyId;
 use keyward::store::KeyStore;
-use keyward::store::conformance::{fresh_id, sample_record};
 use keyward_benches::{runtime, stored_records};
 use keyward_postgres::{Invalidation, InvalidationListener, PostgresOptions, PostgresStore};
+use keyward_testing::store_conformance::{fresh_id, sample_record};
 
 const KEYS: usize = 10_000;
 const REVOCATIONS: usize = 100;

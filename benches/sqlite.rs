@@ -8,10 +8,10 @@ use keyward::format::KeyFormat;
 use keyward::hash::BcryptHasher;
 use keyward::scope::Catalog;
 use keyward::store::KeyStore;
-use keyward::store::conformance::fresh_id;
 use keyward::{Config, Keyward, MintRequest};
 use keyward_benches::{runtime, stored_records};
 use keyward_sqlite::SqliteStore;
+use keyward_testing::store_conformance::fresh_id;
 
 const KEYS: usize = 100_000;
 

@@ -37,13 +37,13 @@ impl Argon2idHasher {
     /// A hasher with memory `m_cost` (KiB, at least 8 per lane), `t_cost` passes (≥ 1)
     /// and `p_cost` lanes (1 ..= 2^24 - 1). Values below the defaults are for tests.
     pub fn new(m_cost: u32, t_cost: u32, p_cost: u32) -> Result<Self, HashError> {
-        let params = Params::new(m_cost, t_cost, p_cost, Some(Self::OUTPUT_LEN)).map_err(
-            |_| HashError::Argon2Params {
+        let params = Params::new(m_cost, t_cost, p_cost, Some(Self::OUTPUT_LEN)).map_err(|_| {
+            HashError::Argon2Params {
                 m_cost,
                 t_cost,
                 p_cost,
-            },
-        )?;
+            }
+        })?;
         Ok(Argon2idHasher { params })
     }
 

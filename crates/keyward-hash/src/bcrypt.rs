@@ -177,7 +177,9 @@ mod tests {
         // A longer presented secret never matches, even where bcrypt would say yes.
         assert_eq!(hasher.verify(&long_b, &raw), Ok(false));
         assert_eq!(
-            Argon2idHasher::new(256, 1, 1).unwrap().verify(&long_b, &raw),
+            Argon2idHasher::new(256, 1, 1)
+                .unwrap()
+                .verify(&long_b, &raw),
             Ok(false)
         );
         for bad in ["$2b$04$garbage", &raw.replacen("$04$", "$99$", 1)] {

@@ -9,9 +9,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use base64::Engine;
-use keyward::clock::{ManualClock, Timestamp};
-use keyward::format::{ID_LEN, KeyFormat};
-use keyward::hash::BcryptHasher;
+use keyward::clock::ManualClock;
+use keyward::format::ID_LEN;
 use keyward::http::{
     HttpResponse, MAX_BODY_LEN, MAX_CREDENTIAL_HEADER_LEN, RequestBody, RequestError,
     parse_json_body,
@@ -20,16 +19,14 @@ use keyward::limit::{ClientIpResolver, parse_network};
 use keyward::scope::{Catalog, Requirement};
 use keyward::store::KeyStore;
 use keyward::{Authenticator, Keyward, MintRequest, Principal};
+use keyward_testing::rig;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-pub use keyward::store::SwitchableStore;
+pub use keyward_testing::SwitchableStore;
 
 /// The realm every route of the suite's app uses.
 pub const REALM: &str = "api";
-
-/// The clock's start, seconds since the epoch.
-pub const START: u64 = 1_800_000_000;
 
 /// The peer a trusted proxy connects from (inside [`client_ip`]'s trusted network).
 pub const PROXY_PEER: &str = "10.9.9.9:443";
@@ -122,7 +119,8 @@ impl Keys {
     }
 }
 
-/// keyward over a switchable memory store and a manual clock, with [`Keys`] minted.
+/// The shared test rig ([`keyward_testing::rig`]: a switchable memory store, a manual
+/// clock, a fast bcrypt), with [`Keys`] minted.
 pub struct Rig {
     /// The configured keyward.
     pub keyward: Keyward,
@@ -138,14 +136,12 @@ impl Rig {
     /// Builds the rig and mints its keys (needs a tokio runtime: hashing runs on the
     /// blocking pool).
     pub async fn new() -> Rig {
-        let store = SwitchableStore::default();
-        let clock = ManualClock::new(Timestamp::from_unix_seconds(START));
-        let keyward = Keyward::builder(format(), Catalog::demo())
-            .store(store.clone())
-            .clock(clock.clone())
-            .hasher(BcryptHasher::new(4).expect("a valid cost"))
-            .build()
-            .expect("a valid configuration");
+        let keyward_testing::rig::Rig {
+            keyward,
+            store,
+            clock,
+            ..
+        } = rig::Rig::new();
         let service = keyward.keys();
         let mint = |request: MintRequest| {
             let service = service.clone();
@@ -172,8 +168,8 @@ impl Rig {
         .await;
         let cold = mint(MintRequest::new("cold", "u_2")).await;
 
-        let unknown = format().mint().expect("mint").expose().to_owned();
-        let wrong = format().mint().expect("mint");
+        let unknown = rig::format().mint().expect("mint").expose().to_owned();
+        let wrong = rig::format().mint().expect("mint");
         let mut record = store.inner.get(&reader.key.id()).await.expect("stored");
         record.id = wrong.id();
         store.inner.insert(&record).await.expect("insert");
@@ -202,10 +198,6 @@ impl Rig {
     pub fn authenticator(&self) -> Authenticator {
         self.keyward.authenticator()
     }
-}
-
-fn format() -> KeyFormat {
-    KeyFormat::new("sk_live_").expect("a valid prefix")
 }
 
 /// Where a request comes from.

@@ -18,10 +18,10 @@ use keyward_postgres::{
     Invalidation, InvalidationListener, ListenerOptions, PostgresError, PostgresOptions,
     PostgresStore, SCHEMA_VERSION,
 };
-use keyward_store::conformance::{self, fresh_id, sample_record};
 use keyward_store::{KeyRecord, KeyStore, StoreError};
 use keyward_testing::fault_proxy::FaultProxy;
 use keyward_testing::services;
+use keyward_testing::store_conformance::{self as conformance, fresh_id, sample_record};
 use sqlx::postgres::PgPoolOptions;
 use tokio::sync::mpsc;
 

@@ -8,8 +8,8 @@ use keyward::scope::Catalog;
 use keyward::{Credential, Keyward, MintRequest};
 use keyward_clock::Timestamp;
 use keyward_sqlite::{SCHEMA_VERSION, SqliteError, SqliteStore};
-use keyward_store::conformance::{self, fresh_id, sample_record};
 use keyward_store::{KeyStore, StoreError};
+use keyward_testing::store_conformance::{self as conformance, fresh_id, sample_record};
 
 fn db_path(dir: &tempfile::TempDir) -> String {
     dir.path().join("keys.db").to_str().unwrap().to_owned()

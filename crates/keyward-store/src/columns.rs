@@ -21,7 +21,7 @@ use crate::record::{KeyRecord, RateLimitOverride, Tenant};
 ///
 /// ```
 /// use keyward_store::columns::KeyColumns;
-/// use keyward_store::conformance::{fresh_id, sample_record};
+/// use keyward_testing::store_conformance::{fresh_id, sample_record};
 /// use keyward_clock::Timestamp;
 ///
 /// let record = sample_record(fresh_id(), "u_1", Timestamp::from_unix_millis(1_000));
@@ -195,7 +195,7 @@ pub fn corrupt(column: &str, e: impl fmt::Display) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conformance::{fresh_id, sample_record};
+    use crate::test_records::{fresh_id, sample_record};
 
     #[test]
     fn half_pairs_and_bad_values_are_corrupt_and_name_the_column() {

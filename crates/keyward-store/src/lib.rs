@@ -6,13 +6,12 @@ mod error;
 mod memory;
 mod record;
 mod store;
-mod switchable;
+#[cfg(test)]
+mod test_records;
 
 pub mod columns;
-pub mod conformance;
 
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use record::{KeyRecord, KeyState, RateLimitOverride, Tenant};
 pub use store::{KeyStore, ListFilter, LiveKeys, Page, PageRequest};
-pub use switchable::SwitchableStore;

@@ -257,7 +257,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::conformance::{fresh_id, sample_record};
+    use crate::test_records::{fresh_id, sample_record};
 
     fn at(ms: u64) -> Timestamp {
         Timestamp::from_unix_millis(1_767_225_600_000 + ms)

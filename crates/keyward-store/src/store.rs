@@ -127,8 +127,8 @@ pub struct LiveKeys {
 
 /// Where key records live. Object safe: services hold an `Arc<dyn KeyStore>`.
 ///
-/// Every implementation passes [`crate::conformance::run`]. Methods that address one key
-/// answer [`StoreError::NotFound`] for an unknown id.
+/// Every implementation passes the conformance suite (`keyward_testing::store_conformance`).
+/// Methods that address one key answer [`StoreError::NotFound`] for an unknown id.
 #[async_trait]
 pub trait KeyStore: Send + Sync + 'static {
     /// Stores a new record; [`StoreError::Conflict`] when the id exists.

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use keyward_store::{KeyStore, MemoryStore, conformance};
+use keyward_store::{KeyStore, MemoryStore};
+use keyward_testing::store_conformance as conformance;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_store_conforms() {

@@ -4,6 +4,13 @@
 
 pub mod fault_proxy;
 pub mod services;
+pub mod store_conformance;
+
+mod switchable_store;
+pub use switchable_store::SwitchableStore;
+
+#[cfg(feature = "rig")]
+pub mod rig;
 
 #[cfg(feature = "example-servers")]
 pub mod client;

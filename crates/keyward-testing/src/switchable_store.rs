@@ -8,18 +8,18 @@ use async_trait::async_trait;
 use keyward_clock::Timestamp;
 use keyward_format::KeyId;
 
-use crate::error::StoreError;
-use crate::memory::MemoryStore;
-use crate::record::KeyRecord;
-use crate::store::{KeyStore, ListFilter, LiveKeys, Page, PageRequest};
+use keyward_store::{
+    KeyRecord, KeyStore, ListFilter, LiveKeys, MemoryStore, Page, PageRequest, StoreError,
+};
 
 /// A [`MemoryStore`] that answers every call [`StoreError::Unavailable`] while `down`
 /// is set, and counts point lookups (to prove a cached path never reaches the store).
 ///
 /// ```
 /// use std::sync::atomic::Ordering;
-/// use keyward_store::{KeyStore, StoreError, SwitchableStore};
-/// use keyward_store::conformance::fresh_id;
+/// use keyward_store::{KeyStore, StoreError};
+/// use keyward_testing::SwitchableStore;
+/// use keyward_testing::store_conformance::fresh_id;
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let store = SwitchableStore::default();
