@@ -37,6 +37,8 @@ pub async fn revoke_is_idempotent(store: &Arc<dyn KeyStore>) {
 }
 
 /// Revoking an unknown id is [`StoreError::NotFound`] and creates nothing.
+///
+/// [`StoreError::NotFound`]: keyward_store::StoreError::NotFound
 pub async fn revoke_unknown_is_not_found(store: &Arc<dyn KeyStore>) {
     const CHECK: &str = "revoke_unknown_is_not_found";
     let id = fresh_id();
@@ -54,6 +56,8 @@ pub async fn revoke_unknown_is_not_found(store: &Arc<dyn KeyStore>) {
 
 /// `set_expiry` sets and clears `expires_at`, returns the record, touches nothing
 /// else; unknown ids are [`StoreError::NotFound`].
+///
+/// [`StoreError::NotFound`]: keyward_store::StoreError::NotFound
 pub async fn set_expiry_and_clear(store: &Arc<dyn KeyStore>) {
     const CHECK: &str = "set_expiry_and_clear";
     let record = sample_record(fresh_id(), &fresh_name("owner"), at(0));
@@ -94,6 +98,8 @@ pub async fn set_expiry_and_clear(store: &Arc<dyn KeyStore>) {
 
 /// `set_disabled(Some)` disables, `set_disabled(None)` enables again; both return the
 /// record and touch nothing else; unknown ids are [`StoreError::NotFound`].
+///
+/// [`StoreError::NotFound`]: keyward_store::StoreError::NotFound
 pub async fn disable_and_enable(store: &Arc<dyn KeyStore>) {
     const CHECK: &str = "disable_and_enable";
     let record = sample_record(fresh_id(), &fresh_name("owner"), at(0));
@@ -135,6 +141,8 @@ pub async fn disable_and_enable(store: &Arc<dyn KeyStore>) {
 
 /// `update_hash` replaces the hash (with a longer string) and nothing else; unknown ids
 /// are [`StoreError::NotFound`].
+///
+/// [`StoreError::NotFound`]: keyward_store::StoreError::NotFound
 pub async fn update_hash(store: &Arc<dyn KeyStore>) {
     const CHECK: &str = "update_hash";
     let record = sample_record(fresh_id(), &fresh_name("owner"), at(0));

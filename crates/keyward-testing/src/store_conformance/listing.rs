@@ -247,6 +247,8 @@ pub async fn list_excludes_revoked_unless_asked(store: &Arc<dyn KeyStore>) {
 
 /// Page limits of 0 and above [`PageRequest::MAX_LIMIT`] and a cursor naming no key
 /// are [`StoreError::InvalidRequest`]; `MAX_LIMIT` itself is served.
+///
+/// [`StoreError::InvalidRequest`]: keyward_store::StoreError::InvalidRequest
 pub async fn list_rejects_bad_page(store: &Arc<dyn KeyStore>) {
     const CHECK: &str = "list_rejects_bad_page";
     let filter = ListFilter::owner(fresh_name("owner"));

@@ -19,6 +19,8 @@ pub async fn insert_then_get(store: &Arc<dyn KeyStore>) {
 }
 
 /// Inserting an existing id is [`StoreError::Conflict`] and leaves the first record.
+///
+/// [`StoreError::Conflict`]: keyward_store::StoreError::Conflict
 pub async fn insert_conflict(store: &Arc<dyn KeyStore>) {
     const CHECK: &str = "insert_conflict";
     let first = sample_record(fresh_id(), &fresh_name("owner"), at(0));
@@ -36,6 +38,8 @@ pub async fn insert_conflict(store: &Arc<dyn KeyStore>) {
 }
 
 /// `get` of an id never inserted is [`StoreError::NotFound`].
+///
+/// [`StoreError::NotFound`]: keyward_store::StoreError::NotFound
 pub async fn get_unknown_is_not_found(store: &Arc<dyn KeyStore>) {
     const CHECK: &str = "get_unknown_is_not_found";
     not_found(CHECK, "get of an unknown id", store.get(&fresh_id()).await);
