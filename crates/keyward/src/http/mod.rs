@@ -15,9 +15,9 @@ mod extract;
 mod gate;
 mod render;
 
+pub use body::{JsonError, JsonErrorKind, MAX_BODY_LEN, RequestBody, RequestError};
 #[cfg(feature = "serde")]
 pub use body::{parse_json_body, parse_json_object};
-pub use body::{JsonError, JsonErrorKind, MAX_BODY_LEN, RequestBody, RequestError};
 pub use extract::{CredentialSources, ExtractedCredential, MAX_CREDENTIAL_HEADER_LEN, extract};
 pub use gate::{DEFAULT_REALM, Gate, RequestHeaders};
 pub use render::{HttpResponse, rate_limit_headers, render};
