@@ -7,10 +7,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use keyward::format::KeyFormat;
 use keyward::hash::{Argon2idHasher, BcryptHasher, SecretHasher};
 use keyward::limit::Quota;
-use keyward::scope::Catalog;
 use keyward::store::MemoryStore;
 use keyward::{Config, Credential, Keyward, KeywardBuilder, MintRequest};
 use keyward_benches::{BenchOnlyHasher, poll_ready, runtime};
+use keyward_testing::rig;
 
 /// Keyward without limits: `authenticate/cached_valid*` measure verification alone.
 fn keyward_with(hasher: impl SecretHasher, capacity: usize) -> Keyward {
@@ -22,7 +22,7 @@ fn keyward_with(hasher: impl SecretHasher, capacity: usize) -> Keyward {
 }
 
 fn builder(hasher: impl SecretHasher, capacity: usize) -> KeywardBuilder {
-    Keyward::builder(KeyFormat::new("sk_live_").unwrap(), Catalog::demo())
+    Keyward::builder(KeyFormat::new("sk_live_").unwrap(), rig::catalog())
         .store(MemoryStore::new())
         .hasher(hasher)
         .config(Config {
@@ -37,7 +37,7 @@ fn builder(hasher: impl SecretHasher, capacity: usize) -> KeywardBuilder {
 fn cached(c: &mut Criterion) {
     let rt = runtime();
     let client: IpAddr = "192.0.2.1".parse().unwrap();
-    let requirement = Catalog::demo().all_of(["desktop:read"]).unwrap();
+    let requirement = rig::catalog().all_of(["desktop:read"]).unwrap();
     let mut group = c.benchmark_group("authenticate");
 
     let kw = keyward_with(BcryptHasher::new(4).unwrap(), 100_000);
@@ -139,7 +139,7 @@ fn cached(c: &mut Criterion) {
 fn cold(c: &mut Criterion) {
     let rt = runtime();
     let client: IpAddr = "192.0.2.1".parse().unwrap();
-    let requirement = Catalog::demo().all_of(["desktop:read"]).unwrap();
+    let requirement = rig::catalog().all_of(["desktop:read"]).unwrap();
     let mut group = c.benchmark_group("authenticate");
     group.sample_size(10);
     for (id, kw) in [

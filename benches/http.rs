@@ -15,17 +15,17 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use keyward::format::KeyFormat;
 use keyward::hash::BcryptHasher;
 use keyward::limit::Quota;
-use keyward::scope::Catalog;
 use keyward::store::MemoryStore;
 use keyward::{Keyward, MintRequest};
 use keyward_benches::poll_ready;
+use keyward_testing::rig;
 use tower::Service as _;
 
 const PEER: &str = "192.0.2.1:40000";
 
 /// Keyward with the limiter and lockout on, and a budget the benchmark never exhausts.
 fn keyward() -> (Keyward, String) {
-    let keyward = Keyward::builder(KeyFormat::new("sk_live_").unwrap(), Catalog::demo())
+    let keyward = Keyward::builder(KeyFormat::new("sk_live_").unwrap(), rig::catalog())
         .store(MemoryStore::new())
         .hasher(BcryptHasher::new(4).unwrap())
         .default_quota(Quota::new(u32::MAX, Duration::from_secs(1)).unwrap())
@@ -49,7 +49,7 @@ fn axum(c: &mut Criterion) {
     use axum::routing::get;
     let (keyward, key) = keyward();
     let auth = keyward_axum::KeywardLayer::new(keyward.authenticator())
-        .require(Catalog::demo().all_of(["desktop:read"]).unwrap());
+        .require(rig::catalog().all_of(["desktop:read"]).unwrap());
     let mut router: axum::Router = axum::Router::new()
         .route("/v1/me", get(hello).layer(auth))
         .route("/healthz", get(hello));
@@ -89,7 +89,7 @@ fn actix(c: &mut Criterion) {
     use actix_web::{App, test, web};
     let (keyward, key) = keyward();
     let auth = keyward_actix::KeywardMiddleware::new(keyward.authenticator())
-        .require(Catalog::demo().all_of(["desktop:read"]).unwrap());
+        .require(rig::catalog().all_of(["desktop:read"]).unwrap());
     let system = actix_web::rt::System::new();
     let app = system.block_on(test::init_service(
         App::new()

@@ -3,11 +3,11 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use keyward_scope::Catalog;
+use keyward_testing::rig;
 
 fn scope(c: &mut Criterion) {
     // The example servers' catalog.
-    let catalog = Catalog::demo();
+    let catalog = rig::catalog();
     let requirement = catalog.all_of(["jobs:read", "desktop:read"]).unwrap();
     let allowed = catalog.effective(&catalog.set(["desktop:read", "jobs:write"]).unwrap());
     let denied = catalog.effective(&catalog.default_set());

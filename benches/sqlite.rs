@@ -6,11 +6,11 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use keyward::format::KeyFormat;
 use keyward::hash::BcryptHasher;
-use keyward::scope::Catalog;
 use keyward::store::KeyStore;
 use keyward::{Config, Keyward, MintRequest};
 use keyward_benches::{runtime, stored_records};
 use keyward_sqlite::SqliteStore;
+use keyward_testing::rig;
 use keyward_testing::store_conformance::fresh_id;
 
 const KEYS: usize = 100_000;
@@ -62,7 +62,7 @@ fn sqlite(c: &mut Criterion) {
 
     let dir_mint = TempDir::new("mint");
     let store = rt.block_on(SqliteStore::open(&dir_mint.db())).unwrap();
-    let keyward = Keyward::builder(KeyFormat::new("sk_live_").unwrap(), Catalog::demo())
+    let keyward = Keyward::builder(KeyFormat::new("sk_live_").unwrap(), rig::catalog())
         .store(store)
         .hasher(BcryptHasher::default())
         .without_rate_limits()

@@ -44,7 +44,10 @@ pub use keyward::http::DEFAULT_REALM;
 /// use keyward_actix::{Authenticated, KeywardMiddleware};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let catalog = Catalog::demo();
+/// let catalog = Catalog::builder()
+///     .capabilities(["desktop:read", "desktop:chat"])
+///     .default_grants(["desktop:read"])
+///     .build()?;
 /// let keyward = Keyward::builder(KeyFormat::new("sk_live_")?, catalog.clone())
 ///     .store(MemoryStore::new())
 ///     .build()?;

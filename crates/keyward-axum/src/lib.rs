@@ -45,7 +45,10 @@ use tower::{Layer, Service};
 /// use keyward_axum::{Authenticated, KeywardLayer};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let catalog = Catalog::demo();
+/// let catalog = Catalog::builder()
+///     .capabilities(["desktop:read", "desktop:chat"])
+///     .default_grants(["desktop:read"])
+///     .build()?;
 /// let keyward = Keyward::builder(KeyFormat::new("sk_live_")?, catalog.clone())
 ///     .store(MemoryStore::new())
 ///     .build()?;

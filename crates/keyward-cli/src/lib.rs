@@ -21,19 +21,37 @@ pub use args::{
 pub use database::{Database, DatabaseError};
 pub use error::CliError;
 
-/// The capability catalog the CLI mints against: keyward's demo catalog, shared with
-/// the example servers so keys made here work there.
+/// The capability catalog the CLI mints against, and the example servers serve (they
+/// take it from here), so keys made here work there.
 ///
 /// `desktop:read`, `desktop:chat`, `desktop:lifecycle`, `desktop:control`, `jobs:read`,
 /// `jobs:write` (implies `jobs:read`), `kb:read`, `keys:read`, `keys:write` (implies
-/// `keys:read`); new keys default to `desktop:read` + `desktop:chat`.
+/// `keys:read`); new keys default to `desktop:read` + `desktop:chat`. A real service
+/// declares its own with [`Catalog::builder`].
 ///
 /// ```
 /// let catalog = keyward_cli::demo_catalog();
 /// assert_eq!(catalog.names(&catalog.default_set()), ["desktop:chat", "desktop:read"]);
 /// ```
+#[must_use]
 pub fn demo_catalog() -> Catalog {
-    Catalog::demo()
+    Catalog::builder()
+        .capabilities([
+            "desktop:read",
+            "desktop:chat",
+            "desktop:lifecycle",
+            "desktop:control",
+            "jobs:read",
+            "jobs:write",
+            "kb:read",
+            "keys:read",
+            "keys:write",
+        ])
+        .implies("jobs:write", "jobs:read")
+        .implies("keys:write", "keys:read")
+        .default_grants(["desktop:read", "desktop:chat"])
+        .build()
+        .unwrap_or_else(|e| unreachable!("the demo catalog is valid: {e}"))
 }
 
 /// Runs a parsed command line, writing results to `out`.

@@ -16,7 +16,7 @@ use keyward::http::{
     parse_json_body,
 };
 use keyward::limit::{ClientIpResolver, parse_network};
-use keyward::scope::{Catalog, Requirement};
+use keyward::scope::Requirement;
 use keyward::store::KeyStore;
 use keyward::{Authenticator, Keyward, MintRequest, Principal};
 use keyward_testing::rig;
@@ -41,14 +41,14 @@ pub fn client_ip() -> ClientIpResolver {
 
 /// The requirement of `GET /v1/desktops`.
 pub fn desktop_read() -> Requirement {
-    Catalog::demo()
+    rig::catalog()
         .all_of(["desktop:read"])
         .expect("a demo capability")
 }
 
 /// The requirement of `POST /v1/jobs`.
 pub fn jobs_write() -> Requirement {
-    Catalog::demo()
+    rig::catalog()
         .all_of(["jobs:write"])
         .expect("a demo capability")
 }
@@ -147,11 +147,10 @@ impl Rig {
             let service = service.clone();
             async move { service.mint(request).await.expect("mint") }
         };
-        let admin = mint(
-            MintRequest::new("admin", "u_1")
-                .capabilities(Catalog::demo().names(&Catalog::demo().all())),
-        )
-        .await;
+        let catalog = rig::catalog();
+        let admin =
+            mint(MintRequest::new("admin", "u_1").capabilities(catalog.names(&catalog.all())))
+                .await;
         let reader = mint(MintRequest::new("reader", "u_2")).await;
         let limited =
             mint(MintRequest::new("limited", "u_2").rate_limit(2, Duration::from_secs(60))).await;

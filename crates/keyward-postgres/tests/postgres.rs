@@ -666,8 +666,17 @@ async fn a_silently_dead_connection_is_noticed_by_the_heartbeat() {
 
 // ----- end to end -------------------------------------------------------------------
 
+/// `jobs:write`, which implies `jobs:read`.
+fn catalog() -> Catalog {
+    Catalog::builder()
+        .capabilities(["jobs:read", "jobs:write"])
+        .implies("jobs:write", "jobs:read")
+        .build()
+        .unwrap()
+}
+
 fn keyward(store: PostgresStore) -> Keyward {
-    Keyward::builder(KeyFormat::new("sk_live_").unwrap(), Catalog::demo())
+    Keyward::builder(KeyFormat::new("sk_live_").unwrap(), catalog())
         .store(store)
         .hasher(BcryptHasher::new(4).unwrap())
         .build()
@@ -701,7 +710,7 @@ async fn a_revocation_on_one_instance_is_refused_by_another_at_once() {
     .await
     .unwrap();
 
-    let route = Catalog::demo().all_of(["jobs:read"]).unwrap();
+    let route = catalog().all_of(["jobs:read"]).unwrap();
     let ip = "203.0.113.7".parse().unwrap();
     let who = auth
         .authenticate(Credential::Key(minted.key.expose()), &route, ip)

@@ -479,8 +479,25 @@ fn find_cycle(direct: &[CapabilitySet], closure: &[CapabilitySet]) -> Option<Cap
 mod tests {
     use super::*;
 
+    /// Nine capabilities, two implications, two default grants.
     fn demo() -> Catalog {
-        Catalog::demo()
+        Catalog::builder()
+            .capabilities([
+                "desktop:read",
+                "desktop:chat",
+                "desktop:lifecycle",
+                "desktop:control",
+                "jobs:read",
+                "jobs:write",
+                "kb:read",
+                "keys:read",
+                "keys:write",
+            ])
+            .implies("jobs:write", "jobs:read")
+            .implies("keys:write", "keys:read")
+            .default_grants(["desktop:read", "desktop:chat"])
+            .build()
+            .expect("a valid catalog")
     }
 
     #[test]

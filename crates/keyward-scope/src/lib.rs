@@ -4,7 +4,6 @@
 
 mod capability;
 mod catalog;
-mod demo;
 mod denied;
 mod error;
 mod name;

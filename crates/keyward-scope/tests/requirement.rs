@@ -2,8 +2,25 @@
 
 use keyward_scope::{CapabilitySet, Catalog, Denied, Requirement};
 
+/// The demo server's catalog.
 fn demo() -> Catalog {
-    Catalog::demo()
+    Catalog::builder()
+        .capabilities([
+            "desktop:read",
+            "desktop:chat",
+            "desktop:lifecycle",
+            "desktop:control",
+            "jobs:read",
+            "jobs:write",
+            "kb:read",
+            "keys:read",
+            "keys:write",
+        ])
+        .implies("jobs:write", "jobs:read")
+        .implies("keys:write", "keys:read")
+        .default_grants(["desktop:read", "desktop:chat"])
+        .build()
+        .expect("a valid catalog")
 }
 
 #[test]

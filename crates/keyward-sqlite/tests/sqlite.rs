@@ -36,8 +36,17 @@ async fn sqlite_url_and_plain_path_open_the_same_file() {
     assert!(matches!(b.insert(&record).await, Err(StoreError::Conflict)));
 }
 
+/// `jobs:write`, which implies `jobs:read`.
+fn catalog() -> Catalog {
+    Catalog::builder()
+        .capabilities(["jobs:read", "jobs:write"])
+        .implies("jobs:write", "jobs:read")
+        .build()
+        .unwrap()
+}
+
 fn keyward(store: SqliteStore) -> Keyward {
-    Keyward::builder(KeyFormat::new("sk_live_").unwrap(), Catalog::demo())
+    Keyward::builder(KeyFormat::new("sk_live_").unwrap(), catalog())
         .store(store)
         .hasher(BcryptHasher::new(4).unwrap())
         .build()
@@ -56,7 +65,7 @@ async fn keys_minted_by_one_process_verify_in_another() {
         .unwrap();
     // The "server" stays open while a second "process" (the CLI) opens the same file.
     let second = keyward(SqliteStore::open(&path).await.unwrap());
-    let route = Catalog::demo().all_of(["jobs:read"]).unwrap();
+    let route = catalog().all_of(["jobs:read"]).unwrap();
     let ip = "203.0.113.7".parse().unwrap();
     let who = second
         .authenticator()

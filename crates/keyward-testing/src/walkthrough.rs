@@ -6,9 +6,8 @@ use std::net::SocketAddr;
 
 use keyward::format::KeyFormat;
 use keyward::hash::BcryptHasher;
-use keyward::scope::Catalog;
 use keyward::{Keyward, MintRequest};
-use keyward_cli::Database;
+use keyward_cli::{Database, demo_catalog};
 use keyward_demo_api::KEY_PREFIX;
 use serde_json::{Value, json};
 
@@ -42,7 +41,7 @@ pub async fn mint_directly(
     let database = Database::open(database_url, None)
         .await
         .expect("open the store");
-    let keyward = Keyward::builder(KeyFormat::new(KEY_PREFIX).expect("prefix"), Catalog::demo())
+    let keyward = Keyward::builder(KeyFormat::new(KEY_PREFIX).expect("prefix"), demo_catalog())
         .shared_store(database.store())
         .hasher(BcryptHasher::new(4).expect("cost"))
         .build()

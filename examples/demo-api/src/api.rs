@@ -79,7 +79,7 @@ impl std::fmt::Debug for DemoApi {
 }
 
 impl DemoApi {
-    /// The API over `keyward`, whose catalog must be [`Catalog::demo`].
+    /// The API over `keyward`, whose catalog must be [`keyward_cli::demo_catalog`].
     pub fn new(keyward: Keyward) -> DemoApi {
         let requirements = Requirements::of(keyward.catalog());
         DemoApi {

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use keyward::format::KeyId;
 use keyward::http::{HttpResponse, RequestBody, RequestError, parse_json_object, render};
-use keyward::scope::Catalog;
 use keyward::store::{ListFilter, PageRequest};
 use keyward::{AuthError, KeySummary, MintRequest, NewKey, Principal, ServiceError};
 use serde::Deserialize;
@@ -225,8 +224,9 @@ pub enum ManagementBody {
 }
 
 /// Checks `body` as `route` does before it touches the store: size, content type, JSON
-/// fields, and (for a new key) capability names against [`Catalog::demo`]. `Ok(())`
-/// when the route would go on, or the refusal it would answer.
+/// fields, and (for a new key) capability names against
+/// [`keyward_cli::demo_catalog`]. `Ok(())` when the route would go on, or the refusal it
+/// would answer.
 ///
 /// Takes any bytes: a fuzz target calls it. A refusal never panics, never quotes serde's
 /// message, and carries at most 256 bytes of the body.
@@ -247,7 +247,7 @@ pub fn parse_management_body(
         ManagementBody::CreateKey => {
             let request: CreateKey = parse_body(body, None)?;
             match &request.capabilities {
-                Some(names) => Catalog::demo()
+                Some(names) => keyward_cli::demo_catalog()
                     .set(names)
                     .map(drop)
                     .map_err(|unknown| reply::unknown_capability(&unknown.capabilities)),

@@ -9,7 +9,7 @@ use keyward::limit::GuardConfig;
 use keyward::scope::Catalog;
 use keyward::store::{ListFilter, PageRequest};
 use keyward::{BuildError, Config, Keyward, MintRequest, ServiceError};
-use keyward_cli::{Database, DatabaseError};
+use keyward_cli::{Database, DatabaseError, demo_catalog};
 use keyward_postgres::{Invalidation, InvalidationListener, PostgresError};
 use keyward_redis::{RedisError, RedisLimits};
 
@@ -67,7 +67,7 @@ pub enum SetupError {
 /// [`SetupError`] when the store cannot be opened or read.
 pub async fn start(args: &ServerArgs) -> Result<Started, SetupError> {
     let database = Database::open(&args.database_url, args.database_schema.as_deref()).await?;
-    let catalog = Catalog::demo();
+    let catalog = demo_catalog();
     let format = KeyFormat::new(KEY_PREFIX).unwrap_or_else(|e| unreachable!("{KEY_PREFIX}: {e}"));
     let config = Config {
         max_live_keys_per_owner: args.max_live_keys_per_owner,

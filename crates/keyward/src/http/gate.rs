@@ -38,7 +38,8 @@ pub trait RequestHeaders {
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let keyward = Keyward::builder(KeyFormat::new("sk_live_")?, Catalog::demo())
+/// # let catalog = Catalog::builder().capability("desktop:read").build()?;
+/// # let keyward = Keyward::builder(KeyFormat::new("sk_live_")?, catalog)
 /// #     .store(MemoryStore::new()).hasher(BcryptHasher::new(4)?).build()?;
 /// let gate = Gate::new(keyward.authenticator());
 /// let refused = gate
