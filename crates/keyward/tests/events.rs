@@ -25,48 +25,41 @@ impl Write for Captured {
 
 #[tokio::test]
 async fn events_are_logged_without_secrets() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
     let rig = rig();
-    let keys = rig.keyward.keys();
-    let authn = rig.keyward.authenticator();
-    let k = keys.mint(MintRequest::new("CI", "u_1")).await.unwrap();
-    let key = k.key.expose().to_owned();
-    authn
-        .authenticate(Credential::Key(&key), &Requirement::none(), ip("192.0.2.1"))
-        .await
-        .unwrap();
-    let other = if key.ends_with('x') { 'y' } else { 'x' };
-    let typo = format!("{}{other}", &key[..key.len() - 1]);
-    let _ = authn
-        .authenticate(
-            Credential::Key(&typo),
-            &Requirement::none(),
-            ip("192.0.2.1"),
-        )
-        .await;
-    let rolled = keys
-        .roll(&k.key.id(), Duration::from_secs(60))
-        .await
-        .unwrap();
-    keys.expire(&k.key.id()).await.unwrap();
-    keys.revoke(&rolled.new.key.id()).await.unwrap();
-    let _ = authn
-        .authenticate(
-            Credential::Key(rolled.new.key.expose()),
-            &Requirement::none(),
-            ip("192.0.2.1"),
-        )
-        .await;
-
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let ((k, key, typo, rolled), log) = captured_log(async {
+        let keys = rig.keyward.keys();
+        let authn = rig.keyward.authenticator();
+        let k = keys.mint(MintRequest::new("CI", "u_1")).await.unwrap();
+        let key = k.key.expose().to_owned();
+        authn
+            .authenticate(Credential::Key(&key), &Requirement::none(), ip("192.0.2.1"))
+            .await
+            .unwrap();
+        let other = if key.ends_with('x') { 'y' } else { 'x' };
+        let typo = format!("{}{other}", &key[..key.len() - 1]);
+        let _ = authn
+            .authenticate(
+                Credential::Key(&typo),
+                &Requirement::none(),
+                ip("192.0.2.1"),
+            )
+            .await;
+        let rolled = keys
+            .roll(&k.key.id(), Duration::from_secs(60))
+            .await
+            .unwrap();
+        keys.expire(&k.key.id()).await.unwrap();
+        keys.revoke(&rolled.new.key.id()).await.unwrap();
+        let _ = authn
+            .authenticate(
+                Credential::Key(rolled.new.key.expose()),
+                &Requirement::none(),
+                ip("192.0.2.1"),
+            )
+            .await;
+        (k, key, typo, rolled)
+    })
+    .await;
     for event in [
         "key_minted",
         "key_rolled",
@@ -89,7 +82,7 @@ async fn events_are_logged_without_secrets() {
 }
 
 /// Captures every line logged while `f` runs.
-async fn captured_log<F: std::future::Future<Output = ()>>(f: F) -> String {
+async fn captured_log<T>(f: impl std::future::Future<Output = T>) -> (T, String) {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -98,8 +91,9 @@ async fn captured_log<F: std::future::Future<Output = ()>>(f: F) -> String {
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    f.await;
-    String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+    let output = f.await;
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    (output, log)
 }
 
 #[tokio::test]
@@ -107,7 +101,7 @@ async fn a_flood_of_refusals_is_one_line_per_client_and_reason_per_interval() {
     let rig = common::rig_with(|b| b.without_lockout());
     let authn = rig.keyward.authenticator();
     let garbage = "sk_live_not-a-key";
-    let log = captured_log(async {
+    let ((), log) = captured_log(async {
         for _ in 0..500 {
             let _ = authn
                 .authenticate(
