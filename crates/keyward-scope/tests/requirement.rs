@@ -2,25 +2,9 @@
 
 use keyward_scope::{CapabilitySet, Catalog, Denied, Requirement};
 
-/// The demo server's catalog.
+/// The demo server's catalog, as the shared test rig declares it.
 fn demo() -> Catalog {
-    Catalog::builder()
-        .capabilities([
-            "desktop:read",
-            "desktop:chat",
-            "desktop:lifecycle",
-            "desktop:control",
-            "jobs:read",
-            "jobs:write",
-            "kb:read",
-            "keys:read",
-            "keys:write",
-        ])
-        .implies("jobs:write", "jobs:read")
-        .implies("keys:write", "keys:read")
-        .default_grants(["desktop:read", "desktop:chat"])
-        .build()
-        .expect("a valid catalog")
+    keyward_testing::rig::catalog()
 }
 
 #[test]
