@@ -67,7 +67,7 @@ impl Authenticator {
             .authenticate_inner(credential, requirement, client_ip, &mut slot)
             .await;
         if let Err(e) = &result
-            && e.code().counts_as_failure()
+            && e.counts_as_failure()
         {
             match self.core.limits.spent_now(client_ip) {
                 Some(locked) => result = Err(locked),
@@ -96,7 +96,7 @@ impl Authenticator {
     ) -> Option<Result<Principal, AuthError>> {
         let mut result = self.decide_now(credential, requirement, client_ip)?;
         if let Err(e) = &result
-            && e.code().counts_as_failure()
+            && e.counts_as_failure()
         {
             match self.core.limits.spent_now(client_ip) {
                 Some(locked) => result = Err(locked),

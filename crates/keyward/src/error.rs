@@ -188,6 +188,18 @@ pub enum AuthError {
 }
 
 impl AuthError {
+    /// Whether this refusal counts toward the client's lockout: its code's rule
+    /// ([`ErrorCode::counts_as_failure`]), except an id cooling down. That refusal costs
+    /// no store read and no hash, and the id's public: counting it would let anyone who
+    /// cools an id down lock its holder's address out.
+    pub fn counts_as_failure(&self) -> bool {
+        self.code().counts_as_failure()
+            && !matches!(
+                self,
+                AuthError::InvalidKey(InvalidKeyReason::KeyCoolingDown)
+            )
+    }
+
     /// The contract's error code for this refusal.
     pub fn code(&self) -> ErrorCode {
         match self {

@@ -459,3 +459,25 @@ async fn the_store_sees_no_reads_for_a_cooling_id() {
     );
     assert_eq!(store.gets.load(Ordering::SeqCst), reads, "no store read");
 }
+
+#[tokio::test]
+async fn cooling_an_id_down_never_locks_its_holder_out() {
+    // Ids are public: anyone can cool one down. Its holder, uncached, is refused
+    // during the cool-down, but those refusals do not count toward the holder's
+    // lockout, so the holder's other (cached) key keeps working.
+    let rig = rig(Config::default());
+    let (victim, other) = (rig.mint().await, rig.mint().await);
+    let authn = rig.keyward.authenticator();
+    let holder = ip("203.0.113.77");
+    auth(&authn, &other, holder).await.unwrap();
+    for n in 0..10 {
+        assert!(auth(&authn, &rig.guess(&victim), nth_ip(n)).await.is_err());
+    }
+    for _ in 0..15 {
+        assert_eq!(
+            auth(&authn, &victim, holder).await,
+            Err(AuthError::InvalidKey(InvalidKeyReason::KeyCoolingDown))
+        );
+    }
+    auth(&authn, &other, holder).await.unwrap();
+}
