@@ -17,6 +17,7 @@ use crate::digest::Digest;
 use crate::error::{AuthError, InvalidKeyReason};
 use crate::hash_pool::{HashRefused, Standing};
 use crate::principal::Principal;
+use crate::unfinished::{UnfinishedVerification, is_failure};
 
 /// The request path: a presented credential in, a [`Principal`] or a typed refusal out.
 ///
@@ -143,12 +144,12 @@ impl Authenticator {
     }
 
     #[inline]
-    async fn authenticate_inner<'s>(
-        &'s self,
+    async fn authenticate_inner(
+        &self,
         credential: Credential<'_>,
         requirement: &Requirement,
         client_ip: IpAddr,
-        slot: &mut Option<ClientSlot<'s>>,
+        slot: &mut Option<ClientSlot>,
     ) -> Result<Principal, AuthError> {
         self.core.limits.check_lockout(client_ip).await?;
         let principal = self.verify(credential, client_ip, slot).await?;
@@ -163,11 +164,11 @@ impl Authenticator {
     }
 
     /// Verifies `credential` and returns its principal, without a capability check.
-    async fn verify<'s>(
-        &'s self,
+    async fn verify(
+        &self,
         credential: Credential<'_>,
         client_ip: IpAddr,
-        slot: &mut Option<ClientSlot<'s>>,
+        slot: &mut Option<ClientSlot>,
     ) -> Result<Principal, AuthError> {
         let presented = self.parse(credential)?;
         let (cached, digest, now) = self.first_lookup(&presented, client_ip);
@@ -255,13 +256,13 @@ impl Authenticator {
     ///    same secret share one slow hash; then the id's cool-down, so guesses at one id
     ///    from many addresses are bounded too.
     /// 3. The hash queue's depth: 503 at once rather than a wait of seconds.
-    async fn verify_uncached<'s>(
-        &'s self,
+    async fn verify_uncached(
+        &self,
         presented: PresentedKey<'_>,
         digest: Digest,
         now: Timestamp,
         client_ip: IpAddr,
-        slot: &mut Option<ClientSlot<'s>>,
+        slot: &mut Option<ClientSlot>,
     ) -> Result<Principal, AuthError> {
         if slot.is_none() {
             *slot = self
@@ -281,7 +282,7 @@ impl Authenticator {
         if self.core.key_cooldown.is_cooling(&id, now) {
             return Err(AuthError::InvalidKey(InvalidKeyReason::KeyCoolingDown));
         }
-        self.load_and_verify(presented, digest, now, client_ip)
+        self.load_and_verify(presented, digest, now, client_ip, slot)
             .await
     }
 
@@ -291,6 +292,7 @@ impl Authenticator {
         digest: Digest,
         now: Timestamp,
         client_ip: IpAddr,
+        slot: &mut Option<ClientSlot>,
     ) -> Result<Principal, AuthError> {
         let core = &self.core;
         let id = presented.id();
@@ -307,9 +309,9 @@ impl Authenticator {
         } else {
             Standing::Clean
         };
-        let verified = core
+        let hash = core
             .hashes
-            .run_bounded(standing, move |hasher| hasher.verify(&secret, &hash))
+            .start_bounded(standing, move |hasher| hasher.verify(&secret, &hash))
             .await
             .map_err(|refused| {
                 if refused == HashRefused::QueueFull {
@@ -317,17 +319,23 @@ impl Authenticator {
                 }
                 core.unavailable()
             })?;
+        // From here a cancelled request still has its failure counted (and keeps its
+        // client's slot until then): hanging up mid-hash is no free guess.
+        let unfinished =
+            UnfinishedVerification::new(Arc::clone(core), id, now, client_ip, slot.take(), hash);
+        let (verified, returned) = unfinished.finish().await;
+        *slot = returned;
+        if is_failure(&verified) {
+            core.key_cooldown.record_failure(id, now);
+        }
         match verified {
-            Ok(true) => {}
-            Ok(false) => {
-                core.key_cooldown.record_failure(id, now);
-                return Err(AuthError::InvalidKey(InvalidKeyReason::WrongSecret));
-            }
-            Err(e) => {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => return Err(AuthError::InvalidKey(InvalidKeyReason::WrongSecret)),
+            Ok(Err(e)) => {
                 tracing::error!(target: "keyward", key_id = %id, error = %e, "stored hash is unreadable");
-                core.key_cooldown.record_failure(id, now);
                 return Err(AuthError::InvalidKey(InvalidKeyReason::WrongSecret));
             }
+            Err(_) => return Err(core.unavailable()),
         }
         if core.hasher.needs_rehash(&record.hash) {
             self.rehash_later(id, Zeroizing::new(presented.secret().to_vec()));
@@ -343,14 +351,14 @@ impl Authenticator {
     /// Stale entry whose secret matched: re-read the record (no slow hash unless the
     /// stored hash changed). When the store is down the entry keeps serving: the secret
     /// is verified, only news of a change made elsewhere is late.
-    async fn refresh<'s>(
-        &'s self,
+    async fn refresh(
+        &self,
         presented: PresentedKey<'_>,
         digest: Digest,
         cached_hash: &str,
         now: Timestamp,
         client_ip: IpAddr,
-        slot: &mut Option<ClientSlot<'s>>,
+        slot: &mut Option<ClientSlot>,
     ) -> Result<Principal, AuthError> {
         let core = &self.core;
         let id = presented.id();

@@ -10,7 +10,7 @@
 //! presenting many valid keys at once is slowed to that concurrency but never refused.
 
 use std::net::IpAddr;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use keyward_limit::{FailureBudget, IpGroup};
 use tokio::sync::Notify;
@@ -43,15 +43,16 @@ impl ClientState {
 /// Cold verifications in flight, per client group; an entry lives while its client has
 /// one in flight or waiting.
 pub(crate) struct ClientSlots {
-    clients: Registry<IpGroup, ClientState>,
+    clients: Arc<Registry<IpGroup, ClientState>>,
 }
 
-/// One cold verification's place in its client's budget.
-pub(crate) struct ClientSlot<'a> {
-    ticket: Ticket<'a, IpGroup, ClientState>,
+/// One cold verification's place in its client's budget. It owns its hold, so a
+/// verification whose request was cancelled can keep it until its failure is counted.
+pub(crate) struct ClientSlot {
+    ticket: Ticket<Arc<Registry<IpGroup, ClientState>>, IpGroup, ClientState>,
 }
 
-impl Drop for ClientSlot<'_> {
+impl Drop for ClientSlot {
     fn drop(&mut self) {
         let mut in_flight = self
             .ticket
@@ -67,7 +68,7 @@ impl Drop for ClientSlot<'_> {
 impl ClientSlots {
     pub(crate) fn new() -> Self {
         ClientSlots {
-            clients: Registry::new(),
+            clients: Arc::new(Registry::new()),
         }
     }
 
@@ -77,11 +78,11 @@ impl ClientSlots {
         &self,
         ip: IpAddr,
         limits: &Limits,
-    ) -> Result<Option<ClientSlot<'_>>, AuthError> {
+    ) -> Result<Option<ClientSlot>, AuthError> {
         if limits.guard.is_none() {
             return Ok(None);
         }
-        let ticket = self.clients.join(IpGroup::of(ip));
+        let ticket = self.clients.join_owned(IpGroup::of(ip));
         loop {
             let released = ticket.released.notified();
             tokio::pin!(released);

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use keyward_hash::SecretHasher;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
 
 /// Why a slow hash did not run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,11 +73,19 @@ impl HashPool {
         F: FnOnce(&dyn SecretHasher) -> T + Send + 'static,
     {
         let permit = self.wait_for(&self.permits).await?;
-        self.spawn(permit, f).await
+        self.start(permit, f)
+            .await
+            .map_err(|_| HashRefused::ShutDown)
     }
 
-    /// Runs a verification, or refuses at once when `max_waiting` callers already wait.
-    pub(crate) async fn run_bounded<T, F>(&self, standing: Standing, f: F) -> Result<T, HashRefused>
+    /// Starts a verification once it has a slot, or refuses at once when `max_waiting`
+    /// callers already wait. The hash runs to its end even if the returned handle is
+    /// dropped; whoever holds the handle learns its result.
+    pub(crate) async fn start_bounded<T, F>(
+        &self,
+        standing: Standing,
+        f: F,
+    ) -> Result<JoinHandle<T>, HashRefused>
     where
         T: Send + 'static,
         F: FnOnce(&dyn SecretHasher) -> T + Send + 'static,
@@ -86,7 +95,7 @@ impl HashPool {
             Standing::Suspect => Some(self.bounded_permit(&self.suspect_permits).await?),
         };
         let permit = self.bounded_permit(&self.permits).await?;
-        self.spawn((permit, suspect), f).await
+        Ok(self.start((permit, suspect), f))
     }
 
     /// A permit of `semaphore` now, or after a wait unless the queue is full.
@@ -120,7 +129,7 @@ impl HashPool {
 
     /// The permits travel with the closure: a caller cancelled mid-hash cannot free its
     /// slot while its hash still occupies a blocking thread.
-    async fn spawn<P, T, F>(&self, permits: P, f: F) -> Result<T, HashRefused>
+    fn start<P, T, F>(&self, permits: P, f: F) -> JoinHandle<T>
     where
         P: Send + 'static,
         T: Send + 'static,
@@ -131,7 +140,5 @@ impl HashPool {
             let _permits = permits;
             f(&*hasher)
         })
-        .await
-        .map_err(|_| HashRefused::ShutDown)
     }
 }

@@ -23,6 +23,7 @@ mod principal;
 mod refusal_log;
 mod registry;
 mod service;
+mod unfinished;
 
 pub use authenticator::Authenticator;
 pub use builder::{Keyward, KeywardBuilder};

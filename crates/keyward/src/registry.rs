@@ -17,9 +17,14 @@ pub(crate) struct Registry<K: Eq + Hash, V> {
     map: DashMap<K, Arc<V>>,
 }
 
-/// A hold on one registry entry; derefs to its value.
-pub(crate) struct Ticket<'a, K: Eq + Hash + Clone, V> {
-    registry: &'a Registry<K, V>,
+/// A hold on one registry entry; derefs to its value. `R` is how the registry is
+/// held: borrowed, or an `Arc` for a ticket that must outlive the borrow.
+pub(crate) struct Ticket<R, K, V>
+where
+    R: Deref<Target = Registry<K, V>>,
+    K: Eq + Hash + Clone,
+{
+    registry: R,
     key: K,
     value: Option<Arc<V>>,
 }
@@ -32,13 +37,27 @@ impl<K: Eq + Hash + Clone, V: Default> Registry<K, V> {
     }
 
     /// A ticket for `key`'s entry, created empty when nobody holds one.
-    pub(crate) fn join(&self, key: K) -> Ticket<'_, K, V> {
-        let value = Arc::clone(self.map.entry(key.clone()).or_default().value());
+    pub(crate) fn join(&self, key: K) -> Ticket<&Self, K, V> {
+        let value = self.value_of(&key);
         Ticket {
             registry: self,
             key,
             value: Some(value),
         }
+    }
+
+    /// [`join`](Self::join) for a ticket that owns its hold on the registry.
+    pub(crate) fn join_owned(self: &Arc<Self>, key: K) -> Ticket<Arc<Self>, K, V> {
+        let value = self.value_of(&key);
+        Ticket {
+            registry: Arc::clone(self),
+            key,
+            value: Some(value),
+        }
+    }
+
+    fn value_of(&self, key: &K) -> Arc<V> {
+        Arc::clone(self.map.entry(key.clone()).or_default().value())
     }
 
     /// Entries held right now.
@@ -47,7 +66,11 @@ impl<K: Eq + Hash + Clone, V: Default> Registry<K, V> {
     }
 }
 
-impl<K: Eq + Hash + Clone, V> Deref for Ticket<'_, K, V> {
+impl<R, K, V> Deref for Ticket<R, K, V>
+where
+    R: Deref<Target = Registry<K, V>>,
+    K: Eq + Hash + Clone,
+{
     type Target = V;
 
     fn deref(&self) -> &V {
@@ -57,7 +80,11 @@ impl<K: Eq + Hash + Clone, V> Deref for Ticket<'_, K, V> {
     }
 }
 
-impl<K: Eq + Hash + Clone, V> Drop for Ticket<'_, K, V> {
+impl<R, K, V> Drop for Ticket<R, K, V>
+where
+    R: Deref<Target = Registry<K, V>>,
+    K: Eq + Hash + Clone,
+{
     fn drop(&mut self) {
         let Some(mine) = self.value.take() else {
             return;

@@ -481,3 +481,42 @@ async fn cooling_an_id_down_never_locks_its_holder_out() {
     }
     auth(&authn, &other, holder).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hanging_up_mid_hash_is_no_free_guess() {
+    // A client that cancels each guess while its hash runs still has every failure
+    // counted: at most 10 hashes, then it is locked out and the id cools down.
+    let rig = rig(Config::default());
+    let key = rig.mint().await;
+    let authn = rig.keyward.authenticator();
+    let client = ip("198.51.100.66");
+    let mut locked = false;
+    for _ in 0..30 {
+        let closed = rig.gate.close();
+        let entered = rig.gate.entered();
+        let attempt = tokio::spawn({
+            let (authn, guess) = (authn.clone(), rig.guess(&key));
+            async move { auth(&authn, &guess, client).await }
+        });
+        wait_until(|| rig.gate.entered() > entered || attempt.is_finished()).await;
+        if attempt.is_finished() {
+            drop(closed);
+            let refused = attempt.await.unwrap().unwrap_err();
+            assert_eq!(refused.code(), ErrorCode::TooManyFailedAttempts);
+            locked = true;
+            break;
+        }
+        attempt.abort();
+        assert!(attempt.await.unwrap_err().is_cancelled());
+        drop(closed);
+        // Let the orphaned hash pass the gate before the next round closes it again.
+        wait_until(|| rig.verifications() == rig.gate.entered()).await;
+    }
+    assert!(locked, "the client was never locked out");
+    assert!(rig.verifications() <= 10, "{} hashes", rig.verifications());
+    assert_eq!(
+        auth(&authn, &rig.guess(&key), nth_ip(500)).await,
+        Err(AuthError::InvalidKey(InvalidKeyReason::KeyCoolingDown)),
+        "the id cooled down"
+    );
+}
