@@ -104,12 +104,23 @@ pub(crate) const SET_DISABLED: &str = concat!(
 
 pub(crate) const UPDATE_HASH: &str = "UPDATE keyward_keys SET hash = $2 WHERE id = $1";
 
-/// Only a key that was never rolled rolls: the row lock makes a concurrent second roll
-/// wait, then find `replaced_by` set and change nothing.
+/// Only a key that was never rolled and is active at the roll's time (`$4`) rolls: the
+/// row lock makes a concurrent second roll wait, then find `replaced_by` set and change
+/// nothing, and a key revoked, disabled or expired since the caller read it gets no
+/// replacement.
 pub(crate) const EXPIRE_FOR_ROLL: &str = concat!(
     "UPDATE keyward_keys SET expires_at = $2, replaced_by = $3
-    WHERE id = $1 AND replaced_by IS NULL RETURNING ",
+    WHERE id = $1 AND replaced_by IS NULL AND revoked_at IS NULL AND disabled_at IS NULL
+    AND (expires_at IS NULL OR expires_at > $4) RETURNING ",
     columns!()
+);
+
+/// The row a roll matched nothing on, locked so that it cannot change before the roll
+/// says why.
+pub(crate) const SELECT_FOR_ROLL: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM keyward_keys WHERE id = $1 FOR UPDATE"
 );
 
 /// One owner's live keys and, of those, the rolled ones in their grace.

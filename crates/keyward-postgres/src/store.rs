@@ -11,7 +11,9 @@ use async_trait::async_trait;
 use keyward_clock::Timestamp;
 use keyward_format::KeyId;
 use keyward_store::columns::millis;
-use keyward_store::{KeyRecord, KeyStore, ListFilter, LiveKeys, Page, PageRequest, StoreError};
+use keyward_store::{
+    KeyRecord, KeyState, KeyStore, ListFilter, LiveKeys, Page, PageRequest, StoreError,
+};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::error::{PostgresError, store_error};
@@ -378,29 +380,51 @@ impl KeyStore for PostgresStore {
         old: &KeyId,
         old_expires_at: Timestamp,
         replacement: &KeyRecord,
+        now: Timestamp,
     ) -> Result<KeyRecord, StoreError> {
+        let expire = || {
+            sqlx::query(sql::EXPIRE_FOR_ROLL)
+                .bind(old.as_str())
+                .bind(millis(old_expires_at))
+                .bind(replacement.id.as_str())
+                .bind(millis(now))
+        };
         self.bounded(async {
             // Dropping the transaction on any early return rolls everything back,
             // the old key's NOTIFY included.
             let mut tx = self.pool.begin().await.map_err(store_error)?;
-            let row = sqlx::query(sql::EXPIRE_FOR_ROLL)
-                .bind(old.as_str())
-                .bind(millis(old_expires_at))
-                .bind(replacement.id.as_str())
+            let mut row = expire()
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(store_error)?;
-            let Some(row) = row else {
-                let exists: bool = sqlx::query_scalar(sql::EXISTS)
+            if row.is_none() {
+                let locked = sqlx::query(sql::SELECT_FOR_ROLL)
                     .bind(old.as_str())
-                    .fetch_one(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await
                     .map_err(store_error)?;
-                return Err(if exists {
-                    StoreError::AlreadyRolled
-                } else {
-                    StoreError::NotFound
-                });
+                let Some(locked) = locked else {
+                    return Err(StoreError::NotFound);
+                };
+                let current = decode(&locked)?;
+                if current.replaced_by.is_some() {
+                    return Err(StoreError::AlreadyRolled);
+                }
+                let state = current.state(now);
+                if state != KeyState::Active {
+                    return Err(StoreError::NotActive(state));
+                }
+                // Enabled again (or its expiry lifted) between the two statements; the
+                // lock now holds it active, so the update matches.
+                row = expire()
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+            }
+            let Some(row) = row else {
+                return Err(StoreError::Corrupt(
+                    "a roll matched no row of an active key".to_owned(),
+                ));
             };
             let updated = decode(&row)?;
             insert_into(&mut *tx, replacement).await?;

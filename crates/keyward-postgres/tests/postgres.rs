@@ -191,11 +191,14 @@ async fn a_version_1_schema_is_migrated_and_its_keys_roll_once() {
     let migrated = store(&url, &schema).await;
     assert_eq!(migrated.get(&old.id).await.unwrap(), old);
     let replacement = sample_record(fresh_id(), "o", at(2));
-    let rolled = migrated.roll(&old.id, at(9), &replacement).await.unwrap();
+    let rolled = migrated
+        .roll(&old.id, at(9), &replacement, at(2))
+        .await
+        .unwrap();
     assert_eq!(rolled.replaced_by, Some(replacement.id));
     let again = sample_record(fresh_id(), "o", at(3));
     assert!(matches!(
-        migrated.roll(&old.id, at(9), &again).await,
+        migrated.roll(&old.id, at(9), &again, at(3)).await,
         Err(StoreError::AlreadyRolled)
     ));
     let live = migrated.count_live("o", at(5)).await.unwrap();
@@ -497,10 +500,13 @@ async fn changes_through_one_instance_reach_another() {
 
     // A roll notifies the old key, once; a failed roll notifies nothing.
     let replacement = sample_record(fresh_id(), "o", at(23));
-    a.roll(&keys[3].id, at(24), &replacement).await.unwrap();
+    a.roll(&keys[3].id, at(24), &replacement, at(23))
+        .await
+        .unwrap();
     assert_eq!(next(&mut events, WAIT).await, Invalidation::Key(keys[3].id));
+    // (At a time before keys[2]'s expiry, so the roll reaches the insert.)
     assert!(matches!(
-        a.roll(&keys[2].id, at(25), &replacement).await,
+        a.roll(&keys[2].id, at(25), &replacement, at(21)).await,
         Err(StoreError::Conflict)
     ));
     // Revoking a revoked key changes nothing and says nothing.

@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use keyward_clock::Timestamp;
 use keyward_format::KeyId;
 use keyward_store::columns::{KeyColumns, corrupt, millis};
-use keyward_store::{KeyRecord, KeyStore, ListFilter, LiveKeys, Page, PageRequest, StoreError};
+use keyward_store::{
+    KeyRecord, KeyState, KeyStore, ListFilter, LiveKeys, Page, PageRequest, StoreError,
+};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -100,10 +102,12 @@ const SET_DISABLED: &str = concat!(
 
 const UPDATE_HASH: &str = "UPDATE keyward_keys SET hash = ?2 WHERE id = ?1";
 
-/// Only a key that was never rolled rolls: of two concurrent rolls, one wins.
-const EXPIRE_FOR_ROLL: &str = "UPDATE keyward_keys SET expires_at = ?2, replaced_by = ?3 WHERE id = ?1 AND replaced_by IS NULL";
-
-const EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM keyward_keys WHERE id = ?1)";
+/// Only a key that was never rolled and is active at the roll's time (`?4`) rolls: of
+/// two concurrent rolls, one wins, and a key revoked, disabled or expired since the
+/// caller read it gets no replacement.
+const EXPIRE_FOR_ROLL: &str = "UPDATE keyward_keys SET expires_at = ?2, replaced_by = ?3
+    WHERE id = ?1 AND replaced_by IS NULL AND revoked_at IS NULL AND disabled_at IS NULL
+    AND (expires_at IS NULL OR expires_at > ?4)";
 
 /// One owner's live keys and, of those, the rolled ones in their grace: walks the
 /// owner's entries of the `(owner, created_at, id)` index.
@@ -501,6 +505,7 @@ impl KeyStore for SqliteStore {
         old: &KeyId,
         old_expires_at: Timestamp,
         replacement: &KeyRecord,
+        now: Timestamp,
     ) -> Result<KeyRecord, StoreError> {
         // Dropping the transaction on any early return rolls everything back.
         let mut tx = self
@@ -512,19 +517,29 @@ impl KeyStore for SqliteStore {
             .bind(old.as_str())
             .bind(millis(old_expires_at))
             .bind(replacement.id.as_str())
+            .bind(millis(now))
             .execute(&mut *tx)
             .await
             .map_err(store_error)?;
         if done.rows_affected() == 0 {
-            let exists: bool = sqlx::query_scalar(EXISTS)
+            // The write lock holds the row as the update saw it: say why it matched nothing.
+            let row = sqlx::query(SELECT_BY_ID)
                 .bind(old.as_str())
-                .fetch_one(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(store_error)?;
-            return Err(if exists {
-                StoreError::AlreadyRolled
-            } else {
-                StoreError::NotFound
+            let Some(row) = row else {
+                return Err(StoreError::NotFound);
+            };
+            let current = decode(&row)?;
+            if current.replaced_by.is_some() {
+                return Err(StoreError::AlreadyRolled);
+            }
+            return Err(match current.state(now) {
+                KeyState::Active => {
+                    StoreError::Corrupt("a roll matched no row of an active key".to_owned())
+                }
+                state => StoreError::NotActive(state),
             });
         }
         insert_into(&mut *tx, replacement).await?;

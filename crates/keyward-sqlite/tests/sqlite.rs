@@ -350,14 +350,24 @@ async fn a_version_1_file_is_migrated_and_its_keys_roll_once() {
     assert_eq!(store.get(&old.id).await.unwrap(), old);
     let replacement = sample_record(fresh_id(), "o", Timestamp::from_unix_millis(2_000));
     let rolled = store
-        .roll(&old.id, Timestamp::from_unix_millis(9_000), &replacement)
+        .roll(
+            &old.id,
+            Timestamp::from_unix_millis(9_000),
+            &replacement,
+            Timestamp::from_unix_millis(2_000),
+        )
         .await
         .unwrap();
     assert_eq!(rolled.replaced_by, Some(replacement.id));
     let again = sample_record(fresh_id(), "o", Timestamp::from_unix_millis(3_000));
     assert!(matches!(
         store
-            .roll(&old.id, Timestamp::from_unix_millis(9_000), &again)
+            .roll(
+                &old.id,
+                Timestamp::from_unix_millis(9_000),
+                &again,
+                Timestamp::from_unix_millis(3_000),
+            )
             .await,
         Err(StoreError::AlreadyRolled)
     ));

@@ -1,5 +1,7 @@
 use thiserror::Error;
 
+use crate::KeyState;
+
 /// What went wrong talking to a [`crate::KeyStore`].
 ///
 /// "Not found" and "unavailable" are different answers: the first is a 401 for the
@@ -25,6 +27,10 @@ pub enum StoreError {
     /// A roll of a key that was already rolled (it names its replacement).
     #[error("the key was already rolled")]
     AlreadyRolled,
+    /// A roll of a key that is not active at the roll's time (revoked, disabled or
+    /// expired, perhaps since the caller last read it).
+    #[error("the key is {0}, not active")]
+    NotActive(KeyState),
     /// An insert that would take the owner past its cap of live keys.
     #[error("the owner already has the maximum of {max} live keys")]
     TooManyKeys {

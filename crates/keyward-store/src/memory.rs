@@ -8,7 +8,7 @@ use keyward_clock::Timestamp;
 use keyward_format::KeyId;
 
 use crate::error::StoreError;
-use crate::record::KeyRecord;
+use crate::record::{KeyRecord, KeyState};
 use crate::store::{KeyStore, ListFilter, LiveKeys, Page, PageRequest};
 
 /// A [`KeyStore`] in process memory: for tests, examples and single-process services
@@ -196,6 +196,7 @@ impl KeyStore for MemoryStore {
         old: &KeyId,
         old_expires_at: Timestamp,
         replacement: &KeyRecord,
+        now: Timestamp,
     ) -> Result<KeyRecord, StoreError> {
         // Every check happens before the first change, under one write lock.
         let mut inner = self.write()?;
@@ -208,6 +209,10 @@ impl KeyStore for MemoryStore {
         let old_record = inner.records.get_mut(old).ok_or(StoreError::NotFound)?;
         if old_record.replaced_by.is_some() {
             return Err(StoreError::AlreadyRolled);
+        }
+        let state = old_record.state(now);
+        if state != KeyState::Active {
+            return Err(StoreError::NotActive(state));
         }
         old_record.expires_at = Some(old_expires_at);
         old_record.replaced_by = Some(replacement.id);
@@ -296,7 +301,10 @@ mod tests {
         assert!(unavailable(store.update_hash(&record.id, "h").await));
         let replacement = sample_record(fresh_id(), "owner", at(2));
         assert!(unavailable(
-            store.roll(&record.id, at(3), &replacement).await.map(drop)
+            store
+                .roll(&record.id, at(3), &replacement, at(2))
+                .await
+                .map(drop)
         ));
         assert!(unavailable(
             store.touch_last_used(&[(record.id, at(4))]).await
@@ -359,7 +367,7 @@ mod tests {
         let mut same_id = sample_record(old.id, "o", at(5));
         same_id.name = "imposter".into();
         assert!(matches!(
-            store.roll(&old.id, at(9), &same_id).await,
+            store.roll(&old.id, at(9), &same_id, at(5)).await,
             Err(StoreError::Conflict)
         ));
         let inner = store.inner.read().unwrap();

@@ -166,13 +166,17 @@ pub trait KeyStore: Send + Sync + 'static {
     /// Inserts `replacement` and sets the old key's expiry and `replaced_by` (the
     /// replacement's id) in one step (a key roll); returns the old record as updated.
     /// [`StoreError::AlreadyRolled`] when the old key already names a replacement, so
-    /// of two concurrent rolls of one key exactly one wins. Nothing changes when any
-    /// part fails.
+    /// of two concurrent rolls of one key exactly one wins.
+    /// [`StoreError::NotActive`] when the old key is not active at `now` (revoked,
+    /// disabled or expired), checked in the same step, so a key revoked while the
+    /// caller hashed the replacement never gets one. Nothing changes when any part
+    /// fails.
     async fn roll(
         &self,
         old: &KeyId,
         old_expires_at: Timestamp,
         replacement: &KeyRecord,
+        now: Timestamp,
     ) -> Result<KeyRecord, StoreError>;
 
     /// Records `last_used_at` for many keys at once. Unknown ids are skipped, and a

@@ -70,8 +70,9 @@ async fn a_broken_store_fails_with_the_check_name() {
             old: &KeyId,
             at: Timestamp,
             new: &KeyRecord,
+            now: Timestamp,
         ) -> Result<KeyRecord, StoreError> {
-            self.0.roll(old, at, new).await
+            self.0.roll(old, at, new, now).await
         }
         async fn touch_last_used(&self, u: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
             self.0.touch_last_used(u).await

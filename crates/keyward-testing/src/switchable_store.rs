@@ -88,9 +88,10 @@ impl KeyStore for SwitchableStore {
         old: &KeyId,
         at: Timestamp,
         new: &KeyRecord,
+        now: Timestamp,
     ) -> Result<KeyRecord, StoreError> {
         self.check()?;
-        self.inner.roll(old, at, new).await
+        self.inner.roll(old, at, new, now).await
     }
     async fn touch_last_used(&self, updates: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
         self.check()?;

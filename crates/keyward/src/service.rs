@@ -345,7 +345,18 @@ impl KeyService {
         let grace_end = now.saturating_add(grace);
         let old_expires_at = old.expires_at.map_or(grace_end, |at| at.min(grace_end));
         let (key, record) = self.new_record(KeyDetails::copied_from(&old), now).await?;
-        let old = self.core.store.roll(&id, old_expires_at, &record).await?;
+        // The checks above read the record before the slow hash: the store checks
+        // again, in the roll itself, that the key is still active.
+        let rolled_at = self.core.clock.now();
+        let old = self
+            .core
+            .store
+            .roll(&id, old_expires_at, &record, rolled_at)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotActive(state) => ServiceError::NotActive(state),
+                other => ServiceError::from(other),
+            })?;
         self.core.cache.evict(&id);
         tracing::info!(
             target: "keyward",

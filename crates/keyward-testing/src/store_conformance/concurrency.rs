@@ -105,7 +105,7 @@ pub async fn concurrent_rolls_of_one_key(store: &Arc<dyn KeyStore>) {
             let store = Arc::clone(store);
             let replacement = sample_record(fresh_id(), &owner, at(10 + i));
             tokio::spawn(async move {
-                let result = store.roll(&old.id, at(500), &replacement).await;
+                let result = store.roll(&old.id, at(500), &replacement, at(10)).await;
                 (replacement.id, result)
             })
         })

@@ -45,12 +45,12 @@ pub async fn count_live_by_owner(store: &Arc<dyn KeyStore>) {
     ok(
         CHECK,
         "roll into a grace",
-        store.roll(&in_grace.id, at(2_000), &key(10)).await,
+        store.roll(&in_grace.id, at(2_000), &key(10), at(10)).await,
     );
     ok(
         CHECK,
         "roll with a grace that has ended",
-        store.roll(&past_grace.id, at(999), &key(11)).await,
+        store.roll(&past_grace.id, at(999), &key(11), at(11)).await,
     );
     let counted = ok(CHECK, "count_live", store.count_live(&owner, now).await);
     // active, future, disabled, in_grace and the two replacements.

@@ -66,7 +66,10 @@ pub use live_keys::{count_live_by_owner, insert_capped_stops_at_the_cap};
 pub use records::{
     get_unknown_is_not_found, insert_conflict, insert_then_get, round_trips_every_field,
 };
-pub use rolls::{roll_is_atomic, roll_twice_is_already_rolled, roll_unknown_old_changes_nothing};
+pub use rolls::{
+    roll_is_atomic, roll_of_a_key_no_longer_active_is_refused, roll_twice_is_already_rolled,
+    roll_unknown_old_changes_nothing,
+};
 
 static FORMAT: LazyLock<KeyFormat> =
     LazyLock::new(|| KeyFormat::new("kw_test_").expect("`kw_test_` is a valid prefix"));
@@ -141,6 +144,7 @@ pub async fn run(store: Arc<dyn KeyStore>) {
     roll_is_atomic(store).await;
     roll_unknown_old_changes_nothing(store).await;
     roll_twice_is_already_rolled(store).await;
+    roll_of_a_key_no_longer_active_is_refused(store).await;
     touch_last_used_batches_and_never_goes_back(store).await;
     count_live_by_owner(store).await;
     insert_capped_stops_at_the_cap(store).await;
