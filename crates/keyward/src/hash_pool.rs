@@ -37,7 +37,12 @@ pub(crate) struct HashPool {
     /// Held by a suspect verification from before it waits for a slot until its hash
     /// ends: one fewer than the slots (at least one).
     suspect_permits: Arc<Semaphore>,
-    waiting: AtomicUsize,
+    /// Callers waiting for a slot, by standing: each queue has its own bound, so
+    /// guesses filling theirs never turn a clean verification away.
+    waiting_clean: AtomicUsize,
+    waiting_suspect: AtomicUsize,
+    /// Mints and re-hashes waiting: never refused, never counted against a queue.
+    waiting_unbounded: AtomicUsize,
     max_waiting: usize,
 }
 
@@ -56,14 +61,16 @@ impl HashPool {
             hasher,
             permits: Arc::new(Semaphore::new(running)),
             suspect_permits: Arc::new(Semaphore::new(running.saturating_sub(1).max(1))),
-            waiting: AtomicUsize::new(0),
+            waiting_clean: AtomicUsize::new(0),
+            waiting_suspect: AtomicUsize::new(0),
+            waiting_unbounded: AtomicUsize::new(0),
             max_waiting,
         }
     }
 
-    /// Verifications waiting for a slot right now.
+    /// Verifications waiting for a slot right now, clean and suspect.
     pub(crate) fn queued(&self) -> usize {
-        self.waiting.load(Ordering::SeqCst)
+        self.waiting_clean.load(Ordering::SeqCst) + self.waiting_suspect.load(Ordering::SeqCst)
     }
 
     /// Runs `f` however long the queue (mints and re-hashes: never refused).
@@ -72,7 +79,9 @@ impl HashPool {
         T: Send + 'static,
         F: FnOnce(&dyn SecretHasher) -> T + Send + 'static,
     {
-        let permit = self.wait_for(&self.permits).await?;
+        let permit = self
+            .wait_for(&self.permits, &self.waiting_unbounded)
+            .await?;
         self.start(permit, f)
             .await
             .map_err(|_| HashRefused::ShutDown)
@@ -90,27 +99,34 @@ impl HashPool {
         T: Send + 'static,
         F: FnOnce(&dyn SecretHasher) -> T + Send + 'static,
     {
-        let suspect = match standing {
-            Standing::Clean => None,
-            Standing::Suspect => Some(self.bounded_permit(&self.suspect_permits).await?),
+        let (suspect, queue) = match standing {
+            Standing::Clean => (None, &self.waiting_clean),
+            Standing::Suspect => (
+                Some(
+                    self.bounded_permit(&self.suspect_permits, &self.waiting_suspect)
+                        .await?,
+                ),
+                &self.waiting_suspect,
+            ),
         };
-        let permit = self.bounded_permit(&self.permits).await?;
+        let permit = self.bounded_permit(&self.permits, queue).await?;
         Ok(self.start((permit, suspect), f))
     }
 
-    /// A permit of `semaphore` now, or after a wait unless the queue is full.
+    /// A permit of `semaphore` now, or after a wait unless `queue` is full.
     async fn bounded_permit(
         &self,
         semaphore: &Arc<Semaphore>,
+        queue: &AtomicUsize,
     ) -> Result<OwnedSemaphorePermit, HashRefused> {
         match Arc::clone(semaphore).try_acquire_owned() {
             Ok(permit) => Ok(permit),
             Err(tokio::sync::TryAcquireError::Closed) => Err(HashRefused::ShutDown),
             Err(tokio::sync::TryAcquireError::NoPermits) => {
-                if self.waiting.load(Ordering::SeqCst) >= self.max_waiting {
+                if queue.load(Ordering::SeqCst) >= self.max_waiting {
                     return Err(HashRefused::QueueFull);
                 }
-                self.wait_for(semaphore).await
+                self.wait_for(semaphore, queue).await
             }
         }
     }
@@ -118,9 +134,10 @@ impl HashPool {
     async fn wait_for(
         &self,
         semaphore: &Arc<Semaphore>,
+        queue: &AtomicUsize,
     ) -> Result<OwnedSemaphorePermit, HashRefused> {
-        self.waiting.fetch_add(1, Ordering::SeqCst);
-        let _waiting = Waiting(&self.waiting);
+        queue.fetch_add(1, Ordering::SeqCst);
+        let _waiting = Waiting(queue);
         Arc::clone(semaphore)
             .acquire_owned()
             .await

@@ -520,3 +520,44 @@ async fn hanging_up_mid_hash_is_no_free_guess() {
         "the id cooled down"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guesses_filling_their_queue_never_turn_a_clean_key_away() {
+    let rig = rig(Config {
+        max_concurrent_hashes: 2,
+        max_queued_verifications: 1,
+        ..Config::default()
+    });
+    let (a, b, c) = (rig.mint().await, rig.mint().await, rig.mint().await);
+    let (d, e) = (rig.mint().await, rig.mint().await);
+    let authn = rig.keyward.authenticator();
+    for (n, key) in [&a, &b, &c].into_iter().enumerate() {
+        assert!(auth(&authn, &rig.guess(key), nth_ip(n)).await.is_err());
+    }
+    let closed = rig.gate.close();
+    let spawn = |key: String, from: IpAddr| {
+        let authn = authn.clone();
+        tokio::spawn(async move { auth(&authn, &key, from).await })
+    };
+    let entered = rig.gate.entered();
+    let guess_a = spawn(rig.guess(&a), nth_ip(10));
+    wait_until(|| rig.gate.entered() == entered + 1).await;
+    let guess_b = spawn(rig.guess(&b), nth_ip(11));
+    wait_until(|| authn.queued_verifications() == 1).await;
+    // The guesses' queue is full: the next guess is refused at once ...
+    let refused = auth(&authn, &rig.guess(&c), nth_ip(12)).await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::AuthUnavailable);
+    // ... but a clean key, finding both slots taken, queues in its own line.
+    let holder_e = spawn(e.clone(), ip("203.0.113.20"));
+    wait_until(|| rig.gate.entered() == entered + 2).await;
+    let holder_d = spawn(d.clone(), ip("203.0.113.21"));
+    wait_until(|| authn.queued_verifications() == 2).await;
+    assert!(
+        !holder_d.is_finished(),
+        "the clean key waits, it is not refused"
+    );
+    drop(closed);
+    holder_d.await.unwrap().unwrap();
+    holder_e.await.unwrap().unwrap();
+    assert!(guess_a.await.unwrap().is_err() && guess_b.await.unwrap().is_err());
+}
