@@ -36,6 +36,9 @@ pub struct SwitchableStore {
     pub down: Arc<AtomicBool>,
     /// Point lookups (`get`) so far, answered or not.
     pub gets: Arc<AtomicUsize>,
+    /// Set to have `roll` revoke the old key first, as another process would while the
+    /// replacement is being hashed.
+    pub revoke_before_roll: Arc<AtomicBool>,
 }
 
 impl SwitchableStore {
@@ -91,6 +94,9 @@ impl KeyStore for SwitchableStore {
         now: Timestamp,
     ) -> Result<KeyRecord, StoreError> {
         self.check()?;
+        if self.revoke_before_roll.load(Ordering::SeqCst) {
+            self.inner.revoke(old, now).await?;
+        }
         self.inner.roll(old, at, new, now).await
     }
     async fn touch_last_used(&self, updates: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
