@@ -18,6 +18,7 @@ pub mod http;
 mod key_cooldown;
 mod key_table;
 mod limits;
+pub mod manage;
 mod owner;
 mod principal;
 mod refusal_log;

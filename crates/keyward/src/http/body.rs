@@ -79,7 +79,6 @@ fn is_json(content_type: &[u8]) -> bool {
 /// );
 /// # Ok::<(), RequestError>(())
 /// ```
-#[cfg(feature = "serde")]
 pub fn parse_json_body<T: serde::de::DeserializeOwned>(
     body: RequestBody<'_>,
 ) -> Result<Option<T>, RequestError> {
@@ -108,7 +107,6 @@ pub fn parse_json_body<T: serde::de::DeserializeOwned>(
 /// assert!(matches!(refused, RequestError::InvalidJson(e) if e.kind == JsonErrorKind::NotAnObject));
 /// # Ok::<(), RequestError>(())
 /// ```
-#[cfg(feature = "serde")]
 pub fn parse_json_object<T: serde::de::DeserializeOwned>(
     body: RequestBody<'_>,
 ) -> Result<Option<T>, RequestError> {
@@ -327,7 +325,6 @@ mod tests {
         assert_eq!(RequestBody::json(&at_limit).json_bytes(), Ok(None));
     }
 
-    #[cfg(feature = "serde")]
     #[test]
     fn serde_errors_keep_their_position_and_drop_the_input() {
         #[derive(Debug, serde::Deserialize)]

@@ -13,10 +13,10 @@
 mod body;
 mod extract;
 mod gate;
+pub mod management;
 mod render;
 
 pub use body::{JsonError, JsonErrorKind, MAX_BODY_LEN, RequestBody, RequestError};
-#[cfg(feature = "serde")]
 pub use body::{parse_json_body, parse_json_object};
 pub use extract::{CredentialSources, ExtractedCredential, MAX_CREDENTIAL_HEADER_LEN, extract};
 pub use gate::{DEFAULT_REALM, Gate, RequestHeaders};

@@ -1,0 +1,76 @@
+use keyward_format::KeyId;
+use keyward_scope::CapabilitySet;
+use keyward_store::Tenant;
+
+use crate::Principal;
+
+/// Who acts in a management operation, for logs and (later) the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Actor {
+    /// An API key, by id.
+    Key(KeyId),
+    /// A signed-in user of the host application, by its id.
+    User(String),
+}
+
+/// Who acts: an owner, the tenant it is bound to, and the capabilities it holds.
+///
+/// From an API key with [`Caller::from_principal`]; from the host application's
+/// signed-in user with [`Caller::user`].
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub(crate) owner: String,
+    pub(crate) tenant: Option<Tenant>,
+    pub(crate) capabilities: CapabilitySet,
+    pub(crate) actor: Actor,
+}
+
+impl Caller {
+    /// The caller an authenticated API key is: its owner, tenant and effective
+    /// capabilities.
+    pub fn from_principal(principal: &Principal) -> Caller {
+        Caller {
+            owner: principal.owner().to_owned(),
+            tenant: principal.tenant().cloned(),
+            capabilities: *principal.capabilities(),
+            actor: Actor::Key(principal.key_id()),
+        }
+    }
+
+    /// A signed-in user of the host application: `owner` is the id its keys are minted
+    /// for, `capabilities` what the user may grant (a key never holds more).
+    pub fn user(
+        owner: impl Into<String>,
+        tenant: Option<Tenant>,
+        capabilities: CapabilitySet,
+    ) -> Caller {
+        let owner = owner.into();
+        Caller {
+            actor: Actor::User(owner.clone()),
+            owner,
+            tenant,
+            capabilities,
+        }
+    }
+
+    /// The owner the caller's keys belong to.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// The tenant the caller is bound to.
+    pub fn tenant(&self) -> Option<&Tenant> {
+        self.tenant.as_ref()
+    }
+
+    /// The capabilities the caller holds.
+    pub fn capabilities(&self) -> &CapabilitySet {
+        &self.capabilities
+    }
+
+    /// Who acts.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+}
