@@ -25,6 +25,9 @@ use keyward::{AuthError, Authenticator, Principal};
 
 pub use keyward::http::DEFAULT_REALM;
 
+mod management;
+pub use management::configure_management;
+
 /// An actix-web middleware ([`Transform`]) that authenticates every request of the
 /// scope or resource it wraps, and puts the caller's [`Principal`] in the request's
 /// extensions.

@@ -3,7 +3,9 @@
 use actix_web::http::Method;
 use actix_web::http::header::HeaderValue;
 use actix_web::{App, HttpResponse, test, web};
-use keyward_actix::{Authenticated, BoundedBody, KeywardMiddleware, to_response};
+use keyward_actix::{
+    Authenticated, BoundedBody, KeywardMiddleware, configure_management, to_response,
+};
 use keyward_http_conformance::{self as conformance, REALM, Rig};
 
 async fn me(Authenticated(principal): Authenticated) -> String {
@@ -43,14 +45,15 @@ async fn http_contract() {
                     .route(web::post().to(names)),
             )
             .route("/public", web::get().to(|| async { "{}" }))
-            .route("/unguarded", web::get().to(me)),
+            .route("/unguarded", web::get().to(me))
+            .service(web::scope("/v1").configure(configure_management(rig.management(), auth))),
     )
     .await;
 
     conformance::run(&rig, |r| {
         let mut request = test::TestRequest::default()
             .method(Method::from_bytes(r.method.as_bytes()).unwrap())
-            .uri(r.path);
+            .uri(&r.path);
         for (name, value) in &r.headers {
             request = request.append_header((*name, HeaderValue::from_bytes(value).unwrap()));
         }

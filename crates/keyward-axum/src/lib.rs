@@ -26,6 +26,9 @@ use keyward::{AuthError, Authenticator, Principal};
 pub use keyward::http::DEFAULT_REALM;
 use tower::{Layer, Service};
 
+mod management;
+pub use management::management_router;
+
 /// A tower [`Layer`] that authenticates every request before the wrapped service sees
 /// it, and puts the caller's [`Principal`] in the request's extensions.
 ///

@@ -6,7 +6,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{HeaderValue, Request};
 use axum::response::Response;
 use axum::routing::{get, post};
-use keyward_axum::{Authenticated, BoundedBody, KeywardLayer, to_response};
+use keyward_axum::{Authenticated, BoundedBody, KeywardLayer, management_router, to_response};
 use keyward_http_conformance::{self as conformance, REALM, Rig};
 use tower::ServiceExt;
 
@@ -27,6 +27,7 @@ fn app(rig: &Rig) -> Router {
         .route("/v1/names", post(names).layer(auth.clone()))
         .route("/public", get(|| async { "{}" }))
         .route("/unguarded", get(me))
+        .nest("/v1", management_router(rig.management(), auth))
 }
 
 async fn me(Authenticated(principal): Authenticated) -> String {
@@ -38,7 +39,7 @@ async fn names(Authenticated(_): Authenticated, body: BoundedBody) -> Response {
 }
 
 async fn send(app: Router, r: conformance::Request) -> conformance::Response {
-    let mut builder = Request::builder().method(r.method).uri(r.path);
+    let mut builder = Request::builder().method(r.method).uri(r.path.as_str());
     for (name, value) in &r.headers {
         builder = builder.header(*name, HeaderValue::from_bytes(value).unwrap());
     }

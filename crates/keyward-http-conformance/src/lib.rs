@@ -11,6 +11,7 @@ use std::time::Duration;
 use base64::Engine;
 use keyward::clock::ManualClock;
 use keyward::format::ID_LEN;
+use keyward::http::management::ManagementApi;
 use keyward::http::{
     HttpResponse, MAX_BODY_LEN, MAX_CREDENTIAL_HEADER_LEN, RequestBody, RequestError,
     parse_json_body,
@@ -18,12 +19,15 @@ use keyward::http::{
 use keyward::limit::{ClientIpResolver, parse_network};
 use keyward::scope::Requirement;
 use keyward::store::KeyStore;
-use keyward::{Authenticator, Keyward, MintRequest, Principal};
+use keyward::{Authenticator, Config, Keyward, MintRequest, Principal};
 use keyward_testing::rig;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub use keyward_testing::SwitchableStore;
+
+mod management;
+pub use management::ManagementKeys;
 
 /// The realm every route of the suite's app uses.
 pub const REALM: &str = "api";
@@ -100,11 +104,13 @@ pub struct Keys {
     pub unknown: String,
     /// Checksum-valid, its id stored with another key's hash.
     pub wrong_secret: String,
+    /// The keys and ids of the key-management rows.
+    pub management: ManagementKeys,
 }
 
 impl Keys {
-    fn all(&self) -> [&str; 10] {
-        [
+    fn all(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = vec![
             &self.admin,
             &self.reader,
             &self.limited,
@@ -115,12 +121,14 @@ impl Keys {
             &self.cold,
             &self.unknown,
             &self.wrong_secret,
-        ]
+        ];
+        all.extend(self.management.secrets());
+        all
     }
 }
 
 /// The shared test rig ([`keyward_testing::rig`]: a switchable memory store, a manual
-/// clock, a fast bcrypt), with [`Keys`] minted.
+/// clock, a fast bcrypt), with [`Keys`] minted and at most 20 live keys per owner.
 pub struct Rig {
     /// The configured keyward.
     pub keyward: Keyward,
@@ -141,7 +149,12 @@ impl Rig {
             store,
             clock,
             ..
-        } = rig::Rig::new();
+        } = rig::Rig::with(|builder| {
+            builder.config(Config {
+                max_live_keys_per_owner: management::LIVE_KEYS_PER_OWNER,
+                ..Config::default()
+            })
+        });
         let service = keyward.keys();
         let mint = |request: MintRequest| {
             let service = service.clone();
@@ -173,6 +186,7 @@ impl Rig {
         record.id = wrong.id();
         store.inner.insert(&record).await.expect("insert");
 
+        let management = ManagementKeys::mint(&service, admin.summary.id.to_string()).await;
         let keys = Keys {
             admin: admin.key.expose().to_owned(),
             reader: reader.key.expose().to_owned(),
@@ -184,6 +198,7 @@ impl Rig {
             cold: cold.key.expose().to_owned(),
             unknown,
             wrong_secret: wrong.expose().to_owned(),
+            management,
         };
         Rig {
             keyward,
@@ -196,6 +211,14 @@ impl Rig {
     /// The authenticator the adapter under test wraps.
     pub fn authenticator(&self) -> Authenticator {
         self.keyward.authenticator()
+    }
+
+    /// The key-management API the adapter under test mounts at `/v1`: reads need
+    /// `keys:read`, writes `keys:write`, challenges name [`REALM`].
+    pub fn management(&self) -> ManagementApi {
+        ManagementApi::new(&self.keyward)
+            .expect("the rig's catalog declares keys:read and keys:write")
+            .realm(REALM)
     }
 }
 
@@ -213,10 +236,10 @@ pub enum Peer {
 /// A framework-neutral request.
 #[derive(Debug, Clone)]
 pub struct Request {
-    /// `GET` or `POST`.
+    /// `GET`, `POST`, `DELETE`, or another method a route does not take.
     pub method: &'static str,
-    /// The path.
-    pub path: &'static str,
+    /// The path, with the query.
+    pub path: String,
     /// Header names (lower case) and raw values, in order.
     pub headers: Vec<(&'static str, Vec<u8>)>,
     /// The body (empty for none).
@@ -264,6 +287,12 @@ enum BodyIs {
     MessageContaining(&'static str),
     /// The body does not contain this.
     Without(String),
+    /// JSON with this value at this pointer (`/rolled_from/id`; `null` for absent).
+    At(&'static str, Value),
+    /// A JSON object, or an array of them, each with these fields.
+    Fields(&'static [&'static str]),
+    /// A JSON array of this length.
+    Len(usize),
 }
 
 /// One row of the table.
@@ -271,7 +300,7 @@ enum BodyIs {
 struct Case {
     name: String,
     method: &'static str,
-    path: &'static str,
+    path: String,
     headers: Vec<(&'static str, Vec<u8>)>,
     body: Vec<u8>,
     peer: Peer,
@@ -281,11 +310,11 @@ struct Case {
 }
 
 impl Case {
-    fn get(name: &str, path: &'static str) -> Case {
+    fn get(name: &str, path: impl Into<String>) -> Case {
         Case {
             name: name.to_owned(),
             method: "GET",
-            path,
+            path: path.into(),
             headers: Vec::new(),
             body: Vec::new(),
             peer: Peer::Fresh,
@@ -294,7 +323,7 @@ impl Case {
             expect_body: Vec::new(),
         }
     }
-    fn post(name: &str, path: &'static str) -> Case {
+    fn post(name: &str, path: impl Into<String>) -> Case {
         Case {
             method: "POST",
             ..Case::get(name, path)
@@ -418,7 +447,7 @@ fn socket(s: &str) -> SocketAddr {
 /// area. The order matters: the rate limit and the lockout are spent before time
 /// passes, and the store goes down last.
 fn steps(keys: &Keys) -> Vec<Step> {
-    let areas: [fn(&Keys) -> Vec<Step>; 12] = [
+    let areas: [fn(&Keys) -> Vec<Step>; 13] = [
         successes,
         missing_credential,
         invalid_keys,
@@ -426,6 +455,7 @@ fn steps(keys: &Keys) -> Vec<Step> {
         capabilities,
         credential_shape,
         bodies,
+        management::steps,
         missing_peer,
         rate_limits,
         lockout,
@@ -959,7 +989,7 @@ where
         };
         Request {
             method: case.method,
-            path: case.path,
+            path: case.path.clone(),
             headers: case.headers.clone(),
             body: case.body.clone(),
             peer,
@@ -1028,6 +1058,25 @@ fn check(case: &Case, response: &Response, keys: &Keys, failures: &mut String) {
             BodyIs::Field(field, value) => json.as_ref().and_then(|b| b.get(field)) == Some(value),
             BodyIs::Exactly(body) => text == body.as_str(),
             BodyIs::Without(part) => !text.contains(part.as_str()),
+            BodyIs::At(pointer, value) => {
+                json.as_ref()
+                    .map(|b| b.pointer(pointer).unwrap_or(&Value::Null))
+                    == Some(value)
+            }
+            BodyIs::Fields(fields) => json.as_ref().is_some_and(|b| {
+                let objects = match b {
+                    Value::Array(items) => items.iter().collect(),
+                    object => vec![object],
+                };
+                !objects.is_empty()
+                    && objects
+                        .iter()
+                        .all(|o| fields.iter().all(|f| o.get(f).is_some()))
+            }),
+            BodyIs::Len(len) => json
+                .as_ref()
+                .and_then(Value::as_array)
+                .is_some_and(|items| items.len() == *len),
             BodyIs::MessageContaining(part) => json
                 .as_ref()
                 .and_then(|body| Some(body.get("message")?.as_str()?.contains(part)))

@@ -1,0 +1,120 @@
+//! The key-management API of [`keyward::http::management`] as actix-web resources.
+
+use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::{self, ServiceConfig};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, Route};
+use keyward::http::RequestError;
+use keyward::http::management::{ManagementApi, ManagementRequest, ManagementRoute};
+
+use crate::{Authenticated, BoundedBody, KeywardMiddleware, to_response};
+
+/// Every [`ManagementRoute`] of `api` as resources relative to where it is configured
+/// (an `App`, or a `web::scope("/v1")`), each route wrapped in `auth` requiring
+/// [`ManagementApi::requirement`] of its route.
+///
+/// The routes hold no rule of their own: each hands the caller, the request's full path
+/// (the listing's `Link` header points there), the `{id}` segment, the raw query and the
+/// body read by [`BoundedBody`] to [`ManagementApi::handle`]. Another method on one of
+/// these paths is 405 `method_not_allowed` as keyward's JSON, with `Allow`, before any
+/// authentication.
+///
+/// The function is `Clone`, so one built outside `HttpServer::new` serves every worker.
+///
+/// ```
+/// use actix_web::{App, web};
+/// use keyward::http::management::ManagementApi;
+/// use keyward::{Keyward, format::KeyFormat, scope::Catalog, store::MemoryStore};
+/// use keyward_actix::{KeywardMiddleware, configure_management};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let catalog = Catalog::builder()
+///     .capabilities(["desktop:read", "keys:read", "keys:write"])
+///     .implies("keys:write", "keys:read")
+///     .default_grants(["desktop:read"])
+///     .build()?;
+/// let keyward = Keyward::builder(KeyFormat::new("sk_live_")?, catalog)
+///     .store(MemoryStore::new())
+///     .build()?;
+/// let auth = KeywardMiddleware::new(keyward.authenticator()).realm("api");
+/// // Reads need `keys:read`, writes `keys:write`.
+/// let api = ManagementApi::new(&keyward)?.realm("api");
+/// let management = configure_management(api, auth);
+///
+/// // GET/POST /v1/api_keys, GET/DELETE /v1/api_keys/{id}, POST /v1/api_keys/{id}/roll…
+/// let app = App::new().service(web::scope("/v1").configure(management.clone()));
+/// # let _ = app;
+/// # Ok(()) }
+/// ```
+pub fn configure_management(
+    api: ManagementApi,
+    auth: KeywardMiddleware,
+) -> impl FnOnce(&mut ServiceConfig) + Clone {
+    move |config: &mut ServiceConfig| {
+        let mut paths: Vec<&'static str> = Vec::new();
+        for route in ManagementRoute::ALL {
+            if !paths.contains(&route.path()) {
+                paths.push(route.path());
+            }
+        }
+        for path in paths {
+            let routes = ManagementRoute::ALL
+                .into_iter()
+                .filter(|r| r.path() == path);
+            let allow: Vec<&str> = routes.clone().map(ManagementRoute::method).collect();
+            let mut resource =
+                web::resource(path).default_service(method_not_allowed(allow.join(", ")));
+            for route in routes {
+                let gate = auth.require(api.requirement(route).clone());
+                resource = resource.route(endpoint(&api, route).wrap(gate));
+            }
+            config.service(resource);
+        }
+    }
+}
+
+/// The handler of one route, on its method.
+fn endpoint(api: &ManagementApi, route: ManagementRoute) -> Route {
+    let api = api.clone();
+    let method = Method::from_bytes(route.method().as_bytes())
+        .unwrap_or_else(|e| unreachable!("{} is a method: {e}", route.method()));
+    web::method(method).to(
+        move |Authenticated(principal): Authenticated, http: HttpRequest, body: BoundedBody| {
+            let api = api.clone();
+            async move {
+                let id = if route.path().contains("{id}") {
+                    // Decoded as `web::Path` decodes (invalid UTF-8 replaced): an id
+                    // that names no key either way.
+                    web::Path::<String>::extract(&http)
+                        .await
+                        .ok()
+                        .map(web::Path::into_inner)
+                } else {
+                    None
+                };
+                let request = ManagementRequest {
+                    principal: &principal,
+                    path: http.uri().path(),
+                    id: id.as_deref(),
+                    query: http.uri().query(),
+                    body: body.as_request_body(),
+                };
+                to_response(api.handle(route, request).await)
+            }
+        },
+    )
+}
+
+/// 405 `method_not_allowed` with `Allow: allow`.
+fn method_not_allowed(allow: String) -> Route {
+    web::route().to(move || {
+        let allow = HeaderValue::try_from(allow.as_str());
+        async move {
+            let mut response: HttpResponse = to_response(RequestError::MethodNotAllowed.render());
+            if let Ok(allow) = allow {
+                response.headers_mut().insert(header::ALLOW, allow);
+            }
+            response
+        }
+    })
+}

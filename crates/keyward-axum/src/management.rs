@@ -1,0 +1,109 @@
+//! The key-management API of [`keyward::http::management`] as an axum [`Router`].
+
+use axum::Router;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{OriginalUri, Path, RawQuery};
+use axum::http::Uri;
+use axum::response::Response;
+use axum::routing::{MethodFilter, MethodRouter, on};
+use keyward::http::RequestError;
+use keyward::http::management::{ManagementApi, ManagementRequest, ManagementRoute};
+
+use crate::{Authenticated, BoundedBody, KeywardLayer, to_response};
+
+/// Every [`ManagementRoute`] of `api`, each behind `auth` requiring
+/// [`ManagementApi::requirement`] of its route, for [`Router::nest`] (or
+/// [`Router::merge`] at the root).
+///
+/// The routes hold no rule of their own: each hands the caller, the request's full path
+/// (the listing's `Link` header points there), the `{id}` segment, the raw query and the
+/// body read by [`BoundedBody`] to [`ManagementApi::handle`]. Another method on one of
+/// these paths is 405 `method_not_allowed` as keyward's JSON, with `Allow`, before any
+/// authentication.
+///
+/// ```
+/// use std::net::SocketAddr;
+///
+/// use axum::Router;
+/// use keyward::http::management::ManagementApi;
+/// use keyward::{Keyward, format::KeyFormat, scope::Catalog, store::MemoryStore};
+/// use keyward_axum::{KeywardLayer, management_router};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let catalog = Catalog::builder()
+///     .capabilities(["desktop:read", "keys:read", "keys:write"])
+///     .implies("keys:write", "keys:read")
+///     .default_grants(["desktop:read"])
+///     .build()?;
+/// let keyward = Keyward::builder(KeyFormat::new("sk_live_")?, catalog)
+///     .store(MemoryStore::new())
+///     .build()?;
+/// let auth = KeywardLayer::new(keyward.authenticator()).realm("api");
+/// // Reads need `keys:read`, writes `keys:write`.
+/// let api = ManagementApi::new(&keyward)?.realm("api");
+///
+/// // GET/POST /v1/api_keys, GET/DELETE /v1/api_keys/{id}, POST /v1/api_keys/{id}/roll…
+/// let app: Router = Router::new().nest("/v1", management_router(api, auth));
+/// let _ = app.into_make_service_with_connect_info::<SocketAddr>();
+/// # Ok(()) }
+/// ```
+pub fn management_router<S>(api: ManagementApi, auth: KeywardLayer) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let mut router = Router::new();
+    for route in ManagementRoute::ALL {
+        let gate = auth.require(api.requirement(route).clone());
+        router = router.route(route.path(), endpoint(&api, route).layer(gate));
+    }
+    router.method_not_allowed_fallback(method_not_allowed)
+}
+
+/// The handler of one route, on its method.
+fn endpoint<S>(api: &ManagementApi, route: ManagementRoute) -> MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let api = api.clone();
+    let handler = move |Authenticated(principal): Authenticated,
+                        OriginalUri(original): OriginalUri,
+                        uri: Uri,
+                        id: Result<Path<String>, PathRejection>,
+                        RawQuery(query): RawQuery,
+                        body: BoundedBody| async move {
+        let id = route_has_id(route).then(|| match id {
+            Ok(Path(id)) => id,
+            // Not UTF-8 once decoded, so no key's id: handed over raw, to be answered
+            // as any id that names no key.
+            Err(_) => raw_id(&uri).to_owned(),
+        });
+        let request = ManagementRequest {
+            principal: &principal,
+            path: original.path(),
+            id: id.as_deref(),
+            query: query.as_deref(),
+            body: body.as_request_body(),
+        };
+        to_response(api.handle(route, request).await)
+    };
+    let method = match route.method() {
+        "GET" => MethodFilter::GET,
+        "DELETE" => MethodFilter::DELETE,
+        "POST" => MethodFilter::POST,
+        other => unreachable!("management routes use GET, POST and DELETE, not {other}"),
+    };
+    on(method, handler)
+}
+
+fn route_has_id(route: ManagementRoute) -> bool {
+    route.path().contains("{id}")
+}
+
+/// The `{id}` segment of `/api_keys/{id}…`, as sent: `uri` is relative to the mount.
+fn raw_id(uri: &Uri) -> &str {
+    uri.path().split('/').nth(2).unwrap_or_default()
+}
+
+async fn method_not_allowed() -> Response {
+    to_response(RequestError::MethodNotAllowed.render())
+}
