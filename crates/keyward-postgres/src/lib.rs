@@ -12,7 +12,8 @@ mod sql;
 mod store;
 
 pub use error::PostgresError;
-pub use listener::{Invalidation, InvalidationListener, ListenerOptions};
+pub use keyward_store::Invalidation;
+pub use listener::{InvalidationListener, ListenerOptions, PostgresInvalidations};
 pub use options::PostgresOptions;
 pub use schema::SCHEMA_VERSION;
 pub use store::PostgresStore;

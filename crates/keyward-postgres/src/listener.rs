@@ -4,23 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use keyward_format::KeyId;
+use keyward_store::{Invalidation, InvalidationSink, InvalidationSource, StoreError, Subscription};
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use tokio::task::JoinHandle;
 
 use crate::error::PostgresError;
 use crate::store::PostgresStore;
-
-/// What a process must drop from its caches after a change made anywhere.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Invalidation {
-    /// One key changed (revoked, disabled, re-enabled, expiry set, rolled, deleted):
-    /// drop it, e.g. with `keyward::Authenticator::evict`.
-    Key(KeyId),
-    /// Anything may have changed: the listener reconnected and may have missed events,
-    /// or the table was truncated. Drop everything, e.g. with
-    /// `keyward::Authenticator::clear_cache`.
-    All,
-}
 
 /// How an [`InvalidationListener`] watches its connection.
 ///
@@ -97,6 +86,10 @@ impl ListenerOptions {
 /// runs on the listener's task: keep it quick and non-blocking (evicting from a cache
 /// is). A panic in the handler is logged and the listener carries on.
 ///
+/// keyward's own cache needs none of this: `KeywardBuilder::invalidations(store)`
+/// subscribes it (the store is an [`InvalidationSource`]) and keeps the subscription as
+/// long as the `Keyward` lives. This type is for wiring a handler by hand.
+///
 /// ```no_run
 /// use keyward_postgres::{Invalidation, InvalidationListener, PostgresStore};
 ///
@@ -124,8 +117,6 @@ impl fmt::Debug for InvalidationListener {
             .finish()
     }
 }
-
-type Handler = Arc<dyn Fn(Invalidation) + Send + Sync + 'static>;
 
 impl InvalidationListener {
     /// Starts listening with the default [`ListenerOptions`]. Returns once the `LISTEN`
@@ -157,7 +148,7 @@ impl InvalidationListener {
             .await
             .map_err(|e| PostgresError::connecting(store.server(), e))?;
         let channel = store.channel().to_owned();
-        let task = tokio::spawn(worker.run(first));
+        let task = tokio::spawn(worker.run(Some(first)));
         Ok(InvalidationListener {
             task: Some(task),
             channel,
@@ -192,6 +183,81 @@ impl Drop for InvalidationListener {
     }
 }
 
+/// The invalidations of a [`PostgresStore`]'s schema as an [`InvalidationSource`],
+/// listening with chosen [`ListenerOptions`]; made by [`PostgresStore::invalidations`].
+/// `PostgresStore` itself is a source with the default options.
+///
+/// Each subscription runs the [`InvalidationListener`]'s task (same reconnects,
+/// backoff and heartbeat) without waiting for its first connection: the task connects
+/// in the background and delivers [`Invalidation::All`] after every `LISTEN` it puts
+/// in place, the first included, so nothing cached before then is trusted.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use keyward_postgres::{ListenerOptions, PostgresStore};
+///
+/// # fn wire(store: PostgresStore, builder: keyward::KeywardBuilder) -> keyward::KeywardBuilder {
+/// let options = ListenerOptions::new().heartbeat(Duration::from_secs(5));
+/// builder
+///     .shared_store(std::sync::Arc::new(store.clone()))
+///     .invalidations(store.invalidations(options))
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct PostgresInvalidations {
+    store: PostgresStore,
+    options: ListenerOptions,
+}
+
+impl PostgresStore {
+    /// This store's invalidations as an [`InvalidationSource`] listening with
+    /// `options` (the store itself is one with the defaults).
+    pub fn invalidations(&self, options: ListenerOptions) -> PostgresInvalidations {
+        PostgresInvalidations {
+            store: self.clone(),
+            options,
+        }
+    }
+}
+
+impl InvalidationSource for PostgresInvalidations {
+    /// Spawns the listening task on the current Tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::InvalidRequest`] outside a Tokio runtime;
+    /// [`StoreError::Unavailable`] when the store was closed.
+    fn subscribe(&self, sink: InvalidationSink) -> Result<Subscription, StoreError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            StoreError::InvalidRequest(
+                "PostgreSQL invalidations need a Tokio runtime; subscribe (build keyward) inside one"
+                    .to_owned(),
+            )
+        })?;
+        if self.store.pool().is_closed() {
+            return Err(StoreError::unavailable(
+                "the PostgreSQL key store is closed",
+            ));
+        }
+        let worker = Worker {
+            store: self.store.clone(),
+            options: self.options.clone(),
+            handler: sink,
+        };
+        Ok(Subscription::new(AbortOnDrop(
+            runtime.spawn(worker.run(None)),
+        )))
+    }
+}
+
+impl InvalidationSource for PostgresStore {
+    /// [`PostgresInvalidations::subscribe`] with the default [`ListenerOptions`].
+    fn subscribe(&self, sink: InvalidationSink) -> Result<Subscription, StoreError> {
+        self.invalidations(ListenerOptions::default())
+            .subscribe(sink)
+    }
+}
+
 /// Aborts a task when dropped (the heartbeat, when the listener task ends).
 struct AbortOnDrop(JoinHandle<()>);
 
@@ -204,7 +270,7 @@ impl Drop for AbortOnDrop {
 struct Worker {
     store: PostgresStore,
     options: ListenerOptions,
-    handler: Handler,
+    handler: InvalidationSink,
 }
 
 /// A listening connection and the one-connection pool it came from.
@@ -296,11 +362,15 @@ impl Worker {
         }))
     }
 
-    async fn run(self, first: Connection) {
+    /// Delivers until aborted or the store is closed. Without `first` it connects
+    /// itself; every `LISTEN` it puts in place is followed by [`Invalidation::All`],
+    /// since changes made before it was in place were not heard.
+    async fn run(self, first: Option<Connection>) {
         let _heartbeat = self.spawn_heartbeat();
         let channel = self.store.channel().to_owned();
         let silence = self.options.heartbeat * 3;
-        let mut connection = Some(first);
+        let mut listened = first.is_some();
+        let mut connection = first;
         let mut backoff = INITIAL_BACKOFF;
         loop {
             if self.store.pool().is_closed() {
@@ -311,13 +381,19 @@ impl Worker {
                 Some(c) => c,
                 None => match self.connect().await {
                     Ok(c) => {
-                        tracing::info!(target: "keyward", %channel, "invalidation listener reconnected; clearing caches");
+                        if listened {
+                            tracing::info!(target: "keyward", %channel, "invalidation listener reconnected; clearing caches");
+                        } else {
+                            tracing::debug!(target: "keyward", %channel, "invalidation listener listening; clearing caches");
+                        }
+                        listened = true;
                         backoff = INITIAL_BACKOFF;
                         self.emit(Invalidation::All);
                         c
                     }
                     Err(e) => {
-                        tracing::warn!(target: "keyward", %channel, error = %e, retry_in = ?backoff, "invalidation listener cannot reconnect");
+                        let what = if listened { "reconnect" } else { "connect" };
+                        tracing::warn!(target: "keyward", %channel, error = %e, retry_in = ?backoff, "invalidation listener cannot {what}");
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(self.options.max_backoff);
                         continue;

@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod invalidation;
 mod memory;
 mod record;
 mod store;
@@ -12,6 +13,7 @@ mod test_records;
 pub mod columns;
 
 pub use error::StoreError;
+pub use invalidation::{Invalidation, InvalidationSink, InvalidationSource, Subscription};
 pub use memory::MemoryStore;
 pub use record::{KeyRecord, KeyState, RateLimitOverride, Tenant};
 pub use store::{KeyStore, ListFilter, LiveKeys, Page, PageRequest};

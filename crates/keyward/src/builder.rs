@@ -1,7 +1,7 @@
 //! [`Keyward`], the configured whole, and [`KeywardBuilder`], which checks a
 //! configuration and assembles the shared core from it.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use keyward_clock::{Clock, SystemClock};
 use keyward_format::KeyFormat;
@@ -10,13 +10,15 @@ use keyward_limit::{
     FailureGuard, GuardConfig, MemoryFailureGuard, MemoryRateLimiter, Quota, RateLimiter,
 };
 use keyward_scope::Catalog;
-use keyward_store::KeyStore;
+use keyward_store::{Invalidation, InvalidationSink, InvalidationSource, KeyStore};
 
 use crate::authenticator::Authenticator;
 use crate::cache::VerificationCache;
 use crate::client_slots::ClientSlots;
 use crate::config::Config;
 use crate::core::Core;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+use crate::database::Database;
 use crate::digest::DigestKey;
 use crate::error::BuildError;
 use crate::hash_pool::HashPool;
@@ -77,6 +79,7 @@ impl Keyward {
             format,
             catalog,
             store: None,
+            invalidations: None,
             hasher: None,
             clock: Arc::new(SystemClock),
             owners: None,
@@ -115,6 +118,7 @@ pub struct KeywardBuilder {
     format: KeyFormat,
     catalog: Catalog,
     store: Option<Arc<dyn KeyStore>>,
+    invalidations: Option<Box<dyn InvalidationSource>>,
     hasher: Option<Arc<dyn SecretHasher>>,
     clock: Arc<dyn Clock>,
     owners: Option<Arc<dyn OwnerPermissions>>,
@@ -196,6 +200,46 @@ impl KeywardBuilder {
         self
     }
 
+    /// Where other processes' changes come from: `build` subscribes the cache to
+    /// `source`, so a key another instance revokes, disables, rolls or expires is read
+    /// again on its next request here (an [`Invalidation::Key`]), and an
+    /// [`Invalidation::All`] empties the cache. Replaces any source set before.
+    ///
+    /// The subscription lasts as long as the [`Keyward`] or anything taken from it (an
+    /// [`Authenticator`], a [`KeyService`]) lives. Without a source, a change made
+    /// elsewhere shows here at the latest after [`Config::cache_refresh`]. A
+    /// `keyward_postgres::PostgresStore` is a source;
+    /// [`database`](Self::database) wires it for you.
+    pub fn invalidations(mut self, source: impl InvalidationSource) -> Self {
+        self.invalidations = Some(Box::new(source));
+        self
+    }
+
+    /// Where keys are stored: the store `database` opened and, for PostgreSQL, its
+    /// invalidations (see [`invalidations`](Self::invalidations)), so instances sharing
+    /// the database see each other's changes at once.
+    ///
+    /// An SQLite file has no cross-process source yet: a change made by another
+    /// process (the CLI on the same file) shows here after [`Config::cache_refresh`].
+    ///
+    /// ```no_run
+    /// use keyward::{Database, Keyward};
+    /// # async fn run(format: keyward::format::KeyFormat, catalog: keyward::scope::Catalog) -> Result<(), Box<dyn std::error::Error>> {
+    /// let database = Database::open("postgres://keyward@db.internal/keyward", Some("keys")).await?;
+    /// let keyward = Keyward::builder(format, catalog).database(&database).build()?;
+    /// # let _ = keyward; Ok(()) }
+    /// ```
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub fn database(mut self, database: &Database) -> Self {
+        self.store = Some(database.store());
+        match database {
+            #[cfg(feature = "sqlite")]
+            Database::Sqlite(_) => self,
+            #[cfg(feature = "postgres")]
+            Database::Postgres(store) => self.invalidations(store.clone()),
+        }
+    }
+
     /// How new keys' secrets are hashed (default: [`BcryptHasher::default`]). Stored
     /// hashes of either supported algorithm keep verifying and are re-hashed with this
     /// one on their next successful use.
@@ -230,49 +274,76 @@ impl KeywardBuilder {
             .hasher
             .unwrap_or_else(|| Arc::new(BcryptHasher::default()));
         let rate_decided_now = matches!(self.limiter, LimiterChoice::Memory | LimiterChoice::Off);
-        let core = Core {
-            format: self.format,
-            catalog: self.catalog,
-            store,
-            hasher: Arc::clone(&hasher),
-            clock: Arc::clone(&self.clock),
-            owners: self.owners,
-            cache: VerificationCache::new(self.config.cache_capacity),
-            digest_key: DigestKey::random().map_err(BuildError::Random)?,
-            inflight: Registry::new(),
-            hashes: HashPool::new(
-                Arc::clone(&hasher),
-                self.config.max_concurrent_hashes,
-                self.config.max_queued_verifications,
-            ),
-            client_slots: ClientSlots::new(),
-            key_cooldown: KeyCooldown::new(self.config.key_lockout),
-            refusal_log: RefusalLog::new(self.config.refusal_log_interval, REFUSAL_LOG_PAIRS),
-            limits: Limits {
-                limiter: match self.limiter {
-                    LimiterChoice::Memory => Some(Arc::new(MemoryRateLimiter::with_clock(
-                        Arc::clone(&self.clock),
-                    ))),
-                    LimiterChoice::Custom(limiter) => Some(limiter),
-                    LimiterChoice::Off => None,
+        let digest_key = DigestKey::random().map_err(BuildError::Random)?;
+        let source = self.invalidations;
+        let mut subscribe_failed = None;
+        // The sink needs a `Weak` to the core, and the core holds the subscription.
+        let core = Arc::new_cyclic(|weak| {
+            let subscription = source.and_then(|source| {
+                source
+                    .subscribe(invalidation_sink(Weak::clone(weak)))
+                    .map_err(|e| subscribe_failed = Some(e))
+                    .ok()
+            });
+            Core {
+                format: self.format,
+                catalog: self.catalog,
+                store,
+                hasher: Arc::clone(&hasher),
+                clock: Arc::clone(&self.clock),
+                owners: self.owners,
+                cache: VerificationCache::new(self.config.cache_capacity),
+                digest_key,
+                inflight: Registry::new(),
+                hashes: HashPool::new(
+                    Arc::clone(&hasher),
+                    self.config.max_concurrent_hashes,
+                    self.config.max_queued_verifications,
+                ),
+                client_slots: ClientSlots::new(),
+                key_cooldown: KeyCooldown::new(self.config.key_lockout),
+                refusal_log: RefusalLog::new(self.config.refusal_log_interval, REFUSAL_LOG_PAIRS),
+                limits: Limits {
+                    limiter: match self.limiter {
+                        LimiterChoice::Memory => Some(Arc::new(MemoryRateLimiter::with_clock(
+                            Arc::clone(&self.clock),
+                        ))),
+                        LimiterChoice::Custom(limiter) => Some(limiter),
+                        LimiterChoice::Off => None,
+                    },
+                    default_quota: self.default_quota,
+                    guard: match self.guard {
+                        GuardChoice::Memory(config) => Some(Arc::new(
+                            MemoryFailureGuard::with_clock(config, Arc::clone(&self.clock)),
+                        )),
+                        GuardChoice::Custom(guard) => Some(guard),
+                        GuardChoice::Off => None,
+                    },
+                    on_failure: self.on_limit_failure,
+                    unavailable_retry_after: self.config.unavailable_retry_after,
+                    rate_decided_now,
                 },
-                default_quota: self.default_quota,
-                guard: match self.guard {
-                    GuardChoice::Memory(config) => Some(Arc::new(MemoryFailureGuard::with_clock(
-                        config,
-                        Arc::clone(&self.clock),
-                    ))),
-                    GuardChoice::Custom(guard) => Some(guard),
-                    GuardChoice::Off => None,
-                },
-                on_failure: self.on_limit_failure,
-                unavailable_retry_after: self.config.unavailable_retry_after,
-                rate_decided_now,
-            },
-            config: self.config,
-        };
-        Ok(Keyward {
-            core: Arc::new(core),
-        })
+                config: self.config,
+                _invalidations: subscription,
+            }
+        });
+        match subscribe_failed {
+            Some(e) => Err(BuildError::Invalidations(e)),
+            None => Ok(Keyward { core }),
+        }
     }
+}
+
+/// Applies invalidations to the cache of `core` while it lives; holding it weakly keeps
+/// the core (which holds the subscription) from keeping itself alive.
+fn invalidation_sink(core: Weak<Core>) -> InvalidationSink {
+    Arc::new(move |event| {
+        let Some(core) = core.upgrade() else { return };
+        match event {
+            // What `Authenticator::invalidate` does: a store read on the next request,
+            // no slow hash unless the stored hash changed.
+            Invalidation::Key(id) => core.cache.mark_stale(&id),
+            Invalidation::All => core.cache.clear(),
+        }
+    })
 }

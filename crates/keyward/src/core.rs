@@ -6,7 +6,7 @@ use keyward_clock::{Clock, Timestamp};
 use keyward_format::{KeyFormat, KeyId};
 use keyward_hash::SecretHasher;
 use keyward_scope::{CapabilitySet, Catalog};
-use keyward_store::{KeyRecord, KeyStore};
+use keyward_store::{KeyRecord, KeyStore, Subscription};
 
 use crate::cache::{CacheEntry, VerificationCache};
 use crate::client_slots::ClientSlots;
@@ -41,6 +41,9 @@ pub(crate) struct Core {
     pub(crate) key_cooldown: KeyCooldown,
     pub(crate) refusal_log: RefusalLog,
     pub(crate) limits: Limits,
+    /// Delivery of other processes' invalidations into `cache`, held (never read) so it
+    /// ends with the core; its sink holds only a `Weak` to the core.
+    pub(crate) _invalidations: Option<Subscription>,
 }
 
 impl Core {

@@ -361,6 +361,9 @@ pub enum BuildError {
     /// The OS random generator failed (the cache's digest key comes from it).
     #[error("OS random number generator failed: {0}")]
     Random(getrandom::Error),
+    /// The invalidation source could not start delivering (e.g. no async runtime).
+    #[error("cannot subscribe to cache invalidations: {0}")]
+    Invalidations(#[source] keyward_store::StoreError),
 }
 
 /// What is wrong with a configuration value.

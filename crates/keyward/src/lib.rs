@@ -11,6 +11,8 @@ mod client_slots;
 mod config;
 mod core;
 mod credential;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod database;
 mod digest;
 mod error;
 mod hash_pool;
@@ -30,6 +32,8 @@ pub use authenticator::Authenticator;
 pub use builder::{Keyward, KeywardBuilder};
 pub use config::Config;
 pub use credential::Credential;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use database::{DEFAULT_DATABASE_URL, Database, DatabaseError};
 pub use error::{
     AuthError, BuildError, ConfigProblem, ErrorCode, InvalidKeyReason, NameProblem, RequestProblem,
     ServiceError,
