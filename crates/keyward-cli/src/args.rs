@@ -23,7 +23,7 @@ pub struct Cli {
         long,
         global = true,
         env = "KEYWARD_DATABASE_URL",
-        default_value = "keyward.db"
+        default_value = keyward::DEFAULT_DATABASE_URL
     )]
     pub database_url: String,
     /// The PostgreSQL schema keyward's tables live in (created when missing).
@@ -82,8 +82,8 @@ pub struct CreateArgs {
     /// Expire after this long: `30d`, `24h`, `15m`, `90s`.
     #[arg(long, value_name = "DURATION")]
     pub expires_in: Option<String>,
-    /// Who the key acts for.
-    #[arg(long, default_value = "cli")]
+    /// Who the key acts for: the user or service id your application knows it by.
+    #[arg(long, env = "KEYWARD_OWNER")]
     pub owner: String,
     /// Bind the key to a tenant: `TEAM/PROJECT`.
     #[arg(long)]

@@ -16,7 +16,10 @@ use crate::{CliError, Database, DatabaseError, demo_catalog, w};
 async fn open_store(url: &str, schema: Option<&str>) -> Result<Arc<dyn KeyStore>, CliError> {
     match Database::open(url, schema).await {
         Ok(database) => Ok(database.store()),
-        Err(e @ (DatabaseError::UnsupportedScheme(_) | DatabaseError::SchemaWithoutPostgres)) => {
+        Err(DatabaseError::SchemaWithoutPostgres) => Err(CliError::usage(
+            "--database-schema applies to postgres:// urls only",
+        )),
+        Err(e @ (DatabaseError::UnsupportedScheme(_) | DatabaseError::FeatureDisabled { .. })) => {
             Err(CliError::usage(e.to_string()))
         }
         Err(e) => Err(CliError::runtime(e.to_string())),

@@ -9,7 +9,6 @@ use keyward::format::{KeyFormat, Scanner};
 use keyward::scope::Catalog;
 
 mod args;
-mod database;
 mod error;
 mod keys;
 mod scan;
@@ -18,8 +17,10 @@ pub use args::{
     Cli, Command, CreateArgs, IdArgs, JsonFlag, KeysCommand, RollArgs, ScanArgs, parse_duration,
     parse_tenant,
 };
-pub use database::{Database, DatabaseError};
 pub use error::CliError;
+/// The store-from-URL function the CLI uses, re-exported for programs that depend on
+/// this crate for it.
+pub use keyward::{Database, DatabaseError};
 
 /// The capability catalog the CLI mints against, and the example servers serve (they
 /// take it from here), so keys made here work there.

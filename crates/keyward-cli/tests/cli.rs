@@ -22,6 +22,8 @@ impl Env {
     fn cmd(&self) -> assert_cmd::Command {
         let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("keyward");
         cmd.env("KEYWARD_DATABASE_URL", self.db());
+        // The owner comes from each test's arguments, never from the caller's shell.
+        cmd.env_remove("KEYWARD_OWNER");
         cmd.current_dir(self.dir.path());
         cmd
     }
@@ -55,6 +57,8 @@ fn create_list_show_roll_revoke() {
         .args([
             "keys",
             "create",
+            "--owner",
+            "u_ci",
             "--name",
             "CI",
             "--capability",
@@ -89,7 +93,7 @@ fn create_list_show_roll_revoke() {
     assert!(shown.status.success());
     let shown = String::from_utf8(shown.stdout).unwrap();
     assert!(
-        shown.contains("acme/web") && !shown.contains(&key),
+        shown.contains("acme/web") && shown.contains("u_ci") && !shown.contains(&key),
         "{shown}"
     );
 
@@ -110,20 +114,51 @@ fn create_list_show_roll_revoke() {
 #[test]
 fn create_json_includes_the_key_and_defaults() {
     let env = Env::new();
-    let created = env.json(&["keys", "create", "--name", "default"]);
+    let created = env.json(&["keys", "create", "--owner", "u_1", "--name", "default"]);
     assert!(created["key"].as_str().unwrap().starts_with("sk_live_"));
     assert_eq!(
         created["capabilities"],
         serde_json::json!(["desktop:chat", "desktop:read"])
     );
-    assert_eq!(created["owner"], "cli");
+    assert_eq!(created["owner"], "u_1");
     assert_eq!(created["state"], "active");
+}
+
+#[test]
+fn create_needs_an_owner() {
+    let env = Env::new();
+    let out = env
+        .cmd()
+        .args(["keys", "create", "--name", "nobody's"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--owner"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.stdout.is_empty(), "no key minted");
+    assert!(!env.dir.path().join("keys.db").exists(), "nothing opened");
+
+    // The environment may name it instead.
+    let out = env
+        .cmd()
+        .env("KEYWARD_OWNER", "svc_billing")
+        .args(["keys", "create", "--name", "billing", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(created["owner"], "svc_billing");
 }
 
 #[test]
 fn plain_path_and_sqlite_url_are_one_database() {
     let env = Env::new();
-    env.json(&["keys", "create", "--name", "a"]);
+    env.json(&["keys", "create", "--owner", "u_1", "--name", "a"]);
     let out = env
         .cmd()
         .args(["--database-url", &format!("sqlite:{}", env.db())])
@@ -136,7 +171,7 @@ fn plain_path_and_sqlite_url_are_one_database() {
 }
 
 fn mint_key(env: &Env) -> String {
-    env.json(&["keys", "create", "--name", "leak"])["key"]
+    env.json(&["keys", "create", "--owner", "u_1", "--name", "leak"])["key"]
         .as_str()
         .unwrap()
         .to_owned()
@@ -205,15 +240,35 @@ fn bad_input_is_one_line_and_non_zero() {
     let run = |args: &[&str]| env.cmd().args(args).output().unwrap();
 
     one_line_error(
-        &run(&["keys", "create", "--name", "x", "--capability", "nope:nope"]),
+        &run(&[
+            "keys",
+            "create",
+            "--owner",
+            "u_1",
+            "--name",
+            "x",
+            "--capability",
+            "nope:nope",
+        ]),
         "nope:nope",
     );
     one_line_error(
-        &run(&["keys", "create", "--name", "x", "--expires-in", "soon"]),
+        &run(&[
+            "keys",
+            "create",
+            "--owner",
+            "u_1",
+            "--name",
+            "x",
+            "--expires-in",
+            "soon",
+        ]),
         "malformed duration",
     );
     one_line_error(
-        &run(&["keys", "create", "--name", "x", "--tenant", "no-slash"]),
+        &run(&[
+            "keys", "create", "--owner", "u_1", "--name", "x", "--tenant", "no-slash",
+        ]),
         "TEAM/PROJECT",
     );
     one_line_error(&run(&["keys", "show", "not-an-id!"]), "malformed key id");
@@ -265,12 +320,14 @@ fn bad_input_is_one_line_and_non_zero() {
 #[tokio::test]
 async fn the_cli_shares_the_file_with_a_running_server() {
     use keyward::format::KeyId;
-    use keyward::store::KeyStore;
 
     let env = Env::new();
     // The "server": a store held open for the whole test.
-    let server = keyward_sqlite::SqliteStore::open(&env.db()).await.unwrap();
-    let created = env.json(&["keys", "create", "--name", "shared"]);
+    let server = keyward_cli::Database::open(&env.db(), None)
+        .await
+        .unwrap()
+        .store();
+    let created = env.json(&["keys", "create", "--owner", "u_1", "--name", "shared"]);
     let id: KeyId = created["id"].as_str().unwrap().parse().unwrap();
     let record = server.get(&id).await.unwrap();
     assert_eq!(record.name, "shared");
@@ -308,6 +365,8 @@ fn keys_on_postgres_with_a_schema() {
     let created = pg(&[
         "keys",
         "create",
+        "--owner",
+        "u_1",
         "--name",
         "on postgres",
         "--capability",
