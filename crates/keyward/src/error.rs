@@ -43,9 +43,40 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// 415: a JSON route was sent a body that is not `application/json`.
     UnsupportedMediaType,
+    /// 400: a key-management request names capabilities the catalog does not declare.
+    UnknownCapability,
+    /// 409: the key's state does not allow the operation (rolling a revoked key).
+    Conflict,
+    /// 409: the owner already holds the maximum of live keys.
+    TooManyKeys,
+    /// 500: the server failed (minting a key); the cause is logged, never sent.
+    InternalError,
 }
 
 impl ErrorCode {
+    /// Every code, in the order of the contract's table.
+    pub const ALL: [ErrorCode; 19] = [
+        ErrorCode::MissingCredential,
+        ErrorCode::InvalidKey,
+        ErrorCode::KeyRevoked,
+        ErrorCode::KeyExpired,
+        ErrorCode::KeyDisabled,
+        ErrorCode::IpNotAllowed,
+        ErrorCode::InsufficientCapability,
+        ErrorCode::RateLimited,
+        ErrorCode::TooManyFailedAttempts,
+        ErrorCode::InvalidRequest,
+        ErrorCode::AuthUnavailable,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::UnknownCapability,
+        ErrorCode::Conflict,
+        ErrorCode::TooManyKeys,
+        ErrorCode::InternalError,
+    ];
+
     /// The code as it appears on the wire (`invalid_key`).
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -64,6 +95,10 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::UnknownCapability => "unknown_capability",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::TooManyKeys => "too_many_keys",
+            ErrorCode::InternalError => "internal_error",
         }
     }
 
@@ -77,12 +112,14 @@ impl ErrorCode {
             | ErrorCode::KeyDisabled => 401,
             ErrorCode::IpNotAllowed | ErrorCode::InsufficientCapability => 403,
             ErrorCode::RateLimited | ErrorCode::TooManyFailedAttempts => 429,
-            ErrorCode::InvalidRequest => 400,
+            ErrorCode::InvalidRequest | ErrorCode::UnknownCapability => 400,
             ErrorCode::AuthUnavailable => 503,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::Conflict | ErrorCode::TooManyKeys => 409,
+            ErrorCode::InternalError => 500,
         }
     }
 
@@ -425,6 +462,10 @@ mod tests {
                 "unsupported_media_type",
                 false,
             ),
+            (ErrorCode::UnknownCapability, 400, "unknown_capability", false),
+            (ErrorCode::Conflict, 409, "conflict", false),
+            (ErrorCode::TooManyKeys, 409, "too_many_keys", false),
+            (ErrorCode::InternalError, 500, "internal_error", false),
         ];
         for (code, status, name, counts) in table {
             assert_eq!(
@@ -432,6 +473,8 @@ mod tests {
                 (status, name, counts)
             );
         }
+        // `ALL` lists every code once, in the table's order.
+        assert_eq!(table.map(|row| row.0), ErrorCode::ALL);
     }
 
     #[test]

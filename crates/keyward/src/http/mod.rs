@@ -20,4 +20,5 @@ pub use body::{JsonError, JsonErrorKind, MAX_BODY_LEN, RequestBody, RequestError
 pub use body::{parse_json_body, parse_json_object};
 pub use extract::{CredentialSources, ExtractedCredential, MAX_CREDENTIAL_HEADER_LEN, extract};
 pub use gate::{DEFAULT_REALM, Gate, RequestHeaders};
+pub use management::render_manage_error;
 pub use render::{HttpResponse, rate_limit_headers, render};

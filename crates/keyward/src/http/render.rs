@@ -148,6 +148,10 @@ pub(crate) fn message(code: ErrorCode) -> &'static str {
         ErrorCode::MethodNotAllowed => "this route does not take this method; see Allow",
         ErrorCode::PayloadTooLarge => "the request body is too large",
         ErrorCode::UnsupportedMediaType => "send the body as Content-Type: application/json",
+        ErrorCode::UnknownCapability => "the catalog declares no capability of these names",
+        ErrorCode::Conflict => "the key's state does not allow this",
+        ErrorCode::TooManyKeys => "the owner already has the maximum of live keys",
+        ErrorCode::InternalError => "the server failed; try again later",
     }
 }
 

@@ -1,7 +1,13 @@
-use keyward_scope::{Requirement, UnknownCapabilities};
+use std::time::Duration;
 
+use keyward_scope::{Requirement, UnknownCapabilities};
+use keyward_store::PageRequest;
+
+use super::render::{json, render_manage_error};
+use super::request::{self, QueryProblem};
+use super::shapes::{ApiKey, CreatedApiKey, RolledApiKey};
 use crate::http::{DEFAULT_REALM, HttpResponse, RequestBody};
-use crate::manage::KeyManager;
+use crate::manage::{Caller, CreateKey, KeyManager, ManageError};
 use crate::{Authenticator, Keyward, Principal};
 
 /// One route of the management API. Paths are relative to where it is mounted.
@@ -157,13 +163,190 @@ impl ManagementApi {
         }
     }
 
-    /// Answers one request to `route`.
+    /// Answers one request to `route`, for the key that authenticated it (the adapter
+    /// checked [`requirement`](Self::requirement) first). Every answer is JSON but a
+    /// 204's; a body sent to a route that takes none is ignored.
     pub async fn handle(
         &self,
         route: ManagementRoute,
         request: ManagementRequest<'_>,
     ) -> HttpResponse {
-        let _ = (route, request, &self.authenticator);
-        todo!()
+        let caller = Caller::from_principal(request.principal);
+        let answer = match route {
+            ManagementRoute::ListKeys => self.list(&caller, &request).await,
+            ManagementRoute::CreateKey => self.create(&caller, request.body).await,
+            ManagementRoute::ShowKey => self.show(&caller, request.id).await,
+            ManagementRoute::RevokeKey => self.revoke(&caller, &request).await,
+            ManagementRoute::RollKey => self.roll(&caller, &request).await,
+            ManagementRoute::DisableKey => self.set_enabled(&caller, request.id, false).await,
+            ManagementRoute::EnableKey => self.set_enabled(&caller, request.id, true).await,
+        };
+        answer.unwrap_or_else(|refusal| refusal)
+    }
+
+    /// `GET /api_keys`: a page of the caller's keys and, while more remain, a `Link` to
+    /// the next page.
+    async fn list(
+        &self,
+        caller: &Caller,
+        request: &ManagementRequest<'_>,
+    ) -> Result<HttpResponse, HttpResponse> {
+        let query = request::list_query(request.query).map_err(QueryProblem::render)?;
+        let page = PageRequest {
+            limit: query.limit,
+            after: query.after,
+        };
+        let listed = match self.manager.list(caller, page).await {
+            Ok(listed) => listed,
+            // The limit is in range, so the cursor is what the listing refused: it names
+            // no key the caller sees (another owner's is refused alike).
+            Err(ManageError::InvalidRequest(_)) if query.after.is_some() => {
+                return Err(QueryProblem::After.render());
+            }
+            Err(e) => return Err(self.refuse(&e)),
+        };
+        let keys: Vec<ApiKey> = listed.keys.iter().map(ApiKey::from).collect();
+        let mut response = json(200, &keys);
+        if let Some(next) = listed.next {
+            response.headers.push((
+                "link",
+                format!(
+                    "<{}?limit={}&after={}>; rel=\"next\"",
+                    link_target(request.path),
+                    query.limit,
+                    next.as_str()
+                ),
+            ));
+        }
+        Ok(response)
+    }
+
+    /// `POST /api_keys`: 201 with the new key, shown this once.
+    async fn create(
+        &self,
+        caller: &Caller,
+        body: RequestBody<'_>,
+    ) -> Result<HttpResponse, HttpResponse> {
+        let body = request::create_body(body)?;
+        let mut create = CreateKey::new(body.name);
+        create.capabilities = body.capabilities;
+        create.expires_in = body.expires_in_seconds.map(Duration::from_secs);
+        let new = self
+            .manager
+            .create(caller, create)
+            .await
+            .map_err(|e| self.refuse(&e))?;
+        Ok(shown_once(json(201, &CreatedApiKey::from(&new))))
+    }
+
+    /// `GET /api_keys/{id}`.
+    async fn show(&self, caller: &Caller, id: Option<&str>) -> Result<HttpResponse, HttpResponse> {
+        let id = id.ok_or_else(|| self.refuse(&ManageError::NotFound))?;
+        let key = self
+            .manager
+            .get(caller, id)
+            .await
+            .map_err(|e| self.refuse(&e))?;
+        Ok(json(200, &ApiKey::from(&key)))
+    }
+
+    /// `DELETE /api_keys/{id}`: 204; revokes, or with `?permanent=true` deletes.
+    async fn revoke(
+        &self,
+        caller: &Caller,
+        request: &ManagementRequest<'_>,
+    ) -> Result<HttpResponse, HttpResponse> {
+        let permanent = request::permanent(request.query).map_err(QueryProblem::render)?;
+        let id = request
+            .id
+            .ok_or_else(|| self.refuse(&ManageError::NotFound))?;
+        let done = if permanent {
+            self.manager.delete(caller, id).await
+        } else {
+            self.manager.revoke(caller, id).await.map(drop)
+        };
+        done.map_err(|e| self.refuse(&e))?;
+        Ok(HttpResponse {
+            status: 204,
+            headers: Vec::new(),
+            body: String::new(),
+        })
+    }
+
+    /// `POST /api_keys/{id}/disable` and `…/enable`: 200 with the key.
+    async fn set_enabled(
+        &self,
+        caller: &Caller,
+        id: Option<&str>,
+        enabled: bool,
+    ) -> Result<HttpResponse, HttpResponse> {
+        let id = id.ok_or_else(|| self.refuse(&ManageError::NotFound))?;
+        let key = if enabled {
+            self.manager.enable(caller, id).await
+        } else {
+            self.manager.disable(caller, id).await
+        };
+        let key = key.map_err(|e| self.refuse(&e))?;
+        Ok(json(200, &ApiKey::from(&key)))
+    }
+
+    /// `POST /api_keys/{id}/roll`: 201 with the replacement, shown this once.
+    async fn roll(
+        &self,
+        caller: &Caller,
+        request: &ManagementRequest<'_>,
+    ) -> Result<HttpResponse, HttpResponse> {
+        let body = request::roll_body(request.body)?;
+        let id = request
+            .id
+            .ok_or_else(|| self.refuse(&ManageError::NotFound))?;
+        let grace = Duration::from_secs(body.grace_seconds);
+        let rolled = self
+            .manager
+            .roll(caller, id, grace)
+            .await
+            .map_err(|e| self.refuse(&e))?;
+        Ok(shown_once(json(201, &RolledApiKey::from(&rolled))))
+    }
+
+    fn refuse(&self, error: &ManageError) -> HttpResponse {
+        render_manage_error(
+            error,
+            &self.realm,
+            self.authenticator.unavailable_retry_after(),
+        )
+    }
+}
+
+/// A response carrying a plaintext key: no cache may keep it.
+fn shown_once(mut response: HttpResponse) -> HttpResponse {
+    response
+        .headers
+        .push(("cache-control", "no-store".to_owned()));
+    response
+}
+
+/// `path` as a `Link` target: bytes outside a URI path's characters percent-encoded, so
+/// the header can neither break out of its `<>` nor carry a control byte.
+fn link_target(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for &b in path.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@%".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_targets_escape_what_a_path_cannot_hold() {
+        assert_eq!(link_target("/v1/api_keys"), "/v1/api_keys");
+        assert_eq!(link_target("/a b>\r\n<é"), "/a%20b%3E%0D%0A%3C%C3%A9");
     }
 }

@@ -1,0 +1,227 @@
+//! Reading a management request: its query string and its JSON body, each refused with
+//! the answer the route gives before it touches the store.
+
+use keyward_format::KeyId;
+use keyward_scope::Catalog;
+
+use super::ManagementRoute;
+use super::render::{error_response, unknown_capability};
+use super::shapes::{CreateApiKeyRequest, RollApiKeyRequest};
+use crate::error::ErrorCode;
+use crate::http::{HttpResponse, RequestBody, RequestError, parse_json_object};
+
+/// The page size of `GET /api_keys` without `?limit=`.
+pub const DEFAULT_PAGE_LIMIT: u32 = 100;
+
+/// The largest `?limit=` of `GET /api_keys`; more is 400 `invalid_request`.
+pub const MAX_PAGE_LIMIT: u32 = 100;
+
+/// The query of `GET /api_keys`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ListQuery {
+    pub(crate) limit: u32,
+    pub(crate) after: Option<KeyId>,
+}
+
+/// A query parameter the route cannot take. Messages name the parameter and never
+/// repeat its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum QueryProblem {
+    #[error("limit must be an integer from 1 to {MAX_PAGE_LIMIT}")]
+    Limit,
+    #[error("after must be the id of a key in this listing, as the next link gives it")]
+    After,
+    #[error("permanent must be true or false")]
+    Permanent,
+    #[error("{0} is given more than once")]
+    Repeated(&'static str),
+}
+
+impl QueryProblem {
+    pub(crate) fn render(self) -> HttpResponse {
+        error_response(ErrorCode::InvalidRequest, &self.to_string())
+    }
+}
+
+/// The one value of each of `names` in `query`; other parameters are ignored.
+fn parameters<const N: usize>(
+    query: Option<&str>,
+    names: [&'static str; N],
+) -> Result<[Option<String>; N], QueryProblem> {
+    let mut values: [Option<String>; N] = std::array::from_fn(|_| None);
+    // `application/x-www-form-urlencoded` pairs: decoding is lossy, never an error.
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.unwrap_or_default()).unwrap_or_default();
+    for (name, value) in pairs {
+        if let Some(i) = names.iter().position(|n| *n == name) {
+            if values[i].is_some() {
+                return Err(QueryProblem::Repeated(names[i]));
+            }
+            values[i] = Some(value);
+        }
+    }
+    Ok(values)
+}
+
+/// `?limit=&after=` of `GET /api_keys`: `limit` in 1 ..= [`MAX_PAGE_LIMIT`] (default
+/// [`DEFAULT_PAGE_LIMIT`]), `after` a well-formed key id.
+pub(crate) fn list_query(query: Option<&str>) -> Result<ListQuery, QueryProblem> {
+    let [limit, after] = parameters(query, ["limit", "after"])?;
+    let limit = match limit {
+        None => DEFAULT_PAGE_LIMIT,
+        Some(text) => match text.parse::<u32>() {
+            Ok(n) if (1..=MAX_PAGE_LIMIT).contains(&n) => n,
+            _ => return Err(QueryProblem::Limit),
+        },
+    };
+    let after = match after {
+        None => None,
+        Some(text) => Some(KeyId::parse(&text).map_err(|_| QueryProblem::After)?),
+    };
+    Ok(ListQuery { limit, after })
+}
+
+/// `?permanent=` of `DELETE /api_keys/{id}`: `true` deletes, `false` (the default)
+/// revokes.
+pub(crate) fn permanent(query: Option<&str>) -> Result<bool, QueryProblem> {
+    let [permanent] = parameters(query, ["permanent"])?;
+    match permanent.as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(QueryProblem::Permanent),
+    }
+}
+
+/// The body of `POST /api_keys`, which is required.
+pub(crate) fn create_body(body: RequestBody<'_>) -> Result<CreateApiKeyRequest, HttpResponse> {
+    match parse_json_object(body) {
+        Ok(Some(request)) => Ok(request),
+        Ok(None) => Err(RequestError::BodyRequired.render()),
+        Err(refused) => Err(refused.render()),
+    }
+}
+
+/// The body of `POST /api_keys/{id}/roll`; an empty one is the defaults.
+pub(crate) fn roll_body(body: RequestBody<'_>) -> Result<RollApiKeyRequest, HttpResponse> {
+    match parse_json_object(body) {
+        Ok(request) => Ok(request.unwrap_or_default()),
+        Err(refused) => Err(refused.render()),
+    }
+}
+
+/// Checks `body` as `route` does before it touches the store: its size (413), its
+/// content type (415), its JSON (400 `invalid_request`: a JSON object with the route's
+/// fields only), and for a new key, its capability names against `catalog` (400
+/// `unknown_capability`). `Ok(())` when the route would go on, or the refusal it would
+/// answer. Routes that take no body ignore one.
+///
+/// Takes any bytes and never panics: a fuzz target calls it. A refusal quotes at most
+/// 256 bytes of the body, and its message none.
+///
+/// ```
+/// use keyward::http::RequestBody;
+/// use keyward::http::management::{ManagementRoute, check_body};
+/// use keyward::scope::Catalog;
+///
+/// let catalog = Catalog::builder().capability("jobs:read").build()?;
+/// let create = RequestBody::json(br#"{"name": "CI", "capabilities": ["jobs:read"]}"#);
+/// assert!(check_body(ManagementRoute::CreateKey, create, &catalog).is_ok());
+/// assert!(check_body(ManagementRoute::RollKey, RequestBody::default(), &catalog).is_ok());
+///
+/// let text = RequestBody { content_type: Some(b"text/plain"), bytes: b"{}" };
+/// assert_eq!(check_body(ManagementRoute::CreateKey, text, &catalog).unwrap_err().status, 415);
+/// let unknown = RequestBody::json(br#"{"name": "CI", "capabilities": ["jobs:raed"]}"#);
+/// assert_eq!(check_body(ManagementRoute::CreateKey, unknown, &catalog).unwrap_err().status, 400);
+/// # Ok::<(), keyward::scope::CatalogError>(())
+/// ```
+pub fn check_body(
+    route: ManagementRoute,
+    body: RequestBody<'_>,
+    catalog: &Catalog,
+) -> Result<(), HttpResponse> {
+    match route {
+        ManagementRoute::CreateKey => {
+            let request = create_body(body)?;
+            match &request.capabilities {
+                Some(names) => catalog
+                    .set(names)
+                    .map(drop)
+                    .map_err(|unknown| unknown_capability(&unknown.capabilities)),
+                None => Ok(()),
+            }
+        }
+        ManagementRoute::RollKey => roll_body(body).map(drop),
+        ManagementRoute::ListKeys
+        | ManagementRoute::ShowKey
+        | ManagementRoute::RevokeKey
+        | ManagementRoute::DisableKey
+        | ManagementRoute::EnableKey => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_query_defaults_bounds_and_ignores_others() {
+        assert_eq!(
+            list_query(None),
+            Ok(ListQuery {
+                limit: DEFAULT_PAGE_LIMIT,
+                after: None
+            })
+        );
+        assert_eq!(list_query(Some("limit=7&utm=x")).map(|q| q.limit), Ok(7));
+        assert_eq!(
+            list_query(Some("after=AbCd12345678"))
+                .unwrap()
+                .after
+                .map(|id| id.as_str().to_owned()),
+            Some("AbCd12345678".to_owned())
+        );
+        for bad in [
+            "limit=0",
+            "limit=101",
+            "limit=x",
+            "limit=",
+            "limit=-1",
+            "limit=1.5",
+        ] {
+            assert_eq!(list_query(Some(bad)), Err(QueryProblem::Limit), "{bad}");
+        }
+        for bad in [
+            "after=",
+            "after=short",
+            "after=AbCd1234567!",
+            "after=%FF%FE",
+        ] {
+            assert_eq!(list_query(Some(bad)), Err(QueryProblem::After), "{bad}");
+        }
+        assert_eq!(
+            list_query(Some("limit=1&limit=2")),
+            Err(QueryProblem::Repeated("limit"))
+        );
+    }
+
+    #[test]
+    fn permanent_is_true_or_false() {
+        assert_eq!(permanent(None), Ok(false));
+        assert_eq!(permanent(Some("permanent=false")), Ok(false));
+        assert_eq!(permanent(Some("permanent=true&x=1")), Ok(true));
+        for bad in ["permanent=1", "permanent=TRUE", "permanent=", "permanent"] {
+            assert_eq!(permanent(Some(bad)), Err(QueryProblem::Permanent), "{bad}");
+        }
+    }
+
+    #[test]
+    fn messages_name_the_parameter_and_quote_nothing() {
+        let secret = "s".repeat(300);
+        for query in [format!("limit={secret}"), format!("after={secret}")] {
+            let problem = list_query(Some(&query)).unwrap_err();
+            let response = problem.render();
+            assert_eq!(response.status, 400);
+            assert!(!response.body.contains("sss"), "{}", response.body);
+        }
+    }
+}

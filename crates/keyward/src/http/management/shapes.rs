@@ -1,0 +1,275 @@
+//! The JSON the management routes read and write. Each type derives its OpenAPI schema,
+//! so the document in [`super::openapi`] describes exactly what is serialized.
+
+use keyward_store::KeyState;
+use serde::{Deserialize, Serialize, Serializer};
+use utoipa::ToSchema;
+
+use crate::error::ErrorCode;
+use crate::{KeySummary, NewKey, RolledKey};
+
+/// A key as the management routes show it: masked, never its secret or its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ApiKey {
+    /// The public key id: the `{id}` of the routes.
+    #[schema(example = "AbCd12345678")]
+    pub id: String,
+    /// A human name.
+    pub name: String,
+    /// The key's prefix and the first 4 characters of its id, to recognise it by.
+    #[schema(example = "sk_live_AbCd")]
+    pub key_prefix: String,
+    /// The last 4 characters of the key.
+    pub last4: String,
+    /// Who the key acts for.
+    pub owner: String,
+    /// The team and project the key is bound to, `null` for none.
+    #[schema(required = true)]
+    pub tenant: Option<ApiKeyTenant>,
+    /// The capabilities granted, sorted.
+    pub capabilities: Vec<String>,
+    /// When it was minted (RFC 3339, UTC, whole seconds).
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// When it was last used; recorded in batches, so up to a flush interval late.
+    #[schema(format = DateTime, required = true)]
+    pub last_used_at: Option<String>,
+    /// When it expires.
+    #[schema(format = DateTime, required = true)]
+    pub expires_at: Option<String>,
+    /// When it was revoked.
+    #[schema(format = DateTime, required = true)]
+    pub revoked_at: Option<String>,
+    /// When it was disabled.
+    #[schema(format = DateTime, required = true)]
+    pub disabled_at: Option<String>,
+    /// The id of the key that replaced it in a roll.
+    #[schema(required = true)]
+    pub replaced_by: Option<String>,
+    /// Whether it works now, and if not, why.
+    pub state: ApiKeyState,
+}
+
+impl From<&KeySummary> for ApiKey {
+    fn from(key: &KeySummary) -> Self {
+        ApiKey {
+            id: key.id.as_str().to_owned(),
+            name: key.name.clone(),
+            key_prefix: key.key_prefix.clone(),
+            last4: key.last4.clone(),
+            owner: key.owner.clone(),
+            tenant: key.tenant.as_ref().map(|t| ApiKeyTenant {
+                team: t.team.clone(),
+                project: t.project.clone(),
+            }),
+            capabilities: key.capabilities.clone(),
+            created_at: key.created_at.to_string(),
+            last_used_at: key.last_used_at.map(|t| t.to_string()),
+            expires_at: key.expires_at.map(|t| t.to_string()),
+            revoked_at: key.revoked_at.map(|t| t.to_string()),
+            disabled_at: key.disabled_at.map(|t| t.to_string()),
+            replaced_by: key.replaced_by.map(|id| id.as_str().to_owned()),
+            state: key.state.into(),
+        }
+    }
+}
+
+/// The tenant a key is bound to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ApiKeyTenant {
+    /// The team (organisation, workspace, account).
+    pub team: String,
+    /// The project within the team.
+    pub project: String,
+}
+
+/// A key's state: revoked wins over disabled, which wins over expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiKeyState {
+    /// The key authenticates.
+    Active,
+    /// Revoked, for good.
+    Revoked,
+    /// Disabled until enabled.
+    Disabled,
+    /// Past its expiry.
+    Expired,
+}
+
+impl From<KeyState> for ApiKeyState {
+    fn from(state: KeyState) -> Self {
+        match state {
+            KeyState::Active => ApiKeyState::Active,
+            KeyState::Revoked => ApiKeyState::Revoked,
+            KeyState::Disabled => ApiKeyState::Disabled,
+            KeyState::Expired => ApiKeyState::Expired,
+        }
+    }
+}
+
+/// A key just minted: the one answer that carries the plaintext key.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    /// The public key id.
+    #[schema(example = "AbCd12345678")]
+    pub id: String,
+    /// The plaintext key. Shown this once: it cannot be recovered.
+    pub key: String,
+    /// The key's name.
+    pub name: String,
+    /// The capabilities granted, sorted.
+    pub capabilities: Vec<String>,
+    /// When it expires.
+    #[schema(format = DateTime, required = true)]
+    pub expires_at: Option<String>,
+}
+
+impl std::fmt::Debug for CreatedApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedApiKey")
+            .field("id", &self.id)
+            .field("key", &"<redacted>")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for CreatedApiKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.key);
+    }
+}
+
+impl From<&NewKey> for CreatedApiKey {
+    fn from(new: &NewKey) -> Self {
+        CreatedApiKey {
+            id: new.summary.id.as_str().to_owned(),
+            key: new.key.expose().to_owned(),
+            name: new.summary.name.clone(),
+            capabilities: new.summary.capabilities.clone(),
+            expires_at: new.summary.expires_at.map(|t| t.to_string()),
+        }
+    }
+}
+
+/// A replacement key, shown once, and the key it replaces.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RolledApiKey {
+    /// The replacement.
+    #[serde(flatten)]
+    pub key: CreatedApiKey,
+    /// The key rolled: it works until `expires_at`, the end of its grace.
+    pub rolled_from: RolledFrom,
+}
+
+impl From<&RolledKey> for RolledApiKey {
+    fn from(rolled: &RolledKey) -> Self {
+        RolledApiKey {
+            key: CreatedApiKey::from(&rolled.new),
+            rolled_from: RolledFrom {
+                id: rolled.old.id.as_str().to_owned(),
+                expires_at: rolled.old.expires_at.map(|t| t.to_string()),
+            },
+        }
+    }
+}
+
+/// The key a roll replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RolledFrom {
+    /// Its id.
+    pub id: String,
+    /// When it stops working: the end of the grace period, or its own expiry if that
+    /// comes first.
+    #[schema(format = DateTime, required = true)]
+    pub expires_at: Option<String>,
+}
+
+/// The body of `POST /api_keys`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKeyRequest {
+    /// A human name: not blank, at most 200 bytes, no control, invisible formatting or
+    /// line-separator characters.
+    #[schema(min_length = 1, example = "Production CI")]
+    pub name: String,
+    /// Capability names from the server's catalog; absent or `null` grants the
+    /// catalog's default set. Never more than the calling key holds.
+    #[serde(default)]
+    pub capabilities: Option<Vec<String>>,
+    /// Expire the key this many seconds after it is minted; absent or `null`: never.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub expires_in_seconds: Option<u64>,
+}
+
+/// The body of `POST /api_keys/{id}/roll`, which may also be empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollApiKeyRequest {
+    /// How long the old key keeps working, in seconds (default 0: it stops now). At most
+    /// the server's configured maximum.
+    #[serde(default)]
+    pub grace_seconds: u64,
+}
+
+/// Every error body: a stable code to match on and a message for people, with the
+/// fields some codes add.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    #[serde(serialize_with = "code_as_str")]
+    #[schema(schema_with = error_code_schema)]
+    pub error: ErrorCode,
+    /// What went wrong, for people; quotes nothing the client sent.
+    pub message: String,
+    /// `insufficient_capability`: the capabilities missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub required: Option<Vec<String>>,
+    /// `insufficient_capability`: the capabilities the calling key holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub held: Option<Vec<String>>,
+    /// `rate_limited`, `too_many_failed_attempts`: seconds to wait, as `Retry-After`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub retry_after: Option<u64>,
+    /// `unknown_capability`: the unknown names, each cut to 64 bytes and 256 bytes in
+    /// all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub capabilities: Option<Vec<String>>,
+    /// `unknown_capability`: how many more unknown names were left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub more: Option<u64>,
+}
+
+impl ErrorBody {
+    /// `{"error": code, "message": message}`.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorBody {
+            error: code,
+            message: message.into(),
+            required: None,
+            held: None,
+            retry_after: None,
+            capabilities: None,
+            more: None,
+        }
+    }
+}
+
+fn code_as_str<S: Serializer>(code: &ErrorCode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(code.as_str())
+}
+
+/// Every code of [`ErrorCode::ALL`], as the `error` field's enum.
+pub(crate) fn error_code_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(ErrorCode::ALL.map(ErrorCode::as_str)))
+        .build()
+}
