@@ -102,6 +102,14 @@ pub(crate) const SET_DISABLED: &str = concat!(
     columns!()
 );
 
+/// Fires the `keyward_keys_deleted` trigger, which NOTIFYs the deleted id as an UPDATE
+/// does. No column references another row's id, so rows naming the deleted key (a key
+/// it replaced) stay as they are.
+pub(crate) const DELETE: &str = concat!(
+    "DELETE FROM keyward_keys WHERE id = $1 RETURNING ",
+    columns!()
+);
+
 pub(crate) const UPDATE_HASH: &str = "UPDATE keyward_keys SET hash = $2 WHERE id = $1";
 
 /// Only a key that was never rolled and is active at the roll's time (`$4`) rolls: the

@@ -341,6 +341,19 @@ impl KeyStore for PostgresStore {
             .await
     }
 
+    async fn delete(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
+        self.bounded(async {
+            let row = sqlx::query(sql::DELETE)
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?
+                .ok_or(StoreError::NotFound)?;
+            decode(&row)
+        })
+        .await
+    }
+
     async fn set_expiry(
         &self,
         id: &KeyId,

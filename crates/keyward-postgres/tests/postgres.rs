@@ -511,6 +511,13 @@ async fn changes_through_one_instance_reach_another() {
     ));
     // Revoking a revoked key changes nothing and says nothing.
     a.revoke(&keys[0].id, at(26)).await.unwrap();
+    // A delete notifies the deleted key; deleting an unknown id says nothing.
+    a.delete(&keys[1].id).await.unwrap();
+    assert_eq!(next(&mut events, WAIT).await, Invalidation::Key(keys[1].id));
+    assert!(matches!(
+        a.delete(&fresh_id()).await,
+        Err(StoreError::NotFound)
+    ));
 
     // An operator's change in psql notifies too (the trigger, not the store, sends).
     admin(

@@ -90,6 +90,11 @@ const REVOKE: &str = concat!(
     columns!()
 );
 
+const DELETE: &str = concat!(
+    "DELETE FROM keyward_keys WHERE id = ?1 RETURNING ",
+    columns!()
+);
+
 const SET_EXPIRY: &str = concat!(
     "UPDATE keyward_keys SET expires_at = ?2 WHERE id = ?1 RETURNING ",
     columns!()
@@ -467,6 +472,16 @@ impl KeyStore for SqliteStore {
 
     async fn revoke(&self, id: &KeyId, at: Timestamp) -> Result<KeyRecord, StoreError> {
         self.update_returning(REVOKE, id, Some(millis(at))).await
+    }
+
+    async fn delete(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
+        let row = sqlx::query(DELETE)
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?
+            .ok_or(StoreError::NotFound)?;
+        decode(&row)
     }
 
     async fn set_expiry(

@@ -133,8 +133,8 @@ impl KeyStore for MemoryStore {
             .ok_or(StoreError::NotFound)
     }
 
-    /// A cursor naming no key is [`StoreError::InvalidRequest`] (keys are never
-    /// deleted, so it cannot have come from an earlier page).
+    /// A cursor naming no key (never stored, or deleted since it ended a page) is
+    /// [`StoreError::InvalidRequest`].
     async fn list(&self, filter: &ListFilter, page: PageRequest) -> Result<Page, StoreError> {
         page.validate()?;
         let limit = page.limit as usize;
@@ -169,6 +169,19 @@ impl KeyStore for MemoryStore {
         self.update(id, |r| {
             r.revoked_at.get_or_insert(at);
         })
+    }
+
+    async fn delete(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
+        let mut inner = self.write()?;
+        let record = inner.records.remove(id).ok_or(StoreError::NotFound)?;
+        inner.order.remove(&(record.created_at, record.id));
+        if let Some(ids) = inner.by_owner.get_mut(&record.owner) {
+            ids.retain(|owned| owned != id);
+            if ids.is_empty() {
+                inner.by_owner.remove(&record.owner);
+            }
+        }
+        Ok(record)
     }
 
     async fn set_expiry(
@@ -292,6 +305,7 @@ mod tests {
                 .map(drop)
         ));
         assert!(unavailable(store.revoke(&record.id, at(1)).await.map(drop)));
+        assert!(unavailable(store.delete(&record.id).await.map(drop)));
         assert!(unavailable(
             store.set_expiry(&record.id, None).await.map(drop)
         ));
@@ -374,6 +388,26 @@ mod tests {
         assert_eq!(inner.order.len(), 1);
         assert_eq!(inner.by_owner["o"], [old.id]);
         assert_eq!(inner.records[&old.id], old);
+    }
+
+    #[tokio::test]
+    async fn delete_leaves_no_index_entry() {
+        let store = MemoryStore::new();
+        let kept = sample_record(fresh_id(), "o", at(0));
+        let gone = sample_record(fresh_id(), "o", at(1));
+        let alone = sample_record(fresh_id(), "p", at(2));
+        for r in [&kept, &gone, &alone] {
+            store.insert(r).await.unwrap();
+        }
+        store.delete(&gone.id).await.unwrap();
+        store.delete(&alone.id).await.unwrap();
+        let inner = store.inner.read().unwrap();
+        assert_eq!(
+            inner.order.iter().copied().collect::<Vec<_>>(),
+            [(kept.created_at, kept.id)]
+        );
+        assert_eq!(inner.by_owner["o"], [kept.id]);
+        assert!(!inner.by_owner.contains_key("p"));
     }
 
     #[tokio::test]

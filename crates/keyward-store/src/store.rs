@@ -145,6 +145,11 @@ pub trait KeyStore: Send + Sync + 'static {
     /// first `revoked_at`.
     async fn revoke(&self, id: &KeyId, at: Timestamp) -> Result<KeyRecord, StoreError>;
 
+    /// Removes a key's record for good and returns it. Records naming it (a key it
+    /// replaced, through `replaced_by`) are left as they are; a listing cursor naming
+    /// it is then [`StoreError::InvalidRequest`], like any cursor naming no key.
+    async fn delete(&self, id: &KeyId) -> Result<KeyRecord, StoreError>;
+
     /// Sets or clears a key's expiry and returns the record.
     async fn set_expiry(
         &self,

@@ -48,6 +48,9 @@ async fn a_broken_store_fails_with_the_check_name() {
             r.revoked_at = Some(at);
             Ok(r)
         }
+        async fn delete(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
+            self.0.delete(id).await
+        }
         async fn set_expiry(
             &self,
             id: &KeyId,

@@ -70,6 +70,10 @@ impl KeyStore for SwitchableStore {
         self.check()?;
         self.inner.revoke(id, at).await
     }
+    async fn delete(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
+        self.check()?;
+        self.inner.delete(id).await
+    }
     async fn set_expiry(&self, id: &KeyId, at: Option<Timestamp>) -> Result<KeyRecord, StoreError> {
         self.check()?;
         self.inner.set_expiry(id, at).await

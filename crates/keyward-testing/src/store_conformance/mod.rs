@@ -5,8 +5,8 @@
 //! and (ideally) empty; each check panics with a message naming itself on the first
 //! behaviour that differs from the contract. The checks are also public one by one, so
 //! a store under development can run a subset, or report each as its own test. They
-//! are grouped by area: single records, listings, a key's lifecycle, rolls, an owner's
-//! live keys, and concurrent callers.
+//! are grouped by area: single records, listings, a key's lifecycle, rolls, permanent
+//! deletes, an owner's live keys, and concurrent callers.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -44,6 +44,7 @@ use keyward_store::{KeyRecord, KeyStore};
 
 mod check;
 mod concurrency;
+mod deletes;
 mod lifecycle;
 mod listing;
 mod live_keys;
@@ -53,6 +54,9 @@ mod rolls;
 pub use concurrency::{
     concurrent_capped_inserts, concurrent_conflicting_inserts, concurrent_inserts_and_reads,
     concurrent_rolls_of_one_key,
+};
+pub use deletes::{
+    delete_leaves_the_other_key_of_a_roll, delete_removes_the_record, delete_unknown_is_not_found,
 };
 pub use lifecycle::{
     disable_and_enable, revoke_is_idempotent, revoke_unknown_is_not_found, set_expiry_and_clear,
@@ -145,6 +149,9 @@ pub async fn run(store: Arc<dyn KeyStore>) {
     roll_unknown_old_changes_nothing(store).await;
     roll_twice_is_already_rolled(store).await;
     roll_of_a_key_no_longer_active_is_refused(store).await;
+    delete_removes_the_record(store).await;
+    delete_unknown_is_not_found(store).await;
+    delete_leaves_the_other_key_of_a_roll(store).await;
     touch_last_used_batches_and_never_goes_back(store).await;
     count_live_by_owner(store).await;
     insert_capped_stops_at_the_cap(store).await;
