@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use keyward_clock::Timestamp;
 use keyward_format::{KeyId, MintedKey};
-use keyward_scope::CapabilitySet;
+use keyward_scope::{CapabilitySet, Catalog};
 use keyward_store::{
     KeyRecord, KeyState, ListFilter, PageRequest, RateLimitOverride, StoreError, Tenant,
 };
@@ -12,20 +12,21 @@ use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 use crate::core::Core;
 use crate::error::{NameProblem, RequestProblem, ServiceError};
+use crate::manage::Actor;
 
 /// The longest key name or owner accepted, in bytes.
 pub const MAX_KEY_NAME_LEN: usize = 200;
 
-/// Key management: mint, list, revoke, roll, expire, disable and enable.
+/// Key management: mint, list, revoke, delete, roll, expire, disable and enable.
 ///
 /// Every change that stops a key evicts it from this process's verification cache at
 /// once. Capabilities of an existing key cannot be edited: roll or mint anew.
 ///
 /// When a *key* manages keys (an API route authenticated by an API key), use the `_as`
-/// methods ([`revoke_as`](Self::revoke_as), [`roll_as`](Self::roll_as),
-/// [`disable_as`](Self::disable_as), [`enable_as`](Self::enable_as)): they refuse to
-/// touch a key holding capabilities the caller does not, as minting refuses to grant
-/// them. The plain methods are for operators (the CLI, an admin console).
+/// methods ([`revoke_as`](Self::revoke_as), [`delete_as`](Self::delete_as),
+/// [`roll_as`](Self::roll_as), [`disable_as`](Self::disable_as),
+/// [`enable_as`](Self::enable_as)): they refuse to touch a key holding capabilities the
+/// caller does not, as minting refuses to grant them. The plain methods are for operators (the CLI, an admin console).
 #[derive(Clone)]
 pub struct KeyService {
     core: Arc<Core>,
@@ -225,6 +226,15 @@ impl KeyService {
     /// expired). The store counts and inserts in one step, so concurrent mints never
     /// pass the cap.
     pub async fn mint(&self, request: MintRequest) -> Result<NewKey, ServiceError> {
+        self.mint_by(request, None).await
+    }
+
+    /// [`mint`](Self::mint), its event naming who acted.
+    pub(crate) async fn mint_by(
+        &self,
+        request: MintRequest,
+        actor: Option<&Actor>,
+    ) -> Result<NewKey, ServiceError> {
         let now = self.core.clock.now();
         let expires_at = self.resolve_expiry(&request, now)?;
         validate_name("name", &request.name)?;
@@ -262,6 +272,7 @@ impl KeyService {
             key = %key.masked(),
             owner = %record.owner,
             name = %record.name,
+            actor = actor.map(tracing::field::display),
         );
         Ok(NewKey {
             key,
@@ -295,11 +306,52 @@ impl KeyService {
 
     /// Revokes a key, permanently and at once: its next request is 401 `key_revoked`.
     pub async fn revoke(&self, id: &KeyId) -> Result<KeySummary, ServiceError> {
+        self.revoke_by(id, None).await
+    }
+
+    /// [`revoke`](Self::revoke), its event naming who acted.
+    pub(crate) async fn revoke_by(
+        &self,
+        id: &KeyId,
+        actor: Option<&Actor>,
+    ) -> Result<KeySummary, ServiceError> {
         let now = self.core.clock.now();
         let record = self.core.store.revoke(id, now).await?;
         self.core.cache.evict(id);
-        tracing::info!(target: "keyward", event = "key_revoked", key_id = %id);
+        tracing::info!(
+            target: "keyward",
+            event = "key_revoked",
+            key_id = %id,
+            actor = actor.map(tracing::field::display),
+        );
         Ok(KeySummary::of(&record, now))
+    }
+
+    /// Deletes a key's record for good and returns what it was: its next request is
+    /// 401 `invalid_key`, as for an id never minted, and listings no longer show it.
+    /// Prefer [`revoke`](Self::revoke), which keeps the key listed as revoked; delete
+    /// to drop what should not be kept (a key minted by mistake).
+    ///
+    /// A key it replaced in a roll keeps working until its grace ends.
+    pub async fn delete(&self, id: &KeyId) -> Result<KeySummary, ServiceError> {
+        self.delete_by(id, None).await
+    }
+
+    /// [`delete`](Self::delete), its event naming who acted.
+    pub(crate) async fn delete_by(
+        &self,
+        id: &KeyId,
+        actor: Option<&Actor>,
+    ) -> Result<KeySummary, ServiceError> {
+        let record = self.core.store.delete(id).await?;
+        self.core.cache.evict(id);
+        tracing::info!(
+            target: "keyward",
+            event = "key_deleted",
+            key_id = %id,
+            actor = actor.map(tracing::field::display),
+        );
+        Ok(KeySummary::of(&record, self.core.clock.now()))
     }
 
     /// Rolls a key (Stripe's key roll): a replacement with the same name, capabilities,
@@ -314,14 +366,25 @@ impl KeyService {
     /// is [`ServiceError::TooManyKeys`] only when that many of the owner's keys are
     /// already in a roll's grace, so rolling in a loop cannot multiply working keys.
     pub async fn roll(&self, id: &KeyId, grace: Duration) -> Result<RolledKey, ServiceError> {
+        self.roll_by(id, grace, None).await
+    }
+
+    /// [`roll`](Self::roll), its event naming who acted.
+    pub(crate) async fn roll_by(
+        &self,
+        id: &KeyId,
+        grace: Duration,
+        actor: Option<&Actor>,
+    ) -> Result<RolledKey, ServiceError> {
         let old = self.core.store.get(id).await?;
-        self.roll_record(old, grace).await
+        self.roll_record(old, grace, actor).await
     }
 
     async fn roll_record(
         &self,
         old: KeyRecord,
         grace: Duration,
+        actor: Option<&Actor>,
     ) -> Result<RolledKey, ServiceError> {
         let longest = self.core.config.max_roll_grace;
         if grace > longest {
@@ -364,6 +427,7 @@ impl KeyService {
             key_id = %id,
             new_key_id = %record.id,
             old_expires_at = %old_expires_at,
+            actor = actor.map(tracing::field::display),
         );
         Ok(RolledKey {
             new: NewKey {
@@ -399,24 +463,52 @@ impl KeyService {
 
     /// Disables a key until [`enable`](Self::enable): 401 `key_disabled` meanwhile.
     pub async fn disable(&self, id: &KeyId) -> Result<KeySummary, ServiceError> {
+        self.disable_by(id, None).await
+    }
+
+    /// [`disable`](Self::disable), its event naming who acted.
+    pub(crate) async fn disable_by(
+        &self,
+        id: &KeyId,
+        actor: Option<&Actor>,
+    ) -> Result<KeySummary, ServiceError> {
         let now = self.core.clock.now();
         let record = self.core.store.set_disabled(id, Some(now)).await?;
         self.core.cache.evict(id);
-        tracing::info!(target: "keyward", event = "key_disabled", key_id = %id);
+        tracing::info!(
+            target: "keyward",
+            event = "key_disabled",
+            key_id = %id,
+            actor = actor.map(tracing::field::display),
+        );
         Ok(KeySummary::of(&record, now))
     }
 
     /// Enables a disabled key. A revoked key stays revoked.
     pub async fn enable(&self, id: &KeyId) -> Result<KeySummary, ServiceError> {
+        self.enable_by(id, None).await
+    }
+
+    /// [`enable`](Self::enable), its event naming who acted.
+    pub(crate) async fn enable_by(
+        &self,
+        id: &KeyId,
+        actor: Option<&Actor>,
+    ) -> Result<KeySummary, ServiceError> {
         let record = self.core.store.set_disabled(id, None).await?;
         self.core.cache.evict(id);
-        tracing::info!(target: "keyward", event = "key_enabled", key_id = %id);
+        tracing::info!(
+            target: "keyward",
+            event = "key_enabled",
+            key_id = %id,
+            actor = actor.map(tracing::field::display),
+        );
         Ok(KeySummary::of(&record, self.core.clock.now()))
     }
 
-    /// Whether a key holding `held` may revoke, roll, disable or enable `target`: it
-    /// must hold every capability `target` holds (after implications and implicit
-    /// grants), as minting may not grant what the minting key lacks. Otherwise
+    /// Whether a key holding `held` may revoke, delete, roll, disable or enable
+    /// `target`: it must hold every capability `target` holds (after implications and
+    /// implicit grants), as minting may not grant what the minting key lacks. Otherwise
     /// [`ServiceError::InsufficientCapability`], whose `required` names what is missing.
     ///
     /// `held` is the calling key's [`crate::Principal::capabilities`]. A stored name the
@@ -440,6 +532,17 @@ impl KeyService {
         self.revoke(id).await
     }
 
+    /// [`delete`](Self::delete) for a caller holding `held`, under the rule of
+    /// [`check_change`](Self::check_change).
+    pub async fn delete_as(
+        &self,
+        held: &CapabilitySet,
+        id: &KeyId,
+    ) -> Result<KeySummary, ServiceError> {
+        self.changeable(held, id).await?;
+        self.delete(id).await
+    }
+
     /// [`roll`](Self::roll) for a caller holding `held`, under the rule of
     /// [`check_change`](Self::check_change): the replacement carries the old key's
     /// capabilities, so the caller must hold them.
@@ -450,7 +553,7 @@ impl KeyService {
         grace: Duration,
     ) -> Result<RolledKey, ServiceError> {
         let old = self.changeable(held, id).await?;
-        self.roll_record(old, grace).await
+        self.roll_record(old, grace, None).await
     }
 
     /// [`disable`](Self::disable) for a caller holding `held`, under the rule of
@@ -473,6 +576,11 @@ impl KeyService {
     ) -> Result<KeySummary, ServiceError> {
         self.changeable(held, id).await?;
         self.enable(id).await
+    }
+
+    /// The catalog capability names are checked against.
+    pub(crate) fn catalog(&self) -> &Catalog {
+        &self.core.catalog
     }
 
     /// The record of `id`, if a caller holding `held` may change it.

@@ -1,3 +1,5 @@
+use std::fmt;
+
 use keyward_format::KeyId;
 use keyward_scope::CapabilitySet;
 use keyward_store::Tenant;
@@ -12,6 +14,17 @@ pub enum Actor {
     Key(KeyId),
     /// A signed-in user of the host application, by its id.
     User(String),
+}
+
+/// `key:<id>` or `user:<id>`, as change events log it; a user id's control characters
+/// are escaped, so it cannot forge a log line.
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Actor::Key(id) => write!(f, "key:{id}"),
+            Actor::User(id) => write!(f, "user:{}", id.escape_debug()),
+        }
+    }
 }
 
 /// Who acts: an owner, the tenant it is bound to, and the capabilities it holds.

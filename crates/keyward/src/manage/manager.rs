@@ -1,10 +1,13 @@
 use std::time::Duration;
 
+use keyward_format::KeyId;
 use keyward_scope::Requirement;
 use keyward_store::PageRequest;
 
+use super::visibility::Visibility;
 use super::{Caller, ManageError};
-use crate::{KeyPage, KeyService, KeySummary, Keyward, NewKey, RolledKey};
+use crate::error::{RequestProblem, ServiceError};
+use crate::{KeyPage, KeyService, KeySummary, Keyward, MintRequest, NewKey, RolledKey};
 
 /// What a caller asks to mint: a name, and optionally capabilities and an expiry. The
 /// owner and tenant are the caller's.
@@ -88,53 +91,99 @@ impl KeyManager {
         self
     }
 
-    /// Whether `caller` manages its whole tenant.
+    /// Whether `caller` manages its whole tenant: it is bound to a tenant and its
+    /// capabilities (after implications) meet the [`tenant_admin`](Self::tenant_admin)
+    /// requirement. A caller holding it but bound to no tenant is an ordinary caller.
     pub fn is_tenant_admin(&self, caller: &Caller) -> bool {
-        let _ = caller;
-        todo!()
+        caller.tenant.is_some()
+            && self.tenant_admin.as_ref().is_some_and(|requirement| {
+                requirement.is_met_by(&self.keys.catalog().effective(&caller.capabilities))
+            })
     }
 
     /// A page of the keys `caller` sees, oldest first, revoked ones included.
+    ///
+    /// A cursor (`page.after`) naming a key the caller does not see is refused exactly
+    /// as one naming no key, so a listing cannot tell whether another owner's id exists.
     pub async fn list(&self, caller: &Caller, page: PageRequest) -> Result<KeyPage, ManageError> {
-        let _ = (caller, page);
-        todo!()
+        page.validate().map_err(ServiceError::from)?;
+        let visibility = self.visibility(caller);
+        if let Some(after) = &page.after {
+            match self.keys.get(after).await {
+                Ok(key) if visibility.sees(&key) => {}
+                Ok(_) | Err(ServiceError::NotFound) => {
+                    return Err(ManageError::InvalidRequest(RequestProblem::Store(format!(
+                        "page cursor {after} names no key"
+                    ))));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(self.keys.list(&visibility.filter(), page).await?)
     }
 
     /// One key `caller` sees. `id` is as the client sent it: a malformed id is
     /// [`ManageError::NotFound`].
     pub async fn get(&self, caller: &Caller, id: &str) -> Result<KeySummary, ManageError> {
-        let _ = (caller, id);
-        todo!()
+        let id = KeyId::parse(id).map_err(|_| ManageError::NotFound)?;
+        let key = self.keys.get(&id).await?;
+        if self.visibility(caller).sees(&key) {
+            Ok(key)
+        } else {
+            Err(ManageError::NotFound)
+        }
     }
 
     /// Mints a key for the caller's owner and tenant.
+    ///
+    /// Unknown capability names are refused first, all of them listed; then any
+    /// capability the caller does not hold (the catalog's default set when none are
+    /// named), so a key never holds more than the caller who minted it.
     pub async fn create(&self, caller: &Caller, request: CreateKey) -> Result<NewKey, ManageError> {
-        let _ = (caller, request);
-        todo!()
+        let catalog = self.keys.catalog();
+        let requested = match &request.capabilities {
+            Some(names) => catalog
+                .set(names)
+                .map_err(ManageError::UnknownCapabilities)?,
+            None => catalog.default_set(),
+        };
+        catalog
+            .check_grant(&requested, &caller.capabilities)
+            .map_err(ManageError::InsufficientCapability)?;
+        let mint = MintRequest {
+            name: request.name,
+            owner: caller.owner.clone(),
+            tenant: caller.tenant.clone(),
+            capabilities: request.capabilities,
+            expires_in: request.expires_in,
+            ..MintRequest::default()
+        };
+        Ok(self.keys.mint_by(mint, Some(&caller.actor)).await?)
     }
 
     /// Revokes a key: it stays listed, as revoked.
     pub async fn revoke(&self, caller: &Caller, id: &str) -> Result<KeySummary, ManageError> {
-        let _ = (caller, id);
-        todo!()
+        let id = self.changeable(caller, id).await?;
+        Ok(self.keys.revoke_by(&id, Some(&caller.actor)).await?)
     }
 
     /// Deletes a key's record for good.
     pub async fn delete(&self, caller: &Caller, id: &str) -> Result<(), ManageError> {
-        let _ = (caller, id);
-        todo!()
+        let id = self.changeable(caller, id).await?;
+        self.keys.delete_by(&id, Some(&caller.actor)).await?;
+        Ok(())
     }
 
     /// Disables a key until it is enabled.
     pub async fn disable(&self, caller: &Caller, id: &str) -> Result<KeySummary, ManageError> {
-        let _ = (caller, id);
-        todo!()
+        let id = self.changeable(caller, id).await?;
+        Ok(self.keys.disable_by(&id, Some(&caller.actor)).await?)
     }
 
     /// Enables a disabled key (a revoked key stays revoked).
     pub async fn enable(&self, caller: &Caller, id: &str) -> Result<KeySummary, ManageError> {
-        let _ = (caller, id);
-        todo!()
+        let id = self.changeable(caller, id).await?;
+        Ok(self.keys.enable_by(&id, Some(&caller.actor)).await?)
     }
 
     /// Rolls a key: a replacement with the same capabilities and expiry, while the old
@@ -145,7 +194,24 @@ impl KeyManager {
         id: &str,
         grace: Duration,
     ) -> Result<RolledKey, ManageError> {
-        let _ = (caller, id, grace);
-        todo!()
+        let id = self.changeable(caller, id).await?;
+        Ok(self.keys.roll_by(&id, grace, Some(&caller.actor)).await?)
+    }
+
+    fn visibility<'c>(&self, caller: &'c Caller) -> Visibility<'c> {
+        match &caller.tenant {
+            Some(tenant) if self.is_tenant_admin(caller) => Visibility::Tenant(tenant),
+            tenant => Visibility::Owner {
+                owner: &caller.owner,
+                tenant: tenant.as_ref(),
+            },
+        }
+    }
+
+    /// The id of a key `caller` sees and holds every capability of.
+    async fn changeable(&self, caller: &Caller, id: &str) -> Result<KeyId, ManageError> {
+        let key = self.get(caller, id).await?;
+        self.keys.check_change(&caller.capabilities, &key)?;
+        Ok(key.id)
     }
 }

@@ -16,6 +16,7 @@
 mod caller;
 mod error;
 mod manager;
+mod visibility;
 
 pub use caller::{Actor, Caller};
 pub use error::ManageError;
