@@ -14,27 +14,41 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::{self, Data, Path, ServiceConfig};
 use actix_web::{HttpResponse, Resource, Route};
 use keyward::http::RequestError;
-use keyward_actix::{Authenticated, BoundedBody, KeywardMiddleware, to_response};
+use keyward::http::management::openapi;
+use keyward_actix::{Authenticated, KeywardMiddleware, configure_management, to_response};
 use keyward_demo_api::{DemoApi, DesktopAction, Started};
 
 type Api = Data<DemoApi>;
 
 /// Every route of the demo API, for `App::new().configure(…)`.
 ///
-/// Each route is wrapped in its own middleware, so an unknown path (404 `not_found`) and
-/// a known path with another method (405 `method_not_allowed`, with `Allow`) are
-/// answered as keyward's JSON before any authentication, as on axum. JSON bodies are
-/// read by [`BoundedBody`] (413 past [`keyward::http::MAX_BODY_LEN`]).
+/// The key-management routes are keyward's ([`configure_management`], in a `/v1`
+/// scope), described by `GET /openapi.json` (no key needed). Each route is wrapped in
+/// its own middleware, so an unknown path (404 `not_found`) and a known path with
+/// another method (405 `method_not_allowed`, with `Allow`) are answered as keyward's
+/// JSON before any authentication, as on axum.
 pub fn configure(started: &Started) -> impl FnOnce(&mut ServiceConfig) + Clone + use<> {
     let api = Data::from(Arc::clone(&started.api));
     let need = api.requirements().clone();
     let auth = KeywardMiddleware::new(api.keyward().authenticator())
         .realm(api.realm())
         .client_ip(started.client_ip.clone());
+    let management = configure_management(api.management().clone(), auth.clone());
+    let document: Arc<str> = openapi("/v1").into();
     move |config: &mut ServiceConfig| {
         config
             .app_data(api)
             .service(resource("/healthz", "GET").route(web::get().to(health)))
+            .service(
+                resource("/openapi.json", "GET").route(web::get().to(move || {
+                    let document = Arc::clone(&document);
+                    async move {
+                        HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body(document.to_string())
+                    }
+                })),
+            )
             .service(resource("/v1/me", "GET").route(web::get().to(me).wrap(auth.clone())))
             .service(
                 resource("/v1/desktops", "GET").route(
@@ -61,54 +75,12 @@ pub fn configure(started: &Started) -> impl FnOnce(&mut ServiceConfig) + Clone +
                 resource("/v1/desktops/{id}/stop", "POST").route(
                     web::post()
                         .to(stop)
-                        .wrap(auth.require(need.desktop_lifecycle.clone())),
+                        .wrap(auth.require(need.desktop_lifecycle)),
                 ),
             )
-            // One path, two requirements: a middleware per route.
-            .service(
-                resource("/v1/api_keys", "GET, POST")
-                    .route(
-                        web::get()
-                            .to(list_keys)
-                            .wrap(auth.require(need.keys_read.clone())),
-                    )
-                    .route(
-                        web::post()
-                            .to(create_key)
-                            .wrap(auth.require(need.keys_write.clone())),
-                    ),
-            )
-            .service(
-                resource("/v1/api_keys/{id}", "GET, DELETE")
-                    .route(
-                        web::get()
-                            .to(get_key)
-                            .wrap(auth.require(need.keys_read.clone())),
-                    )
-                    .route(
-                        web::delete()
-                            .to(revoke_key)
-                            .wrap(auth.require(need.keys_write.clone())),
-                    ),
-            )
-            .service(
-                resource("/v1/api_keys/{id}/disable", "POST").route(
-                    web::post()
-                        .to(disable_key)
-                        .wrap(auth.require(need.keys_write.clone())),
-                ),
-            )
-            .service(
-                resource("/v1/api_keys/{id}/enable", "POST").route(
-                    web::post()
-                        .to(enable_key)
-                        .wrap(auth.require(need.keys_write.clone())),
-                ),
-            )
-            .service(
-                resource("/v1/api_keys/{id}/roll", "POST")
-                    .route(web::post().to(roll_key).wrap(auth.require(need.keys_write))),
-            )
+            // After every other /v1 resource: a scope answers every path under it (an
+            // unknown one with the default service below).
+            .service(web::scope("/v1").configure(management))
             .default_service(web::to(not_found));
     }
 }
@@ -155,53 +127,4 @@ async fn start(api: Api, Authenticated(caller): Authenticated, id: Path<String>)
 
 async fn stop(api: Api, Authenticated(caller): Authenticated, id: Path<String>) -> HttpResponse {
     to_response(api.desktop_action(&caller, &id, DesktopAction::Stop))
-}
-
-async fn list_keys(api: Api, Authenticated(caller): Authenticated) -> HttpResponse {
-    to_response(api.list_keys(&caller).await)
-}
-
-async fn create_key(
-    api: Api,
-    Authenticated(caller): Authenticated,
-    body: BoundedBody,
-) -> HttpResponse {
-    to_response(api.create_key(&caller, body.as_request_body()).await)
-}
-
-async fn get_key(api: Api, Authenticated(caller): Authenticated, id: Path<String>) -> HttpResponse {
-    to_response(api.get_key(&caller, &id).await)
-}
-
-async fn revoke_key(
-    api: Api,
-    Authenticated(caller): Authenticated,
-    id: Path<String>,
-) -> HttpResponse {
-    to_response(api.revoke_key(&caller, &id).await)
-}
-
-async fn disable_key(
-    api: Api,
-    Authenticated(caller): Authenticated,
-    id: Path<String>,
-) -> HttpResponse {
-    to_response(api.disable_key(&caller, &id).await)
-}
-
-async fn enable_key(
-    api: Api,
-    Authenticated(caller): Authenticated,
-    id: Path<String>,
-) -> HttpResponse {
-    to_response(api.enable_key(&caller, &id).await)
-}
-
-async fn roll_key(
-    api: Api,
-    Authenticated(caller): Authenticated,
-    id: Path<String>,
-    body: BoundedBody,
-) -> HttpResponse {
-    to_response(api.roll_key(&caller, &id, body.as_request_body()).await)
 }

@@ -12,10 +12,12 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::response::Response;
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use keyward::http::RequestError;
-use keyward_axum::{Authenticated, BoundedBody, KeywardLayer, to_response};
+use keyward::http::management::openapi;
+use keyward_axum::{Authenticated, KeywardLayer, management_router, to_response};
 use keyward_demo_api::{DemoApi, DesktopAction, Started};
 
 type Api = State<Arc<DemoApi>>;
@@ -23,18 +25,25 @@ type Api = State<Arc<DemoApi>>;
 /// Every route of the demo API; serve it with
 /// `into_make_service_with_connect_info::<SocketAddr>()` so the layer sees the client IP.
 ///
-/// An unknown path is 404 `not_found` and a known path with another method 405
-/// `method_not_allowed` (with axum's `Allow`), both as keyward's JSON and before any
-/// authentication; JSON bodies are read by [`BoundedBody`] (413 past
-/// [`keyward::http::MAX_BODY_LEN`]).
+/// The key-management routes are keyward's ([`management_router`], mounted at `/v1`),
+/// described by `GET /openapi.json` (no key needed). An unknown path is 404 `not_found`
+/// and a known path with another method 405 `method_not_allowed` (with axum's
+/// `Allow`), both as keyward's JSON and before any authentication.
 pub fn router(started: &Started) -> Router {
     let api = &started.api;
     let need = api.requirements();
     let auth = KeywardLayer::new(api.keyward().authenticator())
         .realm(api.realm())
         .client_ip(started.client_ip.clone());
+    let document: Arc<str> = openapi("/v1").into();
     Router::new()
         .route("/healthz", get(health))
+        .route(
+            "/openapi.json",
+            get(
+                move || async move { ([(CONTENT_TYPE, "application/json")], document.to_string()) },
+            ),
+        )
         .route("/v1/me", get(me).layer(auth.clone()))
         .route(
             "/v1/desktops",
@@ -52,34 +61,7 @@ pub fn router(started: &Started) -> Router {
             "/v1/desktops/{id}/stop",
             post(stop).layer(auth.require(need.desktop_lifecycle.clone())),
         )
-        .route(
-            "/v1/api_keys",
-            get(list_keys).layer(auth.require(need.keys_read.clone())),
-        )
-        .route(
-            "/v1/api_keys",
-            post(create_key).layer(auth.require(need.keys_write.clone())),
-        )
-        .route(
-            "/v1/api_keys/{id}",
-            get(get_key).layer(auth.require(need.keys_read.clone())),
-        )
-        .route(
-            "/v1/api_keys/{id}",
-            delete(revoke_key).layer(auth.require(need.keys_write.clone())),
-        )
-        .route(
-            "/v1/api_keys/{id}/disable",
-            post(disable_key).layer(auth.require(need.keys_write.clone())),
-        )
-        .route(
-            "/v1/api_keys/{id}/enable",
-            post(enable_key).layer(auth.require(need.keys_write.clone())),
-        )
-        .route(
-            "/v1/api_keys/{id}/roll",
-            post(roll_key).layer(auth.require(need.keys_write.clone())),
-        )
+        .nest("/v1", management_router(api.management().clone(), auth))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(Arc::clone(api))
@@ -127,57 +109,4 @@ async fn stop(
     Path(id): Path<String>,
 ) -> Response {
     to_response(api.desktop_action(&caller, &id, DesktopAction::Stop))
-}
-
-async fn list_keys(State(api): Api, Authenticated(caller): Authenticated) -> Response {
-    to_response(api.list_keys(&caller).await)
-}
-
-async fn create_key(
-    State(api): Api,
-    Authenticated(caller): Authenticated,
-    body: BoundedBody,
-) -> Response {
-    to_response(api.create_key(&caller, body.as_request_body()).await)
-}
-
-async fn get_key(
-    State(api): Api,
-    Authenticated(caller): Authenticated,
-    Path(id): Path<String>,
-) -> Response {
-    to_response(api.get_key(&caller, &id).await)
-}
-
-async fn revoke_key(
-    State(api): Api,
-    Authenticated(caller): Authenticated,
-    Path(id): Path<String>,
-) -> Response {
-    to_response(api.revoke_key(&caller, &id).await)
-}
-
-async fn disable_key(
-    State(api): Api,
-    Authenticated(caller): Authenticated,
-    Path(id): Path<String>,
-) -> Response {
-    to_response(api.disable_key(&caller, &id).await)
-}
-
-async fn enable_key(
-    State(api): Api,
-    Authenticated(caller): Authenticated,
-    Path(id): Path<String>,
-) -> Response {
-    to_response(api.enable_key(&caller, &id).await)
-}
-
-async fn roll_key(
-    State(api): Api,
-    Authenticated(caller): Authenticated,
-    Path(id): Path<String>,
-    body: BoundedBody,
-) -> Response {
-    to_response(api.roll_key(&caller, &id, body.as_request_body()).await)
 }

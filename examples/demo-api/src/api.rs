@@ -1,6 +1,7 @@
 //! [`DemoApi`]: the demo API's routes (the table in the example servers' READMEs),
 //! framework-neutral.
 
+use keyward::http::management::ManagementApi;
 use keyward::http::{DEFAULT_REALM, HttpResponse};
 use keyward::scope::{Catalog, Requirement};
 use keyward::{Keyward, Principal};
@@ -28,7 +29,8 @@ struct MeKey<'a> {
     capabilities: &'a [String],
 }
 
-/// The capability each route requires, built once from the demo catalog.
+/// The capability each demo route requires, built once from the demo catalog (the
+/// key-management routes' are [`DemoApi::management`]'s).
 #[derive(Debug, Clone)]
 pub struct Requirements {
     /// `GET /v1/desktops`: `desktop:read`.
@@ -37,11 +39,6 @@ pub struct Requirements {
     pub desktop_chat: Requirement,
     /// `POST /v1/desktops/{id}/start|stop`: `desktop:lifecycle`.
     pub desktop_lifecycle: Requirement,
-    /// `GET /v1/api_keys`, `GET /v1/api_keys/{id}`: `keys:read`.
-    pub keys_read: Requirement,
-    /// `POST /v1/api_keys`, `DELETE /v1/api_keys/{id}`, `POST /v1/api_keys/{id}/roll`,
-    /// `/disable` and `/enable`: `keys:write`.
-    pub keys_write: Requirement,
 }
 
 impl Requirements {
@@ -55,17 +52,17 @@ impl Requirements {
             desktop_read: all_of("desktop:read"),
             desktop_chat: all_of("desktop:chat"),
             desktop_lifecycle: all_of("desktop:lifecycle"),
-            keys_read: all_of("keys:read"),
-            keys_write: all_of("keys:write"),
         }
     }
 }
 
 /// The demo API: every handler takes the caller's [`Principal`] (the adapter has
 /// authenticated the request and checked the route's [`Requirements`]) and returns an
-/// [`HttpResponse`] the adapter copies into its framework's response.
+/// [`HttpResponse`] the adapter copies into its framework's response. The
+/// key-management routes are keyward's own ([`DemoApi::management`]).
 pub struct DemoApi {
-    pub(crate) keyward: Keyward,
+    keyward: Keyward,
+    management: ManagementApi,
     desktops: Desktops,
     requirements: Requirements,
 }
@@ -82,8 +79,12 @@ impl DemoApi {
     /// The API over `keyward`, whose catalog must be [`keyward_cli::demo_catalog`].
     pub fn new(keyward: Keyward) -> DemoApi {
         let requirements = Requirements::of(keyward.catalog());
+        let management = ManagementApi::new(&keyward)
+            .unwrap_or_else(|e| unreachable!("the demo catalog declares keys:read/write: {e}"))
+            .realm(DEFAULT_REALM);
         DemoApi {
             keyward,
+            management,
             desktops: Desktops::default(),
             requirements,
         }
@@ -94,9 +95,15 @@ impl DemoApi {
         &self.keyward
     }
 
-    /// What each route requires.
+    /// What each demo route requires.
     pub fn requirements(&self) -> &Requirements {
         &self.requirements
+    }
+
+    /// The key-management routes (`/v1/api_keys…`): reads need `keys:read`, writes
+    /// `keys:write`; the adapters mount keyward's router for them at `/v1`.
+    pub fn management(&self) -> &ManagementApi {
+        &self.management
     }
 
     /// The realm of every challenge.
