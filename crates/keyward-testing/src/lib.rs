@@ -7,7 +7,7 @@ pub mod services;
 pub mod store_conformance;
 
 mod switchable_store;
-pub use switchable_store::SwitchableStore;
+pub use switchable_store::{AfterGet, SwitchableStore};
 
 #[cfg(feature = "rig")]
 pub mod rig;

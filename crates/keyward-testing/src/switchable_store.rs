@@ -1,8 +1,10 @@
 //! [`SwitchableStore`]: a memory store a test can switch off, to see what a service does
 //! while its store is unreachable.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use keyward_clock::Timestamp;
@@ -39,7 +41,15 @@ pub struct SwitchableStore {
     /// Set to have `roll` revoke the old key first, as another process would while the
     /// replacement is being hashed.
     pub revoke_before_roll: Arc<AtomicBool>,
+    /// Run once by the next `get`, after it read its answer and before it returns it:
+    /// a change committed by someone else just after the read (see [`AfterGet`]).
+    pub after_get: Arc<Mutex<Option<AfterGet>>>,
 }
+
+/// A one-shot step a [`SwitchableStore`] runs inside its next `get`, between reading the
+/// record and returning it, e.g. a revoke through the key service, so a test can place a
+/// change exactly in the window between a verification's store read and its cache insert.
+pub type AfterGet = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
 
 impl SwitchableStore {
     fn check(&self) -> Result<(), StoreError> {
@@ -60,7 +70,16 @@ impl KeyStore for SwitchableStore {
     async fn get(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
         self.gets.fetch_add(1, Ordering::SeqCst);
         self.check()?;
-        self.inner.get(id).await
+        let answer = self.inner.get(id).await;
+        let step = self
+            .after_get
+            .lock()
+            .map(|mut s| s.take())
+            .unwrap_or_default();
+        if let Some(step) = step {
+            step().await;
+        }
+        answer
     }
     async fn list(&self, filter: &ListFilter, page: PageRequest) -> Result<Page, StoreError> {
         self.check()?;

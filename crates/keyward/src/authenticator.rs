@@ -296,6 +296,7 @@ impl Authenticator {
     ) -> Result<Principal, AuthError> {
         let core = &self.core;
         let id = presented.id();
+        let generation = core.cache.generation();
         let record = core
             .store
             .get(&id)
@@ -344,7 +345,7 @@ impl Authenticator {
         let effective = core.effective_capabilities(&record).await?;
         let entry = core.cache_entry(&record, digest, effective, now);
         let result = entry.admit(now, client_ip);
-        core.cache.insert(entry);
+        core.cache.insert_loaded(entry, generation);
         result
     }
 
@@ -362,12 +363,13 @@ impl Authenticator {
     ) -> Result<Principal, AuthError> {
         let core = &self.core;
         let id = presented.id();
+        let generation = core.cache.generation();
         match core.store.get(&id).await {
             Ok(record) if record.hash == cached_hash => {
                 let effective = core.effective_capabilities(&record).await?;
                 let entry = core.cache_entry(&record, digest, effective, now);
                 let result = entry.admit(now, client_ip);
-                core.cache.insert(entry);
+                core.cache.insert_loaded(entry, generation);
                 result
             }
             Ok(_) => {

@@ -6,7 +6,7 @@
 //! [`crate::Config::cache_capacity`].
 
 use std::net::IpAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use keyward_clock::Timestamp;
@@ -91,6 +91,10 @@ pub(crate) struct VerificationCache {
     capacity: usize,
     /// Usage of entries evicted before it was flushed.
     evicted_usage: Mutex<Vec<(KeyId, Timestamp)>>,
+    /// Bumped by every invalidation (evict, mark stale, clear), before it takes effect.
+    /// A load reads it before its store read: if it moved by the time the entry is in,
+    /// the record may predate a revoke, so the entry goes in stale (see [`Self::insert_loaded`]).
+    generation: AtomicU64,
 }
 
 impl VerificationCache {
@@ -99,7 +103,31 @@ impl VerificationCache {
             table: KeyTable::new(),
             capacity,
             evicted_usage: Mutex::new(Vec::new()),
+            generation: AtomicU64::new(0),
         }
+    }
+
+    /// The invalidation generation; read it before the store read a load caches.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Inserts an entry loaded from a store read made after [`Self::generation`] returned
+    /// `seen`. Had any invalidation started since, the record may be older than a revoke
+    /// whose eviction ran before this insert, and the entry would wrongly serve until its
+    /// refresh: it is then left stale, so its next request re-reads the store (no slow
+    /// hash). Checking after the insert closes the gap: an invalidation either bumped the
+    /// generation before this check or removes the entry after it.
+    pub(crate) fn insert_loaded(&self, entry: CacheEntry, seen: u64) {
+        let id = *entry.key_id();
+        self.insert(entry);
+        if self.generation() != seen {
+            self.mark_stale_now(&id);
+        }
+    }
+
+    fn invalidating(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Calls `f` with the entry for `id` (the hot path: no reference count is taken
@@ -131,6 +159,7 @@ impl VerificationCache {
     }
 
     pub(crate) fn evict(&self, id: &KeyId) {
+        self.invalidating();
         if let Some(old) = self.table.remove(id) {
             self.keep_usage(&old);
         }
@@ -138,6 +167,11 @@ impl VerificationCache {
 
     /// Makes `id`'s entry due for a refresh from the store on its next use.
     pub(crate) fn mark_stale(&self, id: &KeyId) {
+        self.invalidating();
+        self.mark_stale_now(id);
+    }
+
+    fn mark_stale_now(&self, id: &KeyId) {
         self.table.with(id, |entry| {
             if let Some(entry) = entry {
                 entry.set_loaded_at(Timestamp::from_unix_nanos(0));
@@ -147,12 +181,14 @@ impl VerificationCache {
 
     /// Evicts every entry whose key belongs to `owner`.
     pub(crate) fn evict_owner(&self, owner: &str) {
+        self.invalidating();
         for old in self.table.remove_where(|e| e.key().owner == owner) {
             self.keep_usage(&old);
         }
     }
 
     pub(crate) fn clear(&self) {
+        self.invalidating();
         for old in self.table.remove_where(|_| true) {
             self.keep_usage(&old);
         }

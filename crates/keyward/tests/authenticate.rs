@@ -452,3 +452,44 @@ async fn last_used_is_flushed_in_batches() {
     let used = rig.store.inner.get(&a.key.id()).await.unwrap().last_used_at;
     assert_eq!(used, Some(rig.clock.now()));
 }
+
+/// Has the rig's store revoke `id` through the key service (store write, then cache
+/// eviction) inside its next `get`, after the read: the revoke lands between a
+/// verification's store read and its cache insert.
+fn revoke_during_next_read(rig: &Rig, id: keyward::format::KeyId) {
+    let keys = rig.keyward.keys();
+    let step: keyward_testing::AfterGet = Box::new(move || {
+        Box::pin(async move {
+            keys.revoke(&id).await.expect("revoke");
+        })
+    });
+    *rig.store.after_get.lock().unwrap() = Some(step);
+}
+
+#[tokio::test]
+async fn a_revoke_during_a_first_verification_is_not_cached_away() {
+    let rig = rig();
+    let k = mint(&rig, MintRequest::new("x", "u_1")).await;
+    revoke_during_next_read(&rig, k.key.id());
+    // The request that read the record before the revoke may pass: it started first.
+    auth(&rig, k.key.expose(), &any()).await.unwrap();
+    // Its pre-revoke record must not go on serving from the cache.
+    assert_eq!(
+        auth(&rig, k.key.expose(), &any()).await.unwrap_err(),
+        AuthError::KeyRevoked
+    );
+}
+
+#[tokio::test]
+async fn a_revoke_during_a_refresh_is_not_cached_away() {
+    let rig = rig();
+    let k = mint(&rig, MintRequest::new("x", "u_1")).await;
+    auth(&rig, k.key.expose(), &any()).await.unwrap();
+    rig.keyward.authenticator().invalidate(&k.key.id());
+    revoke_during_next_read(&rig, k.key.id());
+    auth(&rig, k.key.expose(), &any()).await.unwrap();
+    assert_eq!(
+        auth(&rig, k.key.expose(), &any()).await.unwrap_err(),
+        AuthError::KeyRevoked
+    );
+}
