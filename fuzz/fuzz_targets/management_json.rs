@@ -1,19 +1,22 @@
-//! The key-management JSON bodies: `keyward_demo_api::parse_management_body` (size,
+//! The key-management JSON bodies: `keyward::http::management::check_body` (size,
 //! content type, serde, capability names), over `keyward::http::parse_json_body`.
 //!
 //! Input: a flags byte (bit 0: roll instead of create; bits 1-3: the `Content-Type`;
-//! bit 4: pad the body with spaces to the size limit, bit 5: one byte past it), then
-//! the body.
+//! bit 4: pad the body with spaces to the size limit, bit 5: one byte past it; bit 6:
+//! a route that takes no body instead), then the body.
 //! Invariants: 413 exactly over the limit, 415 exactly for a non-blank body that is not
 //! `application/json`; a blank body is the defaults for roll and 400 for create; an
 //! accepted body is a JSON object with only the route's fields, never serde's array of
-//! them in order; every refusal is a JSON `{"error", …}` whose strings hold at most
-//! 256 bytes of the input in all (unknown capability names as prefixes of requested
-//! ones), with a message that quotes nothing.
+//! them in order; a route that takes no body accepts any; every refusal is a JSON
+//! `{"error", …}` whose strings hold at most 256 bytes of the input in all (unknown
+//! capability names as prefixes of requested ones), with a message that quotes nothing.
 #![no_main]
 
+use std::sync::OnceLock;
+
+use keyward::http::management::{ManagementRoute, check_body};
 use keyward::http::{MAX_BODY_LEN, RequestBody, RequestError, parse_json_body};
-use keyward_demo_api::{ManagementBody, parse_management_body};
+use keyward::scope::Catalog;
 use keyward_fuzz::MAX_ECHO;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -29,14 +32,38 @@ const CONTENT_TYPES: [Option<&[u8]>; 8] = [
     Some(b""),
 ];
 
+/// A catalog of the names in `fuzz/dict/management_json.dict`, built once.
+fn catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        Catalog::builder()
+            .capabilities([
+                "desktop:read",
+                "desktop:chat",
+                "desktop:lifecycle",
+                "desktop:control",
+                "jobs:read",
+                "jobs:write",
+                "kb:read",
+                "keys:read",
+                "keys:write",
+            ])
+            .implies("jobs:write", "jobs:read")
+            .implies("keys:write", "keys:read")
+            .default_grants(["desktop:read", "desktop:chat"])
+            .build()
+            .expect("a valid catalog")
+    })
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&flags, rest)) = data.split_first() else {
         return;
     };
     let route = if flags & 1 == 0 {
-        ManagementBody::CreateKey
+        ManagementRoute::CreateKey
     } else {
-        ManagementBody::RollKey
+        ManagementRoute::RollKey
     };
     let content_type = CONTENT_TYPES[usize::from(flags >> 1 & 7)];
     let mut bytes = rest.to_vec();
@@ -63,21 +90,27 @@ fuzz_target!(|data: &[u8]| {
         check_refusal(&e.render(), None);
     }
 
-    match parse_management_body(route, body) {
+    if flags & 0x40 != 0 {
+        // Showing, revoking, disabling or enabling a key reads no body.
+        assert_eq!(check_body(ManagementRoute::ShowKey, body, catalog()), Ok(()));
+        return;
+    }
+
+    match check_body(route, body, catalog()) {
         Ok(()) => {
             assert!(bytes.len() <= MAX_BODY_LEN);
             let fields: &[&str] = match route {
-                ManagementBody::CreateKey => &["name", "capabilities", "expires_in_seconds"],
-                ManagementBody::RollKey => &["grace_seconds"],
+                ManagementRoute::CreateKey => &["name", "capabilities", "expires_in_seconds"],
+                _ => &["grace_seconds"],
             };
             match generic {
                 Ok(Some(Value::Object(object))) => {
                     assert!(object.keys().all(|k| fields.contains(&k.as_str())));
-                    if route == ManagementBody::CreateKey {
+                    if route == ManagementRoute::CreateKey {
                         assert!(object.get("name").is_some_and(Value::is_string));
                     }
                 }
-                Ok(None) => assert_eq!(route, ManagementBody::RollKey),
+                Ok(None) => assert_eq!(route, ManagementRoute::RollKey),
                 other => panic!("accepted a body the generic parse gives {other:?}"),
             }
         }
