@@ -141,7 +141,7 @@ fn operation(route: ManagementRoute) -> Operation {
                         "after",
                         ParameterIn::Query,
                         Required::False,
-                        key_id_schema(),
+                        key_id_pattern(),
                     )
                     .description(Some(
                         "Start after this key: the `after` of the previous page's `Link`.",
@@ -509,11 +509,16 @@ fn parameter(
 }
 
 /// A key id: [`ID_LEN`] base62 characters.
-fn key_id_schema() -> ObjectBuilder {
+fn key_id_pattern() -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .pattern(Some(format!("^[0-9A-Za-z]{{{ID_LEN}}}$")))
-        .examples(["AbCd12345678"])
+}
+
+/// [`key_id_pattern`] with an example; not on `after`, which refuses an id that names
+/// no key.
+fn key_id_schema() -> ObjectBuilder {
+    key_id_pattern().examples(["AbCd12345678"])
 }
 
 fn schema_ref<T: ToSchema>() -> Ref {

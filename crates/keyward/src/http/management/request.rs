@@ -215,6 +215,32 @@ mod tests {
     }
 
     #[test]
+    fn seconds_are_whole_numbers_as_json_schema_counts_them() {
+        let expires = |json: &str| {
+            create_body(RequestBody::json(
+                format!(r#"{{"name": "x", "expires_in_seconds": {json}}}"#).as_bytes(),
+            ))
+            .map(|body| body.expires_in_seconds)
+            .map_err(|refused| refused.status)
+        };
+        assert_eq!(expires("60"), Ok(Some(60)));
+        assert_eq!(expires("60.0"), Ok(Some(60)));
+        assert_eq!(expires("6e1"), Ok(Some(60)));
+        assert_eq!(expires("null"), Ok(None));
+        assert_eq!(expires("18446744073709551615"), Ok(Some(u64::MAX)));
+        // Past u64::MAX: the far future all the same.
+        assert_eq!(expires("18446744073709551616"), Ok(Some(u64::MAX)));
+        for refused in ["-1", "1.5", "-0.5", "\"60\"", "true", "[60]", "1e400"] {
+            assert_eq!(expires(refused), Err(400), "{refused}");
+        }
+        let grace = |json: &[u8]| roll_body(RequestBody::json(json)).map(|b| b.grace_seconds);
+        assert_eq!(grace(br#"{"grace_seconds": 30.0}"#), Ok(30));
+        assert_eq!(grace(b"{}"), Ok(0));
+        assert_eq!(grace(b""), Ok(0));
+        assert!(grace(br#"{"grace_seconds": null}"#).is_err());
+    }
+
+    #[test]
     fn messages_name_the_parameter_and_quote_nothing() {
         let secret = "s".repeat(300);
         for query in [format!("limit={secret}"), format!("after={secret}")] {

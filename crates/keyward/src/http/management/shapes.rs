@@ -2,7 +2,7 @@
 //! so the document in [`super::openapi`] describes exactly what is serialized.
 
 use keyward_store::KeyState;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::ToSchema;
 
 use crate::error::ErrorCode;
@@ -199,8 +199,8 @@ pub struct CreateApiKeyRequest {
     #[serde(default)]
     pub capabilities: Option<Vec<String>>,
     /// Expire the key this many seconds after it is minted; absent or `null`: never.
-    #[serde(default)]
-    #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "optional_whole_seconds")]
+    #[schema(schema_with = expires_in_schema)]
     pub expires_in_seconds: Option<u64>,
 }
 
@@ -209,9 +209,85 @@ pub struct CreateApiKeyRequest {
 #[serde(deny_unknown_fields)]
 pub struct RollApiKeyRequest {
     /// How long the old key keeps working, in seconds (default 0: it stops now). At most
-    /// the server's configured maximum.
-    #[serde(default)]
+    /// the server's configured maximum (7 days unless configured otherwise).
+    #[serde(default, deserialize_with = "whole_seconds")]
+    #[schema(schema_with = grace_schema)]
     pub grace_seconds: u64,
+}
+
+/// A count of seconds as JSON Schema counts integers: `60` and `60.0` alike. Past
+/// `u64::MAX` it saturates (an expiry that far out is the far future anyway; a grace
+/// that long is over the maximum either way).
+struct WholeSeconds(u64);
+
+impl<'de> Deserialize<'de> for WholeSeconds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = WholeSeconds;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a whole number of seconds")
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<WholeSeconds, E> {
+                Ok(WholeSeconds(n))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<WholeSeconds, E> {
+                u64::try_from(n)
+                    .map(WholeSeconds)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(n), &self))
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<WholeSeconds, E> {
+                if n.is_finite() && n >= 0.0 && n.fract() == 0.0 {
+                    // `as` saturates at u64::MAX.
+                    Ok(WholeSeconds(n as u64))
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Float(n), &self))
+                }
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+fn whole_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    WholeSeconds::deserialize(d).map(|s| s.0)
+}
+
+fn optional_whole_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Option::<WholeSeconds>::deserialize(d).map(|s| s.map(|s| s.0))
+}
+
+/// A whole number of seconds, unbounded above (no `int64` format: larger numbers are
+/// taken too).
+fn seconds_schema(minimum: u64, nullable: bool, description: &str) -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    let schema_type = if nullable {
+        SchemaType::from_iter([Type::Integer, Type::Null])
+    } else {
+        SchemaType::new(Type::Integer)
+    };
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(schema_type)
+        .minimum(Some(minimum))
+        .description(Some(description))
+        .build()
+}
+
+fn expires_in_schema() -> utoipa::openapi::Object {
+    seconds_schema(
+        1,
+        true,
+        "Expire the key this many seconds after it is minted; absent or `null`: never.",
+    )
+}
+
+fn grace_schema() -> utoipa::openapi::Object {
+    seconds_schema(
+        0,
+        false,
+        "How long the old key keeps working, in seconds (default 0: it stops now). At most \
+         the server's configured maximum (7 days unless configured otherwise).",
+    )
 }
 
 /// Every error body: a stable code to match on and a message for people, with the
