@@ -3,9 +3,12 @@
 #![deny(missing_docs)]
 
 mod error;
+mod feed;
 mod schema;
 mod store;
 
 pub use error::SqliteError;
-pub use schema::SCHEMA_VERSION;
+pub use feed::{ChangeFeed, DEFAULT_POLL_INTERVAL, SqliteFeedOptions, SqliteInvalidations};
+pub use keyward_store::Invalidation;
+pub use schema::{CHANGES_KEPT, SCHEMA_VERSION};
 pub use store::SqliteStore;

@@ -48,4 +48,64 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // 2: the key that replaced a rolled key. Existing rows were never rolled under this
     // rule, so NULL is right for them.
     "ALTER TABLE keyward_keys ADD COLUMN replaced_by TEXT;",
+    // 3: the change feed other processes poll (`crate::ChangeFeed`). Triggers rather
+    // than code in the store, so a change made by any writer (the CLI, another server,
+    // an operator in the sqlite3 shell) is logged, inside the changing transaction: a
+    // rolled-back change logs nothing. `last_used_at` (usage flushes) and `hash`
+    // (re-hashing after a verification: the secret did not change) log nothing, so
+    // traffic alone never grows the feed. AUTOINCREMENT keeps `seq` rising even if the
+    // table is emptied by hand, which readers then notice. The last trigger keeps only
+    // the newest `CHANGES_KEPT` rows: pruning costs each change one rowid-range delete,
+    // whoever writes. A new column of `keyward_keys` that caches hold must be added to
+    // the `WHEN` of `keyward_keys_changed` by its migration.
+    "CREATE TABLE keyward_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        key_id TEXT NOT NULL,
+        changed_at INTEGER NOT NULL
+    );
+    CREATE TRIGGER keyward_keys_changed AFTER UPDATE ON keyward_keys FOR EACH ROW
+        WHEN (OLD.id, OLD.prefix, OLD.last4, OLD.name, OLD.owner, OLD.tenant_team,
+              OLD.tenant_project, OLD.capabilities, OLD.created_at, OLD.expires_at,
+              OLD.revoked_at, OLD.disabled_at, OLD.metadata, OLD.rate_limit,
+              OLD.rate_period_ms, OLD.ip_allowlist, OLD.replaced_by)
+             IS NOT
+             (NEW.id, NEW.prefix, NEW.last4, NEW.name, NEW.owner, NEW.tenant_team,
+              NEW.tenant_project, NEW.capabilities, NEW.created_at, NEW.expires_at,
+              NEW.revoked_at, NEW.disabled_at, NEW.metadata, NEW.rate_limit,
+              NEW.rate_period_ms, NEW.ip_allowlist, NEW.replaced_by)
+    BEGIN
+        INSERT INTO keyward_changes (key_id, changed_at)
+            SELECT OLD.id, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+            WHERE OLD.id IS NOT NEW.id;
+        INSERT INTO keyward_changes (key_id, changed_at)
+            VALUES (NEW.id, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+    END;
+    CREATE TRIGGER keyward_keys_deleted AFTER DELETE ON keyward_keys FOR EACH ROW
+    BEGIN
+        INSERT INTO keyward_changes (key_id, changed_at)
+            VALUES (OLD.id, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+    END;
+    CREATE TRIGGER keyward_changes_pruned AFTER INSERT ON keyward_changes FOR EACH ROW
+    BEGIN
+        DELETE FROM keyward_changes WHERE seq <= NEW.seq - 10000;
+    END;",
 ];
+
+/// How many of the newest rows of the change feed the file keeps (the literal in
+/// migration 3's pruning trigger). A reader that fell further behind than this
+/// cannot know what it missed and drops everything it cached.
+pub const CHANGES_KEPT: i64 = 10_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pruning_trigger_keeps_changes_kept_rows() {
+        let feed = MIGRATIONS[2];
+        assert!(
+            feed.contains(&format!("NEW.seq - {CHANGES_KEPT};")),
+            "{feed}"
+        );
+    }
+}

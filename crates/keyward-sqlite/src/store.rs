@@ -269,6 +269,11 @@ impl SqliteStore {
         &self.path
     }
 
+    /// The connection pool (the change feed takes its connect options from it).
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// Inserts many records in one transaction (an import, or a benchmark's setup). Fails
     /// with [`StoreError::Conflict`] and inserts none when any id exists.
     pub async fn insert_batch(&self, records: &[KeyRecord]) -> Result<(), StoreError> {
@@ -285,8 +290,8 @@ impl SqliteStore {
     }
 }
 
-/// A timestamp as stored: unix milliseconds (saturating far in the future).
-fn store_error(e: sqlx::Error) -> StoreError {
+/// A database error as the store reports it.
+pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
         sqlx::Error::RowNotFound => StoreError::NotFound,

@@ -215,12 +215,16 @@ impl KeywardBuilder {
         self
     }
 
-    /// Where keys are stored: the store `database` opened and, for PostgreSQL, its
-    /// invalidations (see [`invalidations`](Self::invalidations)), so instances sharing
-    /// the database see each other's changes at once.
+    /// Where keys are stored: the store `database` opened and its invalidations (see
+    /// [`invalidations`](Self::invalidations)), so a key revoked, disabled, rolled or
+    /// deleted by another process sharing the database is refused here too:
     ///
-    /// An SQLite file has no cross-process source yet: a change made by another
-    /// process (the CLI on the same file) shows here after [`Config::cache_refresh`].
+    /// - PostgreSQL: pushed by `NOTIFY`, within milliseconds of the commit;
+    /// - SQLite: the file's change feed, polled every 100 ms (the default of
+    ///   `keyward_sqlite::SqliteFeedOptions`), so a change made by another process on
+    ///   the same file (the `keyward` CLI, a second server) shows here within about
+    ///   that interval. For another interval, use [`shared_store`](Self::shared_store)
+    ///   with `invalidations(store.invalidations(options))`.
     ///
     /// ```no_run
     /// use keyward::{Database, Keyward};
@@ -234,7 +238,7 @@ impl KeywardBuilder {
         self.store = Some(database.store());
         match database {
             #[cfg(feature = "sqlite")]
-            Database::Sqlite(_) => self,
+            Database::Sqlite(store) => self.invalidations(store.clone()),
             #[cfg(feature = "postgres")]
             Database::Postgres(store) => self.invalidations(store.clone()),
         }
