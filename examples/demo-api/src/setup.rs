@@ -8,9 +8,8 @@ use keyward::limit::ClientIpResolver;
 use keyward::limit::GuardConfig;
 use keyward::scope::Catalog;
 use keyward::store::{ListFilter, PageRequest};
-use keyward::{BuildError, Config, Keyward, MintRequest, ServiceError};
-use keyward_cli::{Database, DatabaseError, demo_catalog};
-use keyward_postgres::{Invalidation, InvalidationListener, PostgresError};
+use keyward::{BuildError, Config, Database, DatabaseError, Keyward, MintRequest, ServiceError};
+use keyward_cli::demo_catalog;
 use keyward_redis::{RedisError, RedisLimits};
 
 use crate::api::DemoApi;
@@ -33,8 +32,6 @@ pub struct Started {
     pub client_ip: ClientIpResolver,
     /// Minted on the first start with an empty store; print it once.
     pub bootstrap_key: Option<MintedKey>,
-    /// With PostgreSQL: evicts keys other instances change. Lives as long as the API.
-    pub invalidations: Option<InvalidationListener>,
 }
 
 /// The demo could not start.
@@ -52,13 +49,11 @@ pub enum SetupError {
     /// Redis could not be reached or the URL is malformed.
     #[error("redis: {0}")]
     Redis(#[from] RedisError),
-    /// The PostgreSQL invalidation listener could not start.
-    #[error("invalidation listener: {0}")]
-    Listener(#[from] PostgresError),
 }
 
-/// Opens the store, builds keyward over the demo catalog and, on the first start with an
-/// empty store, mints the bootstrap key: the demo admin's, with every capability.
+/// Opens the store, builds keyward over the demo catalog (with PostgreSQL, listening for
+/// the changes other instances make) and, on the first start with an empty store, mints
+/// the bootstrap key: the demo admin's, with every capability.
 ///
 /// Call it inside a Tokio runtime (it spawns the `last_used_at` flusher).
 ///
@@ -74,7 +69,7 @@ pub async fn start(args: &ServerArgs) -> Result<Started, SetupError> {
         ..Config::default()
     };
     let mut builder = Keyward::builder(format, catalog.clone())
-        .shared_store(database.store())
+        .database(&database)
         .default_quota(args.rate_limit)
         .config(config);
     if let Some(url) = &args.redis_url {
@@ -87,20 +82,6 @@ pub async fn start(args: &ServerArgs) -> Result<Started, SetupError> {
         builder = builder.fail_open_on_limit_errors();
     }
     let keyward = builder.build()?;
-    // Listen before anything is cached, so no change made elsewhere can be missed.
-    let invalidations = match &database {
-        Database::Postgres(store) => {
-            let auth = keyward.authenticator();
-            Some(
-                InvalidationListener::start(store, move |event| match event {
-                    Invalidation::Key(id) => auth.invalidate(&id),
-                    Invalidation::All => auth.clear_cache(),
-                })
-                .await?,
-            )
-        }
-        Database::Sqlite(_) => None,
-    };
     let bootstrap_key = bootstrap(&keyward, &catalog).await?;
     keyward
         .authenticator()
@@ -114,7 +95,6 @@ pub async fn start(args: &ServerArgs) -> Result<Started, SetupError> {
         api: Arc::new(DemoApi::new(keyward)),
         client_ip,
         bootstrap_key,
-        invalidations,
     })
 }
 
