@@ -129,7 +129,11 @@ async fn unauthenticated(addr: SocketAddr) {
     assert_status(&document, 200, "openapi.json");
     assert_eq!(document.header("content-type"), Some("application/json"));
     let paths = &document.json()["paths"];
-    for path in ["/v1/api_keys", "/v1/api_keys/{id}", "/v1/api_keys/{id}/roll"] {
+    for path in [
+        "/v1/api_keys",
+        "/v1/api_keys/{id}",
+        "/v1/api_keys/{id}/roll",
+    ] {
         assert!(paths.get(path).is_some(), "{path} in {paths}");
     }
     let missing = request(addr, "GET", "/v1/me", &[], "").await;
