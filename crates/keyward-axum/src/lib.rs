@@ -486,3 +486,9 @@ impl IntoResponse for BodyRejection {
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/axum.md")]
 struct Guide;
+
+/// The guide `docs/key-management.md`, compiled here with its actix-web example too
+/// (actix-web and keyward-actix are dev-dependencies for this alone).
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/key-management.md")]
+struct KeyManagementGuide;
