@@ -110,6 +110,11 @@ impl Keyward {
     pub fn catalog(&self) -> &Catalog {
         &self.core.catalog
     }
+
+    /// The configuration it was built with.
+    pub fn config(&self) -> &Config {
+        &self.core.config
+    }
 }
 
 /// Configures a [`Keyward`]. Only the store is required.

@@ -421,3 +421,35 @@ fn collect_refs(value: &Value, refs: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// An instance's document says what it accepts beyond the types: its catalog's names
+/// and its longest roll grace, so a request valid by the schema is one it takes.
+#[test]
+fn an_instance_document_names_its_catalog_and_grace_cap() {
+    let rig = rig();
+    let api = ManagementApi::new(&rig.keyward).unwrap();
+    let doc: Value = serde_json::from_str(&api.openapi("/v1")).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let names = &schemas["CreateApiKeyRequest"]["properties"]["capabilities"]["items"]["enum"];
+    let catalog = rig.keyward.catalog();
+    assert_eq!(names, &json!(catalog.names(&catalog.all())));
+    assert!(names.as_array().unwrap().contains(&json!("keys:write")));
+    assert_eq!(
+        schemas["RollApiKeyRequest"]["properties"]["grace_seconds"]["maximum"],
+        json!(rig.keyward.config().max_roll_grace.as_secs())
+    );
+    // Everything else is the generic document.
+    let mut generic = document("/v1");
+    generic["components"]["schemas"]["CreateApiKeyRequest"]["properties"]["capabilities"]["items"]
+        .as_object_mut()
+        .unwrap()
+        .insert("enum".into(), names.clone());
+    generic["components"]["schemas"]["RollApiKeyRequest"]["properties"]["grace_seconds"]
+        .as_object_mut()
+        .unwrap()
+        .insert(
+            "maximum".into(),
+            schemas["RollApiKeyRequest"]["properties"]["grace_seconds"]["maximum"].clone(),
+        );
+    assert_eq!(doc, generic);
+}

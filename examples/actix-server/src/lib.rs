@@ -14,7 +14,6 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::{self, Data, Path, ServiceConfig};
 use actix_web::{HttpResponse, Resource, Route};
 use keyward::http::RequestError;
-use keyward::http::management::openapi;
 use keyward_actix::{Authenticated, KeywardMiddleware, configure_management, to_response};
 use keyward_demo_api::{DemoApi, DesktopAction, Started};
 
@@ -34,7 +33,7 @@ pub fn configure(started: &Started) -> impl FnOnce(&mut ServiceConfig) + Clone +
         .realm(api.realm())
         .client_ip(started.client_ip.clone());
     let management = configure_management(api.management().clone(), auth.clone());
-    let document: Arc<str> = openapi("/v1").into();
+    let document: Arc<str> = started.api.management().openapi("/v1").into();
     move |config: &mut ServiceConfig| {
         config
             .app_data(api)

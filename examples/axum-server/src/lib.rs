@@ -16,7 +16,6 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::Response;
 use axum::routing::{get, post};
 use keyward::http::RequestError;
-use keyward::http::management::openapi;
 use keyward_axum::{Authenticated, KeywardLayer, management_router, to_response};
 use keyward_demo_api::{DemoApi, DesktopAction, Started};
 
@@ -35,7 +34,7 @@ pub fn router(started: &Started) -> Router {
     let auth = KeywardLayer::new(api.keyward().authenticator())
         .realm(api.realm())
         .client_ip(started.client_ip.clone());
-    let document: Arc<str> = openapi("/v1").into();
+    let document: Arc<str> = started.api.management().openapi("/v1").into();
     Router::new()
         .route("/healthz", get(health))
         .route(

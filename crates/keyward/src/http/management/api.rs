@@ -3,6 +3,7 @@ use std::time::Duration;
 use keyward_scope::{Requirement, UnknownCapabilities};
 use keyward_store::PageRequest;
 
+use super::openapi::DocumentLimits;
 use super::render::{json, render_manage_error};
 use super::request::{self, QueryProblem};
 use super::shapes::{ApiKey, CreatedApiKey, RolledApiKey};
@@ -93,6 +94,8 @@ pub struct ManagementApi {
     read: Requirement,
     write: Requirement,
     realm: String,
+    /// What this API's document declares beyond the generic one.
+    limits: DocumentLimits,
 }
 
 impl std::fmt::Debug for ManagementApi {
@@ -130,6 +133,7 @@ impl ManagementApi {
             read,
             write,
             realm: DEFAULT_REALM.to_owned(),
+            limits: DocumentLimits::of(keyward),
         }
     }
 
@@ -152,6 +156,17 @@ impl ManagementApi {
     /// The caller-scoped operations behind the routes.
     pub fn manager(&self) -> &KeyManager {
         &self.manager
+    }
+
+    /// The OpenAPI 3.1 document of these routes mounted at `mount`: [`openapi`]'s, with
+    /// what this instance accepts spelled out, so a client (or a generated test) can
+    /// tell a valid request from the schema alone: the catalog's capability names as
+    /// the `enum` of `capabilities`, and [`crate::Config::max_roll_grace`] as the
+    /// `maximum` of `grace_seconds`.
+    ///
+    /// [`openapi`]: super::openapi
+    pub fn openapi(&self, mount: &str) -> String {
+        super::openapi::document_for(mount, &self.limits)
     }
 
     /// What `route` requires of the calling key.

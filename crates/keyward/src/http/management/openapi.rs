@@ -51,6 +51,58 @@ const X_API_KEY: &str = "x_api_key";
 /// assert!(document["paths"]["/v1/api_keys/{id}/roll"]["post"].is_object());
 /// ```
 pub fn openapi(mount: &str) -> String {
+    // Plain data with string keys: serializing cannot fail.
+    document(mount).to_json().unwrap_or_default()
+}
+
+/// What one instance accepts beyond what the types say: its catalog's names and its
+/// longest roll grace. [`ManagementApi::openapi`](super::ManagementApi::openapi)
+/// writes them into the document.
+#[derive(Debug, Clone)]
+pub(super) struct DocumentLimits {
+    capability_names: Vec<String>,
+    max_grace_seconds: u64,
+}
+
+impl DocumentLimits {
+    pub(super) fn of(keyward: &crate::Keyward) -> DocumentLimits {
+        let catalog = keyward.catalog();
+        DocumentLimits {
+            capability_names: catalog
+                .names(&catalog.all())
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            max_grace_seconds: keyward.config().max_roll_grace.as_secs(),
+        }
+    }
+}
+
+/// [`openapi`] with `limits` written into the request schemas.
+pub(super) fn document_for(mount: &str, limits: &DocumentLimits) -> String {
+    let mut document = serde_json::to_value(document(mount)).unwrap_or_default();
+    let mut set = |pointer: &str, field: &str, value: serde_json::Value| {
+        if let Some(schema) = document
+            .pointer_mut(pointer)
+            .and_then(|s| s.as_object_mut())
+        {
+            schema.insert(field.to_owned(), value);
+        }
+    };
+    set(
+        "/components/schemas/CreateApiKeyRequest/properties/capabilities/items",
+        "enum",
+        serde_json::json!(limits.capability_names),
+    );
+    set(
+        "/components/schemas/RollApiKeyRequest/properties/grace_seconds",
+        "maximum",
+        serde_json::json!(limits.max_grace_seconds),
+    );
+    document.to_string()
+}
+
+fn document(mount: &str) -> utoipa::openapi::OpenApi {
     let mount = mount.trim_end_matches('/');
     let mut paths = Paths::new();
     for route in ManagementRoute::ALL {
@@ -60,7 +112,7 @@ pub fn openapi(mount: &str) -> String {
             operation(route),
         );
     }
-    let document = OpenApiBuilder::new()
+    OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
                 .title("API key management")
@@ -83,9 +135,7 @@ pub fn openapi(mount: &str) -> String {
             .name(TAG)
             .description(Some("API keys"))
             .build()]))
-        .build();
-    // Plain data with string keys: serializing cannot fail.
-    document.to_json().unwrap_or_default()
+        .build()
 }
 
 fn http_method(route: ManagementRoute) -> HttpMethod {
