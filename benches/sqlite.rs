@@ -1,7 +1,12 @@
 //! `sqlite/*`: the embedded SQLite store. `get_by_id` is a point lookup with 100,000
 //! keys in the file; `mint` is `KeyService::mint` with the default bcrypt cost.
+//! `poll_changes` is one poll of the change feed that finds nothing (what a server does
+//! every 100 ms while no other process writes), on a file of 10,000 keys whose feed
+//! table is full; `poll_changes_one` is one poll that finds one change another store
+//! made (the change itself is not timed).
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use keyward::format::KeyFormat;
@@ -9,11 +14,15 @@ use keyward::hash::BcryptHasher;
 use keyward::store::KeyStore;
 use keyward::{Config, Keyward, MintRequest};
 use keyward_benches::{runtime, stored_records};
-use keyward_sqlite::SqliteStore;
+use keyward_clock::Timestamp;
+use keyward_sqlite::{ChangeFeed, SqliteStore};
 use keyward_testing::rig;
 use keyward_testing::store_conformance::fresh_id;
 
 const KEYS: usize = 100_000;
+
+/// An expiry far ahead (2096), so the keys stay active while the benchmark moves it.
+const FAR: u64 = 4_000_000_000_000;
 
 /// A fresh directory under the system temp dir, removed when dropped.
 struct TempDir(std::path::PathBuf);
@@ -86,5 +95,48 @@ fn sqlite(c: &mut Criterion) {
     drop((dir, dir_mint));
 }
 
-criterion_group!(benches, sqlite);
+fn poll_changes(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("sqlite");
+    let dir = TempDir::new("feed");
+    let store = rt.block_on(SqliteStore::open(&dir.db())).unwrap();
+    let records = stored_records(10_000);
+    rt.block_on(store.insert_batch(&records)).unwrap();
+    // Another process's stand-in: its own pool on the same file. One change per key
+    // fills the feed table to the size pruning keeps it at.
+    let other = rt.block_on(SqliteStore::open(&dir.db())).unwrap();
+    for record in &records {
+        rt.block_on(other.set_expiry(&record.id, Some(Timestamp::from_unix_millis(FAR))))
+            .unwrap();
+    }
+    let mut feed = rt.block_on(ChangeFeed::open(&store)).unwrap();
+    group.bench_function("poll_changes", |b| {
+        b.iter(|| {
+            let events = rt.block_on(feed.poll()).unwrap();
+            debug_assert!(events.is_empty());
+            events
+        })
+    });
+    let id = records[0].id;
+    let mut expiry = 0u64;
+    group.bench_function("poll_changes_one", |b| {
+        b.iter_custom(|iters| {
+            let mut polling = Duration::ZERO;
+            for _ in 0..iters {
+                expiry += 1;
+                let at = Timestamp::from_unix_millis(FAR + expiry);
+                rt.block_on(other.set_expiry(&id, Some(at))).unwrap();
+                let start = Instant::now();
+                let events = black_box(rt.block_on(feed.poll()).unwrap());
+                polling += start.elapsed();
+                assert_eq!(events.len(), 1);
+            }
+            polling
+        })
+    });
+    group.finish();
+    drop(dir);
+}
+
+criterion_group!(benches, sqlite, poll_changes);
 criterion_main!(benches);
