@@ -56,7 +56,13 @@ pub enum KeysCommand {
     List(JsonFlag),
     /// Show one key, masked.
     Show(IdArgs),
-    /// Revoke a key, permanently and at once.
+    /// Revoke a key, permanently.
+    ///
+    /// A running server on the same database refuses it from then on if it was built
+    /// with `.database(&db)` or `.invalidations(store)` (both example servers are):
+    /// on the same SQLite file within its poll interval (100 ms by default), on
+    /// PostgreSQL within milliseconds. A server without either refuses it at its next
+    /// cache refresh (30 s by default).
     Revoke(IdArgs),
     /// Replace a key; the old one keeps working for the grace period.
     Roll(RollArgs),

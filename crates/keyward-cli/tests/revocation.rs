@@ -17,6 +17,14 @@ const DEADLINE: Duration = Duration::from_secs(1);
 /// How often the test asks while waiting.
 const ASK_EVERY: Duration = Duration::from_millis(10);
 
+/// A wait of 0–99 ms before round `round`'s change, spread over the rounds: each round
+/// starts just after the server's poll found the previous change, so without it every
+/// change would land at the same point of the 100 ms poll cycle and the figures would
+/// describe that one point rather than a change made at any time.
+fn stagger(round: u64) -> Duration {
+    Duration::from_millis(round * 37 % 100)
+}
+
 /// A running "server": keyward on the file, its feed wired by `.database`.
 struct Server {
     _dir: tempfile::TempDir,
@@ -140,8 +148,9 @@ fn report(what: &str, times: Vec<Option<Duration>>) {
 async fn a_key_revoked_by_the_cli_is_refused_within_a_second() {
     let server = Server::start().await;
     let mut times = Vec::new();
-    for _ in 0..30 {
+    for round in 0..30 {
         let (id, key) = server.cached_key().await;
+        tokio::time::sleep(stagger(round)).await;
         server.cli(&["keys", "revoke", id.as_str()]).await;
         // The CLI has exited: the revoke is committed.
         times.push(server.time_to_refusal(&key, "key_revoked").await);
@@ -153,8 +162,9 @@ async fn a_key_revoked_by_the_cli_is_refused_within_a_second() {
 async fn a_key_rolled_by_the_cli_without_grace_is_refused_within_a_second() {
     let server = Server::start().await;
     let mut times = Vec::new();
-    for _ in 0..20 {
+    for round in 0..20 {
         let (id, key) = server.cached_key().await;
+        tokio::time::sleep(stagger(round)).await;
         server
             .cli(&["keys", "roll", id.as_str(), "--grace", "0s"])
             .await;
