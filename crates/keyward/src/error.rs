@@ -462,7 +462,12 @@ mod tests {
                 "unsupported_media_type",
                 false,
             ),
-            (ErrorCode::UnknownCapability, 400, "unknown_capability", false),
+            (
+                ErrorCode::UnknownCapability,
+                400,
+                "unknown_capability",
+                false,
+            ),
             (ErrorCode::Conflict, 409, "conflict", false),
             (ErrorCode::TooManyKeys, 409, "too_many_keys", false),
             (ErrorCode::InternalError, 500, "internal_error", false),
