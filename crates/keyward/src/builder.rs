@@ -212,9 +212,10 @@ impl KeywardBuilder {
     ///
     /// The subscription lasts as long as the [`Keyward`] or anything taken from it (an
     /// [`Authenticator`], a [`KeyService`]) lives. Without a source, a change made
-    /// elsewhere shows here at the latest after [`Config::cache_refresh`]. A
-    /// `keyward_postgres::PostgresStore` is a source;
-    /// [`database`](Self::database) wires it for you.
+    /// elsewhere shows here at the latest after [`Config::cache_refresh`].
+    /// `keyward_postgres::PostgresStore` (LISTEN/NOTIFY, milliseconds) and
+    /// `keyward_sqlite::SqliteStore` (a change feed polled every 100 ms) are sources;
+    /// [`database`](Self::database) wires either for you.
     pub fn invalidations(mut self, source: impl InvalidationSource) -> Self {
         self.invalidations = Some(Box::new(source));
         self
