@@ -372,7 +372,21 @@ fn creating(k: &Keys) -> Vec<Step> {
                 .bearer(&m.manager)
                 .json(r#"{"name":"x","capabilities":["jobs:raed","desktop:lifecycle"]}"#)
                 .refused(400, "unknown_capability")
-                .body("capabilities", json!(["jobs:raed"])),
+                .body("capabilities", json!(["jobs:raed"]))
+                .body(
+                    "valid",
+                    json!([
+                        "desktop:chat",
+                        "desktop:control",
+                        "desktop:lifecycle",
+                        "desktop:read",
+                        "jobs:read",
+                        "jobs:write",
+                        "kb:read",
+                        "keys:read",
+                        "keys:write"
+                    ]),
+                ),
         ),
         Send(
             create("create past the owner's cap")

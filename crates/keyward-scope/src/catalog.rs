@@ -144,7 +144,8 @@ impl Catalog {
     /// The set of the capabilities called `names`.
     ///
     /// Every name must be declared; otherwise the error lists every unknown one (sorted,
-    /// each once), never dropping any silently. Repeated names are fine.
+    /// each once), never dropping any silently, and every declared one. Repeated names
+    /// are fine.
     pub fn set<I>(&self, names: I) -> Result<CapabilitySet, UnknownCapabilities>
     where
         I: IntoIterator,
@@ -168,6 +169,7 @@ impl Catalog {
         } else {
             Err(UnknownCapabilities {
                 capabilities: unknown.into_iter().collect(),
+                valid: self.inner.names.iter().map(|n| n.to_string()).collect(),
             })
         }
     }

@@ -79,17 +79,20 @@ impl fmt::Display for Role {
 }
 
 /// Names that the catalog does not declare: every one of them, sorted and without
-/// repeats. An unknown name is never silently dropped.
+/// repeats, and the names it does declare, so the caller can see what was meant. An
+/// unknown name is never silently dropped.
 ///
-/// Fields match the HTTP 400 body `{"error":"unknown_capability","capabilities":[…]}`.
-/// The names are the caller's input echoed back; a malformed name is simply unknown.
+/// Fields match the HTTP 400 body
+/// `{"error":"unknown_capability","capabilities":[…],"valid":[…]}`. The unknown names
+/// are the caller's input echoed back; a malformed name is simply unknown.
 ///
 /// ```
 /// use keyward_scope::{Catalog, UnknownCapabilities};
 ///
-/// let catalog = Catalog::builder().capabilities(["jobs:read"]).build()?;
+/// let catalog = Catalog::builder().capabilities(["jobs:read", "jobs:write"]).build()?;
 /// let err = catalog.set(["jobs:read", "jobs:delete", "Jobs:Read"]).unwrap_err();
 /// assert_eq!(err.capabilities, ["Jobs:Read", "jobs:delete"]);
+/// assert_eq!(err.valid, ["jobs:read", "jobs:write"]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,6 +101,10 @@ impl fmt::Display for Role {
 pub struct UnknownCapabilities {
     /// The unknown names, sorted, each once.
     pub capabilities: Vec<String>,
+    /// Every name the catalog declares, sorted (empty when whoever built this error
+    /// had no catalog at hand).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub valid: Vec<String>,
 }
 
 #[cfg(test)]
@@ -127,7 +134,8 @@ mod tests {
         );
         assert_eq!(
             UnknownCapabilities {
-                capabilities: vec!["x:y".into(), "z:z".into()]
+                capabilities: vec!["x:y".into(), "z:z".into()],
+                valid: vec!["a:a".into()],
             }
             .to_string(),
             "unknown capabilities: x:y, z:z"

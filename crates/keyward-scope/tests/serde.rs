@@ -26,8 +26,11 @@ fn unknown_capabilities_serializes_as_the_400_field() {
     let err: UnknownCapabilities = catalog.set(["kb:read", "jobs:read"]).unwrap_err();
     assert_eq!(
         serde_json::to_string(&err).unwrap(),
-        r#"{"capabilities":["kb:read"]}"#
+        r#"{"capabilities":["kb:read"],"valid":["jobs:read"]}"#
     );
+    // A body without `valid` (from before it was added) still reads.
+    let old: UnknownCapabilities = serde_json::from_str(r#"{"capabilities":["kb:read"]}"#).unwrap();
+    assert!(old.valid.is_empty());
 }
 
 #[test]

@@ -241,6 +241,11 @@ async fn creating(addr: SocketAddr, admin: &str) -> (String, (String, String)) {
     assert_status(&unknown, 400, "unknown capability");
     assert_eq!(unknown.error(), "unknown_capability");
     assert_eq!(unknown.json()["capabilities"], json!(["jobs:raed"]));
+    assert_eq!(
+        unknown.json()["valid"],
+        json!(EVERY),
+        "the names it could have meant"
+    );
     let (_, key_admin) = create(
         addr,
         admin,

@@ -406,7 +406,8 @@ fn refusal(route: ManagementRoute, status: u16) -> Response {
                 "`invalid_request`: malformed credential headers, a body that is not the \
                  JSON object this route takes, an invalid name or expiry; \
                  `unknown_capability`: names the catalog does not declare, in \
-                 `capabilities` and counted in `more`."
+                 `capabilities` and counted in `more`, with the names it does declare in \
+                 `valid` and counted in `more_valid`."
                     .into()
             }
             ManagementRoute::RollKey => {

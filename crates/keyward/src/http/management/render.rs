@@ -1,6 +1,7 @@
 //! Every answer of the management routes as an [`HttpResponse`]: JSON bodies, and each
 //! [`ManageError`] as one status and error body.
 
+use keyward_scope::UnknownCapabilities;
 use serde::Serialize;
 
 use super::shapes::ErrorBody;
@@ -10,11 +11,11 @@ use crate::http::render::message;
 use crate::http::{HttpResponse, render};
 use crate::manage::ManageError;
 
-/// Most bytes of unknown capability names an `unknown_capability` body repeats.
+/// Most bytes of capability names an `unknown_capability` body lists, in each of its
+/// two lists (the unknown names, the valid ones).
 pub(crate) const MAX_ECHOED_INPUT: usize = 256;
 
-/// Longest unknown capability name repeated, in bytes (a catalog's names are far
-/// shorter).
+/// Longest capability name listed, in bytes (a catalog's names are at most this long).
 const MAX_ECHOED_NAME: usize = 64;
 
 /// Renders `error` as the management API answers it:
@@ -22,7 +23,7 @@ const MAX_ECHOED_NAME: usize = 64;
 /// | error | status | `error` |
 /// |---|---|---|
 /// | `NotFound` | 404 | `not_found` |
-/// | `UnknownCapabilities` | 400 | `unknown_capability`, with `capabilities` (capped) and `more` |
+/// | `UnknownCapabilities` | 400 | `unknown_capability`, with `capabilities` and `more`, `valid` and `more_valid` (capped) |
 /// | `InsufficientCapability` | 403 | `insufficient_capability`, exactly as [`render`] answers it |
 /// | `InvalidRequest`, `InvalidName`, `GraceTooLong` | 400 | `invalid_request` |
 /// | `NotActive`, `AlreadyRolled` | 409 | `conflict` |
@@ -44,7 +45,7 @@ const MAX_ECHOED_NAME: usize = 64;
 pub fn render_manage_error(error: &ManageError, realm: &str, retry_after: u64) -> HttpResponse {
     match error {
         ManageError::NotFound => error_response(ErrorCode::NotFound, &error.to_string()),
-        ManageError::UnknownCapabilities(unknown) => unknown_capability(&unknown.capabilities),
+        ManageError::UnknownCapabilities(unknown) => unknown_capability(unknown),
         ManageError::InsufficientCapability(denied) => {
             render(&AuthError::InsufficientCapability(denied.clone()), realm)
         }
@@ -70,10 +71,26 @@ pub fn render_manage_error(error: &ManageError, realm: &str, retry_after: u64) -
     }
 }
 
-/// 400 `unknown_capability` naming the unknown `names`, capped: each cut to
-/// [`MAX_ECHOED_NAME`] bytes and all of them to [`MAX_ECHOED_INPUT`] bytes, with `more`
-/// counting the names left out.
-pub(crate) fn unknown_capability(names: &[String]) -> HttpResponse {
+/// 400 `unknown_capability` naming the unknown names and the catalog's valid ones, each
+/// list capped alike: each name cut to [`MAX_ECHOED_NAME`] bytes and all of them to
+/// [`MAX_ECHOED_INPUT`] bytes, with `more` (`more_valid`) counting the names left out.
+pub(crate) fn unknown_capability(unknown: &UnknownCapabilities) -> HttpResponse {
+    let mut body = ErrorBody::new(
+        ErrorCode::UnknownCapability,
+        message(ErrorCode::UnknownCapability),
+    );
+    let (shown, more) = capped(&unknown.capabilities);
+    body.capabilities = Some(shown);
+    body.more = more;
+    let (valid, more_valid) = capped(&unknown.valid);
+    body.valid = Some(valid);
+    body.more_valid = more_valid;
+    json(ErrorCode::UnknownCapability.status(), &body)
+}
+
+/// The first of `names` that fit in [`MAX_ECHOED_INPUT`] bytes, each cut to
+/// [`MAX_ECHOED_NAME`], and how many were left out (`None` for none).
+fn capped(names: &[String]) -> (Vec<String>, Option<u64>) {
     let mut echoed = 0;
     let mut shown = Vec::new();
     for name in names {
@@ -84,15 +101,8 @@ pub(crate) fn unknown_capability(names: &[String]) -> HttpResponse {
         echoed += name.len();
         shown.push(name.to_owned());
     }
-    let mut body = ErrorBody::new(
-        ErrorCode::UnknownCapability,
-        message(ErrorCode::UnknownCapability),
-    );
-    if shown.len() < names.len() {
-        body.more = Some((names.len() - shown.len()) as u64);
-    }
-    body.capabilities = Some(shown);
-    json(ErrorCode::UnknownCapability.status(), &body)
+    let left_out = names.len() - shown.len();
+    (shown, (left_out > 0).then_some(left_out as u64))
 }
 
 /// `{"error": code, "message": message}` with the code's status.
@@ -124,7 +134,7 @@ fn truncated(s: &str, max: usize) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use keyward_scope::{Denied, UnknownCapabilities};
+    use keyward_scope::{Catalog, Denied};
     use keyward_store::{KeyState, StoreError};
     use serde_json::{Value, json};
 
@@ -142,9 +152,24 @@ mod tests {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The error naming `names` unknown, in a catalog declaring `valid`.
+    fn unknown(names: &[String], valid: &[String]) -> UnknownCapabilities {
+        UnknownCapabilities {
+            capabilities: names.to_vec(),
+            valid: valid.to_vec(),
+        }
+    }
+
     #[test]
-    fn a_few_short_names_come_back_whole() {
-        let r = unknown_capability(&["jobs:raed".to_owned(), "kb:wirte".to_owned()]);
+    fn a_few_short_names_come_back_whole_with_the_valid_ones() {
+        let catalog = Catalog::builder()
+            .capabilities(["jobs:read", "jobs:write", "kb:read"])
+            .build()
+            .unwrap();
+        let error = catalog
+            .set(["jobs:raed", "kb:wirte", "kb:read"])
+            .unwrap_err();
+        let r = unknown_capability(&error);
         assert_eq!(r.status, 400);
         assert_eq!(
             body(&r),
@@ -152,6 +177,7 @@ mod tests {
                 "error": "unknown_capability",
                 "message": "the catalog declares no capability of these names",
                 "capabilities": ["jobs:raed", "kb:wirte"],
+                "valid": ["jobs:read", "jobs:write", "kb:read"],
             })
         );
     }
@@ -159,7 +185,7 @@ mod tests {
     #[test]
     fn long_names_and_long_lists_are_capped() {
         let huge = "x".repeat(1 << 20);
-        let r = unknown_capability(std::slice::from_ref(&huge));
+        let r = unknown_capability(&unknown(std::slice::from_ref(&huge), &[]));
         assert!(
             r.body.len() < MAX_ECHOED_INPUT + 200,
             "{} bytes",
@@ -169,7 +195,7 @@ mod tests {
         assert!(body(&r).get("more").is_none());
 
         let many: Vec<String> = (0..10_000).map(|i| format!("name:{i:05}")).collect();
-        let r = unknown_capability(&many);
+        let r = unknown_capability(&unknown(&many, &[]));
         let shown = body(&r)["capabilities"].as_array().unwrap().len();
         assert_eq!(shown, MAX_ECHOED_INPUT / "name:00000".len());
         assert_eq!(body(&r)["more"], 10_000 - shown);
@@ -181,8 +207,29 @@ mod tests {
 
         // A multi-byte character is never split.
         let wide = "é".repeat(100);
-        let r = unknown_capability(&[wide]);
+        let r = unknown_capability(&unknown(&[wide], &[]));
         assert_eq!(body(&r)["capabilities"][0], "é".repeat(MAX_ECHOED_NAME / 2));
+    }
+
+    #[test]
+    fn a_large_catalog_is_listed_capped() {
+        // The most a catalog holds, each name as long as a name may be.
+        let valid: Vec<String> = (0..256).map(|i| format!("r:{i:062}")).collect();
+        let r = unknown_capability(&unknown(&["nope:nope".to_owned()], &valid));
+        let listed = body(&r)["valid"].as_array().unwrap().len();
+        assert_eq!(listed, MAX_ECHOED_INPUT / 64);
+        assert_eq!(body(&r)["valid"][0], valid[0].as_str());
+        assert_eq!(body(&r)["more_valid"], 256 - listed);
+        assert!(body(&r).get("more").is_none());
+        assert!(
+            r.body.len() < 2 * MAX_ECHOED_INPUT + 200,
+            "{} bytes",
+            r.body.len()
+        );
+
+        let r = unknown_capability(&unknown(&["nope:nope".to_owned()], &valid[..2]));
+        assert_eq!(body(&r)["valid"], json!([valid[0], valid[1]]));
+        assert!(body(&r).get("more_valid").is_none());
     }
 
     #[test]
@@ -190,9 +237,7 @@ mod tests {
         let cases = [
             (ManageError::NotFound, 404, "not_found"),
             (
-                ManageError::UnknownCapabilities(UnknownCapabilities {
-                    capabilities: vec!["nope".into()],
-                }),
+                ManageError::UnknownCapabilities(unknown(&["nope".into()], &[])),
                 400,
                 "unknown_capability",
             ),

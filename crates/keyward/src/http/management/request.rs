@@ -146,7 +146,7 @@ pub fn check_body(
                 Some(names) => catalog
                     .set(names)
                     .map(drop)
-                    .map_err(|unknown| unknown_capability(&unknown.capabilities)),
+                    .map_err(|unknown| unknown_capability(&unknown)),
                 None => Ok(()),
             }
         }

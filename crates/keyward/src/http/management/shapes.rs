@@ -321,6 +321,15 @@ pub struct ErrorBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub more: Option<u64>,
+    /// `unknown_capability`: the names the catalog declares, sorted, capped as
+    /// `capabilities` is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub valid: Option<Vec<String>>,
+    /// `unknown_capability`: how many more valid names were left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub more_valid: Option<u64>,
 }
 
 impl ErrorBody {
@@ -334,6 +343,8 @@ impl ErrorBody {
             retry_after: None,
             capabilities: None,
             more: None,
+            valid: None,
+            more_valid: None,
         }
     }
 }
