@@ -50,10 +50,12 @@ pub enum Command {
 /// A `keys` subcommand.
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Mint a key and print it once.
+    /// Mint a key and print it once: the key alone on stdout, the rest on stderr, so
+    /// `KEY=$(keyward keys create …)` captures just the key.
     Create(CreateArgs),
-    /// List keys, masked.
-    List(JsonFlag),
+    /// List keys, masked: id, name, key, state, created and expiry, in 100 columns
+    /// (`--wide` for every column).
+    List(ListArgs),
     /// Show one key, masked.
     Show(IdArgs),
     /// Revoke a key, permanently.
@@ -64,7 +66,8 @@ pub enum KeysCommand {
     /// PostgreSQL within milliseconds. A server without either refuses it at its next
     /// cache refresh (30 s by default).
     Revoke(IdArgs),
-    /// Replace a key; the old one keeps working for the grace period.
+    /// Replace a key; the old one keeps working for the grace period. The new key is
+    /// printed alone on stdout, the rest on stderr.
     Roll(RollArgs),
 }
 
@@ -74,6 +77,17 @@ pub struct JsonFlag {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `keys list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Every column (owner, tenant, capabilities, last use, full times), however wide.
+    #[arg(long, conflicts_with = "json")]
+    pub wide: bool,
+    /// JSON output.
+    #[command(flatten)]
+    pub json: JsonFlag,
 }
 
 /// Arguments of `keys create`.

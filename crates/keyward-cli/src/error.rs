@@ -44,12 +44,13 @@ impl CliError {
 pub(crate) fn service_error(e: ServiceError, id: Option<&str>) -> CliError {
     match (e, id) {
         (ServiceError::NotFound, Some(id)) => CliError::runtime(format!("no key with id `{id}`")),
-        (
-            e @ (ServiceError::UnknownCapabilities(_)
-            | ServiceError::InvalidRequest(_)
-            | ServiceError::InvalidName { .. }),
-            _,
-        ) => CliError::usage(e.to_string()),
+        (ServiceError::UnknownCapabilities(unknown), _) => CliError::usage(format!(
+            "{unknown}; the catalog declares: {}",
+            unknown.valid.join(", ")
+        )),
+        (e @ (ServiceError::InvalidRequest(_) | ServiceError::InvalidName { .. }), _) => {
+            CliError::usage(e.to_string())
+        }
         (e, _) => CliError::runtime(e.to_string()),
     }
 }

@@ -8,8 +8,11 @@ use keyward::hash::BcryptHasher;
 use keyward::store::{KeyStore, ListFilter, PageRequest};
 use keyward::{KeyService, KeySummary, Keyward, MintRequest, NewKey};
 
-use crate::args::{CreateArgs, KeysCommand, RollArgs, parse_duration, parse_id, parse_tenant};
+use crate::args::{
+    CreateArgs, KeysCommand, ListArgs, RollArgs, parse_duration, parse_id, parse_tenant,
+};
 use crate::error::service_error;
+use crate::table::{self, time};
 use crate::{CliError, Database, DatabaseError, demo_catalog, w};
 
 /// Opens the database the command line names as a key store.
@@ -33,6 +36,7 @@ pub(crate) async fn run(
     format: KeyFormat,
     command: KeysCommand,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<(), CliError> {
     // Validate everything that needs no database before opening it.
     let store = open_store(url, schema).await?;
@@ -45,8 +49,8 @@ pub(crate) async fn run(
         .map_err(|e| CliError::runtime(e.to_string()))?;
     let service = keyward.keys();
     match command {
-        KeysCommand::Create(args) => create(&service, args, out).await,
-        KeysCommand::List(flag) => list(&service, flag.json, out).await,
+        KeysCommand::Create(args) => create(&service, args, out, err).await,
+        KeysCommand::List(args) => list(&service, &args, out).await,
         KeysCommand::Show(args) => {
             let summary = service
                 .get(&parse_id(&args.id)?)
@@ -61,12 +65,18 @@ pub(crate) async fn run(
                 .map_err(|e| service_error(e, Some(&args.id)))?;
             print_summary(&summary, args.json.json, out)
         }
-        KeysCommand::Roll(args) => roll(&service, args, out).await,
+        KeysCommand::Roll(args) => roll(&service, args, out, err).await,
     }
 }
 
-/// `keys roll`: prints the replacement once, and when the old key stops working.
-async fn roll(service: &KeyService, args: RollArgs, out: &mut dyn Write) -> Result<(), CliError> {
+/// `keys roll`: prints the replacement once, alone on stdout; on stderr, its id and when
+/// the old key stops working.
+async fn roll(
+    service: &KeyService,
+    args: RollArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), CliError> {
     let id = parse_id(&args.id)?;
     let grace = parse_duration(&args.grace)?;
     let rolled = service
@@ -78,26 +88,28 @@ async fn roll(service: &KeyService, args: RollArgs, out: &mut dyn Write) -> Resu
             "new": new_key_json(&rolled.new)?,
             "old": to_json(&rolled.old)?,
         });
-        return write_json(&value, out);
+        write_json(&value, out)?;
+        return warn_once(err);
     }
-    warn_once();
+    w(out, format_args!("{}\n", rolled.new.key.expose()))?;
     w(
-        out,
+        err,
         format_args!(
-            "{}\nnew key id: {}\nold key {} expires {}\n",
-            rolled.new.key.expose(),
+            "new key id: {}\nold key {} expires {}\n",
             rolled.new.summary.id,
             rolled.old.id,
-            show_time(rolled.old.expires_at)
+            time(rolled.old.expires_at)
         ),
-    )
+    )?;
+    warn_once(err)
 }
 
-/// `keys create`: prints the new key once.
+/// `keys create`: prints the new key once, alone on stdout; on stderr, what it is.
 async fn create(
     service: &KeyService,
     args: CreateArgs,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<(), CliError> {
     let mut request = MintRequest::new(args.name, args.owner);
     if !args.capabilities.is_empty() {
@@ -113,36 +125,49 @@ async fn create(
         .mint(request)
         .await
         .map_err(|e| service_error(e, None))?;
-    warn_once();
     if args.json.json {
-        write_json(&new_key_json(&minted)?, out)
-    } else {
-        w(
-            out,
-            format_args!(
-                "{}\nid: {}  capabilities: {}  expires: {}\n",
-                minted.key.expose(),
-                minted.summary.id,
-                minted.summary.capabilities.join(","),
-                show_time(minted.summary.expires_at)
-            ),
-        )
+        write_json(&new_key_json(&minted)?, out)?;
+        return warn_once(err);
     }
+    w(out, format_args!("{}\n", minted.key.expose()))?;
+    let summary = &minted.summary;
+    w(
+        err,
+        format_args!(
+            "id: {}  name: {}  capabilities: {}  expires: {}\n",
+            summary.id,
+            summary.name,
+            summary.capabilities.join(","),
+            time(summary.expires_at)
+        ),
+    )?;
+    warn_once(err)
 }
 
 /// The plaintext is printed once: say so on stderr, where a pipe does not catch it.
-fn warn_once() {
-    eprintln!("warning: this key is shown once and cannot be recovered; store it now");
+fn warn_once(err: &mut dyn Write) -> Result<(), CliError> {
+    w(
+        err,
+        format_args!("warning: this key is shown once and cannot be recovered; store it now\n"),
+    )
 }
 
 /// `keys list`: every key, oldest first, as JSON or a table.
-async fn list(service: &KeyService, json: bool, out: &mut dyn Write) -> Result<(), CliError> {
+async fn list(service: &KeyService, args: &ListArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let keys = all_keys(service).await?;
-    if json {
+    if args.json.json {
         let values = keys.iter().map(to_json).collect::<Result<Vec<_>, _>>()?;
         return write_json(&serde_json::Value::Array(values), out);
     }
-    print_table(&keys, out)
+    let lines = if args.wide {
+        table::wide(&keys)
+    } else {
+        table::narrow(&keys)
+    };
+    for line in lines {
+        w(out, format_args!("{line}\n"))?;
+    }
+    Ok(())
 }
 
 /// Every key, page after page.
@@ -161,55 +186,6 @@ async fn all_keys(service: &KeyService) -> Result<Vec<KeySummary>, CliError> {
         }
     }
     Ok(keys)
-}
-
-/// One line per key under a header, columns padded to their widest cell.
-fn print_table(keys: &[KeySummary], out: &mut dyn Write) -> Result<(), CliError> {
-    let header = [
-        "ID",
-        "NAME",
-        "KEY",
-        "CAPABILITIES",
-        "CREATED",
-        "LAST USED",
-        "EXPIRES",
-        "STATE",
-    ];
-    let rows: Vec<[String; 8]> = keys
-        .iter()
-        .map(|k| {
-            [
-                k.id.to_string(),
-                k.name.clone(),
-                format!("{}…{}", k.key_prefix, k.last4),
-                k.capabilities.join(","),
-                k.created_at.to_string(),
-                show_time(k.last_used_at),
-                show_time(k.expires_at),
-                k.state.to_string(),
-            ]
-        })
-        .collect();
-    let mut widths = header.map(|h| h.chars().count());
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let line = |cells: &[String]| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(widths)
-            .map(|(c, width)| format!("{c:<width$}"))
-            .collect();
-        padded.join("  ").trim_end().to_owned()
-    };
-    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
-    w(out, format_args!("{}\n", line(&header)))?;
-    for row in &rows {
-        w(out, format_args!("{}\n", line(row)))?;
-    }
-    Ok(())
 }
 
 /// `keys show` and `keys revoke`: one key, masked.
@@ -233,17 +209,12 @@ fn print_summary(summary: &KeySummary, json: bool, out: &mut dyn Write) -> Resul
             tenant,
             summary.capabilities.join(","),
             summary.created_at,
-            show_time(summary.last_used_at),
-            show_time(summary.expires_at),
-            show_time(summary.revoked_at),
+            time(summary.last_used_at),
+            time(summary.expires_at),
+            time(summary.revoked_at),
             summary.state,
         ),
     )
-}
-
-/// A time, or `-` for none.
-fn show_time(t: Option<keyward::clock::Timestamp>) -> String {
-    t.map_or_else(|| "-".to_owned(), |t| t.to_string())
 }
 
 /// A key as JSON, masked.

@@ -12,10 +12,11 @@ mod args;
 mod error;
 mod keys;
 mod scan;
+mod table;
 
 pub use args::{
-    Cli, Command, CreateArgs, IdArgs, JsonFlag, KeysCommand, RollArgs, ScanArgs, parse_duration,
-    parse_tenant,
+    Cli, Command, CreateArgs, IdArgs, JsonFlag, KeysCommand, ListArgs, RollArgs, ScanArgs,
+    parse_duration, parse_tenant,
 };
 pub use error::CliError;
 /// The store-from-URL function the CLI uses, re-exported for programs that depend on
@@ -36,27 +37,12 @@ pub use keyward::{Database, DatabaseError};
 /// ```
 #[must_use]
 pub fn demo_catalog() -> Catalog {
-    Catalog::builder()
-        .capabilities([
-            "desktop:read",
-            "desktop:chat",
-            "desktop:lifecycle",
-            "desktop:control",
-            "jobs:read",
-            "jobs:write",
-            "kb:read",
-            "keys:read",
-            "keys:write",
-        ])
-        .implies("jobs:write", "jobs:read")
-        .implies("keys:write", "keys:read")
-        .default_grants(["desktop:read", "desktop:chat"])
-        .build()
-        .unwrap_or_else(|e| unreachable!("the demo catalog is valid: {e}"))
+    keyward::ConfigFile::demo().catalog().clone()
 }
 
-/// Runs a parsed command line, writing results to `out`.
-pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, CliError> {
+/// Runs a parsed command line, writing results to `out` and what a person should read
+/// but a script should not capture (what a new key is, that it is shown once) to `err`.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCode, CliError> {
     let format = KeyFormat::new(&cli.prefix)
         .map_err(|e| CliError::usage(format!("invalid --prefix `{}`: {e}", cli.prefix)))?;
     match cli.command {
@@ -72,6 +58,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, CliError> {
                 format,
                 command,
                 out,
+                err,
             ))?;
             Ok(ExitCode::SUCCESS)
         }

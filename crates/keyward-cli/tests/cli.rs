@@ -69,7 +69,7 @@ fn create_list_show_roll_revoke() {
         .unwrap();
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let key = stdout.lines().next().unwrap().to_owned();
+    let key = stdout.trim_end().to_owned();
     assert!(key.starts_with("sk_live_") && key.len() > 40, "{stdout}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("shown once"));
 
@@ -77,8 +77,15 @@ fn create_list_show_roll_revoke() {
     assert!(listed.status.success());
     let table = String::from_utf8(listed.stdout).unwrap();
     assert!(table.starts_with("ID"), "{table}");
-    assert!(table.contains("CI") && table.contains("jobs:write") && table.contains("active"));
+    assert!(table.contains("CI") && table.contains("active"), "{table}");
     assert!(!table.contains(&key), "a listing never shows a full key");
+    let wide = env.cmd().args(["keys", "list", "--wide"]).output().unwrap();
+    let wide = String::from_utf8(wide.stdout).unwrap();
+    assert!(
+        wide.contains("jobs:write") && wide.contains("acme/web"),
+        "{wide}"
+    );
+    assert!(!wide.contains(&key), "a listing never shows a full key");
 
     let keys = env.json(&["keys", "list"]);
     let keys = keys.as_array().unwrap();
@@ -170,6 +177,159 @@ fn plain_path_and_sqlite_url_are_one_database() {
     assert_eq!(listed.as_array().unwrap().len(), 1);
 }
 
+/// Runs `args` and asserts it succeeded.
+fn ok(cmd: &mut assert_cmd::Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn create_and_roll_print_the_key_alone_on_stdout() {
+    let env = Env::new();
+    let out = ok(env.cmd().args([
+        "keys",
+        "create",
+        "--owner",
+        "u_1",
+        "--name",
+        "deploy",
+        "--capability",
+        "jobs:read",
+    ]));
+    // What `KEY=$(keyward keys create …)` captures: the key and its newline, nothing else.
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let key = stdout.strip_suffix('\n').expect("one line");
+    assert!(!key.contains(char::is_whitespace), "{stdout:?}");
+    assert!(key.starts_with("sk_live_") && key.len() > 40, "{stdout:?}");
+    // Everything else is for the person at the terminal.
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let id = env.json(&["keys", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(stderr.contains(&format!("id: {id}")), "{stderr}");
+    assert!(stderr.contains("name: deploy") && stderr.contains("jobs:read"));
+    assert!(stderr.contains("shown once"), "{stderr}");
+    assert!(!stderr.contains(key), "the key is printed once, on stdout");
+
+    let out = ok(env.cmd().args(["keys", "roll", &id, "--grace", "1h"]));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let new_key = stdout.strip_suffix('\n').expect("one line");
+    assert!(!new_key.contains(char::is_whitespace), "{stdout:?}");
+    assert!(new_key.starts_with("sk_live_") && new_key != key);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!("old key {id} expires 20")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("new key id: ") && stderr.contains("shown once"));
+    assert!(!stderr.contains(new_key));
+
+    // --json stays one JSON object on stdout.
+    let out = ok(env
+        .cmd()
+        .args(["keys", "create", "--owner", "u_1", "--name", "j", "--json"]));
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(created["key"].as_str().unwrap().starts_with("sk_live_"));
+}
+
+#[test]
+fn the_default_listing_fits_100_columns_and_wide_has_every_column() {
+    let env = Env::new();
+    let long_name = "Production deploy pipeline for the billing service (eu-west-1 canary)";
+    let mint = |name: &str, extra: &[&str]| {
+        ok(env
+            .cmd()
+            .args([
+                "keys",
+                "create",
+                "--owner",
+                "svc_billing_pipeline",
+                "--name",
+                name,
+            ])
+            .args(extra));
+    };
+    mint(
+        long_name,
+        &[
+            "--capability",
+            "desktop:read",
+            "--capability",
+            "desktop:lifecycle",
+            "--capability",
+            "jobs:write",
+            "--capability",
+            "keys:write",
+            "--expires-in",
+            "90d",
+            "--tenant",
+            "acme-corporation/billing-platform",
+        ],
+    );
+    mint("CI", &[]);
+    mint("nightly backup job", &["--expires-in", "24h"]);
+    let id = env.json(&["keys", "list"])[2]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(env.cmd().args(["keys", "revoke", &id]));
+
+    let out = ok(env.cmd().args(["keys", "list"]));
+    let table = String::from_utf8(out.stdout).unwrap();
+    let longest = table.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(longest <= 100, "{longest} columns:\n{table}");
+    assert_eq!(table.lines().count(), 4, "{table}");
+    let header: Vec<&str> = table.lines().next().unwrap().split("  ").collect();
+    let header: Vec<&str> = header
+        .iter()
+        .map(|h| h.trim())
+        .filter(|h| !h.is_empty())
+        .collect();
+    assert_eq!(
+        header,
+        ["ID", "NAME", "KEY", "STATE", "CREATED", "EXPIRES (UTC)"]
+    );
+    assert!(!table.contains(long_name), "a long name is cut:\n{table}");
+    assert!(table.contains("Production deploy"), "{table}");
+    assert!(table.contains('…'), "{table}");
+    assert!(
+        table.contains("never") && table.contains("revoked"),
+        "{table}"
+    );
+    assert!(table.contains("sk_live_"), "the masked key: {table}");
+
+    let out = ok(env.cmd().args(["keys", "list", "--wide"]));
+    let wide = String::from_utf8(out.stdout).unwrap();
+    for column in [
+        "ID",
+        "NAME",
+        "KEY",
+        "OWNER",
+        "TENANT",
+        "CAPABILITIES",
+        "CREATED",
+        "LAST USED",
+        "EXPIRES",
+        "REVOKED",
+        "STATE",
+    ] {
+        assert!(
+            wide.lines().next().unwrap().contains(column),
+            "{column}: {wide}"
+        );
+    }
+    assert!(wide.contains(long_name), "{wide}");
+    assert!(wide.contains("desktop:lifecycle,desktop:read,jobs:write,keys:write"));
+    assert!(wide.contains("acme-corporation/billing-platform") && wide.contains("svc_billing"));
+    assert!(wide.lines().map(|l| l.chars().count()).max().unwrap() > 100);
+}
+
 fn mint_key(env: &Env) -> String {
     env.json(&["keys", "create", "--owner", "u_1", "--name", "leak"])["key"]
         .as_str()
@@ -251,6 +411,21 @@ fn bad_input_is_one_line_and_non_zero() {
             "nope:nope",
         ]),
         "nope:nope",
+    );
+    // The error says what the catalog has.
+    one_line_error(
+        &run(&[
+            "keys",
+            "create",
+            "--owner",
+            "u_1",
+            "--name",
+            "x",
+            "--capability",
+            "jobs:raed",
+        ]),
+        "jobs:raed; the catalog declares: desktop:chat, desktop:control, desktop:lifecycle, \
+         desktop:read, jobs:read, jobs:write, kb:read, keys:read, keys:write",
     );
     one_line_error(
         &run(&[
