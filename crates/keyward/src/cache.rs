@@ -79,10 +79,18 @@ impl CacheEntry {
         Timestamp::from_unix_nanos(self.0.loaded_at_nanos.load(Ordering::Relaxed))
     }
 
+    /// Counts the entry as read from the store at `at` (a refresh that could not reach
+    /// the store keeps serving it), unless it was invalidated: a change was reported
+    /// (loaded at 0), and only a store read may clear that, or the change would wait a
+    /// whole refresh interval after the store is back.
     pub(crate) fn set_loaded_at(&self, at: Timestamp) {
-        self.0
-            .loaded_at_nanos
-            .store(at.as_unix_nanos(), Ordering::Relaxed);
+        let at = at.as_unix_nanos();
+        let keep_invalidated = |loaded: u64| (loaded != 0).then_some(at);
+        let _ = self.0.loaded_at_nanos.fetch_update(
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+            keep_invalidated,
+        );
     }
 }
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use keyward_clock::Timestamp;
 use keyward_format::{KeyId, MintedKey};
-use keyward_scope::{CapabilitySet, Catalog};
+use keyward_scope::{CapabilitySet, Catalog, Denied};
 use keyward_store::{
     KeyRecord, KeyState, ListFilter, PageRequest, RateLimitOverride, StoreError, Tenant,
 };
@@ -22,11 +22,17 @@ pub const MAX_KEY_NAME_LEN: usize = 200;
 /// Every change that stops a key evicts it from this process's verification cache at
 /// once. Capabilities of an existing key cannot be edited: roll or mint anew.
 ///
-/// When a *key* manages keys (an API route authenticated by an API key), use the `_as`
-/// methods ([`revoke_as`](Self::revoke_as), [`delete_as`](Self::delete_as),
+/// When a *key* manages keys (an API route authenticated by an API key), use
+/// [`crate::manage::KeyManager`]: it applies every rule, which keys the caller may see
+/// (its owner's, its tenant's) included. The `_as` methods
+/// ([`revoke_as`](Self::revoke_as), [`delete_as`](Self::delete_as),
 /// [`roll_as`](Self::roll_as), [`disable_as`](Self::disable_as),
-/// [`enable_as`](Self::enable_as)): they refuse to touch a key holding capabilities the
-/// caller does not, as minting refuses to grant them. The plain methods are for operators (the CLI, an admin console).
+/// [`enable_as`](Self::enable_as)) apply the capability rule alone: they refuse to touch
+/// a key holding capabilities the caller does not, as minting refuses to grant them, but
+/// check no owner or tenant, so a route calling them with an id from the request must
+/// first check the key is the caller's (or any key with enough capabilities could
+/// revoke, or roll and so obtain, another owner's). The plain methods are for operators
+/// (the CLI, an admin console).
 #[derive(Clone)]
 pub struct KeyService {
     core: Arc<Core>,
@@ -545,7 +551,10 @@ impl KeyService {
 
     /// [`roll`](Self::roll) for a caller holding `held`, under the rule of
     /// [`check_change`](Self::check_change): the replacement carries the old key's
-    /// capabilities, so the caller must hold them.
+    /// capabilities, so the caller must hold them. A name the catalog no longer declares
+    /// is refused too ([`ServiceError::InsufficientCapability`] naming it): the caller
+    /// could never be granted it, yet the new key, whose plaintext the caller gets, would
+    /// carry it to wherever it is declared (again, or by another service on the store).
     pub async fn roll_as(
         &self,
         held: &CapabilitySet,
@@ -553,6 +562,7 @@ impl KeyService {
         grace: Duration,
     ) -> Result<RolledKey, ServiceError> {
         let old = self.changeable(held, id).await?;
+        self.check_undeclared(held, &old.capabilities)?;
         self.roll_record(old, grace, None).await
     }
 
@@ -592,6 +602,36 @@ impl KeyService {
         let record = self.core.store.get(id).await?;
         self.check_capabilities(held, &record.capabilities)?;
         Ok(record)
+    }
+
+    /// Refuses a roll by a caller holding `held` of a key granted `target` when the
+    /// catalog does not declare some of those names: no caller holds them, yet the
+    /// replacement would carry them.
+    pub(crate) fn check_undeclared(
+        &self,
+        held: &CapabilitySet,
+        target: &[String],
+    ) -> Result<(), ServiceError> {
+        let catalog = &self.core.catalog;
+        let mut undeclared: Vec<String> = target
+            .iter()
+            .filter(|name| catalog.capability(name).is_none())
+            .cloned()
+            .collect();
+        if undeclared.is_empty() {
+            return Ok(());
+        }
+        undeclared.sort();
+        undeclared.dedup();
+        let held = catalog.effective(held);
+        Err(ServiceError::InsufficientCapability(Denied {
+            required: undeclared,
+            held: catalog
+                .names(&held)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+        }))
     }
 
     fn check_capabilities(

@@ -45,6 +45,10 @@ pub enum ManageError {
     /// HTTP 409 `conflict`.
     #[error("the key is {}; only an active key can be rolled", .0.as_str())]
     NotActive(KeyState),
+    /// A roll of another owner's key (a tenant admin's): the replacement would act for
+    /// that owner, and its plaintext would go to the caller. HTTP 409 `conflict`.
+    #[error("only a key's owner can roll it; revoke or disable it instead")]
+    NotOwner,
     /// The key was already rolled; roll its replacement. HTTP 409 `conflict`.
     #[error("the key was already rolled; roll its replacement instead")]
     AlreadyRolled,

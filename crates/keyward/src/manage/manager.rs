@@ -84,7 +84,8 @@ impl KeyManager {
     }
 
     /// A caller holding `requirement` and bound to a tenant manages every key of that
-    /// tenant, not only its owner's (the no-escalation rules still apply).
+    /// tenant, not only its owner's (the no-escalation rules still apply, and it rolls
+    /// only its owner's keys: see [`roll`](Self::roll)).
     #[must_use]
     pub fn tenant_admin(mut self, requirement: Requirement) -> KeyManager {
         self.tenant_admin = Some(requirement);
@@ -188,14 +189,29 @@ impl KeyManager {
 
     /// Rolls a key: a replacement with the same capabilities and expiry, while the old
     /// key works for `grace`.
+    ///
+    /// Only the caller's own owner's keys roll: the caller gets the replacement's
+    /// plaintext, which acts for the key's owner, so a tenant admin rolling a member's
+    /// key would hold a key acting as that member ([`ManageError::NotOwner`]; it may
+    /// revoke or disable the key instead). A key granted a name the catalog does not
+    /// declare does not roll either ([`ManageError::InsufficientCapability`] naming it).
     pub async fn roll(
         &self,
         caller: &Caller,
         id: &str,
         grace: Duration,
     ) -> Result<RolledKey, ManageError> {
-        let id = self.changeable(caller, id).await?;
-        Ok(self.keys.roll_by(&id, grace, Some(&caller.actor)).await?)
+        let key = self.get(caller, id).await?;
+        self.keys.check_change(&caller.capabilities, &key)?;
+        if key.owner != caller.owner {
+            return Err(ManageError::NotOwner);
+        }
+        self.keys
+            .check_undeclared(&caller.capabilities, &key.capabilities)?;
+        Ok(self
+            .keys
+            .roll_by(&key.id, grace, Some(&caller.actor))
+            .await?)
     }
 
     fn visibility<'c>(&self, caller: &'c Caller) -> Visibility<'c> {

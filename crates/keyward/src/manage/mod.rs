@@ -11,7 +11,9 @@
 //!   [`ManageError::NotFound`], so ids cannot be probed;
 //! - nothing escalates: a new key holds at most what the caller holds, and a caller
 //!   changes (revokes, rolls, disables, enables, deletes) only keys whose every
-//!   capability it holds.
+//!   capability it holds; a new key, minted or rolled, always belongs to the caller's
+//!   owner (a tenant admin revokes, disables, enables or deletes a member's key, but
+//!   does not roll it, which would hand it a key acting as that member).
 
 mod caller;
 mod error;

@@ -427,9 +427,10 @@ fn refusal(route: ManagementRoute, status: u16) -> Response {
         404 => "`not_found`: no key with this id that the caller may see.".into(),
         409 => match route {
             ManagementRoute::RollKey => {
-                "`conflict`: the key is revoked, disabled or expired, or was already rolled \
-                 (roll its replacement); `too_many_keys`: too many of the owner's keys are \
-                 in a roll's grace."
+                "`conflict`: the key is revoked, disabled or expired, was already rolled \
+                 (roll its replacement), or belongs to another owner (a tenant admin may \
+                 revoke or disable it, not roll it); `too_many_keys`: too many of the \
+                 owner's keys are in a roll's grace."
                     .into()
             }
             _ => "`too_many_keys`: the owner already holds the maximum of live keys.".into(),

@@ -26,7 +26,7 @@ const MAX_ECHOED_NAME: usize = 64;
 /// | `UnknownCapabilities` | 400 | `unknown_capability`, with `capabilities` and `more`, `valid` and `more_valid` (capped) |
 /// | `InsufficientCapability` | 403 | `insufficient_capability`, exactly as [`render`] answers it |
 /// | `InvalidRequest`, `InvalidName`, `GraceTooLong` | 400 | `invalid_request` |
-/// | `NotActive`, `AlreadyRolled` | 409 | `conflict` |
+/// | `NotActive`, `AlreadyRolled`, `NotOwner` | 409 | `conflict` |
 /// | `TooManyKeys` | 409 | `too_many_keys` |
 /// | `Store` | 503 | `auth_unavailable`, with `Retry-After: retry_after` |
 /// | `Internal` | 500 | `internal_error` |
@@ -54,7 +54,7 @@ pub fn render_manage_error(error: &ManageError, realm: &str, retry_after: u64) -
         | ManageError::GraceTooLong { .. } => {
             error_response(ErrorCode::InvalidRequest, &error.to_string())
         }
-        ManageError::NotActive(_) | ManageError::AlreadyRolled => {
+        ManageError::NotActive(_) | ManageError::AlreadyRolled | ManageError::NotOwner => {
             error_response(ErrorCode::Conflict, &error.to_string())
         }
         ManageError::TooManyKeys { .. } => {
