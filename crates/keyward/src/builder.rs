@@ -16,6 +16,7 @@ use crate::authenticator::Authenticator;
 use crate::cache::VerificationCache;
 use crate::client_slots::ClientSlots;
 use crate::config::Config;
+use crate::config_file::ConfigFile;
 use crate::core::Core;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::database::Database;
@@ -356,4 +357,29 @@ fn invalidation_sink(core: Weak<Core>) -> InvalidationSink {
             Invalidation::All => core.cache.clear(),
         }
     })
+}
+
+impl Keyward {
+    /// Starts configuring keyward from a configuration file: its key format, catalog,
+    /// hasher, default rate limit, lockout and cache tuning. The caller adds the store
+    /// (`.database(&db)` with [`ConfigFile::database_url`]) and anything the file does
+    /// not say (a clock, shared limiters).
+    ///
+    /// ```
+    /// use keyward::{ConfigFile, Keyward};
+    /// use keyward::store::MemoryStore;
+    ///
+    /// let file = ConfigFile::parse("[cache]\nrefresh = \"5s\"\n", "keyward.toml")?;
+    /// let keyward = Keyward::from_config(&file).store(MemoryStore::new()).build()?;
+    /// assert_eq!(keyward.config().cache_refresh, std::time::Duration::from_secs(5));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_config(file: &ConfigFile) -> KeywardBuilder {
+        let mut builder = Keyward::builder(file.format().clone(), file.catalog().clone())
+            .config(file.config())
+            .default_quota(file.rate())
+            .lockout(file.lockout());
+        builder.hasher = Some(file.hasher().hasher());
+        builder
+    }
 }

@@ -9,6 +9,7 @@ mod builder;
 mod cache;
 mod client_slots;
 mod config;
+pub mod config_file;
 mod core;
 mod credential;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -31,6 +32,7 @@ mod unfinished;
 pub use authenticator::Authenticator;
 pub use builder::{Keyward, KeywardBuilder};
 pub use config::Config;
+pub use config_file::{ConfigError, ConfigFile, ConfigSource, Loaded};
 pub use credential::Credential;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use database::{DEFAULT_DATABASE_URL, Database, DatabaseError};
@@ -73,4 +75,6 @@ mod guides {
     struct Performance;
     #[doc = include_str!("../../../docs/fuzzing.md")]
     struct Fuzzing;
+    #[doc = include_str!("../../../docs/configuration.md")]
+    struct Configuration;
 }
