@@ -3,7 +3,7 @@
 use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::{self, ServiceConfig};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, Route};
+use actix_web::{HttpRequest, HttpResponse, Route};
 use keyward::http::RequestError;
 use keyward::http::management::{ManagementApi, ManagementRequest, ManagementRoute};
 
@@ -82,13 +82,11 @@ fn endpoint(api: &ManagementApi, route: ManagementRoute) -> Route {
         move |Authenticated(principal): Authenticated, http: HttpRequest, body: BoundedBody| {
             let api = api.clone();
             async move {
+                // By name: a scope mounted with parameters of its own (`/orgs/{org}`)
+                // adds segments, so the whole path no longer extracts as one string.
+                // An undecodable segment names no key whichever way it is read.
                 let id = if route.path().contains("{id}") {
-                    // Decoded as `web::Path` decodes (invalid UTF-8 replaced): an id
-                    // that names no key either way.
-                    web::Path::<String>::extract(&http)
-                        .await
-                        .ok()
-                        .map(web::Path::into_inner)
+                    http.match_info().get("id").map(str::to_owned)
                 } else {
                     None
                 };
