@@ -662,3 +662,14 @@ fn errors_name_the_file_they_came_from() {
         )
     );
 }
+
+#[test]
+fn the_guide_example_is_a_valid_file() {
+    let guide = include_str!("../../../docs/configuration.md");
+    let start = guide.find("```toml\n").expect("a TOML example") + "```toml\n".len();
+    let end = start + guide[start..].find("```").unwrap();
+    let file = parse(&guide[start..end]).unwrap();
+    assert_eq!(file.format().prefix(), "ak_live_");
+    let tenant_admin = file.management_requirements().tenant_admin().unwrap();
+    assert_eq!(tenant_admin.names(), ["keys:admin"]);
+}

@@ -84,7 +84,7 @@ const DEFAULT_DATABASE_URL: &str = "keyward.db";
 /// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ConfigFile {
     format: KeyFormat,
     hasher: HasherChoice,
@@ -96,6 +96,53 @@ pub struct ConfigFile {
     database_url: String,
     management: ManagementRequirements,
     cli_owner: Option<String>,
+}
+
+/// The database URL's password is redacted: a `Debug` print ends up in logs.
+impl fmt::Debug for ConfigFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigFile")
+            .field("format", &self.format)
+            .field("hasher", &self.hasher)
+            .field("catalog", &self.catalog)
+            .field("rate", &self.rate)
+            .field("lockout", &self.lockout)
+            .field("cache_capacity", &self.cache_capacity)
+            .field("cache_refresh", &self.cache_refresh)
+            .field("database_url", &redacted_url(&self.database_url))
+            .field("management", &self.management)
+            .field("cli_owner", &self.cli_owner)
+            .finish()
+    }
+}
+
+/// `url` with the password of its user info (`postgres://user:secret@host`) and the
+/// value of a `password=` parameter replaced by `***`.
+fn redacted_url(url: &str) -> String {
+    let mut out = url.to_owned();
+    if let Some(scheme_end) = out.find("://") {
+        let authority_start = scheme_end + 3;
+        let authority_end = out[authority_start..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |i| authority_start + i);
+        if let Some(at) = out[authority_start..authority_end].rfind('@') {
+            let user_info = &out[authority_start..authority_start + at];
+            if let Some(colon) = user_info.find(':') {
+                let password = authority_start + colon + 1..authority_start + at;
+                out.replace_range(password, "***");
+            }
+        }
+    }
+    let mut searched = 0;
+    while let Some(found) = out[searched..].to_ascii_lowercase().find("password=") {
+        let value_start = searched + found + "password=".len();
+        let value_end = out[value_start..]
+            .find(['&', ' ', '#'])
+            .map_or(out.len(), |i| value_start + i);
+        out.replace_range(value_start..value_end, "***");
+        searched = value_start + 3;
+    }
+    out
 }
 
 /// How new keys' secrets are hashed (`keys.hasher`, `keys.bcrypt_cost`).
@@ -467,5 +514,44 @@ impl fmt::Display for ConfigSource {
             ConfigSource::File(path) => write!(f, "{}", path.display()),
             ConfigSource::BuiltInDemo => f.write_str("built-in demo configuration"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        assert_eq!(
+            redacted_url("postgres://keyward:s3cr%40t@db.internal:5432/keys"),
+            "postgres://keyward:***@db.internal:5432/keys"
+        );
+        assert_eq!(
+            redacted_url("postgres://db/keys?user=k&password=hunter2&sslmode=require"),
+            "postgres://db/keys?user=k&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redacted_url("host=db PASSWORD=x user=k"),
+            "host=db PASSWORD=*** user=k"
+        );
+        assert_eq!(
+            redacted_url("postgres://keyward@db/keys"),
+            "postgres://keyward@db/keys"
+        );
+        assert_eq!(redacted_url("keyward.db"), "keyward.db");
+    }
+
+    #[test]
+    fn debug_does_not_show_the_database_password() {
+        let file = ConfigFile::parse(
+            "[database]\nurl = \"postgres://k:hunter2@db/keys\"\n",
+            "keyward.toml",
+        )
+        .unwrap();
+        assert_eq!(file.database_url(), "postgres://k:hunter2@db/keys");
+        let debug = format!("{file:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains("postgres://k:***@db/keys"), "{debug}");
     }
 }
