@@ -318,8 +318,10 @@ impl Check<'_> {
 
         let mut builder = Catalog::builder()
             .capabilities(declared.iter().cloned())
-            .default_grants(defaults)
-            .implicit_all(implicit);
+            .default_grants(defaults);
+        for name in implicit {
+            builder = builder.implicit(name);
+        }
         for (capability, implied) in implications {
             builder = builder.implies(capability, implied);
         }
@@ -453,17 +455,6 @@ impl Check<'_> {
             ));
         }
         Ok(duration)
-    }
-}
-
-/// Adds each name as an implicit grant.
-trait ImplicitAll {
-    fn implicit_all(self, names: Vec<String>) -> Self;
-}
-
-impl ImplicitAll for keyward_scope::CatalogBuilder {
-    fn implicit_all(self, names: Vec<String>) -> Self {
-        names.into_iter().fold(self, |b, name| b.implicit(name))
     }
 }
 
