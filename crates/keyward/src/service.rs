@@ -322,8 +322,9 @@ impl KeyService {
         actor: Option<&Actor>,
     ) -> Result<KeySummary, ServiceError> {
         let now = self.core.clock.now();
-        let record = self.core.store.revoke(id, now).await?;
-        self.core.cache.evict(id);
+        let revoked = self.core.store.revoke(id, now).await;
+        self.evict_after_change(id);
+        let record = revoked?;
         tracing::info!(
             target: "keyward",
             event = "key_revoked",
@@ -349,8 +350,9 @@ impl KeyService {
         id: &KeyId,
         actor: Option<&Actor>,
     ) -> Result<KeySummary, ServiceError> {
-        let record = self.core.store.delete(id).await?;
-        self.core.cache.evict(id);
+        let deleted = self.core.store.delete(id).await;
+        self.evict_after_change(id);
+        let record = deleted?;
         tracing::info!(
             target: "keyward",
             event = "key_deleted",
@@ -417,16 +419,16 @@ impl KeyService {
         // The checks above read the record before the slow hash: the store checks
         // again, in the roll itself, that the key is still active.
         let rolled_at = self.core.clock.now();
-        let old = self
+        let rolled = self
             .core
             .store
             .roll(&id, old_expires_at, &record, rolled_at)
-            .await
-            .map_err(|e| match e {
-                StoreError::NotActive(state) => ServiceError::NotActive(state),
-                other => ServiceError::from(other),
-            })?;
-        self.core.cache.evict(&id);
+            .await;
+        self.evict_after_change(&id);
+        let old = rolled.map_err(|e| match e {
+            StoreError::NotActive(state) => ServiceError::NotActive(state),
+            other => ServiceError::from(other),
+        })?;
         tracing::info!(
             target: "keyward",
             event = "key_rolled",
@@ -456,8 +458,9 @@ impl KeyService {
         id: &KeyId,
         expires_at: Option<Timestamp>,
     ) -> Result<KeySummary, ServiceError> {
-        let record = self.core.store.set_expiry(id, expires_at).await?;
-        self.core.cache.evict(id);
+        let set = self.core.store.set_expiry(id, expires_at).await;
+        self.evict_after_change(id);
+        let record = set?;
         match expires_at {
             Some(at) => {
                 tracing::info!(target: "keyward", event = "key_expired", key_id = %id, expires_at = %at)
@@ -479,8 +482,9 @@ impl KeyService {
         actor: Option<&Actor>,
     ) -> Result<KeySummary, ServiceError> {
         let now = self.core.clock.now();
-        let record = self.core.store.set_disabled(id, Some(now)).await?;
-        self.core.cache.evict(id);
+        let disabled = self.core.store.set_disabled(id, Some(now)).await;
+        self.evict_after_change(id);
+        let record = disabled?;
         tracing::info!(
             target: "keyward",
             event = "key_disabled",
@@ -501,8 +505,9 @@ impl KeyService {
         id: &KeyId,
         actor: Option<&Actor>,
     ) -> Result<KeySummary, ServiceError> {
-        let record = self.core.store.set_disabled(id, None).await?;
-        self.core.cache.evict(id);
+        let enabled = self.core.store.set_disabled(id, None).await;
+        self.evict_after_change(id);
+        let record = enabled?;
         tracing::info!(
             target: "keyward",
             event = "key_enabled",
@@ -586,6 +591,13 @@ impl KeyService {
     ) -> Result<KeySummary, ServiceError> {
         self.changeable(held, id).await?;
         self.enable(id).await
+    }
+
+    /// Drops `id` from this process's cache once a change to it was tried, whatever the
+    /// store answered: a failure may come after the commit (its reply lost on the way
+    /// back), and a key evicted for nothing costs only one more verification.
+    fn evict_after_change(&self, id: &KeyId) {
+        self.core.cache.evict(id);
     }
 
     /// The catalog capability names are checked against.

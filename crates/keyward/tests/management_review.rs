@@ -7,10 +7,11 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::{Rig, catalog, ip, rig};
-use keyward::clock::Clock;
+use keyward::clock::{Clock, Timestamp};
+use keyward::format::KeyId;
 use keyward::manage::{Caller, KeyManager, ManageError};
 use keyward::scope::CapabilitySet;
-use keyward::store::{KeyStore, Tenant};
+use keyward::store::{KeyStore, StoreError, Tenant};
 use keyward::{AuthError, Credential, MintRequest};
 
 fn caps(names: &[&str]) -> CapabilitySet {
@@ -194,4 +195,164 @@ async fn the_api_answers_a_tenant_admins_roll_of_a_members_key_with_409() {
     let body: serde_json::Value = serde_json::from_str(&response.body).unwrap();
     assert_eq!(body["error"], "conflict");
     assert!(body.get("key").is_none(), "{}", response.body);
+}
+
+/// A store whose next change is made and then answered as a failure: the reply of a
+/// committed change lost on the way back (a dropped connection after the commit).
+#[derive(Clone, Default)]
+struct LostReply {
+    inner: std::sync::Arc<keyward::store::MemoryStore>,
+    lose_next: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl LostReply {
+    fn answer<T>(
+        &self,
+        done: Result<T, keyward::store::StoreError>,
+    ) -> Result<T, keyward::store::StoreError> {
+        if self.lose_next.swap(false, Ordering::SeqCst) {
+            done?;
+            Err(keyward::store::StoreError::unavailable("reply lost"))
+        } else {
+            done
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl KeyStore for LostReply {
+    async fn insert(&self, record: &keyward::store::KeyRecord) -> Result<(), StoreError> {
+        self.inner.insert(record).await
+    }
+    async fn get(&self, id: &KeyId) -> Result<keyward::store::KeyRecord, StoreError> {
+        self.inner.get(id).await
+    }
+    async fn list(
+        &self,
+        filter: &keyward::store::ListFilter,
+        page: keyward::store::PageRequest,
+    ) -> Result<keyward::store::Page, StoreError> {
+        self.inner.list(filter, page).await
+    }
+    async fn revoke(
+        &self,
+        id: &KeyId,
+        at: Timestamp,
+    ) -> Result<keyward::store::KeyRecord, StoreError> {
+        self.answer(self.inner.revoke(id, at).await)
+    }
+    async fn delete(&self, id: &KeyId) -> Result<keyward::store::KeyRecord, StoreError> {
+        self.answer(self.inner.delete(id).await)
+    }
+    async fn set_expiry(
+        &self,
+        id: &KeyId,
+        expires_at: Option<Timestamp>,
+    ) -> Result<keyward::store::KeyRecord, StoreError> {
+        self.answer(self.inner.set_expiry(id, expires_at).await)
+    }
+    async fn set_disabled(
+        &self,
+        id: &KeyId,
+        disabled_at: Option<Timestamp>,
+    ) -> Result<keyward::store::KeyRecord, StoreError> {
+        self.answer(self.inner.set_disabled(id, disabled_at).await)
+    }
+    async fn update_hash(&self, id: &KeyId, hash: &str) -> Result<(), StoreError> {
+        self.inner.update_hash(id, hash).await
+    }
+    async fn roll(
+        &self,
+        old: &KeyId,
+        old_expires_at: Timestamp,
+        replacement: &keyward::store::KeyRecord,
+        now: Timestamp,
+    ) -> Result<keyward::store::KeyRecord, StoreError> {
+        self.answer(self.inner.roll(old, old_expires_at, replacement, now).await)
+    }
+    async fn touch_last_used(&self, updates: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
+        self.inner.touch_last_used(updates).await
+    }
+}
+
+/// A change whose store reply is lost may still have been made: this process must not
+/// keep serving the key from its cache as it was (nothing else would tell it, without
+/// an invalidation source, for a whole refresh interval).
+#[tokio::test]
+async fn a_change_whose_reply_was_lost_does_not_leave_the_key_cached() {
+    type Change = for<'a> fn(
+        &'a keyward::KeyService,
+        &'a KeyId,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<(), keyward::ServiceError>> + Send + 'a>,
+    >;
+    type Refused = fn(&AuthError) -> bool;
+    let changes: [(&str, Change, Refused); 5] = [
+        (
+            "revoke",
+            |keys, id| Box::pin(async move { keys.revoke(id).await.map(drop) }),
+            |e| matches!(e, AuthError::KeyRevoked),
+        ),
+        (
+            "delete",
+            |keys, id| Box::pin(async move { keys.delete(id).await.map(drop) }),
+            |e| matches!(e, AuthError::InvalidKey(_)),
+        ),
+        (
+            "disable",
+            |keys, id| Box::pin(async move { keys.disable(id).await.map(drop) }),
+            |e| matches!(e, AuthError::KeyDisabled),
+        ),
+        (
+            "expire",
+            |keys, id| Box::pin(async move { keys.expire(id).await.map(drop) }),
+            |e| matches!(e, AuthError::KeyExpired),
+        ),
+        (
+            "roll without grace",
+            |keys, id| Box::pin(async move { keys.roll(id, Duration::ZERO).await.map(drop) }),
+            |e| matches!(e, AuthError::KeyExpired),
+        ),
+    ];
+    for (what, change, refused) in changes {
+        let store = LostReply::default();
+        let clock = keyward::clock::ManualClock::new(Timestamp::from_unix_seconds(common::START));
+        let keyward = keyward::Keyward::builder(keyward_testing::rig::format(), catalog())
+            .store(store.clone())
+            .clock(clock.clone())
+            .hasher(
+                keyward::hash::BcryptHasher::new(keyward::hash::BcryptHasher::MIN_COST).unwrap(),
+            )
+            .build()
+            .unwrap();
+        let minted = keyward
+            .keys()
+            .mint(MintRequest::new("ci", "u_1"))
+            .await
+            .unwrap();
+        let authenticator = keyward.authenticator();
+        let requirement = keyward::scope::Requirement::none();
+        let authenticate = || {
+            authenticator.authenticate(
+                Credential::Key(minted.key.expose()),
+                &requirement,
+                ip("192.0.2.1"),
+            )
+        };
+        authenticate().await.expect("a fresh key");
+        // A second on: the change is in the past by the next request.
+        clock.advance(Duration::from_secs(1));
+
+        store.lose_next.store(true, Ordering::SeqCst);
+        let id = minted.key.id();
+        assert!(
+            change(&keyward.keys(), &id).await.is_err(),
+            "{what}: the reply was lost"
+        );
+        clock.advance(Duration::from_secs(1));
+        match authenticate().await {
+            Err(e) if refused(&e) => {}
+            other => panic!("{what}: the change was made, yet {other:?}"),
+        }
+    }
 }
