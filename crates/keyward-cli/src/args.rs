@@ -1,11 +1,14 @@
 //! The command line: what clap parses, and the parsers for values clap takes as text.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use keyward::config_file::{CONFIG_ENV_VAR, CONFIG_FILE_NAME};
 use keyward::format::KeyId;
 use keyward::store::Tenant;
+use keyward::{ConfigFile, ConfigSource, Loaded};
 
 use crate::CliError;
 
@@ -17,24 +20,89 @@ use crate::CliError;
     about = "Manage keyward API keys and scan for leaked ones"
 )]
 pub struct Cli {
+    /// The configuration file: catalog, key prefix, hasher, database, default owner.
+    /// Without it, `./keyward.toml` when present, else the built-in demo configuration.
+    #[arg(long, global = true, env = "KEYWARD_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// Database: a file path or `sqlite:` URL (created when missing), or a
-    /// `postgres://` URL.
-    #[arg(
-        long,
-        global = true,
-        env = "KEYWARD_DATABASE_URL",
-        default_value = keyward::DEFAULT_DATABASE_URL
-    )]
-    pub database_url: String,
+    /// `postgres://` URL. Default: the configuration's `[database] url` (`keyward.db`).
+    #[arg(long, global = true, env = "KEYWARD_DATABASE_URL")]
+    pub database_url: Option<String>,
     /// The PostgreSQL schema keyward's tables live in (created when missing).
     #[arg(long, global = true, env = "KEYWARD_DATABASE_SCHEMA")]
     pub database_schema: Option<String>,
-    /// The key prefix (format) to mint and scan for.
-    #[arg(long, global = true, default_value = "sk_live_")]
-    pub prefix: String,
+    /// The key prefix (format) to mint and scan for. Default: the configuration's
+    /// `[keys] prefix` (`sk_live_`).
+    #[arg(long, global = true)]
+    pub prefix: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses the process's command line, exiting on `--help`, `--version` or an error
+    /// as clap does; every `--help` names the configuration file that applies.
+    #[must_use]
+    pub fn parse_noting_configuration() -> Cli {
+        let args: Vec<OsString> = std::env::args_os().collect();
+        let note = configuration_note(config_flag(&args).as_deref());
+        let matches = with_after_help(Cli::command(), &note).get_matches_from(args);
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+}
+
+/// The value of `--config PATH` or `--config=PATH` in `args`, looked for before clap
+/// parses them so that `--help` can say which file applies.
+fn config_flag(args: &[OsString]) -> Option<PathBuf> {
+    let mut args = args.iter().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        if arg == "--config" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(path) = arg.to_str().and_then(|a| a.strip_prefix("--config=")) {
+            return Some(PathBuf::from(path));
+        }
+    }
+    None
+}
+
+/// `configuration: ./keyward.toml`, `configuration: built-in demo …`, or the error that
+/// the file would give, for `--help`.
+pub fn configuration_note(explicit: Option<&Path>) -> String {
+    match ConfigFile::resolve(explicit) {
+        Ok(Loaded {
+            source: ConfigSource::File(path),
+            ..
+        }) => format!("configuration: {}", shown_path(&path)),
+        Ok(Loaded {
+            source: ConfigSource::BuiltInDemo,
+            ..
+        }) => format!(
+            "configuration: built-in demo (no {CONFIG_FILE_NAME} here; --config PATH or \
+             {CONFIG_ENV_VAR} names one, `keyward config init` writes one)"
+        ),
+        Err(e) => format!("configuration: {e}"),
+    }
+}
+
+/// A relative path as a shell would take it: `./keyward.toml` rather than `keyward.toml`.
+pub(crate) fn shown_path(path: &Path) -> String {
+    if path.is_relative() && !path.starts_with(".") && !path.starts_with("..") {
+        format!("./{}", path.display())
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// `command` and each of its subcommands with `note` after their help.
+fn with_after_help(command: clap::Command, note: &str) -> clap::Command {
+    command
+        .after_help(note.to_owned())
+        .mut_subcommands(|sub| with_after_help(sub, note))
 }
 
 /// A top-level command.
@@ -45,6 +113,34 @@ pub enum Command {
     Keys(KeysCommand),
     /// Scan files, directories (or stdin) for leaked keys; exit 1 when any is found.
     Scan(ScanArgs),
+    /// Check or write the configuration file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// A `config` subcommand.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check a configuration file: `ok: PATH` (exit 0), or what is wrong and where
+    /// (exit 2). Without PATH, the file the other commands would use.
+    Check(CheckArgs),
+    /// Write `./keyward.toml` with every setting at its default, commented out.
+    Init(InitArgs),
+}
+
+/// Arguments of `config check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The file to check.
+    pub path: Option<PathBuf>,
+}
+
+/// Arguments of `config init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Replace an existing `./keyward.toml`.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// A `keys` subcommand.
@@ -103,8 +199,9 @@ pub struct CreateArgs {
     #[arg(long, value_name = "DURATION")]
     pub expires_in: Option<String>,
     /// Who the key acts for: the user or service id your application knows it by.
+    /// Default: the configuration's `[cli] owner`; one of them is required.
     #[arg(long, env = "KEYWARD_OWNER")]
-    pub owner: String,
+    pub owner: Option<String>,
     /// Bind the key to a tenant: `TEAM/PROJECT`.
     #[arg(long)]
     pub tenant: Option<String>,

@@ -4,16 +4,15 @@ use std::io::Write;
 use std::sync::Arc;
 
 use keyward::format::KeyFormat;
-use keyward::hash::BcryptHasher;
 use keyward::store::{KeyStore, ListFilter, PageRequest};
-use keyward::{KeyService, KeySummary, Keyward, MintRequest, NewKey};
+use keyward::{ConfigFile, KeyService, KeySummary, Keyward, MintRequest, NewKey};
 
 use crate::args::{
     CreateArgs, KeysCommand, ListArgs, RollArgs, parse_duration, parse_id, parse_tenant,
 };
 use crate::error::service_error;
 use crate::table::{self, time};
-use crate::{CliError, Database, DatabaseError, demo_catalog, w};
+use crate::{CliError, Database, DatabaseError, w};
 
 /// Opens the database the command line names as a key store.
 async fn open_store(url: &str, schema: Option<&str>) -> Result<Arc<dyn KeyStore>, CliError> {
@@ -29,20 +28,32 @@ async fn open_store(url: &str, schema: Option<&str>) -> Result<Arc<dyn KeyStore>
     }
 }
 
-/// Runs a `keys` subcommand against the database at `url`.
+/// Where the keys are: `--database-url` (or the configuration's) and `--database-schema`.
+pub(crate) struct DatabaseArgs<'a> {
+    /// The store URL.
+    pub(crate) url: &'a str,
+    /// The PostgreSQL schema.
+    pub(crate) schema: Option<&'a str>,
+}
+
+/// Runs a `keys` subcommand against `database`, with the catalog and hasher of `file`
+/// and keys of `format`.
 pub(crate) async fn run(
-    url: &str,
-    schema: Option<&str>,
+    file: &ConfigFile,
+    database: DatabaseArgs<'_>,
     format: KeyFormat,
-    command: KeysCommand,
+    mut command: KeysCommand,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), CliError> {
-    // Validate everything that needs no database before opening it.
-    let store = open_store(url, schema).await?;
-    let keyward = Keyward::builder(format, demo_catalog())
+    if let KeysCommand::Create(args) = &mut command {
+        // Refused before the database is opened (and maybe created).
+        args.owner = Some(owner_of(args, file)?);
+    }
+    let store = open_store(database.url, database.schema).await?;
+    let keyward = Keyward::builder(format, file.catalog().clone())
         .shared_store(store)
-        .hasher(BcryptHasher::default())
+        .hasher(file.hasher().hasher())
         .without_rate_limits()
         .without_lockout()
         .build()
@@ -111,7 +122,9 @@ async fn create(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let mut request = MintRequest::new(args.name, args.owner);
+    // Set by `run`; an empty owner would be refused by the service.
+    let owner = args.owner.unwrap_or_default();
+    let mut request = MintRequest::new(args.name, owner);
     if !args.capabilities.is_empty() {
         request = request.capabilities(args.capabilities);
     }
@@ -142,6 +155,20 @@ async fn create(
         ),
     )?;
     warn_once(err)
+}
+
+/// Who a new key acts for: `--owner` (or `KEYWARD_OWNER`), else the configuration's
+/// `[cli] owner`.
+fn owner_of(args: &CreateArgs, file: &ConfigFile) -> Result<String, CliError> {
+    args.owner
+        .clone()
+        .or_else(|| file.cli_owner().map(str::to_owned))
+        .ok_or_else(|| {
+            CliError::usage(
+                "keys create needs an owner: pass --owner ID (or set KEYWARD_OWNER), or set \
+                 `owner` under [cli] in keyward.toml ([cli] owner)",
+            )
+        })
 }
 
 /// The plaintext is printed once: say so on stderr, where a pipe does not catch it.

@@ -5,18 +5,20 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use keyward::ConfigFile;
 use keyward::format::{KeyFormat, Scanner};
 use keyward::scope::Catalog;
 
 mod args;
+mod config;
 mod error;
 mod keys;
 mod scan;
 mod table;
 
 pub use args::{
-    Cli, Command, CreateArgs, IdArgs, JsonFlag, KeysCommand, ListArgs, RollArgs, ScanArgs,
-    parse_duration, parse_tenant,
+    CheckArgs, Cli, Command, ConfigCommand, CreateArgs, IdArgs, InitArgs, JsonFlag, KeysCommand,
+    ListArgs, RollArgs, ScanArgs, configuration_note, parse_duration, parse_tenant,
 };
 pub use error::CliError;
 /// The store-from-URL function the CLI uses, re-exported for programs that depend on
@@ -42,26 +44,41 @@ pub fn demo_catalog() -> Catalog {
 
 /// Runs a parsed command line, writing results to `out` and what a person should read
 /// but a script should not capture (what a new key is, that it is shown once) to `err`.
+///
+/// Every command but `config` first finds the configuration ([`ConfigFile::resolve`]
+/// with `--config`): a bad one is a usage error (exit 2) naming the file, line, column
+/// and setting.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCode, CliError> {
-    let format = KeyFormat::new(&cli.prefix)
-        .map_err(|e| CliError::usage(format!("invalid --prefix `{}`: {e}", cli.prefix)))?;
-    match cli.command {
+    let command = match cli.command {
+        Command::Config(command) => return config::run(command, cli.config.as_deref(), out),
+        command => command,
+    };
+    let file = ConfigFile::resolve(cli.config.as_deref())
+        .map_err(|e| CliError::usage(e.to_string()))?
+        .config;
+    let format = match &cli.prefix {
+        Some(prefix) => KeyFormat::new(prefix)
+            .map_err(|e| CliError::usage(format!("invalid --prefix `{prefix}`: {e}")))?,
+        None => file.format().clone(),
+    };
+    match command {
         Command::Scan(args) => scan::run(Scanner::new(format), &args.paths, out),
         Command::Keys(command) => {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .map_err(|e| CliError::runtime(format!("cannot start the runtime: {e}")))?;
-            runtime.block_on(keys::run(
-                &cli.database_url,
-                cli.database_schema.as_deref(),
-                format,
-                command,
-                out,
-                err,
-            ))?;
+            let database = keys::DatabaseArgs {
+                url: cli
+                    .database_url
+                    .as_deref()
+                    .unwrap_or_else(|| file.database_url()),
+                schema: cli.database_schema.as_deref(),
+            };
+            runtime.block_on(keys::run(&file, database, format, command, out, err))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Config(_) => unreachable!("answered above"),
     }
 }
 

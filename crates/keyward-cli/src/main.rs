@@ -4,11 +4,10 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
 use keyward_cli::Cli;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_noting_configuration();
     let mut stdout = std::io::stdout().lock();
     let mut stderr = std::io::stderr().lock();
     match keyward_cli::run(cli, &mut stdout, &mut stderr) {

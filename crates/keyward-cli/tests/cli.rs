@@ -24,6 +24,7 @@ impl Env {
         cmd.env("KEYWARD_DATABASE_URL", self.db());
         // The owner comes from each test's arguments, never from the caller's shell.
         cmd.env_remove("KEYWARD_OWNER");
+        cmd.env_remove("KEYWARD_CONFIG");
         cmd.current_dir(self.dir.path());
         cmd
     }

@@ -83,7 +83,8 @@ impl Server {
             .args(["--database-url", &self.db])
             .env_remove("KEYWARD_DATABASE_URL")
             .env_remove("KEYWARD_DATABASE_SCHEMA")
-            .env_remove("KEYWARD_OWNER");
+            .env_remove("KEYWARD_OWNER")
+            .env_remove("KEYWARD_CONFIG");
         let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
             .await
             .unwrap();
