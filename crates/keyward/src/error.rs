@@ -353,7 +353,7 @@ pub enum RequestProblem {
 pub enum NameProblem {
     /// Empty or only whitespace.
     Empty,
-    /// Longer than [`crate::MAX_KEY_NAME_LEN`] bytes.
+    /// Longer than [`crate::MAX_KEY_NAME_LEN`] characters.
     TooLong,
     /// A control character (general category Cc: a newline, an escape).
     ControlCharacter,
@@ -369,7 +369,7 @@ impl fmt::Display for NameProblem {
         f.write_str(match self {
             NameProblem::Empty => "is empty",
             NameProblem::TooLong => {
-                return write!(f, "is longer than {} bytes", crate::MAX_KEY_NAME_LEN);
+                return write!(f, "is longer than {} characters", crate::MAX_KEY_NAME_LEN);
             }
             NameProblem::ControlCharacter => "contains a control character",
             NameProblem::FormatCharacter => {

@@ -14,7 +14,7 @@ use crate::core::Core;
 use crate::error::{NameProblem, RequestProblem, ServiceError};
 use crate::manage::Actor;
 
-/// The longest key name or owner accepted, in bytes.
+/// The longest key name or owner accepted, in characters (Unicode scalar values).
 pub const MAX_KEY_NAME_LEN: usize = 200;
 
 /// Key management: mint, list, revoke, delete, roll, expire, disable and enable.
@@ -772,22 +772,28 @@ impl KeyDetails {
 
 /// A name or owner is shown in listings and logs: it must be visible text on one line.
 fn validate_name(field: &'static str, value: &str) -> Result<(), ServiceError> {
-    let problem = if value.trim().is_empty() {
-        Some(NameProblem::Empty)
-    } else if value.len() > MAX_KEY_NAME_LEN {
-        Some(NameProblem::TooLong)
-    } else {
-        value.chars().find_map(unsuitable)
-    };
-    match problem {
+    match name_problem(value) {
         Some(problem) => Err(ServiceError::InvalidName { field, problem }),
         None => Ok(()),
     }
 }
 
+/// What is wrong with `value` as a key name or owner, if anything. Its length is counted
+/// in characters, as JSON Schema's `maxLength` counts, so the published schema can state
+/// the rule exactly.
+pub(crate) fn name_problem(value: &str) -> Option<NameProblem> {
+    if value.trim().is_empty() {
+        Some(NameProblem::Empty)
+    } else if value.chars().count() > MAX_KEY_NAME_LEN {
+        Some(NameProblem::TooLong)
+    } else {
+        value.chars().find_map(unsuitable)
+    }
+}
+
 /// Controls (Cc), invisible format characters (Cf: bidirectional overrides, zero-width
 /// spaces, byte-order marks) and line or paragraph separators (Zl, Zp).
-fn unsuitable(c: char) -> Option<NameProblem> {
+pub(crate) fn unsuitable(c: char) -> Option<NameProblem> {
     match c.general_category() {
         GeneralCategory::Control => Some(NameProblem::ControlCharacter),
         GeneralCategory::Format => Some(NameProblem::FormatCharacter),

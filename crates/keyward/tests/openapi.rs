@@ -453,3 +453,79 @@ fn an_instance_document_names_its_catalog_and_grace_cap() {
         );
     assert_eq!(doc, generic);
 }
+
+/// The name's schema states the route's rule: at most 200 characters, and a pattern
+/// refusing controls, invisible formatting characters and line separators anywhere, and
+/// names of whitespace alone.
+#[test]
+fn the_key_name_schema_states_the_names_rule() {
+    let doc = document("/v1");
+    let name = &doc["components"]["schemas"]["CreateApiKeyRequest"]["properties"]["name"];
+    assert_eq!(name["maxLength"], json!(keyward::MAX_KEY_NAME_LEN));
+    let pattern = name["pattern"].as_str().unwrap();
+    let (anywhere, at_least_one) = {
+        let inner = pattern.strip_prefix("^[^").unwrap();
+        let (refused, rest) = inner.split_once("]*[^").unwrap();
+        let (refused_or_space, _) = rest.split_once("][^").unwrap();
+        (refused.to_owned(), refused_or_space.to_owned())
+    };
+    // Controls (C0, DEL and C1), a bidirectional override, a zero-width space, the BOM,
+    // line and paragraph separators, and a tag character beyond the BMP.
+    for refused in [
+        '\0',
+        '\n',
+        '\u{7f}',
+        '\u{85}',
+        '\u{202e}',
+        '\u{200b}',
+        '\u{feff}',
+        '\u{2028}',
+        '\u{2029}',
+        '\u{e0001}',
+    ] {
+        assert!(in_class(&anywhere, refused), "{refused:?} refused anywhere");
+        assert!(
+            in_class(&at_least_one, refused),
+            "{refused:?} is not visible"
+        );
+    }
+    for fine in ['a', 'é', ' ', '\u{3000}', '😀'] {
+        assert!(!in_class(&anywhere, fine), "{fine:?} allowed in a name");
+    }
+    // Whitespace may appear, but not alone.
+    for space in [' ', '\u{a0}', '\u{3000}'] {
+        assert!(in_class(&at_least_one, space), "{space:?} alone is blank");
+    }
+}
+
+/// Whether `c` is in a negated class body as the document writes it: `\uHHHH` escapes
+/// or literal characters, with `-` ranges.
+fn in_class(class: &str, c: char) -> bool {
+    let mut chars = Vec::new();
+    let mut rest = class;
+    while !rest.is_empty() {
+        if let Some(hex) = rest.strip_prefix("\\u") {
+            chars.push(char::from_u32(u32::from_str_radix(&hex[..4], 16).unwrap()).unwrap());
+            rest = &hex[4..];
+        } else {
+            let next = rest.chars().next().unwrap();
+            chars.push(next);
+            rest = &rest[next.len_utf8()..];
+        }
+    }
+    let mut i = 0;
+    while i < chars.len() {
+        if i + 2 < chars.len() && chars[i + 1] == '-' {
+            if (chars[i]..=chars[i + 2]).contains(&c) {
+                return true;
+            }
+            i += 3;
+        } else {
+            if chars[i] == c {
+                return true;
+            }
+            i += 1;
+        }
+    }
+    false
+}

@@ -326,6 +326,9 @@ async fn names_and_owners_must_be_visible_text_on_one_line() {
         "生产环境",
         "naïve café",
         "Prod (EU) – v2",
+        // The limit counts characters, as a JSON schema's maxLength does: 200 of them
+        // in 400 bytes is a valid name.
+        &"é".repeat(200),
     ] {
         keys.mint(MintRequest::new(good, "u_1")).await.unwrap();
     }

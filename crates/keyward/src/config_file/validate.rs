@@ -11,7 +11,6 @@ use keyward_limit::{GuardConfig, Quota};
 use keyward_scope::{CapabilityName, Catalog, MAX_CAPABILITIES};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
-use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 use super::error::{ConfigError, SettingProblem, bounded_list, invalid, one_line};
 use super::raw::{Names, RawFile};
@@ -19,7 +18,6 @@ use super::{
     ConfigFile, DEFAULT_DATABASE_URL, DEMO_NAMES, HasherChoice, MAX_DURATION_DAYS,
     ManagementRequirements, demo,
 };
-use crate::MAX_KEY_NAME_LEN;
 use crate::error::NameProblem;
 
 /// About this many bytes of declared names are listed in an unknown-capability error.
@@ -472,20 +470,7 @@ fn demo_implications(catalog: &Catalog) -> Vec<(String, String)> {
 
 /// Why `owner` could not own a key (the rule of key names and owners), if it could not.
 fn owner_problem(owner: &str) -> Option<NameProblem> {
-    if owner.trim().is_empty() {
-        return Some(NameProblem::Empty);
-    }
-    if owner.len() > MAX_KEY_NAME_LEN {
-        return Some(NameProblem::TooLong);
-    }
-    owner.chars().find_map(|c| match c.general_category() {
-        GeneralCategory::Control => Some(NameProblem::ControlCharacter),
-        GeneralCategory::Format => Some(NameProblem::FormatCharacter),
-        GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator => {
-            Some(NameProblem::LineSeparator)
-        }
-        _ => None,
-    })
+    crate::service::name_problem(owner)
 }
 
 fn entry<'a, 'i>(

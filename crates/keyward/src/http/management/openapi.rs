@@ -51,8 +51,87 @@ const X_API_KEY: &str = "x_api_key";
 /// assert!(document["paths"]["/v1/api_keys/{id}/roll"]["post"].is_object());
 /// ```
 pub fn openapi(mount: &str) -> String {
-    // Plain data with string keys: serializing cannot fail.
-    document(mount).to_json().unwrap_or_default()
+    document_value(mount).to_string()
+}
+
+/// The document as JSON, with what utoipa's attributes cannot say written in: the key
+/// name's rule (see [`name_pattern`]).
+fn document_value(mount: &str) -> serde_json::Value {
+    let mut document = serde_json::to_value(document(mount)).unwrap_or_default();
+    set(
+        &mut document,
+        "/components/schemas/CreateApiKeyRequest/properties/name",
+        [
+            ("pattern", serde_json::json!(name_pattern())),
+            ("maxLength", serde_json::json!(crate::MAX_KEY_NAME_LEN)),
+        ],
+    );
+    document
+}
+
+/// Sets `fields` on the schema object at `pointer` (left alone if there is none).
+fn set<const N: usize>(
+    document: &mut serde_json::Value,
+    pointer: &str,
+    fields: [(&str, serde_json::Value); N],
+) {
+    if let Some(schema) = document
+        .pointer_mut(pointer)
+        .and_then(|s| s.as_object_mut())
+    {
+        for (field, value) in fields {
+            schema.insert(field.to_owned(), value);
+        }
+    }
+}
+
+/// The rule of a key name as a regular expression, built from the very table the route
+/// checks names with (`service::unsuitable`) so the two cannot drift: no control,
+/// invisible formatting or line-separator character anywhere, and at least one character
+/// that is not whitespace. Characters are written `\uHHHH` (beyond the BMP: literally),
+/// which both ECMA-262 and Python's `re` read.
+fn name_pattern() -> String {
+    let is_refused = |c: char| crate::service::unsuitable(c).is_some();
+    let refused = ranges(&is_refused);
+    let refused_or_space = ranges(&|c: char| is_refused(c) || c.is_whitespace());
+    format!("^[^{refused}]*[^{refused_or_space}][^{refused}]*$")
+}
+
+/// Every character `keep` holds for, as the ranges of a regular-expression class.
+fn ranges(keep: &dyn Fn(char) -> bool) -> String {
+    let mut out = String::new();
+    let mut run: Option<(char, char)> = None;
+    for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+        match (keep(c), run) {
+            (true, Some((first, _))) => run = Some((first, c)),
+            (true, None) => run = Some((c, c)),
+            (false, Some((first, last))) => {
+                push_range(&mut out, first, last);
+                run = None;
+            }
+            (false, None) => {}
+        }
+    }
+    if let Some((first, last)) = run {
+        push_range(&mut out, first, last);
+    }
+    out
+}
+
+fn push_range(out: &mut String, first: char, last: char) {
+    push_char(out, first);
+    if last != first {
+        out.push('-');
+        push_char(out, last);
+    }
+}
+
+fn push_char(out: &mut String, c: char) {
+    if u32::from(c) <= 0xFFFF {
+        out.push_str(&format!("\\u{:04X}", u32::from(c)));
+    } else {
+        out.push(c);
+    }
 }
 
 /// What one instance accepts beyond what the types say: its catalog's names and its
@@ -80,24 +159,16 @@ impl DocumentLimits {
 
 /// [`openapi`] with `limits` written into the request schemas.
 pub(super) fn document_for(mount: &str, limits: &DocumentLimits) -> String {
-    let mut document = serde_json::to_value(document(mount)).unwrap_or_default();
-    let mut set = |pointer: &str, field: &str, value: serde_json::Value| {
-        if let Some(schema) = document
-            .pointer_mut(pointer)
-            .and_then(|s| s.as_object_mut())
-        {
-            schema.insert(field.to_owned(), value);
-        }
-    };
+    let mut document = document_value(mount);
     set(
+        &mut document,
         "/components/schemas/CreateApiKeyRequest/properties/capabilities/items",
-        "enum",
-        serde_json::json!(limits.capability_names),
+        [("enum", serde_json::json!(limits.capability_names))],
     );
     set(
+        &mut document,
         "/components/schemas/RollApiKeyRequest/properties/grace_seconds",
-        "maximum",
-        serde_json::json!(limits.max_grace_seconds),
+        [("maximum", serde_json::json!(limits.max_grace_seconds))],
     );
     document.to_string()
 }

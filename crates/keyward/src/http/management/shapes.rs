@@ -190,8 +190,8 @@ pub struct RolledFrom {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
-    /// A human name: not blank, at most 200 bytes, no control, invisible formatting or
-    /// line-separator characters.
+    /// A human name: not blank, at most 200 characters, no control, invisible formatting
+    /// or line-separator characters.
     #[schema(min_length = 1, example = "Production CI")]
     pub name: String,
     /// Capability names from the server's catalog; absent or `null` grants the
