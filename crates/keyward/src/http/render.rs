@@ -6,7 +6,10 @@ use crate::error::{AuthError, ErrorCode};
 
 /// A refusal as HTTP: status, headers and a JSON body. Adapters copy it into their
 /// framework's response type and change nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` leaves out the body of an answer marked `Cache-Control: no-store` (the
+/// answers that show a new key), so logging a response never logs a key.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     /// The status code.
     pub status: u16,
@@ -14,6 +17,30 @@ pub struct HttpResponse {
     pub headers: Vec<(&'static str, String)>,
     /// The JSON body.
     pub body: String,
+}
+
+impl HttpResponse {
+    /// Whether the answer must not be stored: it shows a secret.
+    fn is_no_store(&self) -> bool {
+        self.headers.iter().any(|(name, value)| {
+            name.eq_ignore_ascii_case("cache-control") && value.contains("no-store")
+        })
+    }
+}
+
+impl std::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let body: &dyn std::fmt::Debug = if self.is_no_store() {
+            &"<redacted: shows a key>"
+        } else {
+            &self.body
+        };
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body", body)
+            .finish()
+    }
 }
 
 /// Renders `error` as keyward's HTTP contract: the status of its code, the
@@ -296,6 +323,20 @@ mod tests {
                 .unwrap()
                 .contains("error_description=\"two different credentials\"")
         );
+    }
+
+    #[test]
+    fn debug_never_shows_an_answer_that_shows_a_key() {
+        let shown = HttpResponse {
+            status: 201,
+            headers: vec![("cache-control", "no-store".to_owned())],
+            body: r#"{"key":"sk_live_secret"}"#.to_owned(),
+        };
+        let printed = format!("{shown:?}");
+        assert!(!printed.contains("sk_live_secret"), "{printed}");
+        assert!(printed.contains("201"));
+        let refusal = render(&AuthError::MissingCredential, "api");
+        assert!(format!("{refusal:?}").contains("missing_credential"));
     }
 
     #[test]
