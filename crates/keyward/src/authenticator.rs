@@ -382,9 +382,11 @@ impl Authenticator {
                 Err(AuthError::InvalidKey(InvalidKeyReason::UnknownKey))
             }
             Err(e) => {
-                tracing::warn!(target: "keyward", key_id = %id, error = %e, "cache refresh failed; serving the cached entry");
+                tracing::warn!(target: "keyward", key_id = %id, error = %e, "cache refresh failed");
                 match core.cache.get(&id) {
-                    Some(entry) if entry.digest().ct_eq(&digest) => {
+                    // An entry only due for its refresh keeps serving; one invalidated by
+                    // a change made elsewhere may be revoked, so it waits for the store.
+                    Some(entry) if entry.digest().ct_eq(&digest) && !entry.is_invalidated() => {
                         entry.set_loaded_at(now);
                         entry.admit(now, client_ip)
                     }

@@ -83,6 +83,12 @@ impl CacheEntry {
     /// the store keeps serving it), unless it was invalidated: a change was reported
     /// (loaded at 0), and only a store read may clear that, or the change would wait a
     /// whole refresh interval after the store is back.
+    /// Whether a change made elsewhere (or a load racing one) marked the entry: its
+    /// record must be read again before it serves.
+    pub(crate) fn is_invalidated(&self) -> bool {
+        self.0.loaded_at_nanos.load(Ordering::Relaxed) == 0
+    }
+
     pub(crate) fn set_loaded_at(&self, at: Timestamp) {
         let at = at.as_unix_nanos();
         let keep_invalidated = |loaded: u64| (loaded != 0).then_some(at);

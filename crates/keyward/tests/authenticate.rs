@@ -380,6 +380,28 @@ async fn store_outage_is_503_for_uncached_keys_and_cached_keys_keep_working() {
 }
 
 #[tokio::test]
+async fn an_invalidated_key_waits_for_the_store_during_an_outage() {
+    let rig = rig();
+    let k = mint(&rig, MintRequest::new("x", "u_1")).await;
+    auth(&rig, k.key.expose(), &any()).await.unwrap();
+    // Another instance revoked it and said so; then the store went away.
+    rig.store
+        .inner
+        .revoke(&k.key.id(), rig.clock.now())
+        .await
+        .unwrap();
+    rig.keyward.authenticator().invalidate(&k.key.id());
+    rig.store.down.store(true, Ordering::SeqCst);
+    let e = auth(&rig, k.key.expose(), &any()).await.unwrap_err();
+    assert_eq!(e.code().as_str(), "auth_unavailable");
+    rig.store.down.store(false, Ordering::SeqCst);
+    assert_eq!(
+        auth(&rig, k.key.expose(), &any()).await.unwrap_err(),
+        AuthError::KeyRevoked
+    );
+}
+
+#[tokio::test]
 async fn owner_permissions_narrow_keys_and_a_demotion_applies_at_once() {
     use std::sync::{Arc, Mutex};
 
