@@ -26,6 +26,9 @@ pub enum ErrorCode {
     IpNotAllowed,
     /// 403: the key lacks a capability the route requires.
     InsufficientCapability,
+    /// 403: a key-management route called with a key that was rolled: it manages no
+    /// keys during its grace.
+    KeyRolled,
     /// 429: the key's rate limit is used up.
     RateLimited,
     /// 429: the client IP is locked out after repeated failures.
@@ -55,7 +58,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order of the contract's table.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::MissingCredential,
         ErrorCode::InvalidKey,
         ErrorCode::KeyRevoked,
@@ -63,6 +66,7 @@ impl ErrorCode {
         ErrorCode::KeyDisabled,
         ErrorCode::IpNotAllowed,
         ErrorCode::InsufficientCapability,
+        ErrorCode::KeyRolled,
         ErrorCode::RateLimited,
         ErrorCode::TooManyFailedAttempts,
         ErrorCode::InvalidRequest,
@@ -87,6 +91,7 @@ impl ErrorCode {
             ErrorCode::KeyDisabled => "key_disabled",
             ErrorCode::IpNotAllowed => "ip_not_allowed",
             ErrorCode::InsufficientCapability => "insufficient_capability",
+            ErrorCode::KeyRolled => "key_rolled",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::TooManyFailedAttempts => "too_many_failed_attempts",
             ErrorCode::InvalidRequest => "invalid_request",
@@ -110,7 +115,9 @@ impl ErrorCode {
             | ErrorCode::KeyRevoked
             | ErrorCode::KeyExpired
             | ErrorCode::KeyDisabled => 401,
-            ErrorCode::IpNotAllowed | ErrorCode::InsufficientCapability => 403,
+            ErrorCode::IpNotAllowed | ErrorCode::InsufficientCapability | ErrorCode::KeyRolled => {
+                403
+            }
             ErrorCode::RateLimited | ErrorCode::TooManyFailedAttempts => 429,
             ErrorCode::InvalidRequest | ErrorCode::UnknownCapability => 400,
             ErrorCode::AuthUnavailable => 503,
@@ -439,6 +446,7 @@ mod tests {
                 "insufficient_capability",
                 false,
             ),
+            (ErrorCode::KeyRolled, 403, "key_rolled", false),
             (ErrorCode::RateLimited, 429, "rate_limited", false),
             (
                 ErrorCode::TooManyFailedAttempts,

@@ -59,6 +59,7 @@ pub(crate) struct KeyInfo {
     pub(crate) created_at: Timestamp,
     pub(crate) expires_at: Option<Timestamp>,
     pub(crate) rate_limit: Option<RateLimitOverride>,
+    pub(crate) replaced_by: Option<KeyId>,
 }
 
 impl KeyInfo {
@@ -91,6 +92,7 @@ impl KeyInfo {
             created_at: record.created_at,
             expires_at: record.expires_at,
             rate_limit: record.rate_limit,
+            replaced_by: record.replaced_by,
             quota: record.rate_limit.and_then(|o| match Quota::new(o.limit, o.period) {
                 Ok(quota) => Some(quota),
                 Err(e) => {
@@ -156,6 +158,12 @@ impl Principal {
     /// The (team, project) the key is bound to.
     pub fn tenant(&self) -> Option<&Tenant> {
         self.key.tenant.as_ref()
+    }
+
+    /// The key that replaced this one in a roll: this one works only until its grace
+    /// ends, and manages no keys meanwhile (see [`crate::manage`]).
+    pub fn replaced_by(&self) -> Option<KeyId> {
+        self.key.replaced_by
     }
 
     /// The capabilities the key may use now: its grants, what they imply and the

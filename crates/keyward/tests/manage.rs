@@ -610,3 +610,61 @@ async fn roll_rules_reach_through() {
         Err(ManageError::NotActive(KeyState::Revoked))
     ));
 }
+
+/// Rolling contains a leaked key: during its grace the old key still authenticates, but
+/// manages nothing, so it cannot mint a permanent key or revoke its replacement.
+#[tokio::test]
+async fn a_rolled_key_manages_nothing_during_its_grace() {
+    let rig = rig();
+    let manager = manager(&rig);
+    let leaked = rig
+        .mint(MintRequest::new("leaked", "u_1").capabilities(["keys:write", "desktop:read"]))
+        .await;
+    let rolled = rig
+        .keyward
+        .keys()
+        .roll(&leaked.key.id(), Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let principal = rig
+        .keyward
+        .authenticator()
+        .authenticate(
+            Credential::Key(leaked.key.expose()),
+            &Requirement::none(),
+            ip("192.0.2.1"),
+        )
+        .await
+        .expect("the old key works during its grace");
+    assert_eq!(principal.replaced_by(), Some(rolled.new.summary.id));
+    let old = Caller::from_principal(&principal);
+    let replacement = rolled.new.summary.id.to_string();
+    assert!(matches!(
+        manager.create(&old, CreateKey::new("permanent")).await,
+        Err(ManageError::CallerRolled)
+    ));
+    assert!(matches!(
+        manager.revoke(&old, &replacement).await,
+        Err(ManageError::CallerRolled)
+    ));
+    assert!(matches!(
+        manager.list(&old, PageRequest::first(10)).await,
+        Err(ManageError::CallerRolled)
+    ));
+    // The replacement manages as the old key did.
+    let new = rig
+        .keyward
+        .authenticator()
+        .authenticate(
+            Credential::Key(rolled.new.key.expose()),
+            &Requirement::none(),
+            ip("192.0.2.1"),
+        )
+        .await
+        .unwrap();
+    let listed = manager
+        .list(&Caller::from_principal(&new), PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(listed.keys.len(), 2);
+}

@@ -930,3 +930,54 @@ fn assert_no_secret_leaks(api: &Api, presented: &[&str]) {
         }
     }
 }
+
+#[tokio::test]
+async fn a_rolled_key_is_403_key_rolled_on_every_route() {
+    let api = api();
+    let (key, principal) = api.caller("u_1", &["keys:write", "desktop:read"]).await;
+    let roll = json!({"grace_seconds": 3600}).to_string();
+    let rolled = api
+        .call(
+            ManagementRoute::RollKey,
+            &principal,
+            Call {
+                id: Some(&principal.key_id().to_string()),
+                body: RequestBody::json(roll.as_bytes()),
+                ..Call::default()
+            },
+        )
+        .await;
+    assert_eq!(rolled.status, 201, "{}", rolled.body);
+    let old = api
+        .authenticate(&key)
+        .await
+        .expect("works during its grace");
+    let replacement = body(&rolled)["id"].as_str().unwrap().to_owned();
+    for (route, call) in [
+        (ManagementRoute::ListKeys, Call::default()),
+        (ManagementRoute::ShowKey, Call::id(&replacement)),
+        (ManagementRoute::RevokeKey, Call::id(&replacement)),
+        (ManagementRoute::DisableKey, Call::id(&replacement)),
+        (
+            ManagementRoute::CreateKey,
+            Call {
+                body: RequestBody::json(br#"{"name": "permanent"}"#),
+                ..Call::default()
+            },
+        ),
+    ] {
+        let r = api.call(route, &old, call).await;
+        assert_error(&r, 403, "key_rolled");
+        assert!(
+            header(&r, "www-authenticate")
+                .unwrap()
+                .contains("error=\"insufficient_scope\""),
+            "{route:?}"
+        );
+    }
+    // The replacement is untouched and still active.
+    let new = api
+        .authenticate(body(&rolled)["key"].as_str().unwrap())
+        .await;
+    assert!(new.is_ok());
+}

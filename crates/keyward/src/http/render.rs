@@ -167,6 +167,9 @@ pub(crate) fn message(code: ErrorCode) -> &'static str {
         ErrorCode::KeyDisabled => "the API key is disabled",
         ErrorCode::IpNotAllowed => "the API key may not be used from this IP address",
         ErrorCode::InsufficientCapability => "the API key lacks a required capability",
+        ErrorCode::KeyRolled => {
+            "this key was rolled; it manages no keys until its grace ends: use its replacement"
+        }
         ErrorCode::RateLimited => "rate limit exceeded",
         ErrorCode::TooManyFailedAttempts => "too many failed attempts from this IP address",
         ErrorCode::InvalidRequest => "the authentication request is malformed",
@@ -183,7 +186,7 @@ pub(crate) fn message(code: ErrorCode) -> &'static str {
 }
 
 /// An RFC 7230 quoted-string: backslash-escapes `"` and `\`, drops control bytes.
-fn quoted(s: &str) -> String {
+pub(crate) fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars().filter(|c| !c.is_control()) {

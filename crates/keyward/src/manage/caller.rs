@@ -37,6 +37,8 @@ pub struct Caller {
     pub(crate) tenant: Option<Tenant>,
     pub(crate) capabilities: CapabilitySet,
     pub(crate) actor: Actor,
+    /// Set when the calling key was rolled: it manages no keys during its grace.
+    pub(crate) replaced_by: Option<KeyId>,
 }
 
 impl Caller {
@@ -48,6 +50,7 @@ impl Caller {
             tenant: principal.tenant().cloned(),
             capabilities: *principal.capabilities(),
             actor: Actor::Key(principal.key_id()),
+            replaced_by: principal.replaced_by(),
         }
     }
 
@@ -64,7 +67,13 @@ impl Caller {
             owner,
             tenant,
             capabilities,
+            replaced_by: None,
         }
+    }
+
+    /// For a caller that is a rolled key, its replacement: such a caller manages no keys.
+    pub fn replaced_by(&self) -> Option<KeyId> {
+        self.replaced_by
     }
 
     /// The owner the caller's keys belong to.

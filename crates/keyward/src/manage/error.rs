@@ -49,6 +49,11 @@ pub enum ManageError {
     /// that owner, and its plaintext would go to the caller. HTTP 409 `conflict`.
     #[error("only a key's owner can roll it; revoke or disable it instead")]
     NotOwner,
+    /// The calling key was rolled: it keeps authenticating until its grace ends, but
+    /// manages no keys, so a leaked key its owner rolled cannot mint a permanent key or
+    /// revoke its own replacement meanwhile. HTTP 403 `key_rolled`.
+    #[error("this key was rolled; it manages no keys until its grace ends: use its replacement")]
+    CallerRolled,
     /// The key was already rolled; roll its replacement. HTTP 409 `conflict`.
     #[error("the key was already rolled; roll its replacement instead")]
     AlreadyRolled,

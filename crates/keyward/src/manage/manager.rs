@@ -107,6 +107,7 @@ impl KeyManager {
     /// A cursor (`page.after`) naming a key the caller does not see is refused exactly
     /// as one naming no key, so a listing cannot tell whether another owner's id exists.
     pub async fn list(&self, caller: &Caller, page: PageRequest) -> Result<KeyPage, ManageError> {
+        not_rolled(caller)?;
         page.validate().map_err(ServiceError::from)?;
         let visibility = self.visibility(caller);
         if let Some(after) = &page.after {
@@ -126,6 +127,7 @@ impl KeyManager {
     /// One key `caller` sees. `id` is as the client sent it: a malformed id is
     /// [`ManageError::NotFound`].
     pub async fn get(&self, caller: &Caller, id: &str) -> Result<KeySummary, ManageError> {
+        not_rolled(caller)?;
         let id = KeyId::parse(id).map_err(|_| ManageError::NotFound)?;
         let key = self.keys.get(&id).await?;
         if self.visibility(caller).sees(&key) {
@@ -141,6 +143,7 @@ impl KeyManager {
     /// capability the caller does not hold (the catalog's default set when none are
     /// named), so a key never holds more than the caller who minted it.
     pub async fn create(&self, caller: &Caller, request: CreateKey) -> Result<NewKey, ManageError> {
+        not_rolled(caller)?;
         let catalog = self.keys.catalog();
         let requested = match &request.capabilities {
             Some(names) => catalog
@@ -229,5 +232,16 @@ impl KeyManager {
         let key = self.get(caller, id).await?;
         self.keys.check_change(&caller.capabilities, &key)?;
         Ok(key.id)
+    }
+}
+
+/// A rolled key manages nothing during its grace ([`ManageError::CallerRolled`]): rolling
+/// is how an owner contains a leaked key, and the old key must not outlive that by
+/// minting a permanent key or revoking its replacement. Every operation goes through
+/// [`KeyManager::list`], [`KeyManager::get`] or [`KeyManager::create`], which check this.
+fn not_rolled(caller: &Caller) -> Result<(), ManageError> {
+    match caller.replaced_by {
+        Some(_) => Err(ManageError::CallerRolled),
+        None => Ok(()),
     }
 }

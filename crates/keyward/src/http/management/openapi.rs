@@ -493,7 +493,8 @@ fn refusal(route: ManagementRoute, status: u16) -> Response {
             .into(),
         403 => "`ip_not_allowed`: the key is used from outside its allowlist; \
                 `insufficient_capability`: the key lacks what the route requires, or what \
-                the key it would create or change holds (`required`, `held`)."
+                the key it would create or change holds (`required`, `held`); `key_rolled`: \
+                the calling key was rolled and manages no keys until its grace ends."
             .into(),
         404 => "`not_found`: no key with this id that the caller may see.".into(),
         409 => match route {

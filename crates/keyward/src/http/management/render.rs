@@ -28,6 +28,7 @@ const MAX_ECHOED_NAME: usize = 64;
 /// | `InvalidRequest`, `InvalidName`, `GraceTooLong` | 400 | `invalid_request` |
 /// | `NotActive`, `AlreadyRolled`, `NotOwner` | 409 | `conflict` |
 /// | `TooManyKeys` | 409 | `too_many_keys` |
+/// | `CallerRolled` | 403 | `key_rolled`, with an `insufficient_scope` challenge |
 /// | `Store` | 503 | `auth_unavailable`, with `Retry-After: retry_after` |
 /// | `Internal` | 500 | `internal_error` |
 ///
@@ -59,6 +60,16 @@ pub fn render_manage_error(error: &ManageError, realm: &str, retry_after: u64) -
         }
         ManageError::TooManyKeys { .. } => {
             error_response(ErrorCode::TooManyKeys, &error.to_string())
+        }
+        ManageError::CallerRolled => {
+            let mut response = error_response(ErrorCode::KeyRolled, message(ErrorCode::KeyRolled));
+            let challenge = format!(
+                "Bearer realm={}, error=\"insufficient_scope\", error_description={}",
+                crate::http::render::quoted(realm),
+                crate::http::render::quoted(message(ErrorCode::KeyRolled)),
+            );
+            response.headers.insert(0, ("www-authenticate", challenge));
+            response
         }
         ManageError::Store(store) => {
             tracing::error!(target: "keyward", error = %store, "key store failed during key management");
