@@ -36,6 +36,7 @@ impl ServerProcess {
             .args(["--bind", "127.0.0.1:0"])
             .args(args)
             .env_remove("KEYWARD_BIND")
+            .env_remove("KEYWARD_CONFIG")
             .env_remove("KEYWARD_DATABASE_URL")
             .env_remove("KEYWARD_REDIS_URL")
             .env_remove("KEYWARD_RATE_LIMIT")
@@ -82,6 +83,34 @@ impl ServerProcess {
             bootstrap_key,
             startup_output,
         }
+    }
+
+    /// Runs `binary --bind 127.0.0.1:0 args…` expecting it to refuse to start, and
+    /// returns how it exited and what it printed.
+    ///
+    /// # Panics
+    ///
+    /// When the binary cannot start or is still running after 30 s.
+    pub async fn refused(binary: &str, args: &[&str]) -> std::process::Output {
+        let child = Command::new(binary)
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("KEYWARD_BIND")
+            .env_remove("KEYWARD_CONFIG")
+            .env_remove("KEYWARD_DATABASE_URL")
+            .env_remove("KEYWARD_REDIS_URL")
+            .env_remove("KEYWARD_RATE_LIMIT")
+            .env_remove("KEYWARD_TRUSTED_PROXIES")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {binary}: {e}"));
+        tokio::time::timeout(START_TIMEOUT, child.wait_with_output())
+            .await
+            .unwrap_or_else(|_| panic!("{binary} still runs after {START_TIMEOUT:?}"))
+            .expect("wait for the server")
     }
 
     /// Stops the server and waits for it to exit.

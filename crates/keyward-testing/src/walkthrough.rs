@@ -785,3 +785,125 @@ pub async fn limits(binary: &str, dir: &std::path::Path) {
     assert!(locked.header("retry-after").is_some());
     server.stop().await;
 }
+
+/// A configuration file with its own catalog (no desktop capabilities), prefix,
+/// limits and management requirements.
+const CUSTOM_CONFIG: &str = r#"
+[keys]
+prefix = "acme_"
+bcrypt_cost = 4
+
+[capabilities]
+names = ["reports:read", "reports:admin"]
+defaults = ["reports:read"]
+
+[limits]
+rate = "5/min"
+
+[management]
+read = "reports:admin"
+write = "reports:admin"
+"#;
+
+/// The server and `keyward.toml`: a bad file stops it with exit 2 and the file's
+/// one-line error; a file with its own catalog, prefix and limits is served (the desktop
+/// routes, whose capabilities it lacks, are left out), with `--rate-limit` overriding
+/// its rate.
+pub async fn configuration(binary: &str, dir: &std::path::Path) {
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[keys]\nprefix = \"acme_\"\n\n[limits]\nrate = \"lots\"\n",
+    )
+    .expect("write the file");
+    let bad = bad.to_str().expect("utf-8 path");
+    let db = dir.join("configured.db");
+    let db = db.to_str().expect("utf-8 path");
+    let out = ServerProcess::refused(binary, &["--config", bad, "--database-url", db]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let error = stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    assert!(
+        error.contains(&format!("{bad}:5:8: limits.rate: invalid rate")),
+        "{error}"
+    );
+    assert_eq!(stderr.matches("error: ").count(), 1, "{stderr}");
+    assert!(!std::path::Path::new(db).exists(), "no store opened");
+    let missing = dir.join("missing.toml");
+    let out = ServerProcess::refused(binary, &["--config", missing.to_str().expect("utf-8")]).await;
+    assert_eq!(out.status.code(), Some(2));
+
+    let file = dir.join("keyward.toml");
+    std::fs::write(&file, CUSTOM_CONFIG).expect("write the file");
+    let file = file.to_str().expect("utf-8 path");
+    let server = ServerProcess::start(binary, &["--config", file, "--database-url", db]).await;
+    assert!(
+        server
+            .startup_output
+            .contains(&format!("configuration: {file}")),
+        "{:?}",
+        server.startup_output
+    );
+    let admin = server.bootstrap_key.clone().expect("bootstrap key");
+    assert!(admin.starts_with("acme_"), "the file's prefix");
+    let addr = server.addr;
+    let me = with_key(addr, "GET", "/v1/me", &admin, "").await;
+    assert_status(&me, 200, "me");
+    assert_eq!(
+        names(&me.json()["key"]["capabilities"]),
+        ["reports:admin", "reports:read"]
+    );
+    assert_eq!(me.header("ratelimit-limit"), Some("5"), "the file's rate");
+    let desktops = with_key(addr, "GET", "/v1/desktops", &admin, "").await;
+    assert_status(
+        &desktops,
+        404,
+        "no desktop routes without their capabilities",
+    );
+
+    // Management by the file's requirements and catalog.
+    let (_, reader) = create(addr, &admin, json!({"name": "reader"})).await;
+    assert!(reader.starts_with("acme_"));
+    let listing = with_key(addr, "GET", "/v1/api_keys", &reader, "").await;
+    assert_status(
+        &listing,
+        403,
+        "reports:read is not the file's management.read",
+    );
+    assert_eq!(names(&listing.json()["required"]), ["reports:admin"]);
+    let unknown = with_key(
+        addr,
+        "POST",
+        "/v1/api_keys",
+        &admin,
+        r#"{"name": "x", "capabilities": ["desktop:read"]}"#,
+    )
+    .await;
+    assert_status(&unknown, 400, "a demo capability the file lacks");
+    assert_eq!(
+        unknown.json()["valid"],
+        json!(["reports:admin", "reports:read"])
+    );
+    server.stop().await;
+
+    // An explicit --rate-limit wins over the file's.
+    let server = ServerProcess::start(
+        binary,
+        &[
+            "--config",
+            file,
+            "--database-url",
+            db,
+            "--rate-limit",
+            "7/min",
+        ],
+    )
+    .await;
+    assert_eq!(server.bootstrap_key, None, "the same store");
+    let me = with_key(server.addr, "GET", "/v1/me", &admin, "").await;
+    assert_eq!(me.header("ratelimit-limit"), Some("7"));
+    server.stop().await;
+}

@@ -21,14 +21,15 @@ type Api = Data<DemoApi>;
 
 /// Every route of the demo API, for `App::new().configure(…)`.
 ///
-/// The key-management routes are keyward's ([`configure_management`], in a `/v1`
-/// scope), described by `GET /openapi.json` (no key needed). Each route is wrapped in
+/// The desktop routes are left out (404) when the configuration's catalog lacks their
+/// capabilities. The key-management routes are keyward's ([`configure_management`], in
+/// a `/v1` scope), described by `GET /openapi.json` (no key needed). Each route is wrapped in
 /// its own middleware, so an unknown path (404 `not_found`) and a known path with
 /// another method (405 `method_not_allowed`, with `Allow`) are answered as keyward's
 /// JSON before any authentication, as on axum.
 pub fn configure(started: &Started) -> impl FnOnce(&mut ServiceConfig) + Clone + use<> {
     let api = Data::from(Arc::clone(&started.api));
-    let need = api.requirements().clone();
+    let need = api.requirements().cloned();
     let auth = KeywardMiddleware::new(api.keyward().authenticator())
         .realm(api.realm())
         .client_ip(started.client_ip.clone());
@@ -48,37 +49,39 @@ pub fn configure(started: &Started) -> impl FnOnce(&mut ServiceConfig) + Clone +
                     }
                 })),
             )
-            .service(resource("/v1/me", "GET").route(web::get().to(me).wrap(auth.clone())))
-            .service(
-                resource("/v1/desktops", "GET").route(
-                    web::get()
-                        .to(desktops)
-                        .wrap(auth.require(need.desktop_read.clone())),
-                ),
-            )
-            .service(
-                resource("/v1/desktops/{id}/chat", "POST").route(
-                    web::post()
-                        .to(chat)
-                        .wrap(auth.require(need.desktop_chat.clone())),
-                ),
-            )
-            .service(
-                resource("/v1/desktops/{id}/start", "POST").route(
-                    web::post()
-                        .to(start)
-                        .wrap(auth.require(need.desktop_lifecycle.clone())),
-                ),
-            )
-            .service(
-                resource("/v1/desktops/{id}/stop", "POST").route(
-                    web::post()
-                        .to(stop)
-                        .wrap(auth.require(need.desktop_lifecycle)),
-                ),
-            )
-            // After every other /v1 resource: a scope answers every path under it (an
-            // unknown one with the default service below).
+            .service(resource("/v1/me", "GET").route(web::get().to(me).wrap(auth.clone())));
+        // A catalog without the desktop capabilities has no desktop routes (404).
+        if let Some(need) = need {
+            config
+                .service(
+                    resource("/v1/desktops", "GET").route(
+                        web::get()
+                            .to(desktops)
+                            .wrap(auth.require(need.desktop_read)),
+                    ),
+                )
+                .service(
+                    resource("/v1/desktops/{id}/chat", "POST")
+                        .route(web::post().to(chat).wrap(auth.require(need.desktop_chat))),
+                )
+                .service(
+                    resource("/v1/desktops/{id}/start", "POST").route(
+                        web::post()
+                            .to(start)
+                            .wrap(auth.require(need.desktop_lifecycle.clone())),
+                    ),
+                )
+                .service(
+                    resource("/v1/desktops/{id}/stop", "POST").route(
+                        web::post()
+                            .to(stop)
+                            .wrap(auth.require(need.desktop_lifecycle)),
+                    ),
+                );
+        }
+        // After every other /v1 resource: a scope answers every path under it (an
+        // unknown one with the default service below).
+        config
             .service(web::scope("/v1").configure(management))
             .default_service(web::to(not_found));
     }

@@ -27,3 +27,9 @@ async fn key_management_edges() {
     let dir = tempfile::tempdir().unwrap();
     walkthrough::key_management(BINARY, dir.path()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configuration_file() {
+    let dir = tempfile::tempdir().unwrap();
+    walkthrough::configuration(BINARY, dir.path()).await;
+}

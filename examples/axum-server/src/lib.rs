@@ -24,18 +24,19 @@ type Api = State<Arc<DemoApi>>;
 /// Every route of the demo API; serve it with
 /// `into_make_service_with_connect_info::<SocketAddr>()` so the layer sees the client IP.
 ///
-/// The key-management routes are keyward's ([`management_router`], mounted at `/v1`),
+/// The desktop routes are left out (404) when the configuration's catalog lacks their
+/// capabilities. The key-management routes are keyward's ([`management_router`],
+/// mounted at `/v1`),
 /// described by `GET /openapi.json` (no key needed). An unknown path is 404 `not_found`
 /// and a known path with another method 405 `method_not_allowed` (with axum's
 /// `Allow`), both as keyward's JSON and before any authentication.
 pub fn router(started: &Started) -> Router {
     let api = &started.api;
-    let need = api.requirements();
     let auth = KeywardLayer::new(api.keyward().authenticator())
         .realm(api.realm())
         .client_ip(started.client_ip.clone());
     let document: Arc<str> = started.api.management().openapi("/v1").into();
-    Router::new()
+    let mut router = Router::new()
         .route("/healthz", get(health))
         .route(
             "/openapi.json",
@@ -43,23 +44,28 @@ pub fn router(started: &Started) -> Router {
                 move || async move { ([(CONTENT_TYPE, "application/json")], document.to_string()) },
             ),
         )
-        .route("/v1/me", get(me).layer(auth.clone()))
-        .route(
-            "/v1/desktops",
-            get(desktops).layer(auth.require(need.desktop_read.clone())),
-        )
-        .route(
-            "/v1/desktops/{id}/chat",
-            post(chat).layer(auth.require(need.desktop_chat.clone())),
-        )
-        .route(
-            "/v1/desktops/{id}/start",
-            post(start).layer(auth.require(need.desktop_lifecycle.clone())),
-        )
-        .route(
-            "/v1/desktops/{id}/stop",
-            post(stop).layer(auth.require(need.desktop_lifecycle.clone())),
-        )
+        .route("/v1/me", get(me).layer(auth.clone()));
+    // A catalog without the desktop capabilities has no desktop routes (404).
+    if let Some(need) = api.requirements() {
+        router = router
+            .route(
+                "/v1/desktops",
+                get(desktops).layer(auth.require(need.desktop_read.clone())),
+            )
+            .route(
+                "/v1/desktops/{id}/chat",
+                post(chat).layer(auth.require(need.desktop_chat.clone())),
+            )
+            .route(
+                "/v1/desktops/{id}/start",
+                post(start).layer(auth.require(need.desktop_lifecycle.clone())),
+            )
+            .route(
+                "/v1/desktops/{id}/stop",
+                post(stop).layer(auth.require(need.desktop_lifecycle.clone())),
+            );
+    }
+    router
         .nest("/v1", management_router(api.management().clone(), auth))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

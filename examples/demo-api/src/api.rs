@@ -29,7 +29,7 @@ struct MeKey<'a> {
     capabilities: &'a [String],
 }
 
-/// The capability each demo route requires, built once from the demo catalog (the
+/// The capability each demo route requires, built once from the catalog (the
 /// key-management routes' are [`DemoApi::management`]'s).
 #[derive(Debug, Clone)]
 pub struct Requirements {
@@ -41,17 +41,26 @@ pub struct Requirements {
     pub desktop_lifecycle: Requirement,
 }
 
+/// The capabilities the desktop routes require.
+pub const DESKTOP_CAPABILITIES: [&str; 3] = ["desktop:read", "desktop:chat", "desktop:lifecycle"];
+
 impl Requirements {
-    fn of(catalog: &Catalog) -> Requirements {
-        let all_of = |name: &str| {
-            catalog
-                .all_of([name])
-                .unwrap_or_else(|e| unreachable!("the demo catalog declares {name}: {e}"))
-        };
-        Requirements {
-            desktop_read: all_of("desktop:read"),
-            desktop_chat: all_of("desktop:chat"),
-            desktop_lifecycle: all_of("desktop:lifecycle"),
+    /// The desktop routes' requirements, or the capabilities `catalog` lacks for them:
+    /// a catalog of its own (from `keyward.toml`) need not declare the demo's.
+    fn of(catalog: &Catalog) -> Result<Requirements, Vec<String>> {
+        let [read, chat, lifecycle] =
+            DESKTOP_CAPABILITIES.map(|name| catalog.all_of([name]).map_err(|_| name));
+        match (read, chat, lifecycle) {
+            (Ok(desktop_read), Ok(desktop_chat), Ok(desktop_lifecycle)) => Ok(Requirements {
+                desktop_read,
+                desktop_chat,
+                desktop_lifecycle,
+            }),
+            (read, chat, lifecycle) => Err([read.err(), chat.err(), lifecycle.err()]
+                .into_iter()
+                .flatten()
+                .map(str::to_owned)
+                .collect()),
         }
     }
 }
@@ -64,7 +73,7 @@ pub struct DemoApi {
     keyward: Keyward,
     management: ManagementApi,
     desktops: Desktops,
-    requirements: Requirements,
+    requirements: Result<Requirements, Vec<String>>,
 }
 
 impl std::fmt::Debug for DemoApi {
@@ -76,15 +85,14 @@ impl std::fmt::Debug for DemoApi {
 }
 
 impl DemoApi {
-    /// The API over `keyward`, whose catalog must be [`keyward_cli::demo_catalog`].
-    pub fn new(keyward: Keyward) -> DemoApi {
+    /// The API over `keyward`, with `management` (over the same instance) answering the
+    /// key-management routes. The desktop routes are served only when the catalog
+    /// declares their capabilities ([`DESKTOP_CAPABILITIES`]).
+    pub fn new(keyward: Keyward, management: ManagementApi) -> DemoApi {
         let requirements = Requirements::of(keyward.catalog());
-        let management = ManagementApi::new(&keyward)
-            .unwrap_or_else(|e| unreachable!("the demo catalog declares keys:read/write: {e}"))
-            .realm(DEFAULT_REALM);
         DemoApi {
             keyward,
-            management,
+            management: management.realm(DEFAULT_REALM),
             desktops: Desktops::default(),
             requirements,
         }
@@ -95,9 +103,15 @@ impl DemoApi {
         &self.keyward
     }
 
-    /// What each demo route requires.
-    pub fn requirements(&self) -> &Requirements {
-        &self.requirements
+    /// What each desktop route requires; `None` when the catalog lacks one of
+    /// [`DESKTOP_CAPABILITIES`], and the adapters then leave those routes out (404).
+    pub fn requirements(&self) -> Option<&Requirements> {
+        self.requirements.as_ref().ok()
+    }
+
+    /// The desktop capabilities the catalog lacks (empty when the routes are served).
+    pub fn missing_desktop_capabilities(&self) -> &[String] {
+        self.requirements.as_ref().err().map_or(&[], Vec::as_slice)
     }
 
     /// The key-management routes (`/v1/api_keys…`): reads need `keys:read`, writes

@@ -1,6 +1,7 @@
 //! [`ServerArgs`]: the flags both example servers take.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::Parser;
 use ipnet::IpNet;
@@ -13,9 +14,15 @@ use keyward::limit::Quota;
 /// use keyward_demo_api::ServerArgs;
 ///
 /// let args = ServerArgs::try_parse_from(["server", "--bind", "127.0.0.1:0"]).unwrap();
-/// assert_eq!(args.database_url, "keyward.db");
-/// assert_eq!(args.rate_limit.limit(), 60);
+/// // Unless given, these come from the configuration file (or the built-in demo's).
+/// assert_eq!(args.config, None);
+/// assert_eq!(args.database_url, None);
+/// assert_eq!(args.rate_limit, None);
 /// assert_eq!(args.max_live_keys_per_owner, 100);
+/// let args = ServerArgs::try_parse_from(["server", "--config", "prod.toml", "--rate-limit", "5/s"])
+///     .unwrap();
+/// assert_eq!(args.config.as_deref(), Some(std::path::Path::new("prod.toml")));
+/// assert_eq!(args.rate_limit.map(|q| q.limit()), Some(5));
 /// assert!(ServerArgs::try_parse_from(["server", "--max-live-keys-per-owner", "0"]).is_err());
 /// assert!(ServerArgs::try_parse_from(["server", "--rate-limit", "lots"]).is_err());
 ///
@@ -35,10 +42,16 @@ pub struct ServerArgs {
     /// Address to listen on.
     #[arg(long, env = "KEYWARD_BIND", default_value = "127.0.0.1:3000")]
     pub bind: SocketAddr,
+    /// The configuration file (keyward.toml): catalog, key prefix, hasher, limits,
+    /// cache, database, management API. Without it, `./keyward.toml` when present, else
+    /// the built-in demo configuration. A bad file stops the server (exit 2).
+    #[arg(long, env = "KEYWARD_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// Key store: a file path or `sqlite:` URL (created when missing), or a
-    /// `postgres://` URL shared by several instances.
-    #[arg(long, env = "KEYWARD_DATABASE_URL", default_value = "keyward.db")]
-    pub database_url: String,
+    /// `postgres://` URL shared by several instances. Default: the configuration's
+    /// `[database] url` (`keyward.db`).
+    #[arg(long, env = "KEYWARD_DATABASE_URL")]
+    pub database_url: Option<String>,
     /// The PostgreSQL schema for keyward's tables (created when missing).
     #[arg(long, env = "KEYWARD_DATABASE_SCHEMA")]
     pub database_schema: Option<String>,
@@ -52,9 +65,10 @@ pub struct ServerArgs {
     /// check instead of answering 503 (the default: an outage never lifts the limits).
     #[arg(long, env = "KEYWARD_FAIL_OPEN_ON_LIMIT_ERRORS")]
     pub fail_open_on_limit_errors: bool,
-    /// Per-key rate limit: `60/min`, `10/s`, `1000/h`, `5000/day`.
-    #[arg(long, env = "KEYWARD_RATE_LIMIT", default_value = "60/min")]
-    pub rate_limit: Quota,
+    /// Per-key rate limit: `60/min`, `10/s`, `1000/h`, `5000/day`. Overrides the
+    /// configuration's `[limits] rate` (`60/min`).
+    #[arg(long, env = "KEYWARD_RATE_LIMIT")]
+    pub rate_limit: Option<Quota>,
     /// Most live (neither revoked nor expired) keys one owner may hold; minting past it
     /// is 409 `too_many_keys`.
     #[arg(

@@ -9,7 +9,7 @@ mod launch;
 mod reply;
 mod setup;
 
-pub use api::{DemoApi, Requirements};
+pub use api::{DESKTOP_CAPABILITIES, DemoApi, Requirements};
 pub use args::ServerArgs;
 pub use directory::DesktopAction;
 pub use launch::{announce, run};

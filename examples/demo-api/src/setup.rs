@@ -1,29 +1,31 @@
-//! [`start`]: from flags to a running [`DemoApi`], with the bootstrap key on first start.
+//! [`start`]: from flags and the configuration file to a running [`DemoApi`], with the
+//! bootstrap key on first start.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use keyward::format::{KeyFormat, MintedKey};
+use keyward::format::MintedKey;
 use keyward::limit::ClientIpResolver;
-use keyward::limit::GuardConfig;
-use keyward::scope::Catalog;
 use keyward::store::{ListFilter, PageRequest};
-use keyward::{BuildError, Config, Database, DatabaseError, Keyward, MintRequest, ServiceError};
-use keyward_cli::demo_catalog;
+use keyward::{
+    BuildError, Config, ConfigError, ConfigFile, ConfigSource, Database, DatabaseError, Keyward,
+    Loaded, MintRequest, ServiceError,
+};
 use keyward_redis::{RedisError, RedisLimits};
 
 use crate::api::DemoApi;
 use crate::args::ServerArgs;
 use crate::directory::ADMIN;
 
-/// The prefix of every demo key.
+/// The prefix of the built-in demo configuration's keys (a `keyward.toml` may choose
+/// another).
 pub const KEY_PREFIX: &str = "sk_live_";
 
 /// How often `last_used_at` is written back to the store.
 const USAGE_FLUSH_EVERY: Duration = Duration::from_secs(5);
 
-/// A started demo: the API, how to find the client IP, and the bootstrap key when this
-/// start minted one.
+/// A started demo: the API, how to find the client IP, the bootstrap key when this
+/// start minted one, and where its configuration came from.
 #[derive(Debug)]
 pub struct Started {
     /// The API the routes call.
@@ -32,11 +34,17 @@ pub struct Started {
     pub client_ip: ClientIpResolver,
     /// Minted on the first start with an empty store; print it once.
     pub bootstrap_key: Option<MintedKey>,
+    /// The configuration file used, or the built-in demo configuration.
+    pub configuration: ConfigSource,
 }
 
 /// The demo could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
+    /// The configuration file is missing or refused: its one-line error
+    /// (`keyward.toml:7:13: capabilities.defaults[1]: …`).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// The database URL could not be opened.
     #[error("database: {0}")]
     Database(#[from] DatabaseError),
@@ -51,38 +59,49 @@ pub enum SetupError {
     Redis(#[from] RedisError),
 }
 
-/// Opens the store, builds keyward over the demo catalog (with PostgreSQL, listening for
-/// the changes other instances make) and, on the first start with an empty store, mints
-/// the bootstrap key: the demo admin's, with every capability.
+/// Finds the configuration (`--config`, `KEYWARD_CONFIG`, `./keyward.toml`, else the
+/// built-in demo), opens the store, builds keyward from the file (catalog, prefix,
+/// hasher, limits, cache; `--rate-limit` overrides its rate) and the management API from
+/// its `[management]` section, and on the first start with an empty store mints the
+/// bootstrap key: the demo admin's, with every capability of the catalog.
 ///
 /// Call it inside a Tokio runtime (it spawns the `last_used_at` flusher).
 ///
 /// # Errors
 ///
-/// [`SetupError`] when the store cannot be opened or read.
+/// [`SetupError`] when the configuration is refused, or the store cannot be opened or
+/// read.
 pub async fn start(args: &ServerArgs) -> Result<Started, SetupError> {
-    let database = Database::open(&args.database_url, args.database_schema.as_deref()).await?;
-    let catalog = demo_catalog();
-    let format = KeyFormat::new(KEY_PREFIX).unwrap_or_else(|e| unreachable!("{KEY_PREFIX}: {e}"));
+    let Loaded {
+        config: file,
+        source,
+    } = ConfigFile::resolve(args.config.as_deref())?;
+    let url = args
+        .database_url
+        .as_deref()
+        .unwrap_or_else(|| file.database_url());
+    let database = Database::open(url, args.database_schema.as_deref()).await?;
     let config = Config {
         max_live_keys_per_owner: args.max_live_keys_per_owner,
-        ..Config::default()
+        ..file.config()
     };
-    let mut builder = Keyward::builder(format, catalog.clone())
+    let mut builder = Keyward::from_config(&file)
         .database(&database)
-        .default_quota(args.rate_limit)
         .config(config);
+    if let Some(rate) = args.rate_limit {
+        builder = builder.default_quota(rate);
+    }
     if let Some(url) = &args.redis_url {
         let redis = RedisLimits::connect(url, &args.redis_namespace).await?;
         builder = builder
             .rate_limiter(redis.rate_limiter())
-            .failure_guard(redis.failure_guard(GuardConfig::default()));
+            .failure_guard(redis.failure_guard(file.lockout()));
     }
     if args.fail_open_on_limit_errors {
         builder = builder.fail_open_on_limit_errors();
     }
     let keyward = builder.build()?;
-    let bootstrap_key = bootstrap(&keyward, &catalog).await?;
+    let bootstrap_key = bootstrap(&keyward).await?;
     keyward
         .authenticator()
         .spawn_usage_flusher(USAGE_FLUSH_EVERY);
@@ -91,22 +110,22 @@ pub async fn start(args: &ServerArgs) -> Result<Started, SetupError> {
     } else {
         ClientIpResolver::trust_forwarded_headers_from(args.trusted_proxies.iter().copied())
     };
+    let management = file.management_api(&keyward);
     Ok(Started {
-        api: Arc::new(DemoApi::new(keyward)),
+        api: Arc::new(DemoApi::new(keyward, management)),
         client_ip,
         bootstrap_key,
+        configuration: source,
     })
 }
 
-async fn bootstrap(
-    keyward: &Keyward,
-    catalog: &Catalog,
-) -> Result<Option<MintedKey>, ServiceError> {
+async fn bootstrap(keyward: &Keyward) -> Result<Option<MintedKey>, ServiceError> {
     let keys = keyward.keys();
     let any = keys.list(&ListFilter::all(), PageRequest::first(1)).await?;
     if !any.keys.is_empty() {
         return Ok(None);
     }
+    let catalog = keyward.catalog();
     let every = catalog.names(&catalog.all()).into_iter().map(str::to_owned);
     let minted = keys
         .mint(MintRequest::new("bootstrap", ADMIN.id).capabilities(every.collect::<Vec<_>>()))
