@@ -1,0 +1,1 @@
+//! The dashboard mounted in an axum application: `keyward_dashboard::axum::router`.

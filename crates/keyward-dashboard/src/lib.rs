@@ -1,0 +1,16 @@
+//! keyward's API-keys settings page.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+#[cfg(feature = "actix")]
+pub mod actix;
+#[cfg(feature = "axum")]
+pub mod axum;
+mod dashboard;
+mod request;
+mod response;
+mod user;
+
+pub use dashboard::Dashboard;
+pub use request::{DashboardRequest, MAX_BODY_LEN};
+pub use user::SignedInUser;
