@@ -38,7 +38,7 @@ use crate::{Authenticated, BoundedBody, KeywardMiddleware, to_response};
 ///     .build()?;
 /// let auth = KeywardMiddleware::new(keyward.authenticator()).realm("api");
 /// // Reads need `keys:read`, writes `keys:write`.
-/// let api = ManagementApi::new(&keyward)?.realm("api");
+/// let api = ManagementApi::new(&keyward)?; // takes the realm of `auth`
 /// let management = configure_management(api, auth);
 ///
 /// // GET/POST /v1/api_keys, GET/DELETE /v1/api_keys/{id}, POST /v1/api_keys/{id}/roll…
@@ -50,6 +50,8 @@ pub fn configure_management(
     api: ManagementApi,
     auth: KeywardMiddleware,
 ) -> impl FnOnce(&mut ServiceConfig) + Clone {
+    // One realm for the middleware's challenges and the routes' own 403s.
+    let api = api.realm(auth.gate.realm_name());
     move |config: &mut ServiceConfig| {
         let mut paths: Vec<&'static str> = Vec::new();
         for route in ManagementRoute::ALL {

@@ -40,7 +40,7 @@ use crate::{Authenticated, BoundedBody, KeywardLayer, to_response};
 ///     .build()?;
 /// let auth = KeywardLayer::new(keyward.authenticator()).realm("api");
 /// // Reads need `keys:read`, writes `keys:write`.
-/// let api = ManagementApi::new(&keyward)?.realm("api");
+/// let api = ManagementApi::new(&keyward)?; // takes the realm of `auth`
 ///
 /// // GET/POST /v1/api_keys, GET/DELETE /v1/api_keys/{id}, POST /v1/api_keys/{id}/roll…
 /// let app: Router = Router::new().nest("/v1", management_router(api, auth));
@@ -51,6 +51,8 @@ pub fn management_router<S>(api: ManagementApi, auth: KeywardLayer) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
+    // One realm for the gate's challenges and the routes' own 403s.
+    let api = api.realm(auth.gate.realm_name());
     let mut router = Router::new();
     for route in ManagementRoute::ALL {
         let gate = auth.require(api.requirement(route).clone());

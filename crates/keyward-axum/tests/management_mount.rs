@@ -19,7 +19,7 @@ use tower::ServiceExt;
 #[tokio::test]
 async fn key_routes_answer_under_a_nest_with_its_own_parameter() {
     let catalog = Catalog::builder()
-        .capabilities(["keys:read", "keys:write"])
+        .capabilities(["keys:read", "keys:write", "jobs:read"])
         .implies("keys:write", "keys:read")
         .build()
         .unwrap();
@@ -33,18 +33,18 @@ async fn key_routes_answer_under_a_nest_with_its_own_parameter() {
         .mint(MintRequest::new("admin", "u_1").capabilities(["keys:write"]))
         .await
         .unwrap();
-    let auth = KeywardLayer::new(keyward.authenticator());
+    let auth = KeywardLayer::new(keyward.authenticator()).realm("orgs");
     let api = ManagementApi::new(&keyward).unwrap();
     let app: Router = Router::new().nest("/orgs/{org}", management_router(api, auth));
+    let peer: SocketAddr = "192.0.2.1:40000".parse().unwrap();
 
     let id = minted.key.id();
     let mut request = Request::get(format!("/orgs/acme/api_keys/{id}"))
         .header("authorization", format!("Bearer {}", minted.key.expose()))
         .body(Body::empty())
         .unwrap();
-    let peer: SocketAddr = "192.0.2.1:40000".parse().unwrap();
     request.extensions_mut().insert(ConnectInfo(peer));
-    let response = app.oneshot(request).await.unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status().as_u16();
     let body = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
@@ -52,4 +52,21 @@ async fn key_routes_answer_under_a_nest_with_its_own_parameter() {
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     let key: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(key["id"], id.as_str());
+
+    // The routes' own 403 (a grant the caller lacks) names the layer's realm.
+    let mut request = Request::post("/orgs/acme/api_keys")
+        .header("authorization", format!("Bearer {}", minted.key.expose()))
+        .header("content-type", "application/json")
+        .body(Body::from(
+            r#"{"name": "ci", "capabilities": ["jobs:read"]}"#,
+        ))
+        .unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    let response = app.oneshot(request).await.unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+    let challenge = response.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.starts_with("Bearer realm=\"orgs\""),
+        "{challenge}"
+    );
 }

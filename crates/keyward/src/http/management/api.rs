@@ -145,8 +145,8 @@ impl ManagementApi {
         self
     }
 
-    /// The realm of `WWW-Authenticate` challenges (default [`DEFAULT_REALM`]); use the
-    /// realm of the layer in front of the routes.
+    /// The realm of `WWW-Authenticate` challenges (default [`DEFAULT_REALM`]). The
+    /// adapters' mounts set it to the realm of the layer in front of the routes.
     #[must_use]
     pub fn realm(mut self, realm: &str) -> ManagementApi {
         self.realm = realm.to_owned();
