@@ -1,1 +1,118 @@
-//! The dashboard mounted in an actix-web application: `keyward_dashboard::actix::configure`.
+//! The dashboard mounted in an actix-web application: [`configure`].
+//!
+//! ```
+//! use actix_web::{App, HttpRequest, web};
+//! use keyward_dashboard::{Dashboard, SignedInUser};
+//!
+//! /// The host's own session: here, whatever its cookie says.
+//! fn signed_in(request: &HttpRequest) -> Option<SignedInUser> {
+//!     let _cookie = request.headers().get(actix_web::http::header::COOKIE);
+//!     None // look the session up and describe its user
+//! }
+//!
+//! # fn app(keyward: &keyward::Keyward) {
+//! let dashboard = Dashboard::new(keyward).login_path("/login");
+//! let routes = keyward_dashboard::actix::configure(dashboard, signed_in);
+//! let _app = App::new().service(web::scope("/settings/api-keys").configure(routes));
+//! # }
+//! ```
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::web::{self, Payload, ServiceConfig};
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::{Dashboard, DashboardRequest, MAX_BODY_LEN, SignedInUser};
+
+/// Stands in for a body past [`MAX_BODY_LEN`], which the mount stops reading: the
+/// dashboard answers its 413 page for it.
+static TOO_LARGE: [u8; MAX_BODY_LEN + 1] = [0; MAX_BODY_LEN + 1];
+
+/// The dashboard for `web::scope("/settings/api-keys").configure(…)`. `session` is the
+/// host's session: it reads the request's cookie (or whatever the host's session rides
+/// on) and says who is signed in; `None` sends the visitor to the dashboard's login
+/// path. The dashboard never reads API keys.
+///
+/// It answers every path of the scope (as the scope's default service: an unknown path
+/// is its 404 page), so configure it into a scope of its own, not the whole
+/// application. Links and forms use the scope's path as the request matched it. Form
+/// bodies are read up to [`MAX_BODY_LEN`] (a longer one is 413).
+pub fn configure<F>(dashboard: Dashboard, session: F) -> impl FnOnce(&mut ServiceConfig) + Clone
+where
+    F: Fn(&HttpRequest) -> Option<SignedInUser> + Clone + 'static,
+{
+    move |config: &mut ServiceConfig| {
+        config.default_service(web::to(move |request: HttpRequest, payload: Payload| {
+            let dashboard = dashboard.clone();
+            let session = session.clone();
+            async move { serve(&dashboard, &session, request, payload).await }
+        }));
+    }
+}
+
+async fn serve<F>(
+    dashboard: &Dashboard,
+    session: &F,
+    request: HttpRequest,
+    payload: Payload,
+) -> HttpResponse
+where
+    F: Fn(&HttpRequest) -> Option<SignedInUser>,
+{
+    let user = session(&request);
+    let body = match read_bounded(&request, payload).await {
+        Ok(body) => body,
+        Err(refused) => return into_actix(refused.render()),
+    };
+    // The scope matched the start of the path; the rest is the dashboard's.
+    let matched = request.match_info();
+    let below = matched.unprocessed();
+    let full = matched.as_str();
+    let mount = full[..full.len() - below.len()].trim_end_matches('/');
+    let request = DashboardRequest {
+        method: request.method().as_str(),
+        path: below,
+        query: Some(request.query_string()).filter(|q| !q.is_empty()),
+        content_type: request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(HeaderValue::as_bytes),
+        body: body.as_deref().unwrap_or(&TOO_LARGE[..]),
+    };
+    into_actix(dashboard.handle(request, user.as_ref(), mount).await)
+}
+
+/// The body, or `None` when it is longer than [`MAX_BODY_LEN`] (declared or found), or
+/// a refusal when it could not be read.
+async fn read_bounded(
+    request: &HttpRequest,
+    payload: Payload,
+) -> Result<Option<web::Bytes>, keyward::http::RequestError> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_LEN as u64) {
+        return Ok(None);
+    }
+    match payload.to_bytes_limited(MAX_BODY_LEN).await {
+        Ok(Ok(bytes)) => Ok(Some(bytes)),
+        Ok(Err(_)) => Err(keyward::http::RequestError::UnreadableBody),
+        Err(_) => Ok(None),
+    }
+}
+
+/// keyward's response as actix-web's: status, headers (in order, repeats kept), body.
+fn into_actix(answer: keyward::http::HttpResponse) -> HttpResponse {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = HttpResponse::build(status);
+    for (name, value) in answer.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::try_from(value),
+        ) {
+            response.append_header((name, value));
+        }
+    }
+    response.body(answer.body)
+}

@@ -4,11 +4,16 @@
 
 #[cfg(feature = "actix")]
 pub mod actix;
+mod assets;
 #[cfg(feature = "axum")]
 pub mod axum;
+mod csrf;
 mod dashboard;
+mod form;
+mod pages;
 mod request;
 mod response;
+mod slots;
 mod user;
 
 pub use dashboard::Dashboard;
