@@ -227,7 +227,10 @@ impl Dashboard {
                 Route::List => self.list(&chrome, user, &query, None, 200, None).await,
                 Route::New if method.eq_ignore_ascii_case("HEAD") => {
                     // A HEAD (a link preview, a prefetch) must not use up the slot.
-                    page(200, pages::message(&chrome, "New key", ""))
+                    page(
+                        200,
+                        pages::message(&chrome, "New key", "Open this link to see the new key."),
+                    )
                 }
                 Route::New => self.show_new(&chrome, user, &query),
                 Route::Revoke(id) => self.confirm_revoke(&chrome, user, id).await,
@@ -450,7 +453,7 @@ impl Dashboard {
             chrome,
             user,
             &Fields::default(),
-            Some(Flash::Error(format!("The key was not created: {text}"))),
+            Some(Flash::Error(format!("The key was not created. {text}"))),
             status,
             Some(form),
         )

@@ -1,4 +1,4 @@
-//! keyward's API-keys settings page.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -88,10 +88,10 @@ pub(crate) const EXPIRY_CHOICES: [(&str, &str, Option<u64>); 4] = [
 
 /// The roll grace choices: seconds and label.
 pub(crate) const GRACE_CHOICES: [(u64, &str); 4] = [
-    (0, "none"),
-    (3600, "1 h"),
-    (24 * 3600, "24 h"),
-    (7 * 24 * 3600, "7 d"),
+    (0, "no grace"),
+    (3600, "1 h grace"),
+    (24 * 3600, "24 h grace"),
+    (7 * 24 * 3600, "7 d grace"),
 ];
 
 /// The list page.
@@ -253,39 +253,39 @@ fn row(chrome: &Chrome<'_>, page: &ListPage<'_>, key: &KeySummary) -> Markup {
                     ul.chips { @for name in &key.capabilities { li.chip { (name) } } }
                 }
             }
-            td.time data-label="Created" { (time(key.created_at)) }
-            td.time data-label="Last used" { (optional_time(key.last_used_at, "never")) }
-            td.time data-label="Expires" { (optional_time(key.expires_at, "never")) }
+            td.time data-label="Created" { (date(key.created_at)) }
+            td.time data-label="Last used" { (optional_date(key.last_used_at, "never")) }
+            td.time data-label="Expires" { (optional_date(key.expires_at, "never")) }
             td data-label="Status" { span class=(format!("badge badge-{status}")) { (status) } }
             td.actions {
-                @if key.state != KeyState::Revoked {
-                    a.button.small.danger-outline href=(chrome.url(&format!("/{id}/revoke")))
-                        data-testid="revoke" { "Revoke" }
-                }
-                @if can_roll {
-                    form.inline method="post" action=(chrome.url(&format!("/{id}/roll"))) {
-                        (chrome.csrf_field())
-                        label.visually-hidden for=(format!("grace-{id}")) { "Grace period" }
-                        select.small #(format!("grace-{id}")) name="grace" title="How long the old key keeps working" {
-                            @for (seconds, label) in &page.graces {
-                                option value=(seconds) selected[*seconds == page.default_grace] {
-                                    "grace " (label)
+                div.action-list {
+                    @if can_roll {
+                        form.inline method="post" action=(chrome.url(&format!("/{id}/roll"))) {
+                            (chrome.csrf_field())
+                            label.visually-hidden for=(format!("grace-{id}")) { "Grace period" }
+                            select.small #(format!("grace-{id}")) name="grace" title="How long the old key keeps working" {
+                                @for (seconds, label) in &page.graces {
+                                    option value=(seconds) selected[*seconds == page.default_grace] { (label) }
                                 }
                             }
+                            button.button.small type="submit" data-testid="roll" { "Roll" }
                         }
-                        button.button.small type="submit" data-testid="roll" { "Roll" }
                     }
-                }
-                @if key.state == KeyState::Active {
-                    form.inline method="post" action=(chrome.url(&format!("/{id}/disable"))) {
-                        (chrome.csrf_field())
-                        button.button.small type="submit" data-testid="disable" { "Disable" }
+                    @if key.state == KeyState::Active {
+                        form.inline method="post" action=(chrome.url(&format!("/{id}/disable"))) {
+                            (chrome.csrf_field())
+                            button.button.small type="submit" data-testid="disable" { "Disable" }
+                        }
                     }
-                }
-                @if key.state == KeyState::Disabled {
-                    form.inline method="post" action=(chrome.url(&format!("/{id}/enable"))) {
-                        (chrome.csrf_field())
-                        button.button.small type="submit" data-testid="enable" { "Enable" }
+                    @if key.state == KeyState::Disabled {
+                        form.inline method="post" action=(chrome.url(&format!("/{id}/enable"))) {
+                            (chrome.csrf_field())
+                            button.button.small type="submit" data-testid="enable" { "Enable" }
+                        }
+                    }
+                    @if key.state != KeyState::Revoked {
+                        a.button.small.danger-outline href=(chrome.url(&format!("/{id}/revoke")))
+                            data-testid="revoke" { "Revoke" }
                     }
                 }
             }
@@ -385,17 +385,32 @@ pub(crate) fn message(chrome: &Chrome<'_>, heading: &str, text: &str) -> Markup 
 
 /// `2027-01-15 08:00 UTC`, in a `<time>` element.
 fn time(at: Timestamp) -> Markup {
-    let rfc3339 = at.to_string();
-    let shown = match (rfc3339.get(..10), rfc3339.get(11..16)) {
-        (Some(date), Some(clock)) => format!("{date} {clock} UTC"),
-        _ => rfc3339.clone(),
-    };
-    html! { time datetime=(rfc3339) { (shown) } }
+    let (rfc3339, full, _) = time_texts(at);
+    html! { time datetime=(rfc3339) { (full) } }
 }
 
-fn optional_time(at: Option<Timestamp>, none: &str) -> Markup {
+/// The date alone, the time of day in its tooltip: the list has many columns.
+fn date(at: Timestamp) -> Markup {
+    let (rfc3339, full, date) = time_texts(at);
+    html! { time datetime=(rfc3339) title=(full) { (date) } }
+}
+
+/// RFC 3339, `2027-01-15 08:00 UTC` and `2027-01-15`.
+fn time_texts(at: Timestamp) -> (String, String, String) {
+    let rfc3339 = at.to_string();
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(date), Some(clock)) => {
+            let full = format!("{date} {clock} UTC");
+            let date = date.to_string();
+            (rfc3339, full, date)
+        }
+        _ => (rfc3339.clone(), rfc3339.clone(), rfc3339),
+    }
+}
+
+fn optional_date(at: Option<Timestamp>, none: &str) -> Markup {
     match at {
-        Some(at) => time(at),
+        Some(at) => date(at),
         None => html! { span.muted { (none) } },
     }
 }
