@@ -22,3 +22,6 @@ pub mod scale_out;
 pub mod server;
 #[cfg(feature = "example-servers")]
 pub mod walkthrough;
+
+#[cfg(feature = "browser")]
+pub mod browser;
