@@ -320,7 +320,12 @@ impl Dashboard {
             None => None,
             Some(after) => match KeyId::parse(after) {
                 Ok(id) => Some(id),
-                Err(_) => return error_page(chrome, &ManageError::NotFound, &self.settings),
+                Err(_) => {
+                    return page(
+                        400,
+                        pages::message(chrome, "Invalid request", "That page link is not valid."),
+                    );
+                }
             },
         };
         let caller = user.caller();

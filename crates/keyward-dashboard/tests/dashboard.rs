@@ -291,7 +291,7 @@ async fn unknown_paths_wrong_methods_and_bad_bodies_get_a_4xx_page() {
     )
     .await;
     assert_eq!(response.status, 404);
-    assert_eq!(get(&dashboard, &user, "/?after=bogus").await.status, 404);
+    assert_eq!(get(&dashboard, &user, "/?after=bogus").await.status, 400);
     assert_eq!(
         get(&dashboard, &user, "/?after=AbCd12345678").await.status,
         400
@@ -343,6 +343,16 @@ async fn the_assets_are_served_to_anyone_and_cacheable() {
     assert!(!page.body.contains("style="));
     assert!(!page.body.contains("<style"));
     assert_eq!(page.body.matches("<script").count(), 1);
+}
+
+#[test]
+fn handle_can_run_on_a_multi_threaded_runtime() {
+    fn assert_send<T: Send>(_: &T) {}
+    let rig = rig();
+    let dashboard = dashboard(&rig);
+    let user = u1("s1");
+    let future = dashboard.handle(DashboardRequest::get("/"), Some(&user), MOUNT);
+    assert_send(&future);
 }
 
 // ----- the list -----------------------------------------------------------------------
