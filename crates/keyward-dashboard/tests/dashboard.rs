@@ -240,6 +240,15 @@ async fn unknown_paths_wrong_methods_and_bad_bodies_get_a_4xx_page() {
     )
     .await;
     assert_eq!(response.status, 413);
+    // At the limit the body is read (and refused here for its missing token).
+    let at_limit = vec![b'a'; MAX_BODY_LEN];
+    let response = send(
+        &dashboard,
+        Some(&user),
+        DashboardRequest::post_form("/", &at_limit),
+    )
+    .await;
+    assert_eq!(response.status, 403);
 
     let body = format!("csrf={token}&name=CI");
     for content_type in [
@@ -1006,4 +1015,32 @@ async fn the_title_and_mount_are_the_hosts() {
     assert_secure(&response);
     assert!(response.body.contains("<h1>Developer &lt;keys&gt;</h1>"));
     assert!(response.body.contains(r#"action="/org/acme/keys/""#));
+}
+
+#[tokio::test]
+async fn an_expired_key_is_listed_as_expired() {
+    let rig = rig();
+    let dashboard = dashboard(&rig);
+    let minted = rig
+        .mint(MintRequest::new("Short-lived", "u_1").expires_in(Duration::from_secs(3600)))
+        .await;
+    let id = minted.key.id().to_string();
+    let user = u1("s1");
+    let list = get(&dashboard, &user, "/").await;
+    let listed = row(&list.body, &id).unwrap();
+    assert!(listed.contains(">active<"));
+    assert!(
+        listed.contains(r#"title="2027-01-15 09:00 UTC""#),
+        "{listed}"
+    );
+
+    rig.clock.advance(Duration::from_secs(2 * 3600));
+    let list = get(&dashboard, &user, "/").await;
+    let listed = row(&list.body, &id).unwrap();
+    assert!(listed.contains(">expired<"));
+    assert!(
+        !listed.contains(r#"name="grace""#),
+        "an expired key does not roll"
+    );
+    assert!(listed.contains(r#"data-testid="revoke""#));
 }
