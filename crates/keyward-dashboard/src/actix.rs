@@ -116,3 +116,92 @@ fn into_actix(answer: keyward::http::HttpResponse) -> HttpResponse {
     }
     response.body(answer.body)
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::{TestRequest, call_service, init_service, read_body};
+    use actix_web::{App, HttpRequest, web};
+    use keyward_testing::rig::rig;
+
+    use super::configure;
+    use crate::{Dashboard, MAX_BODY_LEN, SignedInUser};
+
+    /// The dashboard at `at` behind a session cookie `s=1`, as a host configures it.
+    macro_rules! app {
+        ($at:expr) => {{
+            let rig = rig();
+            let holds = rig.keyward.catalog().all();
+            let session = move |request: &HttpRequest| {
+                let cookie = request.headers().get("cookie")?;
+                (cookie == "s=1").then(|| SignedInUser::new("session-1", "u_1", holds))
+            };
+            let routes = configure(Dashboard::new(&rig.keyward), session);
+            init_service(App::new().service(web::scope($at).configure(routes))).await
+        }};
+    }
+
+    #[actix_web::test]
+    async fn the_mount_path_is_the_scope_the_host_configured() {
+        let app = app!("/account/keys");
+        for path in ["/account/keys", "/account/keys/"] {
+            let request = TestRequest::get()
+                .uri(path)
+                .insert_header(("cookie", "s=1"))
+                .to_request();
+            let response = call_service(&app, request).await;
+            assert_eq!(response.status(), 200, "{path}");
+            assert_eq!(
+                response.headers().get("content-type").unwrap(),
+                "text/html; charset=utf-8"
+            );
+            assert_eq!(response.headers().get("x-frame-options").unwrap(), "DENY");
+            let body = read_body(response).await;
+            let body = String::from_utf8_lossy(&body);
+            assert!(body.contains(r#"action="/account/keys/""#), "{body}");
+        }
+        for (path, status) in [
+            ("/account/keys/no/such/page", 404),
+            ("/account/keys/assets/dashboard.css", 200),
+        ] {
+            let request = TestRequest::get()
+                .uri(path)
+                .insert_header(("cookie", "s=1"))
+                .to_request();
+            assert_eq!(call_service(&app, request).await.status(), status, "{path}");
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_signed_out_visitor_is_sent_to_the_login_path() {
+        let app = app!("/settings/api-keys");
+        let request = TestRequest::get().uri("/settings/api-keys").to_request();
+        let response = call_service(&app, request).await;
+        assert_eq!(response.status(), 303);
+        assert_eq!(response.headers().get("location").unwrap(), "/login");
+    }
+
+    #[actix_web::test]
+    async fn a_body_past_the_limit_is_not_read_and_answered_413() {
+        let app = app!("/settings/api-keys");
+        for len in [MAX_BODY_LEN + 1, 4 * MAX_BODY_LEN] {
+            let request = TestRequest::post()
+                .uri("/settings/api-keys/")
+                .insert_header(("cookie", "s=1"))
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .set_payload(vec![b'a'; len])
+                .to_request();
+            let response = call_service(&app, request).await;
+            assert_eq!(response.status(), 413, "{len} bytes");
+            let body = read_body(response).await;
+            assert!(String::from_utf8_lossy(&body).contains("too large"));
+        }
+        // At the limit, the form is read (and refused for its missing CSRF token).
+        let request = TestRequest::post()
+            .uri("/settings/api-keys/")
+            .insert_header(("cookie", "s=1"))
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .set_payload(vec![b'a'; MAX_BODY_LEN])
+            .to_request();
+        assert_eq!(call_service(&app, request).await.status(), 403);
+    }
+}

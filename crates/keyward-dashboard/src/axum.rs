@@ -13,11 +13,17 @@
 //!
 //! # fn app(keyward: &keyward::Keyward) -> Router {
 //! let dashboard = Dashboard::new(keyward).login_path("/login");
-//! let app: Router = Router::new()
-//!     .nest("/settings/api-keys", keyward_dashboard::axum::router(dashboard, signed_in));
+//! let app: Router = Router::new().nest_service(
+//!     "/settings/api-keys",
+//!     keyward_dashboard::axum::router(dashboard, signed_in),
+//! );
 //! # app
 //! # }
 //! ```
+//!
+//! Mount it with [`Router::nest_service`]: it answers the mount path with and without a
+//! trailing `/` (the dashboard's own links and forms use `/settings/api-keys/`), where
+//! [`Router::nest`] would leave `/settings/api-keys/` to the outer router.
 
 use axum::Router;
 use axum::body::Body;
@@ -35,8 +41,8 @@ use crate::{Dashboard, DashboardRequest, MAX_BODY_LEN, SignedInUser};
 /// dashboard answers its 413 page for it.
 static TOO_LARGE: [u8; MAX_BODY_LEN + 1] = [0; MAX_BODY_LEN + 1];
 
-/// The dashboard as a router to [`nest`](Router::nest) at its path
-/// (`/settings/api-keys`). `session` is the host's session: it reads the request's
+/// The dashboard as a router to mount at its path (`/settings/api-keys`) with
+/// [`nest_service`](Router::nest_service). `session` is the host's session: it reads the request's
 /// cookie (or whatever the host's session rides on) and says who is signed in; `None`
 /// sends the visitor to the dashboard's login path. The dashboard never reads API keys.
 ///
@@ -132,7 +138,99 @@ fn into_axum(answer: keyward::http::HttpResponse) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::mount;
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::request::Parts;
+    use axum::http::{Request, Response};
+    use http_body_util::BodyExt;
+    use keyward_testing::rig::rig;
+    use tower::ServiceExt;
+
+    use super::{mount, router};
+    use crate::{Dashboard, MAX_BODY_LEN, SignedInUser};
+
+    /// The app a host builds: the dashboard at `at` behind a session cookie `s=1`.
+    fn app(at: &str) -> Router {
+        let rig = rig();
+        let holds = rig.keyward.catalog().all();
+        let session = move |parts: &Parts| {
+            let cookie = parts.headers.get("cookie")?;
+            (cookie == "s=1").then(|| SignedInUser::new("session-1", "u_1", holds))
+        };
+        Router::new().nest_service(at, router(Dashboard::new(&rig.keyward), session))
+    }
+
+    async fn send(app: &Router, request: Request<Body>) -> (Response<Body>, String) {
+        let response = app.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.unwrap().to_bytes();
+        (
+            Response::from_parts(parts, Body::empty()),
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+    }
+
+    fn get(path: &str) -> Request<Body> {
+        Request::get(path)
+            .header("cookie", "s=1")
+            .body(Body::empty())
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_mount_path_is_where_the_host_nested_it() {
+        let app = app("/account/keys");
+        for path in ["/account/keys", "/account/keys/"] {
+            let (response, body) = send(&app, get(path)).await;
+            assert_eq!(response.status(), 200, "{path}");
+            assert_eq!(
+                response.headers()["content-type"],
+                "text/html; charset=utf-8"
+            );
+            assert_eq!(response.headers()["x-frame-options"], "DENY");
+            assert!(body.contains(r#"action="/account/keys/""#), "{body}");
+        }
+        let (response, _) = send(&app, get("/account/keys/no/such/page")).await;
+        assert_eq!(response.status(), 404);
+        let (response, _) = send(&app, get("/account/keys/assets/dashboard.css")).await;
+        assert_eq!(response.status(), 200);
+    }
+
+    #[tokio::test]
+    async fn a_signed_out_visitor_is_sent_to_the_login_path() {
+        let app = app("/settings/api-keys");
+        let request = Request::get("/settings/api-keys")
+            .body(Body::empty())
+            .unwrap();
+        let (response, _) = send(&app, request).await;
+        assert_eq!(response.status(), 303);
+        assert_eq!(response.headers()["location"], "/login");
+    }
+
+    #[tokio::test]
+    async fn a_body_past_the_limit_is_not_read_and_answered_413() {
+        let app = app("/settings/api-keys");
+        let big = vec![b'a'; MAX_BODY_LEN + 1];
+        for declared in [true, false] {
+            let mut request = Request::post("/settings/api-keys/")
+                .header("cookie", "s=1")
+                .header("content-type", "application/x-www-form-urlencoded");
+            if declared {
+                request = request.header("content-length", big.len());
+            }
+            let (response, body) = send(&app, request.body(Body::from(big.clone())).unwrap()).await;
+            assert_eq!(response.status(), 413, "declared: {declared}");
+            assert!(body.contains("too large"), "{body}");
+        }
+        // At the limit, the form is read (and refused for its missing CSRF token).
+        let request = Request::post("/settings/api-keys/")
+            .header("cookie", "s=1")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(vec![b'a'; MAX_BODY_LEN]))
+            .unwrap();
+        let (response, _) = send(&app, request).await;
+        assert_eq!(response.status(), 403);
+    }
 
     #[test]
     fn the_mount_is_the_original_path_less_the_nested_one() {
