@@ -907,3 +907,318 @@ pub async fn configuration(binary: &str, dir: &std::path::Path) {
     assert_eq!(me.header("ratelimit-limit"), Some("7"));
     server.stop().await;
 }
+
+/// The demo sign-in and the API-keys dashboard behind it: `/login` sets the session
+/// cookie (exactly `HttpOnly; SameSite=Strict; Path=/`), the dashboard answers the
+/// signed-in user with the create form offering only what that user holds, a key
+/// created there works on `/v1`, the cookie alone never does (401
+/// `missing_credential`), and `/logout` ends the session.
+///
+/// # Panics
+///
+/// On the first answer that breaks the contract.
+pub async fn dashboard_sign_in(binary: &str, dir: &std::path::Path) {
+    let db = dir.join("dashboard.db");
+    let db = db.to_str().expect("utf-8 path");
+    let server =
+        ServerProcess::start(binary, &["--database-url", db, "--rate-limit", "1000/min"]).await;
+    let addr = server.addr;
+
+    let login = request(addr, "GET", "/login", &[], "").await;
+    assert_status(&login, 200, "the sign-in page");
+    assert_page_headers(&login);
+    let form = element(&login.body, "form", "data-testid", "login").expect("the login form");
+    assert_eq!(attribute(form, "method"), Some("post"), "{form}");
+    let users: Vec<_> = tags(&login.body, "option")
+        .filter_map(|tag| attribute(tag, "value"))
+        .collect();
+    assert_eq!(users, ["u_1", "u_2"], "{}", login.body);
+    assert!(login.body.contains(r#"name="user""#), "{}", login.body);
+
+    let signed_out = request(addr, "GET", "/settings/api-keys", &[], "").await;
+    assert_status(&signed_out, 303, "the dashboard, signed out");
+    assert_eq!(signed_out.header("location"), Some("/login"));
+    let tab = request(addr, "GET", "/settings?tab=apiKeys", &[], "").await;
+    assert_status(&tab, 303, "the settings tab");
+    assert_eq!(tab.header("location"), Some("/settings/api-keys"));
+
+    let unknown = sign_in(addr, "user=u_3").await;
+    assert_status(&unknown, 400, "an unknown user");
+    assert_page_headers(&unknown);
+    assert_eq!(unknown.header("set-cookie"), None);
+    let json = request(
+        addr,
+        "POST",
+        "/login",
+        &[("content-type", "application/json")],
+        r#"{"user": "u_1"}"#,
+    )
+    .await;
+    assert_status(&json, 415, "a body that is not a form");
+    assert_eq!(json.header("set-cookie"), None);
+
+    let admin = signed_in(addr, "u_1").await;
+    let page = dashboard(addr, &admin).await;
+    let mut every = offered(&page);
+    every.sort();
+    assert_eq!(every, EVERY, "u_1 may grant every capability");
+    let member = signed_in(addr, "u_2").await;
+    assert_ne!(member, admin, "a session of its own");
+    let member_page = dashboard(addr, &member).await;
+    let mut held = offered(&member_page);
+    held.sort();
+    assert_eq!(
+        held,
+        ["desktop:chat", "desktop:read", "keys:read", "keys:write"],
+        "u_2: the default grants and key management, not jobs:write or desktop:lifecycle"
+    );
+
+    // The session is not an API credential.
+    let cookie = format!("keyward_demo_session={admin}");
+    for path in ["/v1/me", "/v1/api_keys"] {
+        let refused = request(addr, "GET", path, &[("cookie", &cookie)], "").await;
+        assert_status(&refused, 401, &format!("{path} with the session cookie"));
+        assert_eq!(refused.error(), "missing_credential", "{path}");
+    }
+
+    // A key created on the dashboard (through its own form) is shown once, works on
+    // /v1, and is revoked on the dashboard by following its links.
+    let create = element(&page, "form", "data-testid", "create-key").expect("the create form");
+    let action = attribute(create, "action").expect("the create form's action");
+    let created = post_form(
+        addr,
+        &cookie,
+        action,
+        &format!(
+            "csrf={}&name=from+the+dashboard&capabilities=keys%3Aread&expires=never",
+            csrf(&page)
+        ),
+    )
+    .await;
+    assert_status(&created, 303, "create on the dashboard");
+    let shown = created.header("location").expect("to the key").to_owned();
+    assert!(shown.starts_with("/settings/api-keys/new?"), "{shown}");
+    let once = request(addr, "GET", &shown, &[("cookie", &cookie)], "").await;
+    assert_status(&once, 200, "the key, once");
+    let key = text_of(&once.body, "data-testid", "new-key").expect("the new key");
+    assert!(key.starts_with(KEY_PREFIX), "{key}");
+    let me = with_key(addr, "GET", "/v1/me", key, "").await;
+    assert_status(&me, 200, "the dashboard's key on /v1");
+    assert_eq!(me.json()["user_id"], "u_1");
+    assert_eq!(names(&me.json()["key"]["capabilities"]), ["keys:read"]);
+    let id = me.json()["key"]["id"].as_str().expect("id").to_owned();
+    let again = request(addr, "GET", &shown, &[("cookie", &cookie)], "").await;
+    assert!(!again.body.contains(key), "shown once only");
+
+    let done = follow(addr, &cookie, &once, "a", "class", "button primary").await;
+    assert_status(&done, 200, "back to the list");
+    let row = done
+        .body
+        .find(&format!(" data-key-id=\"{id}\""))
+        .map(|at| &done.body[at..])
+        .expect("the new key listed");
+    let row = &row[..row.find("</tr>").unwrap_or(row.len())];
+    let revoke = element(row, "a", "data-testid", "revoke")
+        .and_then(|tag| attribute(tag, "href"))
+        .unwrap_or_else(|| panic!("no revoke link: {row}"));
+    let confirm = request(addr, "GET", revoke, &[("cookie", &cookie)], "").await;
+    assert_status(&confirm, 200, "the revoke confirmation");
+    let button = confirm
+        .body
+        .find("data-testid=\"confirm-revoke\"")
+        .expect("confirm");
+    let form = tags(&confirm.body[..button], "form")
+        .last()
+        .expect("the confirmation form");
+    let revoked = post_form(
+        addr,
+        &cookie,
+        attribute(form, "action").expect("its action"),
+        &format!("csrf={}", csrf(&confirm.body)),
+    )
+    .await;
+    assert_status(&revoked, 303, "revoke on the dashboard");
+    let list = revoked.header("location").expect("back to the list");
+    let list = request(addr, "GET", list, &[("cookie", &cookie)], "").await;
+    assert_status(&list, 200, "the list after a revoke");
+    let row = list
+        .body
+        .find(&format!(" data-key-id=\"{id}\""))
+        .map(|at| &list.body[at..])
+        .expect("a revoked key stays listed");
+    let row = &row[..row.find("</tr>").unwrap_or(row.len())];
+    assert!(row.contains(">revoked<"), "{row}");
+    let refused = with_key(addr, "GET", "/v1/me", key, "").await;
+    assert_status(&refused, 401, "the revoked key");
+    assert_eq!(refused.error(), "key_revoked");
+
+    // A form without the session's token is refused.
+    let forged = post_form(addr, &cookie, action, "csrf=forged&name=x").await;
+    assert_status(&forged, 403, "a forged form");
+
+    let out = request(addr, "POST", "/logout", &[("cookie", &cookie)], "").await;
+    assert_status(&out, 303, "sign out");
+    assert_eq!(out.header("location"), Some("/login"));
+    assert_eq!(
+        out.header("set-cookie"),
+        Some("keyward_demo_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
+    );
+    let ended = request(
+        addr,
+        "GET",
+        "/settings/api-keys",
+        &[("cookie", &cookie)],
+        "",
+    )
+    .await;
+    assert_status(&ended, 303, "the dashboard after signing out");
+    assert_eq!(ended.header("location"), Some("/login"));
+    server.stop().await;
+}
+
+async fn post_form(addr: SocketAddr, cookie: &str, path: &str, form: &str) -> Response {
+    request(
+        addr,
+        "POST",
+        path,
+        &[
+            ("cookie", cookie),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+        form,
+    )
+    .await
+}
+
+/// GETs the `href` of the first `<tag_name>` of `page` whose `attr` is `value`.
+async fn follow(
+    addr: SocketAddr,
+    cookie: &str,
+    page: &Response,
+    tag_name: &str,
+    attr: &str,
+    value: &str,
+) -> Response {
+    let link = element(&page.body, tag_name, attr, value)
+        .and_then(|tag| attribute(tag, "href"))
+        .unwrap_or_else(|| panic!("no <{tag_name} {attr}={value:?}> link: {}", page.body));
+    request(addr, "GET", link, &[("cookie", cookie)], "").await
+}
+
+/// The CSRF token the page's forms carry.
+fn csrf(page: &str) -> &str {
+    element(page, "input", "name", "csrf")
+        .and_then(|tag| attribute(tag, "value"))
+        .expect("a CSRF token")
+}
+
+async fn sign_in(addr: SocketAddr, form: &str) -> Response {
+    request(
+        addr,
+        "POST",
+        "/login",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        form,
+    )
+    .await
+}
+
+/// Signs `user` in; returns the session id its cookie carries.
+async fn signed_in(addr: SocketAddr, user: &str) -> String {
+    let response = sign_in(addr, &format!("user={user}")).await;
+    assert_status(&response, 303, &format!("sign in as {user}"));
+    assert_eq!(response.header("location"), Some("/settings/api-keys"));
+    let cookies: Vec<_> = response.headers.get_all("set-cookie").iter().collect();
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    let cookie = cookies[0].to_str().expect("a text cookie");
+    let id = cookie
+        .strip_prefix("keyward_demo_session=")
+        .and_then(|rest| rest.strip_suffix("; HttpOnly; SameSite=Strict; Path=/"))
+        .unwrap_or_else(|| panic!("cookie attributes: {cookie}"));
+    // 32 random bytes, base64url without padding.
+    assert_eq!(id.len(), 43, "{id}");
+    assert!(
+        id.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "{id}"
+    );
+    id.to_owned()
+}
+
+/// The dashboard's list page for session `id`: 200 with the create form.
+async fn dashboard(addr: SocketAddr, id: &str) -> String {
+    let cookie = format!("keyward_demo_session={id}");
+    let page = request(
+        addr,
+        "GET",
+        "/settings/api-keys",
+        &[("cookie", &cookie)],
+        "",
+    )
+    .await;
+    assert_status(&page, 200, "the dashboard, signed in");
+    assert_page_headers(&page);
+    let form = element(&page.body, "form", "data-testid", "create-key").expect("the create form");
+    assert_eq!(attribute(form, "method"), Some("post"), "{form}");
+    assert!(element(&page.body, "input", "name", "name").is_some());
+    page.body
+}
+
+/// The capability checkboxes of the create form.
+fn offered(page: &str) -> Vec<&str> {
+    tags(page, "input")
+        .filter(|tag| attribute(tag, "name") == Some("capabilities"))
+        .inspect(|tag| assert_eq!(attribute(tag, "type"), Some("checkbox"), "{tag}"))
+        .filter_map(|tag| attribute(tag, "value"))
+        .collect()
+}
+
+fn assert_page_headers(page: &Response) {
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let csp = page.header("content-security-policy").unwrap_or_default();
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(directive), "{csp}");
+    }
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+}
+
+/// Every opening `<name …>` tag of `html`, as written.
+fn tags<'a>(html: &'a str, name: &'a str) -> impl Iterator<Item = &'a str> {
+    html.match_indices('<')
+        .map(|(at, _)| &html[at..])
+        .filter(move |tag| {
+            tag[1..].strip_prefix(name).is_some_and(|after| {
+                after.starts_with(|c: char| c.is_ascii_whitespace() || c == '>')
+            })
+        })
+        .filter_map(|tag| tag.find('>').map(|end| &tag[..=end]))
+}
+
+/// The value of attribute `name` in `tag` (double-quoted, as the pages write them).
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let needle = format!(" {name}=\"");
+    let start = tag.find(&needle)? + needle.len();
+    let len = tag[start..].find('"')?;
+    Some(&tag[start..start + len])
+}
+
+/// The first `<tag_name>` whose `attr` is `value`.
+fn element<'a>(html: &'a str, tag_name: &'a str, attr: &str, value: &str) -> Option<&'a str> {
+    tags(html, tag_name).find(|tag| attribute(tag, attr) == Some(value))
+}
+
+/// The text inside the element whose `attr` is `value` (no nested markup).
+fn text_of<'a>(html: &'a str, attr: &str, value: &str) -> Option<&'a str> {
+    let at = html.find(&format!(" {attr}=\"{value}\""))?;
+    let start = at + html[at..].find('>')? + 1;
+    let len = html[start..].find('<')?;
+    Some(&html[start..start + len])
+}

@@ -12,10 +12,12 @@ use std::sync::Arc;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::{self, Data, Path, ServiceConfig};
-use actix_web::{HttpResponse, Resource, Route};
+use actix_web::{HttpRequest, HttpResponse, Resource, Route};
 use keyward::http::RequestError;
-use keyward_actix::{Authenticated, KeywardMiddleware, configure_management, to_response};
-use keyward_demo_api::{DemoApi, DesktopAction, Started};
+use keyward_actix::{
+    Authenticated, BoundedBody, KeywardMiddleware, configure_management, to_response,
+};
+use keyward_demo_api::{DASHBOARD_PATH, DemoApi, DesktopAction, SignIn, Started};
 
 type Api = Data<DemoApi>;
 
@@ -27,8 +29,17 @@ type Api = Data<DemoApi>;
 /// its own middleware, so an unknown path (404 `not_found`) and a known path with
 /// another method (405 `method_not_allowed`, with `Allow`) are answered as keyward's
 /// JSON before any authentication, as on axum.
+///
+/// The demo sign-in (`GET`/`POST /login`, `POST /logout`, `GET /settings`) is the host
+/// session of the API-keys dashboard at `/settings/api-keys`; its cookie is read there
+/// only: the `/v1` routes take API keys, never a session.
 pub fn configure(started: &Started) -> impl FnOnce(&mut ServiceConfig) + Clone + use<> {
     let api = Data::from(Arc::clone(&started.api));
+    let sign_in = Data::new(started.sign_in.clone());
+    let dashboard = keyward_dashboard::actix::configure(started.dashboard.clone(), {
+        let sign_in = started.sign_in.clone();
+        move |request: &HttpRequest| sign_in.signed_in(cookies(request))
+    });
     let need = api.requirements().cloned();
     let auth = KeywardMiddleware::new(api.keyward().authenticator())
         .realm(api.realm())
@@ -38,7 +49,16 @@ pub fn configure(started: &Started) -> impl FnOnce(&mut ServiceConfig) + Clone +
     move |config: &mut ServiceConfig| {
         config
             .app_data(api)
+            .app_data(sign_in)
             .service(resource("/healthz", "GET").route(web::get().to(health)))
+            .service(
+                resource("/login", "GET, POST")
+                    .route(web::get().to(login_page))
+                    .route(web::post().to(login)),
+            )
+            .service(resource("/logout", "POST").route(web::post().to(logout)))
+            .service(resource("/settings", "GET").route(web::get().to(settings)))
+            .service(web::scope(DASHBOARD_PATH).configure(dashboard))
             .service(
                 resource("/openapi.json", "GET").route(web::get().to(move || {
                     let document = Arc::clone(&document);
@@ -101,6 +121,31 @@ fn method_not_allowed(allow: &'static str) -> Route {
             .insert(header::ALLOW, HeaderValue::from_static(allow));
         response
     })
+}
+
+/// The `Cookie` header values of a request.
+fn cookies(request: &HttpRequest) -> impl Iterator<Item = &[u8]> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .map(HeaderValue::as_bytes)
+}
+
+async fn login_page(sign_in: Data<SignIn>) -> HttpResponse {
+    to_response(sign_in.login_page())
+}
+
+async fn login(sign_in: Data<SignIn>, request: HttpRequest, body: BoundedBody) -> HttpResponse {
+    let body = body.as_request_body();
+    to_response(sign_in.sign_in(cookies(&request), body.content_type, body.bytes))
+}
+
+async fn logout(sign_in: Data<SignIn>, request: HttpRequest) -> HttpResponse {
+    to_response(sign_in.sign_out(cookies(&request)))
+}
+
+async fn settings(sign_in: Data<SignIn>) -> HttpResponse {
+    to_response(sign_in.settings())
 }
 
 async fn not_found() -> HttpResponse {

@@ -12,12 +12,14 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::HeaderMap;
+use axum::http::header::{CONTENT_TYPE, COOKIE};
+use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{get, post};
 use keyward::http::RequestError;
-use keyward_axum::{Authenticated, KeywardLayer, management_router, to_response};
-use keyward_demo_api::{DemoApi, DesktopAction, Started};
+use keyward_axum::{Authenticated, BoundedBody, KeywardLayer, management_router, to_response};
+use keyward_demo_api::{DASHBOARD_PATH, DemoApi, DesktopAction, SignIn, Started};
 
 type Api = State<Arc<DemoApi>>;
 
@@ -30,6 +32,10 @@ type Api = State<Arc<DemoApi>>;
 /// described by `GET /openapi.json` (no key needed). An unknown path is 404 `not_found`
 /// and a known path with another method 405 `method_not_allowed` (with axum's
 /// `Allow`), both as keyward's JSON and before any authentication.
+///
+/// The demo sign-in (`GET`/`POST /login`, `POST /logout`, `GET /settings`) is the host
+/// session of the API-keys dashboard at `/settings/api-keys`; its cookie is read there
+/// only: the `/v1` routes take API keys, never a session.
 pub fn router(started: &Started) -> Router {
     let api = &started.api;
     let auth = KeywardLayer::new(api.keyward().authenticator())
@@ -66,10 +72,54 @@ pub fn router(started: &Started) -> Router {
             );
     }
     router
+        .merge(sign_in_routes(&started.sign_in))
+        // nest_service, not nest: the dashboard's own links end in `/`
+        // (`/settings/api-keys/`), which a nested router would leave to the fallback.
+        .nest_service(
+            DASHBOARD_PATH,
+            keyward_dashboard::axum::router(started.dashboard.clone(), {
+                let sign_in = started.sign_in.clone();
+                move |parts: &Parts| sign_in.signed_in(cookies(&parts.headers))
+            }),
+        )
         .nest("/v1", management_router(api.management().clone(), auth))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(Arc::clone(api))
+}
+
+/// `/login`, `/logout` and `/settings`: the demo's stand-in for an application's own
+/// sign-in.
+fn sign_in_routes(sign_in: &SignIn) -> Router<Arc<DemoApi>> {
+    let page = sign_in.clone();
+    let form = sign_in.clone();
+    let out = sign_in.clone();
+    let settings = sign_in.clone();
+    Router::new()
+        .route(
+            "/login",
+            get(move || async move { to_response(page.login_page()) }).post(
+                move |headers: HeaderMap, body: BoundedBody| async move {
+                    let body = body.as_request_body();
+                    to_response(form.sign_in(cookies(&headers), body.content_type, body.bytes))
+                },
+            ),
+        )
+        .route(
+            "/logout",
+            post(move |headers: HeaderMap| async move {
+                to_response(out.sign_out(cookies(&headers)))
+            }),
+        )
+        .route(
+            "/settings",
+            get(move || async move { to_response(settings.settings()) }),
+        )
+}
+
+/// The `Cookie` header values of a request.
+fn cookies(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
+    headers.get_all(COOKIE).iter().map(|value| value.as_bytes())
 }
 
 async fn not_found() -> Response {

@@ -33,3 +33,9 @@ async fn configuration_file() {
     let dir = tempfile::tempdir().unwrap();
     walkthrough::configuration(BINARY, dir.path()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_behind_the_demo_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    walkthrough::dashboard_sign_in(BINARY, dir.path()).await;
+}

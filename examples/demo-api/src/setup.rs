@@ -11,11 +11,13 @@ use keyward::{
     BuildError, Config, ConfigError, ConfigFile, ConfigSource, Database, DatabaseError, Keyward,
     Loaded, MintRequest, ServiceError,
 };
+use keyward_dashboard::Dashboard;
 use keyward_redis::{RedisError, RedisLimits};
 
 use crate::api::DemoApi;
 use crate::args::ServerArgs;
 use crate::directory::ADMIN;
+use crate::sign_in::{LOGIN_PATH, SignIn};
 
 /// The prefix of the built-in demo configuration's keys (a `keyward.toml` may choose
 /// another).
@@ -36,6 +38,11 @@ pub struct Started {
     pub bootstrap_key: Option<MintedKey>,
     /// The configuration file used, or the built-in demo configuration.
     pub configuration: ConfigSource,
+    /// The demo sign-in (`/login`, `/logout`): the host session of the dashboard.
+    pub sign_in: SignIn,
+    /// The API-keys dashboard, mounted at [`DASHBOARD_PATH`](crate::DASHBOARD_PATH)
+    /// behind [`Started::sign_in`].
+    pub dashboard: Dashboard,
 }
 
 /// The demo could not start.
@@ -111,8 +118,17 @@ pub async fn start(args: &ServerArgs) -> Result<Started, SetupError> {
         ClientIpResolver::trust_forwarded_headers_from(args.trusted_proxies.iter().copied())
     };
     let management = file.management_api(&keyward);
+    let mut dashboard = Dashboard::new(&keyward)
+        .login_path(LOGIN_PATH)
+        .title("API keys · keyward demo");
+    if let Some(requirement) = file.management_requirements().tenant_admin() {
+        dashboard = dashboard.tenant_admin(requirement.clone());
+    }
+    let api = Arc::new(DemoApi::new(keyward, management));
     Ok(Started {
-        api: Arc::new(DemoApi::new(keyward, management)),
+        sign_in: SignIn::new(&api),
+        dashboard,
+        api,
         client_ip,
         bootstrap_key,
         configuration: source,
