@@ -25,3 +25,5 @@ pub mod walkthrough;
 
 #[cfg(feature = "browser")]
 pub mod browser;
+#[cfg(feature = "browser")]
+pub mod dashboard;
