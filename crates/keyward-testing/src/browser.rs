@@ -454,9 +454,10 @@ impl Browser {
 
     /// Saves a screenshot as `<dir>/<name>` when `KEYWARD_SCREENSHOTS=<dir>` is set, and
     /// returns where; does nothing otherwise (tests never write into the repository
-    /// unless asked to).
+    /// unless asked to). A relative `<dir>` is taken from the workspace root, not from
+    /// the package directory cargo runs each test in.
     pub async fn screenshot_if_asked(&self, name: &str) -> Option<PathBuf> {
-        let dir = PathBuf::from(std::env::var_os(SCREENSHOTS_VAR)?);
+        let dir = screenshots_dir()?;
         let png = self.screenshot().await;
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
         let path = dir.join(name);
@@ -484,6 +485,18 @@ impl Browser {
             .await
             .expect("stop chromedriver");
     }
+}
+
+/// The directory `KEYWARD_SCREENSHOTS` names, a relative one under the workspace root;
+/// `None` when it is unset or empty.
+pub fn screenshots_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(std::env::var_os(SCREENSHOTS_VAR).filter(|d| !d.is_empty())?);
+    if dir.is_absolute() {
+        return Some(dir);
+    }
+    // This crate sits at <workspace>/crates/keyward-testing.
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    Some(workspace.canonicalize().unwrap_or(workspace).join(dir))
 }
 
 /// Clicks `element` (found by `selector`, for the message).

@@ -376,7 +376,7 @@ async fn revoke_through_the_page(b: &Browser, addr: SocketAddr, key: &Created) {
 
 /// `dashboard-list.png`: the whole list page, the window stretched to its height.
 async fn list_screenshot(b: &Browser, addr: SocketAddr) {
-    if std::env::var_os(crate::browser::SCREENSHOTS_VAR).is_none() {
+    if crate::browser::screenshots_dir().is_none() {
         return;
     }
     if !is_list(&b.path().await) {
