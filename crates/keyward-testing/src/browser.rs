@@ -133,15 +133,17 @@ pub fn tools_or_skip() -> Option<Tools> {
 }
 
 /// chromedriver as a child process; on drop it is told to shut down (which quits the
-/// browsers it started: killing it alone would leave Chromium running) and then killed.
+/// browsers it started: killing it alone would leave Chromium running) and then killed,
+/// and Chromium's profile is removed.
 #[derive(Debug)]
 struct Driver {
     child: Child,
     addr: SocketAddr,
+    profile: Option<tempfile::TempDir>,
 }
 
 impl Driver {
-    fn start(tools: &Tools) -> Driver {
+    fn start(tools: &Tools, profile: tempfile::TempDir) -> Driver {
         let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
@@ -162,6 +164,7 @@ impl Driver {
         Driver {
             child,
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+            profile: Some(profile),
         }
     }
 
@@ -194,6 +197,21 @@ impl Drop for Driver {
         let _ = get(self.addr, "/shutdown");
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(profile) = self.profile.take() {
+            remove_profile(&profile.keep());
+        }
+    }
+}
+
+/// Removes Chromium's profile. A browser still shutting down may write into it after a
+/// first removal, so this tries again for up to a second until it stays gone.
+fn remove_profile(path: &Path) {
+    for _ in 0..20 {
+        let _ = std::fs::remove_dir_all(path);
+        std::thread::sleep(Duration::from_millis(50));
+        if !path.exists() {
+            return;
+        }
     }
 }
 
@@ -245,9 +263,8 @@ fn complete(answer: &[u8]) -> bool {
 #[derive(Debug)]
 pub struct Browser {
     client: Client,
-    // Dropped after the client: the driver shuts the browser down, then the profile goes.
+    // Dropped after the client: the driver shuts the browser down and removes its profile.
     driver: Driver,
-    _profile: tempfile::TempDir,
 }
 
 impl Browser {
@@ -272,9 +289,9 @@ impl Browser {
             .prefix("keyward-chromium-")
             .tempdir()
             .expect("a profile directory");
-        let mut driver = Driver::start(tools);
-        driver.ready().await;
         let capabilities = capabilities(&tools.chromium, profile.path());
+        let mut driver = Driver::start(tools, profile);
+        driver.ready().await;
         let client = step("open a Chromium session", async {
             ClientBuilder::new(HttpConnector::new())
                 .capabilities(capabilities)
@@ -283,11 +300,7 @@ impl Browser {
         })
         .await
         .unwrap_or_else(|e| panic!("open a Chromium session via chromedriver: {e}"));
-        Browser {
-            client,
-            driver,
-            _profile: profile,
-        }
+        Browser { client, driver }
     }
 
     /// The WebDriver client, for what the helpers here do not cover.
@@ -475,11 +488,7 @@ impl Browser {
 
     /// Ends the session and the driver now (dropping does the same, blocking).
     pub async fn close(self) {
-        let Browser {
-            client,
-            driver,
-            _profile,
-        } = self;
+        let Browser { client, driver } = self;
         let _ = tokio::time::timeout(STEP_TIMEOUT, client.close()).await;
         tokio::task::spawn_blocking(move || drop(driver))
             .await
@@ -614,10 +623,16 @@ mod tests {
         let png = browser.screenshot().await;
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
         let driver = browser.driver_addr();
+        let profile = browser.driver.profile.as_ref().unwrap().path().to_owned();
+        assert!(
+            profile.join("Default").is_dir(),
+            "Chromium uses the fresh profile"
+        );
         drop(browser);
         assert!(
             TcpStream::connect_timeout(&driver, Duration::from_secs(1)).is_err(),
             "chromedriver still listens after the browser was dropped"
         );
+        assert!(!profile.exists(), "the profile outlived the browser");
     }
 }
