@@ -173,13 +173,16 @@ impl Dashboard {
     /// (`/settings/api-keys`), for links and form actions.
     ///
     /// Every answer is a page, a redirect or an asset: bad input is a 4xx page, never
-    /// a panic.
+    /// a panic. A user with an empty `session_id` counts as signed out: CSRF tokens and
+    /// show-once slots are bound to it, and one empty id would be shared by every such
+    /// session.
     pub async fn handle(
         &self,
         request: DashboardRequest<'_>,
         user: Option<&SignedInUser>,
         mount: &str,
     ) -> HttpResponse {
+        let user = user.filter(|u| !u.session_id.is_empty());
         let base = base_path(mount);
         let csrf = user
             .map(|u| self.session_key.csrf_token(&u.session_id))

@@ -246,7 +246,7 @@ fn row(chrome: &Chrome<'_>, page: &ListPage<'_>, key: &KeySummary) -> Markup {
             td.name data-label="Name" { span.key-name { (key.name) } }
             @if page.show_owner { td data-label="Owner" { (key.owner) } }
             td data-label="Key" { code.masked { (key.key_prefix) "…" (key.last4) } }
-            td data-label="Capabilities" {
+            td.capabilities data-label="Capabilities" {
                 @if key.capabilities.is_empty() {
                     span.muted { "none" }
                 } @else {
@@ -260,7 +260,7 @@ fn row(chrome: &Chrome<'_>, page: &ListPage<'_>, key: &KeySummary) -> Markup {
             td.actions {
                 div.action-list {
                     @if can_roll {
-                        form.inline method="post" action=(chrome.url(&format!("/{id}/roll"))) {
+                        form.inline.roll method="post" action=(chrome.url(&format!("/{id}/roll"))) {
                             (chrome.csrf_field())
                             label.visually-hidden for=(format!("grace-{id}")) { "Grace period" }
                             select.small #(format!("grace-{id}")) name="grace" title="How long the old key keeps working" {

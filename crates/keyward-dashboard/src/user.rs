@@ -11,8 +11,9 @@ use keyward::store::Tenant;
 ///
 /// `session_id` identifies the host's session: CSRF tokens and show-once slots are bound
 /// to it, so it must differ between sessions and stay secret (the session cookie's value,
-/// or a server-side session id). `owner` is the id the user's keys are minted for;
-/// `capabilities` what the user may grant (a key never holds more).
+/// or a server-side session id); an empty one counts as signed out. `owner` is the id
+/// the user's keys are minted for; `capabilities` what the user may grant (a key never
+/// holds more).
 #[derive(Clone)]
 pub struct SignedInUser {
     /// The host's session identifier.

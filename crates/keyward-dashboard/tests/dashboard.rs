@@ -197,6 +197,9 @@ async fn a_signed_out_visitor_is_sent_to_the_login_page() {
         assert_eq!(response.status, 303);
         assert_eq!(header(&response, "location"), Some("/login"));
     }
+    // A host that hands over no session id has no session to bind a form to.
+    let response = send(&dashboard, Some(&u1("")), DashboardRequest::get("/")).await;
+    assert_eq!(header(&response, "location"), Some("/login"));
     let elsewhere = dashboard.clone().login_path("/auth/sign-in");
     let response = send(&elsewhere, None, DashboardRequest::get("/")).await;
     assert_eq!(header(&response, "location"), Some("/auth/sign-in"));
