@@ -85,7 +85,7 @@ pub enum SettingProblem {
     /// A capability name breaks the naming rule.
     #[error("invalid capability name {name:?}: {reason}")]
     InvalidCapabilityName {
-        /// The name as written.
+        /// The name as written (its first 64 characters).
         name: String,
         /// What is wrong with it.
         reason: InvalidName,
@@ -104,7 +104,7 @@ pub enum SettingProblem {
     /// A name that `capabilities.names` does not declare.
     #[error("unknown capability {name:?}; declared: {declared}")]
     UnknownCapability {
-        /// The name as written.
+        /// The name as written (its first 64 characters).
         name: String,
         /// The declared names, comma-separated, shortened to about 256 bytes.
         declared: String,
@@ -126,7 +126,7 @@ pub enum SettingProblem {
     /// The key prefix is not a valid [`KeyFormat`](keyward_format::KeyFormat) prefix.
     #[error("invalid key prefix {prefix:?}: {reason}")]
     InvalidPrefix {
-        /// The prefix as written.
+        /// The prefix as written (its first 64 characters).
         prefix: String,
         /// What is wrong with it.
         reason: FormatError,
@@ -150,7 +150,7 @@ pub enum SettingProblem {
     /// A duration humantime cannot read (`30s`, `5min`, `1h 30m` are durations).
     #[error("invalid duration {text:?} ({reason}); use e.g. \"30s\", \"5min\", \"1h\"")]
     InvalidDuration {
-        /// The text as written.
+        /// The text as written (its first 64 characters).
         text: String,
         /// humantime's reason.
         reason: String,
@@ -161,7 +161,7 @@ pub enum SettingProblem {
     /// A duration longer than [`MAX_DURATION_DAYS`](super::MAX_DURATION_DAYS) days.
     #[error("{text:?} is longer than the {max_days} days accepted")]
     DurationTooLong {
-        /// The text as written.
+        /// The text as written (its first 64 characters).
         text: String,
         /// The most days accepted.
         max_days: u64,
@@ -169,7 +169,7 @@ pub enum SettingProblem {
     /// A rate that is not `<limit>/<period>`.
     #[error("invalid rate: {reason}")]
     InvalidRate {
-        /// The text as written.
+        /// The text as written (its first 64 characters).
         text: String,
         /// Why it was refused.
         reason: QuotaError,
@@ -228,18 +228,43 @@ pub(super) fn invalid(
 ) -> ConfigError {
     let at = Position::of(text, offset);
     ConfigError::Invalid(Box::new(InvalidSetting {
-        origin: one_line(origin),
+        origin: joined_lines(origin),
         line: at.line,
         column: at.column,
-        key: key.into(),
+        key: cut(&key.into(), MAX_MESSAGE_CHARS),
         problem,
     }))
 }
 
-/// Joins the lines of a (toml or serde) message, so the error stays one line.
+/// The most characters of a value from the file an error repeats: a whole
+/// megabyte-long value would make the one line unreadable (and flood a log).
+pub(super) const MAX_ECHO_CHARS: usize = 64;
+
+/// The most characters of a key path or of a toml or serde message in an error.
+const MAX_MESSAGE_CHARS: usize = 256;
+
+/// `text` cut to `max` characters, `…` marking the cut.
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}…", &text[..end]),
+    }
+}
+
+/// A value from the file as an error repeats it: at most [`MAX_ECHO_CHARS`] characters.
+pub(super) fn echo(text: &str) -> String {
+    cut(text, MAX_ECHO_CHARS)
+}
+
+/// Joins the lines of a (toml or serde) message, so the error stays one line, and
+/// bounds it (such messages repeat keys and values from the file).
 pub(super) fn one_line(message: &str) -> String {
-    message
-        .lines()
+    cut(&joined_lines(message), MAX_MESSAGE_CHARS)
+}
+
+/// `text`'s lines joined into one, whole.
+fn joined_lines(text: &str) -> String {
+    text.lines()
         .map(str::trim)
         .filter(|line| !line.is_empty())
         .collect::<Vec<_>>()

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use keyward_format::KeyFormat;
 use keyward_hash::BcryptHasher;
-use keyward_limit::{GuardConfig, Quota};
+use keyward_limit::{GuardConfig, Quota, QuotaError};
 use keyward_scope::{CapabilityName, Catalog, MAX_CAPABILITIES};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::error::{ConfigError, SettingProblem, bounded_list, invalid, one_line};
+use super::error::{ConfigError, SettingProblem, bounded_list, echo, invalid, one_line};
 use super::raw::{Names, RawFile};
 use super::{
     ConfigFile, DEFAULT_DATABASE_URL, DEMO_NAMES, HasherChoice, MAX_DURATION_DAYS,
@@ -75,7 +75,7 @@ impl Check<'_> {
                     prefix,
                     "keys.prefix",
                     SettingProblem::InvalidPrefix {
-                        prefix: prefix.get_ref().clone(),
+                        prefix: echo(prefix.get_ref()),
                         reason,
                     },
                 )
@@ -91,7 +91,7 @@ impl Check<'_> {
                     return Err(self.at(
                         name,
                         "keys.hasher",
-                        SettingProblem::UnknownHasher(other.to_owned()),
+                        SettingProblem::UnknownHasher(echo(other)),
                     ));
                 }
             },
@@ -130,8 +130,8 @@ impl Check<'_> {
                     text,
                     "limits.rate",
                     SettingProblem::InvalidRate {
-                        text: text.get_ref().clone(),
-                        reason,
+                        text: echo(text.get_ref()),
+                        reason: bounded_quota_error(reason),
                     },
                 )
             })?,
@@ -228,7 +228,7 @@ impl Check<'_> {
                             name,
                             key,
                             SettingProblem::InvalidCapabilityName {
-                                name: name.get_ref().clone(),
+                                name: echo(name.get_ref()),
                                 reason,
                             },
                         ));
@@ -237,7 +237,7 @@ impl Check<'_> {
                         return Err(self.at(
                             name,
                             key,
-                            SettingProblem::DuplicateCapability(name.get_ref().clone()),
+                            SettingProblem::DuplicateCapability(echo(name.get_ref())),
                         ));
                     }
                 }
@@ -299,7 +299,7 @@ impl Check<'_> {
             Some(table) => {
                 let mut pairs = Vec::new();
                 for (capability, implied) in table.get_ref() {
-                    let key = format!("capabilities.implies.{}", toml_key(capability));
+                    let key = format!("capabilities.implies.{}", toml_key(&echo(capability)));
                     if !declared.contains(capability) {
                         let offset = implies_key_span(document, capability)
                             .map_or(implied.span().start, |s| s.start);
@@ -393,7 +393,7 @@ impl Check<'_> {
 
     fn unknown(&self, name: &str, declared: &[String]) -> SettingProblem {
         SettingProblem::UnknownCapability {
-            name: name.to_owned(),
+            name: echo(name),
             declared: bounded_list(declared.iter().map(String::as_str), DECLARED_LIST_BUDGET),
         }
     }
@@ -434,8 +434,8 @@ impl Check<'_> {
                 value,
                 key,
                 SettingProblem::InvalidDuration {
-                    text: text.clone(),
-                    reason: e.to_string(),
+                    text: echo(text),
+                    reason: one_line(&e.to_string()),
                 },
             )
         })?;
@@ -447,12 +447,22 @@ impl Check<'_> {
                 value,
                 key,
                 SettingProblem::DurationTooLong {
-                    text: text.clone(),
+                    text: echo(text),
                     max_days: MAX_DURATION_DAYS,
                 },
             ));
         }
         Ok(duration)
+    }
+}
+
+/// `reason` with the text it repeats cut to what an error echoes.
+fn bounded_quota_error(reason: QuotaError) -> QuotaError {
+    match reason {
+        QuotaError::Syntax(text) => QuotaError::Syntax(echo(&text)),
+        QuotaError::InvalidLimit(text) => QuotaError::InvalidLimit(echo(&text)),
+        QuotaError::UnknownUnit(text) => QuotaError::UnknownUnit(echo(&text)),
+        other => other,
     }
 }
 
@@ -531,7 +541,7 @@ fn render_path(path: &serde_path_to_error::Path) -> String {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                out.push_str(&toml_key(key));
+                out.push_str(&toml_key(&echo(key)));
             }
             Segment::Unknown => {
                 if !out.is_empty() {
