@@ -664,7 +664,9 @@ fn sentence(text: &str) -> String {
 }
 
 /// The mount as links use it: one leading `/` (a `//host` would leave the site), no
-/// trailing `/`, and anything but visible ASCII percent-encoded so it is a valid header.
+/// trailing `/`, and every byte a path may not hold as it is percent-encoded, so it is
+/// a valid header and stays a path: a `\` would make `/\host`, which browsers read as
+/// `//host`, and `?` or `#` would end the path.
 fn base_path(mount: &str) -> String {
     let trimmed = mount.trim_matches('/');
     let mut base = String::with_capacity(trimmed.len() + 1);
@@ -672,7 +674,7 @@ fn base_path(mount: &str) -> String {
         base.push('/');
     }
     for byte in trimmed.bytes() {
-        if byte.is_ascii_graphic() {
+        if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&byte) {
             base.push(char::from(byte));
         } else {
             base.push_str(&format!("%{byte:02X}"));
@@ -706,6 +708,9 @@ mod tests {
         assert_eq!(base_path("/"), "");
         assert_eq!(base_path(""), "");
         assert_eq!(base_path("/a b\r\n"), "/a%20b%0D%0A");
+        assert_eq!(base_path("/\\evil.example"), "/%5Cevil.example");
+        assert_eq!(base_path("/a?b#c\"<"), "/a%3Fb%23c%22%3C");
+        assert_eq!(base_path("/t%C3%A9am/keys"), "/t%C3%A9am/keys");
     }
 
     #[test]
