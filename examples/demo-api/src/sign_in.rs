@@ -191,11 +191,14 @@ fn form_user(body: &[u8]) -> Option<&'static User> {
     [&ADMIN, &MEMBER].into_iter().find(|u| u.id == id)
 }
 
+/// A 303 with the pages' security headers (it has no body, so no content type).
 fn redirect(location: &str, set_cookie: Option<String>) -> HttpResponse {
-    let mut headers = vec![
-        ("location", location.to_owned()),
-        ("cache-control", "no-store".to_owned()),
-    ];
+    let mut headers: Vec<(&'static str, String)> = PAGE_HEADERS
+        .iter()
+        .filter(|(name, _)| *name != "content-type")
+        .map(|(name, value)| (*name, (*value).to_owned()))
+        .collect();
+    headers.push(("location", location.to_owned()));
     headers.extend(set_cookie.map(|value| ("set-cookie", value)));
     HttpResponse {
         status: 303,
