@@ -6,6 +6,8 @@
 //! test prints `skipped: …` and passes, unless `KEYWARD_REQUIRE_SERVICES=1`. Every test
 //! works in a fresh schema of its own and drops it at the end.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,31 +18,10 @@ use keyward::{Credential, Keyward, MintRequest};
 use keyward_clock::Timestamp;
 use keyward_postgres::{ListenerOptions, PostgresOptions, PostgresStore};
 use keyward_store::{Invalidation, InvalidationSource, KeyStore, StoreError};
-use keyward_testing::services;
 use keyward_testing::store_conformance::{fresh_id, sample_record};
-use sqlx::postgres::PgPoolOptions;
 use tokio::sync::mpsc;
 
-/// How long a change may take to reach another instance.
-const WAIT: Duration = Duration::from_secs(1);
-
-/// The server's URL, or `None` (after printing why) when it is unreachable and
-/// services are not required.
-async fn server() -> Option<String> {
-    let url = services::database_url();
-    let probe = PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(3))
-        .connect(&url)
-        .await;
-    let pool = services::reachable_or_skip("PostgreSQL", &url, probe)?;
-    pool.close().await;
-    Some(url)
-}
-
-fn fresh_schema() -> String {
-    format!("kwt_{}", fresh_id().as_str().to_ascii_lowercase())
-}
+use common::{WAIT, fresh_schema, server};
 
 async fn store(url: &str, schema: &str) -> PostgresStore {
     PostgresStore::connect_with(

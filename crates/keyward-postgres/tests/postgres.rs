@@ -6,6 +6,8 @@
 //! test prints `skipped: …` and passes, unless `KEYWARD_REQUIRE_SERVICES=1`. Every test
 //! works in a fresh schema of its own and drops it at the end, so tests run in parallel.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,27 +27,7 @@ use keyward_testing::store_conformance::{self as conformance, fresh_id, sample_r
 use sqlx::postgres::PgPoolOptions;
 use tokio::sync::mpsc;
 
-/// How long any single wait in these tests may take before it counts as a failure.
-const WAIT: Duration = Duration::from_secs(1);
-
-/// The server's URL, or `None` (after printing why) when it is unreachable and
-/// services are not required.
-async fn server() -> Option<String> {
-    let url = services::database_url();
-    let probe = PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(3))
-        .connect(&url)
-        .await;
-    let pool = services::reachable_or_skip("PostgreSQL", &url, probe)?;
-    pool.close().await;
-    Some(url)
-}
-
-/// A fresh schema name: `kwt_` and a random lower-case suffix.
-fn fresh_schema() -> String {
-    format!("kwt_{}", fresh_id().as_str().to_ascii_lowercase())
-}
+use common::{WAIT, fresh_schema, server};
 
 fn options(schema: &str) -> PostgresOptions {
     PostgresOptions::new()
