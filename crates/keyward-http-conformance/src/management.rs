@@ -61,6 +61,10 @@ pub struct ManagementKeys {
     pub other_owner_id: String,
     /// A well-formed id no key has.
     pub unknown_id: String,
+    /// A listing cursor with a key of the manager's after it: the lesser of
+    /// [`stronger_id`](Self::stronger_id) and [`switched_id`](Self::switched_id), both
+    /// minted at the same instant, so listed in id order and never deleted.
+    pub cursor_id: String,
 }
 
 impl ManagementKeys {
@@ -95,6 +99,7 @@ impl ManagementKeys {
             mint(MintRequest::new(format!("filler {n}"), "u_3")).await;
         }
         let unknown_id = rig::format().mint().expect("mint").id().to_string();
+        let cursor_id = stronger_id.clone().min(switched_id.clone());
         ManagementKeys {
             manager,
             crowded,
@@ -107,6 +112,7 @@ impl ManagementKeys {
             to_delete_id,
             other_owner_id,
             unknown_id,
+            cursor_id,
         }
     }
 
@@ -287,7 +293,7 @@ fn reads(k: &Keys) -> Vec<Step> {
         Send(
             Case::get(
                 "management: a page after an id",
-                format!("/v1/api_keys?limit=1&after={}", m.stronger_id),
+                format!("/v1/api_keys?limit=1&after={}", m.cursor_id),
             )
             .bearer(&m.manager)
             .ok_as_json()
