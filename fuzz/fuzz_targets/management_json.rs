@@ -32,28 +32,11 @@ const CONTENT_TYPES: [Option<&[u8]>; 8] = [
     Some(b""),
 ];
 
-/// A catalog of the names in `fuzz/dict/management_json.dict`, built once.
+/// The built-in demo catalog (whose names `fuzz/dict/management_json.dict` holds),
+/// built once.
 fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| {
-        Catalog::builder()
-            .capabilities([
-                "desktop:read",
-                "desktop:chat",
-                "desktop:lifecycle",
-                "desktop:control",
-                "jobs:read",
-                "jobs:write",
-                "kb:read",
-                "keys:read",
-                "keys:write",
-            ])
-            .implies("jobs:write", "jobs:read")
-            .implies("keys:write", "keys:read")
-            .default_grants(["desktop:read", "desktop:chat"])
-            .build()
-            .expect("a valid catalog")
-    })
+    CATALOG.get_or_init(|| keyward::ConfigFile::demo().catalog().clone())
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -92,7 +75,10 @@ fuzz_target!(|data: &[u8]| {
 
     if flags & 0x40 != 0 {
         // Showing, revoking, disabling or enabling a key reads no body.
-        assert_eq!(check_body(ManagementRoute::ShowKey, body, catalog()), Ok(()));
+        assert_eq!(
+            check_body(ManagementRoute::ShowKey, body, catalog()),
+            Ok(())
+        );
         return;
     }
 

@@ -36,27 +36,11 @@ pub fn format() -> KeyFormat {
     KeyFormat::new(PREFIX).expect("a valid prefix")
 }
 
-/// The rig's capability catalog: the demo API's (`keyward_cli::demo_catalog`, whose
-/// tests check the two agree; the rig cannot depend on the CLI, which depends on
-/// keyward, whose tests use the rig).
+/// The rig's capability catalog: the built-in demo configuration's
+/// ([`keyward::ConfigFile::demo`]), the one the CLI and the example servers use without a
+/// `keyward.toml`, so what the rig's tests prove holds for the keys they mint.
 pub fn catalog() -> Catalog {
-    Catalog::builder()
-        .capabilities([
-            "desktop:read",
-            "desktop:chat",
-            "desktop:lifecycle",
-            "desktop:control",
-            "jobs:read",
-            "jobs:write",
-            "kb:read",
-            "keys:read",
-            "keys:write",
-        ])
-        .implies("jobs:write", "jobs:read")
-        .implies("keys:write", "keys:read")
-        .default_grants(["desktop:read", "desktop:chat"])
-        .build()
-        .expect("a valid catalog")
+    keyward::ConfigFile::demo().catalog().clone()
 }
 
 /// An IP address from a literal (panics on a typo: test input).
