@@ -37,6 +37,10 @@ pub enum StoreError {
         /// The cap that was reached.
         max: u64,
     },
+    /// The store does not implement this part of the interface (a third-party store
+    /// without an audit log, say).
+    #[error("the key store does not support {0}")]
+    Unsupported(&'static str),
 }
 
 impl StoreError {

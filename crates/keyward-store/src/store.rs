@@ -2,8 +2,60 @@ use async_trait::async_trait;
 use keyward_clock::Timestamp;
 use keyward_format::KeyId;
 
+use crate::audit::{AuditEntry, AuditQuery};
 use crate::error::StoreError;
 use crate::record::{KeyRecord, Tenant};
+
+/// One change to the key records, as [`KeyStore::apply`] takes it with its audit entry.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyChange<'a> {
+    /// [`KeyStore::insert_capped`].
+    Insert {
+        /// The new record.
+        record: &'a KeyRecord,
+        /// The owner's cap of live keys.
+        max_live: u64,
+        /// The time the cap is counted at.
+        now: Timestamp,
+    },
+    /// [`KeyStore::revoke`].
+    Revoke {
+        /// The key.
+        id: &'a KeyId,
+        /// When.
+        at: Timestamp,
+    },
+    /// [`KeyStore::delete`].
+    Delete {
+        /// The key.
+        id: &'a KeyId,
+    },
+    /// [`KeyStore::set_disabled`].
+    SetDisabled {
+        /// The key.
+        id: &'a KeyId,
+        /// `Some(at)` disables, `None` enables.
+        disabled_at: Option<Timestamp>,
+    },
+    /// [`KeyStore::set_expiry`].
+    SetExpiry {
+        /// The key.
+        id: &'a KeyId,
+        /// The new expiry, or none.
+        expires_at: Option<Timestamp>,
+    },
+    /// [`KeyStore::roll`].
+    Roll {
+        /// The key rolled.
+        old: &'a KeyId,
+        /// The old key's new expiry (the grace's end).
+        old_expires_at: Timestamp,
+        /// The replacement record.
+        replacement: &'a KeyRecord,
+        /// The roll's time.
+        now: Timestamp,
+    },
+}
 
 /// Which keys a listing returns.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -232,5 +284,79 @@ pub trait KeyStore: Send + Sync + 'static {
             return Err(StoreError::TooManyKeys { max: max_live });
         }
         self.insert(record).await
+    }
+
+    /// Applies `change` and, when it succeeds, appends `audit` (its `seq` is assigned
+    /// by the store). Returns the record as changed: the inserted one for an insert,
+    /// the old key's for a roll, the removed one for a delete. Errors are those of the
+    /// method the change names; when the change fails nothing is appended.
+    ///
+    /// The stores of this workspace change and append in one transaction. The default
+    /// runs the change, then [`append_audit`](Self::append_audit); an append that
+    /// fails after the change is logged, not returned, because the change happened.
+    async fn apply(
+        &self,
+        change: KeyChange<'_>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<KeyRecord, StoreError> {
+        let record = match change {
+            KeyChange::Insert {
+                record,
+                max_live,
+                now,
+            } => {
+                self.insert_capped(record, max_live, now).await?;
+                record.clone()
+            }
+            KeyChange::Revoke { id, at } => self.revoke(id, at).await?,
+            KeyChange::Delete { id } => self.delete(id).await?,
+            KeyChange::SetDisabled { id, disabled_at } => {
+                self.set_disabled(id, disabled_at).await?
+            }
+            KeyChange::SetExpiry { id, expires_at } => self.set_expiry(id, expires_at).await?,
+            KeyChange::Roll {
+                old,
+                old_expires_at,
+                replacement,
+                now,
+            } => self.roll(old, old_expires_at, replacement, now).await?,
+        };
+        if let Some(entry) = audit
+            && let Err(e) = self.append_audit(entry).await
+        {
+            tracing::warn!(
+                target: "keyward",
+                key_id = %entry.key,
+                action = %entry.action,
+                error = %e,
+                "audit entry not appended after the change"
+            );
+        }
+        Ok(record)
+    }
+
+    /// Appends one entry to the audit log, assigning its sequence number.
+    ///
+    /// The default keeps no log: [`StoreError::Unsupported`]. Every store of this
+    /// workspace keeps one.
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let _ = entry;
+        Err(StoreError::Unsupported("audit log"))
+    }
+
+    /// The audit entries matching `query`, oldest first (by sequence number).
+    ///
+    /// The default keeps no log: [`StoreError::Unsupported`].
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        let _ = query;
+        Err(StoreError::Unsupported("audit log"))
+    }
+
+    /// Removes the audit entries older than `before`; returns how many went.
+    ///
+    /// The default keeps no log: [`StoreError::Unsupported`].
+    async fn prune_audit(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let _ = before;
+        Err(StoreError::Unsupported("audit log"))
     }
 }

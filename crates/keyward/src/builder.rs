@@ -22,6 +22,7 @@ use crate::core::Core;
 use crate::database::Database;
 use crate::digest::DigestKey;
 use crate::error::BuildError;
+use crate::events::{EventSink, Events};
 use crate::hash_pool::HashPool;
 use crate::key_cooldown::KeyCooldown;
 use crate::limits::{LimitFailure, Limits};
@@ -89,6 +90,7 @@ impl Keyward {
             default_quota: Quota::per_minute(60),
             guard: GuardChoice::Memory(GuardConfig::default()),
             on_limit_failure: LimitFailure::Closed,
+            event_sink: None,
         }
     }
 
@@ -133,6 +135,7 @@ pub struct KeywardBuilder {
     default_quota: Quota,
     guard: GuardChoice,
     on_limit_failure: LimitFailure,
+    event_sink: Option<Arc<dyn EventSink>>,
 }
 
 enum LimiterChoice {
@@ -277,6 +280,25 @@ impl KeywardBuilder {
         self
     }
 
+    /// Sends every [`KeyEvent`](crate::KeyEvent) to `sink`: a closure
+    /// `Fn(&KeyEvent)`, a `tokio::sync::broadcast::Sender<KeyEvent>`, or any
+    /// [`EventSink`]. Without one, no event is built.
+    ///
+    /// ```
+    /// # use keyward::{Keyward, KeyEvent, format::KeyFormat, scope::Catalog, store::MemoryStore};
+    /// let (events, mut received) = tokio::sync::broadcast::channel::<KeyEvent>(1024);
+    /// let keyward = Keyward::builder(KeyFormat::new("sk_live_").unwrap(), Catalog::builder().build().unwrap())
+    ///     .store(MemoryStore::new())
+    ///     .event_sink(events)
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = (keyward, received.try_recv());
+    /// ```
+    pub fn event_sink(mut self, sink: impl EventSink) -> Self {
+        self.event_sink = Some(Arc::new(sink));
+        self
+    }
+
     /// Checks the configuration and builds.
     pub fn build(self) -> Result<Keyward, BuildError> {
         self.config.validate()?;
@@ -335,6 +357,7 @@ impl KeywardBuilder {
                     rate_decided_now,
                 },
                 config: self.config,
+                events: Events::new(self.event_sink),
                 _invalidations: subscription,
             }
         });

@@ -39,6 +39,14 @@ pub struct Config {
     pub max_live_keys_per_owner: u64,
     /// `Retry-After` seconds answered with 503 when the store is unreachable (default 1).
     pub unavailable_retry_after: u64,
+    /// Every new key expires within this (default: none). A mint without an expiry
+    /// gets exactly this; a longer one is refused.
+    pub max_lifetime: Option<Duration>,
+    /// A key not used for this long (since its last use, or its mint when never used)
+    /// stops working with `key_expired` (default: never).
+    pub expire_unused_after: Option<Duration>,
+    /// Audit entries older than this are pruned (default: kept forever).
+    pub audit_retention: Option<Duration>,
 }
 
 impl Default for Config {
@@ -55,6 +63,9 @@ impl Default for Config {
             max_roll_grace: Duration::from_secs(7 * 24 * 3600),
             max_live_keys_per_owner: 100,
             unavailable_retry_after: 1,
+            max_lifetime: None,
+            expire_unused_after: None,
+            audit_retention: None,
         }
     }
 }
@@ -90,6 +101,18 @@ impl Config {
                 field: "refusal_log_interval",
                 problem: ConfigProblem::ZeroDuration,
             });
+        }
+        for (field, value) in [
+            ("max_lifetime", self.max_lifetime),
+            ("expire_unused_after", self.expire_unused_after),
+            ("audit_retention", self.audit_retention),
+        ] {
+            if value.is_some_and(|d| d.is_zero()) {
+                return Err(BuildError::InvalidConfig {
+                    field,
+                    problem: ConfigProblem::ZeroDuration,
+                });
+            }
         }
         Ok(())
     }

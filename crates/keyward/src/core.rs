@@ -13,6 +13,7 @@ use crate::client_slots::ClientSlots;
 use crate::config::Config;
 use crate::digest::{Digest, DigestKey};
 use crate::error::AuthError;
+use crate::events::Events;
 use crate::hash_pool::HashPool;
 use crate::key_cooldown::KeyCooldown;
 use crate::limits::Limits;
@@ -41,6 +42,8 @@ pub(crate) struct Core {
     pub(crate) key_cooldown: KeyCooldown,
     pub(crate) refusal_log: RefusalLog,
     pub(crate) limits: Limits,
+    /// Where events go; nowhere (one branch) unless a sink is configured.
+    pub(crate) events: Events,
     /// Delivery of other processes' invalidations into `cache`, held (never read) so it
     /// ends with the core; its sink holds only a `Weak` to the core.
     pub(crate) _invalidations: Option<Subscription>,

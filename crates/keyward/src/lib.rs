@@ -16,6 +16,7 @@ mod credential;
 mod database;
 mod digest;
 mod error;
+mod events;
 mod hash_pool;
 pub mod http;
 mod key_cooldown;
@@ -40,6 +41,7 @@ pub use error::{
     AuthError, BuildError, ConfigProblem, ErrorCode, InvalidKeyReason, NameProblem, RequestProblem,
     ServiceError,
 };
+pub use events::{EventSink, KeyEvent};
 pub use limits::LimitFailure;
 pub use owner::{OwnerLookupError, OwnerPermissions};
 pub use principal::Principal;

@@ -1,31 +1,11 @@
-use std::fmt;
+use std::net::IpAddr;
 
 use keyward_format::KeyId;
 use keyward_scope::CapabilitySet;
+pub use keyward_store::Actor;
 use keyward_store::Tenant;
 
 use crate::Principal;
-
-/// Who acts in a management operation, for logs and (later) the audit trail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Actor {
-    /// An API key, by id.
-    Key(KeyId),
-    /// A signed-in user of the host application, by its id.
-    User(String),
-}
-
-/// `key:<id>` or `user:<id>`, as change events log it; a user id's control characters
-/// are escaped, so it cannot forge a log line.
-impl fmt::Display for Actor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Actor::Key(id) => write!(f, "key:{id}"),
-            Actor::User(id) => write!(f, "user:{}", id.escape_debug()),
-        }
-    }
-}
 
 /// Who acts: an owner, the tenant it is bound to, and the capabilities it holds.
 ///
@@ -39,6 +19,8 @@ pub struct Caller {
     pub(crate) actor: Actor,
     /// Set when the calling key was rolled: it manages no keys during its grace.
     pub(crate) replaced_by: Option<KeyId>,
+    /// Where the request came from, for the audit log.
+    pub(crate) client_ip: Option<IpAddr>,
 }
 
 impl Caller {
@@ -51,6 +33,7 @@ impl Caller {
             capabilities: *principal.capabilities(),
             actor: Actor::Key(principal.key_id()),
             replaced_by: principal.replaced_by(),
+            client_ip: None,
         }
     }
 
@@ -68,7 +51,20 @@ impl Caller {
             tenant,
             capabilities,
             replaced_by: None,
+            client_ip: None,
         }
+    }
+
+    /// The same caller, its actions audited as coming from `ip` (the client address
+    /// the request came from, as the gate resolved it).
+    pub fn with_client_ip(mut self, ip: IpAddr) -> Caller {
+        self.client_ip = Some(ip);
+        self
+    }
+
+    /// The client address the caller's actions are audited with, if known.
+    pub fn client_ip(&self) -> Option<IpAddr> {
+        self.client_ip
     }
 
     /// For a caller that is a rolled key, its replacement: such a caller manages no keys.
