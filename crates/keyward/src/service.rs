@@ -36,6 +36,10 @@ pub const MAX_KEY_NAME_LEN: usize = 200;
 #[derive(Clone)]
 pub struct KeyService {
     core: Arc<Core>,
+    /// Who the changes made through this handle are audited as.
+    actor: Actor,
+    /// The client address they are audited with.
+    client_ip: Option<std::net::IpAddr>,
 }
 
 /// What to mint. Only a name and an owner are required.
@@ -221,7 +225,27 @@ pub struct KeyPage {
 
 impl KeyService {
     pub(crate) fn new(core: Arc<Core>) -> Self {
-        KeyService { core }
+        KeyService {
+            core,
+            actor: Actor::Service,
+            client_ip: None,
+        }
+    }
+
+    /// The same service, its changes audited as made by `actor` from `client_ip`
+    /// (the CLI passes [`Actor::Cli`]). Without this, changes are audited as
+    /// [`Actor::Service`]: the host service's own code.
+    pub fn acting(&self, actor: Actor, client_ip: Option<std::net::IpAddr>) -> KeyService {
+        KeyService {
+            core: Arc::clone(&self.core),
+            actor,
+            client_ip,
+        }
+    }
+
+    /// Who this handle's changes are audited as.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
     }
 
     /// Mints a key. Returns the plaintext exactly once; when the store write fails the
