@@ -358,6 +358,17 @@ impl KeyService {
         Ok(KeySummary::of(&record, now))
     }
 
+    /// Revokes a key reported leaked (a secret-scanning alert, `keyward scan
+    /// --revoke`), audited as `leaked` with `note` (where it was found).
+    pub async fn revoke_leaked(
+        &self,
+        id: &KeyId,
+        note: Option<&str>,
+    ) -> Result<KeySummary, ServiceError> {
+        let _ = note;
+        self.revoke_by(id, Some(&self.actor)).await
+    }
+
     /// Deletes a key's record for good and returns what it was: its next request is
     /// 401 `invalid_key`, as for an id never minted, and listings no longer show it.
     /// Prefer [`revoke`](Self::revoke), which keeps the key listed as revoked; delete
