@@ -202,7 +202,22 @@ impl Gate {
             headers.values("x-api-key"),
         )?
         .ok_or(AuthError::MissingCredential)?;
-        let client_ip = match self.inner.client_ip.header() {
+        Ok((credential, self.client_ip_of(peer, headers)))
+    }
+
+    /// The client IP of a request from `peer` with `headers`, as this gate resolves it
+    /// for authentication (the peer, or what trusted proxies' forwarded headers name);
+    /// `None` without a peer. The management mounts audit changes with it.
+    pub fn resolve_client_ip(
+        &self,
+        peer: Option<IpAddr>,
+        headers: &impl RequestHeaders,
+    ) -> Option<IpAddr> {
+        peer.map(|peer| self.client_ip_of(peer, headers))
+    }
+
+    fn client_ip_of(&self, peer: IpAddr, headers: &impl RequestHeaders) -> IpAddr {
+        match self.inner.client_ip.header() {
             None => peer,
             // A line that is not text is an unreadable hop: the walk stops there.
             Some(h) => self.inner.client_ip.resolve(
@@ -211,8 +226,7 @@ impl Gate {
                     .values(h.name())
                     .map(|v| std::str::from_utf8(v).unwrap_or("unknown")),
             ),
-        };
-        Ok((credential, client_ip))
+        }
     }
 }
 
