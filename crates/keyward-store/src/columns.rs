@@ -1,4 +1,5 @@
-//! [`KeyColumns`]: a [`KeyRecord`] as the flat columns a SQL store keeps, and back.
+//! [`KeyColumns`]: a [`KeyRecord`] as the flat columns a SQL store keeps, and back;
+//! [`AuditColumns`]: the same for an [`AuditEntry`] of the audit log.
 //!
 //! Every SQL store (SQLite, PostgreSQL) keeps the same columns: timestamps as unix
 //! milliseconds, the tenant as two nullable columns, the rate-limit override as a limit
@@ -9,11 +10,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use keyward_clock::Timestamp;
 use keyward_format::KeyId;
 
+use crate::audit::{Actor, AuditAction, AuditEntry};
 use crate::error::StoreError;
 use crate::record::{KeyRecord, RateLimitOverride, Tenant};
 
@@ -171,6 +174,129 @@ impl KeyColumns {
     }
 }
 
+/// One audit entry as columns: what a store binds on append and reads back.
+///
+/// Timestamps and capabilities are encoded as in [`KeyColumns`]; the action and the
+/// actor's kind by their stored names ([`AuditAction::as_str`], [`Actor::kind`]); the
+/// client address as text; the note cut by [`AuditEntry::stored_note`].
+///
+/// ```
+/// use keyward_clock::Timestamp;
+/// use keyward_store::columns::AuditColumns;
+/// use keyward_store::{Actor, AuditAction, AuditEntry};
+/// use keyward_testing::store_conformance::fresh_id;
+///
+/// let mut entry = AuditEntry::new(
+///     Timestamp::from_unix_millis(1_000),
+///     AuditAction::Revoked,
+///     fresh_id(),
+///     Actor::User("ada".into()),
+/// );
+/// let columns = AuditColumns::of(&entry);
+/// assert_eq!((columns.action.as_str(), columns.actor_kind.as_str()), ("revoked", "user"));
+/// entry.seq = 7;
+/// assert_eq!(AuditColumns { seq: 7, ..columns }.into_entry()?, entry);
+/// # Ok::<(), keyward_store::StoreError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditColumns {
+    /// `seq`: assigned by the store on append (the value bound is ignored).
+    pub seq: i64,
+    /// `at`, unix milliseconds.
+    pub at: i64,
+    /// `action`: [`AuditAction::as_str`].
+    pub action: String,
+    /// `key_id`: the key acted on.
+    pub key_id: String,
+    /// `actor_kind`: [`Actor::kind`].
+    pub actor_kind: String,
+    /// `actor_id`: [`Actor::id`], for the kinds that have one.
+    pub actor_id: Option<String>,
+    /// `client_ip`: the address as text.
+    pub client_ip: Option<String>,
+    /// `capabilities`: granted names.
+    pub capabilities: Vec<String>,
+    /// `replacement`: a roll's new key id.
+    pub replacement: Option<String>,
+    /// `note`: at most [`AuditEntry::MAX_NOTE_LEN`] bytes.
+    pub note: Option<String>,
+}
+
+impl AuditColumns {
+    /// The columns of `entry`, its note cut to the stored length.
+    pub fn of(entry: &AuditEntry) -> AuditColumns {
+        AuditColumns {
+            seq: i64::try_from(entry.seq).unwrap_or(i64::MAX),
+            at: millis(entry.at),
+            action: entry.action.as_str().to_owned(),
+            key_id: entry.key.as_str().to_owned(),
+            actor_kind: entry.actor.kind().to_owned(),
+            actor_id: entry.actor.id(),
+            client_ip: entry.client_ip.map(|ip| ip.to_string()),
+            capabilities: entry.capabilities.clone(),
+            replacement: entry.replacement.map(|id| id.as_str().to_owned()),
+            note: entry.stored_note().map(str::to_owned),
+        }
+    }
+
+    /// The entry these columns hold.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`] naming the column: a negative `seq` or `at`, an action or
+    /// actor no version of keyward writes, an id or address that does not parse.
+    pub fn into_entry(self) -> Result<AuditEntry, StoreError> {
+        let seq = u64::try_from(self.seq).map_err(|e| corrupt("seq", e))?;
+        let action = AuditAction::from_name(&self.action)
+            .ok_or_else(|| corrupt("action", format!("unknown action {:?}", self.action)))?;
+        let key = KeyId::parse(&self.key_id).map_err(|e| corrupt("key_id", e))?;
+        let actor =
+            Actor::from_parts(&self.actor_kind, self.actor_id.as_deref()).ok_or_else(|| {
+                corrupt(
+                    "actor_kind",
+                    format!(
+                        "unknown actor {:?} with {}",
+                        self.actor_kind,
+                        if self.actor_id.is_some() {
+                            "an id (not a valid one for this kind)"
+                        } else {
+                            "no id"
+                        }
+                    ),
+                )
+            })?;
+        let client_ip = self
+            .client_ip
+            .as_deref()
+            .map(str::parse::<IpAddr>)
+            .transpose()
+            .map_err(|e| corrupt("client_ip", e))?;
+        let replacement = self
+            .replacement
+            .as_deref()
+            .map(KeyId::parse)
+            .transpose()
+            .map_err(|e| corrupt("replacement", e))?;
+        Ok(AuditEntry {
+            seq,
+            at: timestamp("at", self.at)?,
+            action,
+            key,
+            actor,
+            client_ip,
+            capabilities: self.capabilities,
+            replacement,
+            note: self.note,
+        })
+    }
+}
+
+/// A sequence number as a column compares it: `after_seq` past `i64::MAX` selects
+/// nothing, as it should.
+pub fn seq_bound(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
 /// A timestamp as the unix milliseconds a column holds (saturating).
 pub fn millis(t: Timestamp) -> i64 {
     i64::try_from(t.as_unix_millis()).unwrap_or(i64::MAX)
@@ -229,5 +355,52 @@ mod tests {
                 other => panic!("{column}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn audit_values_no_keyward_writes_are_corrupt_and_name_the_column() {
+        let mut entry = AuditEntry::new(
+            Timestamp::from_unix_millis(5),
+            AuditAction::Rolled,
+            fresh_id(),
+            Actor::Key(fresh_id()),
+        );
+        entry.replacement = Some(fresh_id());
+        let good = AuditColumns::of(&entry);
+        assert_eq!(good.clone().into_entry().unwrap(), entry);
+        type Spoil = fn(&mut AuditColumns);
+        let cases: [(&str, Spoil); 9] = [
+            ("seq", |c| c.seq = -1),
+            ("at", |c| c.at = -1),
+            ("action", |c| c.action = "exploded".into()),
+            ("key_id", |c| c.key_id = "short".into()),
+            ("actor_kind", |c| c.actor_kind = "robot".into()),
+            ("actor_kind", |c| c.actor_id = None),
+            ("actor_kind", |c| c.actor_id = Some("short".into())),
+            ("client_ip", |c| c.client_ip = Some("10.0.0.256".into())),
+            ("replacement", |c| c.replacement = Some("short".into())),
+        ];
+        for (column, spoil) in cases {
+            let mut columns = good.clone();
+            spoil(&mut columns);
+            match columns.into_entry() {
+                Err(StoreError::Corrupt(why)) => assert!(why.starts_with(column), "{why}"),
+                other => panic!("{column}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn audit_columns_keep_the_stored_note() {
+        let mut entry = AuditEntry::new(
+            Timestamp::from_unix_millis(5),
+            AuditAction::Leaked,
+            fresh_id(),
+            Actor::Automatic,
+        );
+        entry.note = Some("é".repeat(AuditEntry::MAX_NOTE_LEN));
+        let note = AuditColumns::of(&entry).note.unwrap();
+        assert_eq!(note.len(), AuditEntry::MAX_NOTE_LEN);
+        assert_eq!(Some(note.as_str()), entry.stored_note());
     }
 }

@@ -7,9 +7,10 @@ use async_trait::async_trait;
 use keyward_clock::Timestamp;
 use keyward_format::KeyId;
 
+use crate::audit::{AuditEntry, AuditQuery};
 use crate::error::StoreError;
 use crate::record::{KeyRecord, KeyState};
-use crate::store::{KeyStore, ListFilter, LiveKeys, Page, PageRequest};
+use crate::store::{KeyChange, KeyStore, ListFilter, LiveKeys, Page, PageRequest};
 
 /// A [`KeyStore`] in process memory: for tests, examples and single-process services
 /// that mint their keys at start-up. Everything is lost when the process exits.
@@ -17,7 +18,8 @@ use crate::store::{KeyStore, ListFilter, LiveKeys, Page, PageRequest};
 /// One `RwLock` guards the records; no method awaits while holding it, so it never
 /// blocks the runtime for longer than a map operation. Lookups by id are a hash-map
 /// probe; listings walk an index ordered by `(created_at, id)` and filter as they go;
-/// counting an owner's live keys walks that owner's keys only.
+/// counting an owner's live keys walks that owner's keys only. The audit log sits under
+/// the same lock, so [`KeyStore::apply`] changes a key and logs it in one step.
 ///
 /// ```
 /// use keyward_store::{KeyStore, MemoryStore, StoreError};
@@ -41,6 +43,10 @@ struct Inner {
     order: BTreeSet<(Timestamp, KeyId)>,
     /// Each owner's keys, for counting them; an owner never changes after insert.
     by_owner: HashMap<String, Vec<KeyId>>,
+    /// The audit log in `seq` order (appends only; pruning keeps the order).
+    audit: Vec<AuditEntry>,
+    /// The last `seq` assigned; never reused, even after pruning.
+    last_seq: u64,
 }
 
 impl Inner {
@@ -53,6 +59,109 @@ impl Inner {
             }
         }
         self.records.insert(record.id, record);
+    }
+
+    fn update(
+        &mut self,
+        id: &KeyId,
+        change: impl FnOnce(&mut KeyRecord),
+    ) -> Result<KeyRecord, StoreError> {
+        let record = self.records.get_mut(id).ok_or(StoreError::NotFound)?;
+        change(record);
+        Ok(record.clone())
+    }
+
+    fn insert_capped(
+        &mut self,
+        record: &KeyRecord,
+        max_live: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        if self.records.contains_key(&record.id) {
+            return Err(StoreError::Conflict);
+        }
+        if self.count_live(&record.owner, now).live >= max_live {
+            return Err(StoreError::TooManyKeys { max: max_live });
+        }
+        self.insert_new(record.clone());
+        Ok(())
+    }
+
+    fn delete(&mut self, id: &KeyId) -> Result<KeyRecord, StoreError> {
+        let record = self.records.remove(id).ok_or(StoreError::NotFound)?;
+        self.order.remove(&(record.created_at, record.id));
+        if let Some(ids) = self.by_owner.get_mut(&record.owner) {
+            ids.retain(|owned| owned != id);
+            if ids.is_empty() {
+                self.by_owner.remove(&record.owner);
+            }
+        }
+        Ok(record)
+    }
+
+    fn roll(
+        &mut self,
+        old: &KeyId,
+        old_expires_at: Timestamp,
+        replacement: &KeyRecord,
+        now: Timestamp,
+    ) -> Result<KeyRecord, StoreError> {
+        // Every check happens before the first change.
+        if !self.records.contains_key(old) {
+            return Err(StoreError::NotFound);
+        }
+        if self.records.contains_key(&replacement.id) {
+            return Err(StoreError::Conflict);
+        }
+        let old_record = self.records.get_mut(old).ok_or(StoreError::NotFound)?;
+        if old_record.replaced_by.is_some() {
+            return Err(StoreError::AlreadyRolled);
+        }
+        let state = old_record.state(now);
+        if state != KeyState::Active {
+            return Err(StoreError::NotActive(state));
+        }
+        old_record.expires_at = Some(old_expires_at);
+        old_record.replaced_by = Some(replacement.id);
+        let updated = old_record.clone();
+        self.insert_new(replacement.clone());
+        Ok(updated)
+    }
+
+    fn change(&mut self, change: KeyChange<'_>) -> Result<KeyRecord, StoreError> {
+        match change {
+            KeyChange::Insert {
+                record,
+                max_live,
+                now,
+            } => self
+                .insert_capped(record, max_live, now)
+                .map(|()| record.clone()),
+            KeyChange::Revoke { id, at } => self.update(id, |r| {
+                r.revoked_at.get_or_insert(at);
+            }),
+            KeyChange::Delete { id } => self.delete(id),
+            KeyChange::SetDisabled { id, disabled_at } => {
+                self.update(id, |r| r.disabled_at = disabled_at)
+            }
+            KeyChange::SetExpiry { id, expires_at } => {
+                self.update(id, |r| r.expires_at = expires_at)
+            }
+            KeyChange::Roll {
+                old,
+                old_expires_at,
+                replacement,
+                now,
+            } => self.roll(old, old_expires_at, replacement, now),
+        }
+    }
+
+    fn append_audit(&mut self, entry: &AuditEntry) {
+        self.last_seq += 1;
+        let mut stored = entry.clone();
+        stored.seq = self.last_seq;
+        stored.note = entry.stored_note().map(str::to_owned);
+        self.audit.push(stored);
     }
 
     fn count_live(&self, owner: &str, now: Timestamp) -> LiveKeys {
@@ -86,16 +195,9 @@ impl MemoryStore {
         self.inner.write().map_err(|_| poisoned())
     }
 
-    /// Applies `change` to one record under the write lock and returns the result.
-    fn update(
-        &self,
-        id: &KeyId,
-        change: impl FnOnce(&mut KeyRecord),
-    ) -> Result<KeyRecord, StoreError> {
-        let mut inner = self.write()?;
-        let record = inner.records.get_mut(id).ok_or(StoreError::NotFound)?;
-        change(record);
-        Ok(record.clone())
+    /// Applies `change` under the write lock and returns the result.
+    fn change(&self, change: KeyChange<'_>) -> Result<KeyRecord, StoreError> {
+        self.write()?.change(change)
     }
 }
 
@@ -166,22 +268,11 @@ impl KeyStore for MemoryStore {
     }
 
     async fn revoke(&self, id: &KeyId, at: Timestamp) -> Result<KeyRecord, StoreError> {
-        self.update(id, |r| {
-            r.revoked_at.get_or_insert(at);
-        })
+        self.change(KeyChange::Revoke { id, at })
     }
 
     async fn delete(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
-        let mut inner = self.write()?;
-        let record = inner.records.remove(id).ok_or(StoreError::NotFound)?;
-        inner.order.remove(&(record.created_at, record.id));
-        if let Some(ids) = inner.by_owner.get_mut(&record.owner) {
-            ids.retain(|owned| owned != id);
-            if ids.is_empty() {
-                inner.by_owner.remove(&record.owner);
-            }
-        }
-        Ok(record)
+        self.change(KeyChange::Delete { id })
     }
 
     async fn set_expiry(
@@ -189,7 +280,7 @@ impl KeyStore for MemoryStore {
         id: &KeyId,
         expires_at: Option<Timestamp>,
     ) -> Result<KeyRecord, StoreError> {
-        self.update(id, |r| r.expires_at = expires_at)
+        self.change(KeyChange::SetExpiry { id, expires_at })
     }
 
     async fn set_disabled(
@@ -197,11 +288,13 @@ impl KeyStore for MemoryStore {
         id: &KeyId,
         disabled_at: Option<Timestamp>,
     ) -> Result<KeyRecord, StoreError> {
-        self.update(id, |r| r.disabled_at = disabled_at)
+        self.change(KeyChange::SetDisabled { id, disabled_at })
     }
 
     async fn update_hash(&self, id: &KeyId, hash: &str) -> Result<(), StoreError> {
-        self.update(id, |r| hash.clone_into(&mut r.hash)).map(drop)
+        self.write()?
+            .update(id, |r| hash.clone_into(&mut r.hash))
+            .map(drop)
     }
 
     async fn roll(
@@ -211,27 +304,12 @@ impl KeyStore for MemoryStore {
         replacement: &KeyRecord,
         now: Timestamp,
     ) -> Result<KeyRecord, StoreError> {
-        // Every check happens before the first change, under one write lock.
-        let mut inner = self.write()?;
-        if !inner.records.contains_key(old) {
-            return Err(StoreError::NotFound);
-        }
-        if inner.records.contains_key(&replacement.id) {
-            return Err(StoreError::Conflict);
-        }
-        let old_record = inner.records.get_mut(old).ok_or(StoreError::NotFound)?;
-        if old_record.replaced_by.is_some() {
-            return Err(StoreError::AlreadyRolled);
-        }
-        let state = old_record.state(now);
-        if state != KeyState::Active {
-            return Err(StoreError::NotActive(state));
-        }
-        old_record.expires_at = Some(old_expires_at);
-        old_record.replaced_by = Some(replacement.id);
-        let updated = old_record.clone();
-        inner.insert_new(replacement.clone());
-        Ok(updated)
+        self.change(KeyChange::Roll {
+            old,
+            old_expires_at,
+            replacement,
+            now,
+        })
     }
 
     async fn touch_last_used(&self, updates: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
@@ -257,15 +335,49 @@ impl KeyStore for MemoryStore {
         max_live: u64,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        self.write()?.insert_capped(record, max_live, now)
+    }
+
+    /// The change and the entry under one write lock: no reader sees one without the
+    /// other.
+    async fn apply(
+        &self,
+        change: KeyChange<'_>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<KeyRecord, StoreError> {
         let mut inner = self.write()?;
-        if inner.records.contains_key(&record.id) {
-            return Err(StoreError::Conflict);
+        let record = inner.change(change)?;
+        if let Some(entry) = audit {
+            inner.append_audit(entry);
         }
-        if inner.count_live(&record.owner, now).live >= max_live {
-            return Err(StoreError::TooManyKeys { max: max_live });
-        }
-        inner.insert_new(record.clone());
+        Ok(record)
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.write()?.append_audit(entry);
         Ok(())
+    }
+
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        query.validate()?;
+        let inner = self.read()?;
+        // The log is in `seq` order: skip straight past the cursor.
+        let start = query
+            .after_seq
+            .map_or(0, |after| inner.audit.partition_point(|e| e.seq <= after));
+        Ok(inner.audit[start..]
+            .iter()
+            .filter(|e| query.matches(e))
+            .take(query.limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn prune_audit(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let mut inner = self.write()?;
+        let was = inner.audit.len();
+        inner.audit.retain(|e| e.at >= before);
+        Ok((was - inner.audit.len()) as u64)
     }
 }
 
@@ -327,6 +439,29 @@ mod tests {
             store.count_live("owner", at(5)).await.map(drop)
         ));
         assert!(unavailable(store.insert_capped(&record, 10, at(5)).await));
+        let entry = AuditEntry::new(
+            at(6),
+            crate::AuditAction::Revoked,
+            record.id,
+            crate::Actor::Cli,
+        );
+        assert!(unavailable(store.append_audit(&entry).await));
+        assert!(unavailable(
+            store
+                .apply(
+                    KeyChange::Revoke {
+                        id: &record.id,
+                        at: at(6)
+                    },
+                    Some(&entry)
+                )
+                .await
+                .map(drop)
+        ));
+        assert!(unavailable(
+            store.list_audit(&AuditQuery::all(10)).await.map(drop)
+        ));
+        assert!(unavailable(store.prune_audit(at(7)).await.map(drop)));
         assert_eq!(
             format!("{store:?}"),
             r#"MemoryStore { records: "<poisoned>" }"#

@@ -11,7 +11,8 @@ use keyward_clock::Timestamp;
 use keyward_format::KeyId;
 
 use keyward_store::{
-    KeyRecord, KeyStore, ListFilter, LiveKeys, MemoryStore, Page, PageRequest, StoreError,
+    AuditEntry, AuditQuery, KeyChange, KeyRecord, KeyStore, ListFilter, LiveKeys, MemoryStore,
+    Page, PageRequest, StoreError,
 };
 
 /// A [`MemoryStore`] that answers every call [`StoreError::Unavailable`] while `down`
@@ -138,5 +139,70 @@ impl KeyStore for SwitchableStore {
     ) -> Result<(), StoreError> {
         self.check()?;
         self.inner.insert_capped(record, max_live, now).await
+    }
+    async fn apply(
+        &self,
+        change: KeyChange<'_>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<KeyRecord, StoreError> {
+        self.check()?;
+        if let KeyChange::Roll { old, now, .. } = change
+            && self.revoke_before_roll.load(Ordering::SeqCst)
+        {
+            self.inner.revoke(old, now).await?;
+        }
+        self.inner.apply(change, audit).await
+    }
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.append_audit(entry).await
+    }
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        self.check()?;
+        self.inner.list_audit(query).await
+    }
+    async fn prune_audit(&self, before: Timestamp) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner.prune_audit(before).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use keyward_store::{Actor, AuditAction};
+
+    use super::*;
+    use crate::store_conformance::{self, fresh_id};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn forwards_every_call_and_passes_the_suite() {
+        store_conformance::run(Arc::new(SwitchableStore::default())).await;
+    }
+
+    #[tokio::test]
+    async fn the_audit_log_is_unreachable_while_switched_off() {
+        let store = SwitchableStore::default();
+        let entry = AuditEntry::new(
+            Timestamp::from_unix_millis(1),
+            AuditAction::Revoked,
+            fresh_id(),
+            Actor::Cli,
+        );
+        store.append_audit(&entry).await.unwrap();
+        store.down.store(true, Ordering::SeqCst);
+        let down = |r: Result<(), StoreError>| matches!(r, Err(StoreError::Unavailable(_)));
+        assert!(down(store.append_audit(&entry).await));
+        assert!(down(store.list_audit(&AuditQuery::all(1)).await.map(drop)));
+        assert!(down(store.prune_audit(entry.at).await.map(drop)));
+        let change = KeyChange::Revoke {
+            id: &entry.key,
+            at: entry.at,
+        };
+        assert!(down(store.apply(change, Some(&entry)).await.map(drop)));
+        store.down.store(false, Ordering::SeqCst);
+        assert_eq!(
+            store.list_audit(&AuditQuery::all(10)).await.unwrap().len(),
+            1
+        );
     }
 }

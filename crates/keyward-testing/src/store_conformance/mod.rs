@@ -6,7 +6,7 @@
 //! behaviour that differs from the contract. The checks are also public one by one, so
 //! a store under development can run a subset, or report each as its own test. They
 //! are grouped by area: single records, listings, a key's lifecycle, rolls, permanent
-//! deletes, an owner's live keys, and concurrent callers.
+//! deletes, an owner's live keys, concurrent callers, and the audit log.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -23,7 +23,12 @@
 //!
 //! - **Not an empty store.** Several test binaries may share one database, and [`run`]
 //!   may run twice against the same store. Every check mints fresh random key ids and
-//!   lists only by a fresh random owner or tenant, so leftovers never interfere.
+//!   lists only by a fresh random owner or tenant, so leftovers never interfere. The
+//!   audit checks list by fresh key ids; the pruning check removes entries older than
+//!   2001-09-09 from the whole log, so a store shared with real data must not run it.
+//! - **An audit log.** The audit checks run last: a store without one (the trait's
+//!   defaults, [`StoreError::Unsupported`](keyward_store::StoreError::Unsupported))
+//!   passes every other check and fails those.
 //! - **Millisecond precision.** Stores keep timestamps (and rate-limit periods) to at
 //!   least the millisecond; the suite uses whole-millisecond values and expects them
 //!   back exactly.
@@ -42,6 +47,7 @@ use keyward_clock::Timestamp;
 use keyward_format::{KeyFormat, KeyId};
 use keyward_store::{KeyRecord, KeyStore};
 
+mod audit;
 mod check;
 mod concurrency;
 mod deletes;
@@ -51,6 +57,12 @@ mod live_keys;
 mod records;
 mod rolls;
 
+pub use audit::{
+    apply_changes_and_appends_one_entry, apply_that_fails_appends_nothing,
+    apply_without_an_entry_appends_nothing, audit_append_assigns_increasing_seq,
+    audit_list_filters_and_pages, audit_list_rejects_bad_limit,
+    audit_prune_removes_only_older_entries, audit_round_trips_every_field,
+};
 pub use concurrency::{
     concurrent_capped_inserts, concurrent_conflicting_inserts, concurrent_inserts_and_reads,
     concurrent_rolls_of_one_key,
@@ -159,6 +171,14 @@ pub async fn run(store: Arc<dyn KeyStore>) {
     concurrent_conflicting_inserts(store).await;
     concurrent_rolls_of_one_key(store).await;
     concurrent_capped_inserts(store).await;
+    audit_append_assigns_increasing_seq(store).await;
+    audit_list_filters_and_pages(store).await;
+    audit_list_rejects_bad_limit(store).await;
+    audit_prune_removes_only_older_entries(store).await;
+    audit_round_trips_every_field(store).await;
+    apply_changes_and_appends_one_entry(store).await;
+    apply_that_fails_appends_nothing(store).await;
+    apply_without_an_entry_appends_nothing(store).await;
 }
 
 #[cfg(test)]
