@@ -72,7 +72,7 @@ fn an_empty_file_is_the_defaults() {
 #[test]
 fn every_section_is_optional_and_may_be_empty() {
     let empty_sections =
-        "[keys]\n[capabilities]\n[limits]\n[cache]\n[database]\n[management]\n[cli]\n";
+        "[keys]\n[capabilities]\n[limits]\n[cache]\n[database]\n[management]\n[cli]\n[audit]\n";
     assert_eq!(parse(empty_sections).unwrap(), ConfigFile::demo());
     assert_eq!(parse("# only a comment\n").unwrap(), ConfigFile::demo());
 }
@@ -221,7 +221,7 @@ fn argon2id_is_a_hasher() {
 fn an_unknown_key_names_the_key_and_the_known_ones() {
     assert_eq!(
         error("[keys]\nprefx = \"sk_\"\n"),
-        "keyward.toml:2:1: keys.prefx: unknown key `prefx`, expected one of `prefix`, `hasher`, `bcrypt_cost`"
+        "keyward.toml:2:1: keys.prefx: unknown key `prefx`, expected one of `prefix`, `hasher`, `bcrypt_cost`, `max_lifetime`, `expire_unused_after`"
     );
     assert_eq!(
         error("[limits]\nlockout = { failures = 3, windw = \"1s\" }\n"),

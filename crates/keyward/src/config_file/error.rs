@@ -158,7 +158,8 @@ pub enum SettingProblem {
     /// A zero duration where time must pass.
     #[error("must be longer than zero")]
     ZeroDuration,
-    /// A duration longer than [`MAX_DURATION_DAYS`](super::MAX_DURATION_DAYS) days.
+    /// A duration longer than accepted: [`MAX_DURATION_DAYS`](super::MAX_DURATION_DAYS)
+    /// days, or [`MAX_LIFECYCLE_DAYS`](super::MAX_LIFECYCLE_DAYS) for a lifecycle policy.
     #[error("{text:?} is longer than the {max_days} days accepted")]
     DurationTooLong {
         /// The text as written (its first 64 characters).

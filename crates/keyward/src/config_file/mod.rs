@@ -34,6 +34,11 @@ pub const CONFIG_ENV_VAR: &str = "KEYWARD_CONFIG";
 /// refresh, short enough that adding it to a clock reading cannot overflow.
 pub const MAX_DURATION_DAYS: u64 = 366;
 
+/// The longest lifecycle duration accepted (`keys.max_lifetime`,
+/// `keys.expire_unused_after`, `audit.retention`), in days: a century, beyond any
+/// policy, and still far from the end of the clock's range when added to now.
+pub const MAX_LIFECYCLE_DAYS: u64 = 36_525;
+
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::database::DEFAULT_DATABASE_URL;
 /// `keyward::DEFAULT_DATABASE_URL`, which exists only with a database feature.
@@ -96,6 +101,9 @@ pub struct ConfigFile {
     database_url: String,
     management: ManagementRequirements,
     cli_owner: Option<String>,
+    max_lifetime: Option<Duration>,
+    expire_unused_after: Option<Duration>,
+    audit_retention: Option<Duration>,
 }
 
 /// The database URL's password is redacted: a `Debug` print ends up in logs.
@@ -112,6 +120,9 @@ impl fmt::Debug for ConfigFile {
             .field("database_url", &redacted_url(&self.database_url))
             .field("management", &self.management)
             .field("cli_owner", &self.cli_owner)
+            .field("max_lifetime", &self.max_lifetime)
+            .field("expire_unused_after", &self.expire_unused_after)
+            .field("audit_retention", &self.audit_retention)
             .finish()
     }
 }
@@ -237,6 +248,9 @@ impl PartialEq for ConfigFile {
             && self.database_url == other.database_url
             && self.management == other.management
             && self.cli_owner == other.cli_owner
+            && self.max_lifetime == other.max_lifetime
+            && self.expire_unused_after == other.expire_unused_after
+            && self.audit_retention == other.audit_retention
     }
 }
 
@@ -304,6 +318,9 @@ fn demo() -> ConfigFile {
         database_url: DEFAULT_DATABASE_URL.to_owned(),
         management,
         cli_owner: None,
+        max_lifetime: config.max_lifetime,
+        expire_unused_after: config.expire_unused_after,
+        audit_retention: config.audit_retention,
     }
 }
 
@@ -315,7 +332,8 @@ impl ConfigFile {
     /// `keys:write` (implies `keys:read`), new keys granted `desktop:read` +
     /// `desktop:chat`, 60 requests per minute per key, 10 failures within 60 s lock a
     /// client out for 60 s, a 100,000-key cache refreshed every 30 s, the database
-    /// `keyward.db`, the management API gated by `keys:read` / `keys:write`.
+    /// `keyward.db`, the management API gated by `keys:read` / `keys:write`; keys
+    /// never expire by policy and audit entries are kept forever.
     ///
     /// ```
     /// use keyward::ConfigFile;
@@ -448,13 +466,35 @@ impl ConfigFile {
         self.lockout
     }
 
-    /// The runtime tuning: [`Config::default`] with the `[cache]` settings.
+    /// The runtime tuning: [`Config::default`] with the `[cache]` settings and the
+    /// lifecycle policies (`keys.max_lifetime`, `keys.expire_unused_after`,
+    /// `audit.retention`).
     pub fn config(&self) -> Config {
         Config {
             cache_capacity: self.cache_capacity,
             cache_refresh: self.cache_refresh,
+            max_lifetime: self.max_lifetime,
+            expire_unused_after: self.expire_unused_after,
+            audit_retention: self.audit_retention,
             ..Config::default()
         }
+    }
+
+    /// The longest a new key may live (`keys.max_lifetime`; default none): a mint
+    /// without an expiry gets exactly this, a longer one is refused.
+    pub fn max_lifetime(&self) -> Option<Duration> {
+        self.max_lifetime
+    }
+
+    /// How long a key may go unused before it stops working with `key_expired`
+    /// (`keys.expire_unused_after`; default never).
+    pub fn expire_unused_after(&self) -> Option<Duration> {
+        self.expire_unused_after
+    }
+
+    /// How long audit entries are kept (`audit.retention`; default forever).
+    pub fn audit_retention(&self) -> Option<Duration> {
+        self.audit_retention
     }
 
     /// The store URL (`database.url`), for `keyward::Database::open`.

@@ -19,6 +19,7 @@ pub(super) struct RawFile {
     pub(super) database: Option<RawDatabase>,
     pub(super) management: Option<RawManagement>,
     pub(super) cli: Option<RawCli>,
+    pub(super) audit: Option<RawAudit>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -27,6 +28,8 @@ pub(super) struct RawKeys {
     pub(super) prefix: Option<Spanned<String>>,
     pub(super) hasher: Option<Spanned<String>>,
     pub(super) bcrypt_cost: Option<Spanned<i64>>,
+    pub(super) max_lifetime: Option<Spanned<String>>,
+    pub(super) expire_unused_after: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -80,4 +83,10 @@ pub(super) struct RawManagement {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCli {
     pub(super) owner: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAudit {
+    pub(super) retention: Option<Spanned<String>>,
 }

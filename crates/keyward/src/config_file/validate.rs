@@ -16,7 +16,7 @@ use super::error::{ConfigError, SettingProblem, bounded_list, echo, invalid, one
 use super::raw::{Names, RawFile};
 use super::{
     ConfigFile, DEFAULT_DATABASE_URL, DEMO_NAMES, HasherChoice, MAX_DURATION_DAYS,
-    ManagementRequirements, demo,
+    MAX_LIFECYCLE_DAYS, ManagementRequirements, demo,
 };
 use crate::error::NameProblem;
 
@@ -114,6 +114,16 @@ impl Check<'_> {
             },
         };
 
+        let max_lifetime = self.lifecycle(keys.max_lifetime.as_ref(), "keys.max_lifetime")?;
+        let expire_unused_after = self.lifecycle(
+            keys.expire_unused_after.as_ref(),
+            "keys.expire_unused_after",
+        )?;
+        let audit_retention = self.lifecycle(
+            raw.audit.and_then(|a| a.retention).as_ref(),
+            "audit.retention",
+        )?;
+
         let (catalog, declared) = self.catalog(raw.capabilities.unwrap_or_default(), document)?;
         let management = self.management(
             raw.management.unwrap_or_default(),
@@ -207,6 +217,9 @@ impl Check<'_> {
             database_url,
             management,
             cli_owner,
+            max_lifetime,
+            expire_unused_after,
+            audit_retention,
         })
     }
 
@@ -419,15 +432,37 @@ impl Check<'_> {
         T::try_from(n).map_err(|_| out_of_range())
     }
 
+    /// A duration of at most [`MAX_DURATION_DAYS`], `default` when unset.
     fn duration(
         &self,
         value: Option<&Spanned<String>>,
         key: &str,
         default: Duration,
     ) -> Result<Duration, ConfigError> {
-        let Some(value) = value else {
-            return Ok(default);
-        };
+        match value {
+            None => Ok(default),
+            Some(value) => self.bounded_duration(value, key, MAX_DURATION_DAYS),
+        }
+    }
+
+    /// A lifecycle policy's duration, of at most [`MAX_LIFECYCLE_DAYS`]; unset is no
+    /// policy.
+    fn lifecycle(
+        &self,
+        value: Option<&Spanned<String>>,
+        key: &str,
+    ) -> Result<Option<Duration>, ConfigError> {
+        value
+            .map(|value| self.bounded_duration(value, key, MAX_LIFECYCLE_DAYS))
+            .transpose()
+    }
+
+    fn bounded_duration(
+        &self,
+        value: &Spanned<String>,
+        key: &str,
+        max_days: u64,
+    ) -> Result<Duration, ConfigError> {
         let text = value.get_ref();
         let duration = humantime::parse_duration(text.trim()).map_err(|e| {
             self.at(
@@ -442,13 +477,13 @@ impl Check<'_> {
         if duration.is_zero() {
             return Err(self.at(value, key, SettingProblem::ZeroDuration));
         }
-        if duration > Duration::from_secs(MAX_DURATION_DAYS * 86_400) {
+        if duration > Duration::from_secs(max_days * 86_400) {
             return Err(self.at(
                 value,
                 key,
                 SettingProblem::DurationTooLong {
                     text: echo(text),
-                    max_days: MAX_DURATION_DAYS,
+                    max_days,
                 },
             ));
         }
