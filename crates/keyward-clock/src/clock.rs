@@ -30,15 +30,22 @@ impl Clock for SystemClock {
 }
 
 const RESYNC_EVERY_NANOS: u64 = 1_000_000_000;
-static BASE: OnceLock<quanta::Instant> = OnceLock::new();
+/// The TSC clock and its raw reading at the anchor. A clock of our own, read raw, rather
+/// than `quanta::Instant::now()`, which looks up a thread-local mock clock on every read
+/// and goes through a `Duration`.
+static SOURCE: OnceLock<(quanta::Clock, u64)> = OnceLock::new();
 /// Wall-clock nanos minus monotonic nanos since `BASE`, as of the last re-anchor.
 static OFFSET: AtomicU64 = AtomicU64::new(0);
 /// Monotonic nanos since `BASE` at which to re-anchor; 0 before the first anchor.
 static NEXT_RESYNC: AtomicU64 = AtomicU64::new(0);
 
 fn anchored_wall_clock() -> Timestamp {
-    let base = BASE.get_or_init(quanta::Instant::now);
-    let mono = nanos(quanta::Instant::now().duration_since(*base));
+    let (clock, base) = SOURCE.get_or_init(|| {
+        let clock = quanta::Clock::new();
+        let base = clock.raw();
+        (clock, base)
+    });
+    let mono = clock.delta_as_nanos(*base, clock.raw());
     if mono >= NEXT_RESYNC.load(Ordering::Relaxed) {
         let wall = Timestamp::from_system_time(std::time::SystemTime::now()).as_unix_nanos();
         OFFSET.store(wall.wrapping_sub(mono), Ordering::Relaxed);
@@ -49,10 +56,6 @@ fn anchored_wall_clock() -> Timestamp {
         return Timestamp::from_unix_nanos(wall);
     }
     Timestamp::from_unix_nanos(mono.wrapping_add(OFFSET.load(Ordering::Relaxed)))
-}
-
-fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// A clock that only moves when told to; clones share one time.

@@ -25,6 +25,7 @@ pub(crate) struct Gcra {
     /// The bucket's capacity, `limit × t`: the most debt a key may carry.
     capacity: u64,
     limit: u32,
+    quota: Quota,
 }
 
 impl Gcra {
@@ -35,6 +36,7 @@ impl Gcra {
             t,
             capacity: t.saturating_mul(u64::from(limit)),
             limit,
+            quota,
         }
     }
 
@@ -61,7 +63,7 @@ impl Gcra {
                 // A full bucket, the usual case: no division on the hot path.
                 u64::from(self.limit - 1)
             } else {
-                (self.capacity - after) / self.t
+                self.quota.intervals_in(self.capacity - after)
             };
             (
                 Decision::Allowed {

@@ -36,6 +36,9 @@ pub struct Quota {
     period: Duration,
     /// `period / limit` in nanoseconds, at least 1: computed once, not per request.
     interval: u64,
+    /// `u64::MAX / interval`: turns the per-request division by the interval (for
+    /// `RateLimit-Remaining`) into a multiplication.
+    reciprocal: u64,
 }
 
 impl Quota {
@@ -55,10 +58,12 @@ impl Quota {
         if period.as_nanos() > u128::from(u64::MAX) {
             return Err(QuotaError::PeriodTooLong);
         }
+        let interval = interval(nanos(period), limit);
         Ok(Quota {
             limit,
             period,
-            interval: interval(nanos(period), limit),
+            interval,
+            reciprocal: u64::MAX / interval,
         })
     }
 
@@ -67,10 +72,12 @@ impl Quota {
             limit > 0,
             "a quota must allow at least one request per period"
         );
+        let interval = interval(seconds * 1_000_000_000, limit);
         Quota {
             limit,
             period: Duration::from_secs(seconds),
-            interval: interval(seconds * 1_000_000_000, limit),
+            interval,
+            reciprocal: u64::MAX / interval,
         }
     }
 
@@ -136,6 +143,19 @@ impl Quota {
     /// [`emission_interval`](Quota::emission_interval) in nanoseconds.
     pub(crate) const fn interval_nanos(&self) -> u64 {
         self.interval
+    }
+
+    /// `nanos / interval`, rounded down, by a multiplication and at most one
+    /// correction: `reciprocal` is at most one below `2⁶⁴ / interval`, so the estimate
+    /// `nanos × reciprocal / 2⁶⁴` is the quotient or one less.
+    #[inline]
+    pub(crate) const fn intervals_in(&self, nanos: u64) -> u64 {
+        let estimate = ((nanos as u128 * self.reciprocal as u128) >> 64) as u64;
+        if nanos - estimate * self.interval >= self.interval {
+            estimate + 1
+        } else {
+            estimate
+        }
     }
 }
 
@@ -352,6 +372,46 @@ mod tests {
                 .emission_interval(),
             Duration::from_nanos(1)
         );
+    }
+
+    #[test]
+    fn intervals_in_is_exact_division() {
+        let intervals = [
+            1,
+            2,
+            3,
+            7,
+            250_000_000,
+            1_000_000_000,
+            838,
+            u64::MAX / 3,
+            u64::MAX,
+        ];
+        for t in intervals {
+            let q = Quota::new(1, Duration::from_nanos(t)).unwrap();
+            assert_eq!(q.interval_nanos(), t);
+            for x in [
+                0,
+                1,
+                t - 1,
+                t,
+                t.saturating_add(1),
+                2 * (t / 2) + 1,
+                u64::MAX / 2,
+                u64::MAX - 1,
+                u64::MAX,
+            ] {
+                assert_eq!(q.intervals_in(x), x / t, "{x} / {t}");
+            }
+        }
+        let q = Quota::per_minute(7);
+        let t = q.interval_nanos();
+        for x in (0..10_000_000u64)
+            .step_by(9_973)
+            .chain([u64::MAX, u64::MAX - t])
+        {
+            assert_eq!(q.intervals_in(x), x / t, "{x} / {t}");
+        }
     }
 
     #[test]
