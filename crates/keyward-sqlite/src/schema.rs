@@ -89,6 +89,27 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     BEGIN
         DELETE FROM keyward_changes WHERE seq <= NEW.seq - 10000;
     END;",
+    // 4: the audit log (`crate::SqliteStore`'s `apply` writes a change and its entry in
+    // one transaction). Encoded as the keys table is: unix milliseconds, capabilities as
+    // JSON text. A table of its own with no triggers, so an entry never reaches the
+    // change feed: only the change it records does. AUTOINCREMENT: a pruned `seq` is
+    // never handed out again, so a reader paging with `after_seq` misses nothing.
+    "CREATE TABLE keyward_audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        actor_kind TEXT NOT NULL,
+        actor_id TEXT,
+        client_ip TEXT,
+        capabilities TEXT NOT NULL,
+        replacement TEXT,
+        note TEXT
+    );
+    CREATE INDEX keyward_audit_log_by_key ON keyward_audit_log (key_id, seq);
+    CREATE INDEX keyward_audit_log_by_replacement ON keyward_audit_log (replacement, seq)
+        WHERE replacement IS NOT NULL;
+    CREATE INDEX keyward_audit_log_by_at ON keyward_audit_log (at);",
 ];
 
 /// How many of the newest rows of the change feed the file keeps (the literal in
@@ -99,6 +120,18 @@ pub const CHANGES_KEPT: i64 = 10_000;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_audit_log_fires_no_trigger() {
+        let audit = MIGRATIONS[3];
+        assert!(!audit.contains("TRIGGER"), "{audit}");
+        assert!(
+            MIGRATIONS[..3]
+                .iter()
+                .all(|m| !m.contains("keyward_audit_log")),
+            "no earlier trigger may name the audit table"
+        );
+    }
 
     #[test]
     fn the_pruning_trigger_keeps_changes_kept_rows() {

@@ -8,14 +8,16 @@ use keyward_clock::Timestamp;
 use keyward_format::KeyId;
 use keyward_store::columns::{KeyColumns, corrupt, millis};
 use keyward_store::{
-    KeyRecord, KeyState, KeyStore, ListFilter, LiveKeys, Page, PageRequest, StoreError,
+    AuditEntry, AuditQuery, KeyChange, KeyRecord, KeyState, KeyStore, ListFilter, LiveKeys, Page,
+    PageRequest, StoreError,
 };
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Executor, Row, Sqlite};
 
+use crate::audit;
 use crate::error::SqliteError;
 use crate::schema::{
     CURRENT_VERSION, HAS_VERSION_TABLE, MIGRATIONS, RECORD_VERSION, SCHEMA_VERSION, VERSION_TABLE,
@@ -127,7 +129,8 @@ const TOUCH: &str = "UPDATE keyward_keys SET last_used_at = ?2
 ///
 /// The file is created when missing and migrated on open; it runs in WAL mode with a
 /// busy timeout, so the `keyward` CLI and a running server can share it. Lookups by id
-/// use the primary key; a listing is one query.
+/// use the primary key; a listing is one query. The audit log is a table in the same
+/// file: [`KeyStore::apply`] writes a change and its entry in one transaction.
 ///
 /// ```
 /// use keyward_sqlite::SqliteStore;
@@ -302,11 +305,14 @@ pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
     }
 }
 
-fn to_json<T: serde::Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
+pub(crate) fn to_json<T: serde::Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::InvalidRequest(format!("{what}: {e}")))
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> Result<T, StoreError> {
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    column: &str,
+    text: &str,
+) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| corrupt(column, e))
 }
 
@@ -342,7 +348,7 @@ where
     Ok(())
 }
 
-fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T, StoreError>
+pub(crate) fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T, StoreError>
 where
     T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
 {
@@ -395,22 +401,135 @@ where
     })
 }
 
-impl SqliteStore {
-    /// Runs an `UPDATE … RETURNING` on one key and decodes the result.
-    async fn update_returning(
-        &self,
-        sql: &'static str,
-        id: &KeyId,
-        value: Option<i64>,
-    ) -> Result<KeyRecord, StoreError> {
-        let row = sqlx::query(sql)
-            .bind(id.as_str())
-            .bind(value)
-            .fetch_optional(&self.pool)
+/// Runs an `UPDATE … RETURNING` on one key and decodes the result.
+async fn update_returning<'c, E>(
+    executor: E,
+    sql: &'static str,
+    id: &KeyId,
+    value: Option<i64>,
+) -> Result<KeyRecord, StoreError>
+where
+    E: Executor<'c, Database = Sqlite>,
+{
+    let row = sqlx::query(sql)
+        .bind(id.as_str())
+        .bind(value)
+        .fetch_optional(executor)
+        .await
+        .map_err(store_error)?
+        .ok_or(StoreError::NotFound)?;
+    decode(&row)
+}
+
+/// Makes `change` on `conn`, inside a transaction the caller began with `BEGIN
+/// IMMEDIATE` (the write lock, for the checks of a capped insert and a roll) and
+/// commits; an error leaves it to be rolled back.
+async fn change_in(
+    conn: &mut SqliteConnection,
+    change: KeyChange<'_>,
+) -> Result<KeyRecord, StoreError> {
+    match change {
+        KeyChange::Insert {
+            record,
+            max_live,
+            now,
+        } => {
+            if count_live_in(&mut *conn, &record.owner, now).await?.live >= max_live {
+                return Err(StoreError::TooManyKeys { max: max_live });
+            }
+            insert_into(&mut *conn, record).await?;
+            Ok(record.clone())
+        }
+        KeyChange::Revoke { id, at } => update_returning(conn, REVOKE, id, Some(millis(at))).await,
+        KeyChange::Delete { id } => {
+            let row = sqlx::query(DELETE)
+                .bind(id.as_str())
+                .fetch_optional(conn)
+                .await
+                .map_err(store_error)?
+                .ok_or(StoreError::NotFound)?;
+            decode(&row)
+        }
+        KeyChange::SetDisabled { id, disabled_at } => {
+            update_returning(conn, SET_DISABLED, id, disabled_at.map(millis)).await
+        }
+        KeyChange::SetExpiry { id, expires_at } => {
+            update_returning(conn, SET_EXPIRY, id, expires_at.map(millis)).await
+        }
+        KeyChange::Roll {
+            old,
+            old_expires_at,
+            replacement,
+            now,
+        } => roll_in(conn, old, old_expires_at, replacement, now).await,
+    }
+}
+
+async fn roll_in(
+    conn: &mut SqliteConnection,
+    old: &KeyId,
+    old_expires_at: Timestamp,
+    replacement: &KeyRecord,
+    now: Timestamp,
+) -> Result<KeyRecord, StoreError> {
+    let done = sqlx::query(EXPIRE_FOR_ROLL)
+        .bind(old.as_str())
+        .bind(millis(old_expires_at))
+        .bind(replacement.id.as_str())
+        .bind(millis(now))
+        .execute(&mut *conn)
+        .await
+        .map_err(store_error)?;
+    if done.rows_affected() == 0 {
+        // The write lock holds the row as the update saw it: say why it matched nothing.
+        let row = sqlx::query(SELECT_BY_ID)
+            .bind(old.as_str())
+            .fetch_optional(&mut *conn)
             .await
-            .map_err(store_error)?
-            .ok_or(StoreError::NotFound)?;
-        decode(&row)
+            .map_err(store_error)?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound);
+        };
+        let current = decode(&row)?;
+        if current.replaced_by.is_some() {
+            return Err(StoreError::AlreadyRolled);
+        }
+        return Err(match current.state(now) {
+            KeyState::Active => {
+                StoreError::Corrupt("a roll matched no row of an active key".to_owned())
+            }
+            state => StoreError::NotActive(state),
+        });
+    }
+    insert_into(&mut *conn, replacement).await?;
+    let row = sqlx::query(SELECT_BY_ID)
+        .bind(old.as_str())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(store_error)?;
+    decode(&row)
+}
+
+impl SqliteStore {
+    /// Makes `change` and appends `audit` in one transaction under SQLite's write lock
+    /// (`BEGIN IMMEDIATE`): both or neither. Dropping the transaction on any early
+    /// return rolls everything back.
+    async fn change_and_log(
+        &self,
+        change: KeyChange<'_>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<KeyRecord, StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(store_error)?;
+        let record = change_in(&mut tx, change).await?;
+        if let Some(entry) = audit {
+            audit::append_in(&mut *tx, entry).await?;
+        }
+        tx.commit().await.map_err(store_error)?;
+        Ok(record)
     }
 }
 
@@ -476,7 +595,7 @@ impl KeyStore for SqliteStore {
     }
 
     async fn revoke(&self, id: &KeyId, at: Timestamp) -> Result<KeyRecord, StoreError> {
-        self.update_returning(REVOKE, id, Some(millis(at))).await
+        update_returning(&self.pool, REVOKE, id, Some(millis(at))).await
     }
 
     async fn delete(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
@@ -494,8 +613,7 @@ impl KeyStore for SqliteStore {
         id: &KeyId,
         expires_at: Option<Timestamp>,
     ) -> Result<KeyRecord, StoreError> {
-        self.update_returning(SET_EXPIRY, id, expires_at.map(millis))
-            .await
+        update_returning(&self.pool, SET_EXPIRY, id, expires_at.map(millis)).await
     }
 
     async fn set_disabled(
@@ -503,8 +621,7 @@ impl KeyStore for SqliteStore {
         id: &KeyId,
         disabled_at: Option<Timestamp>,
     ) -> Result<KeyRecord, StoreError> {
-        self.update_returning(SET_DISABLED, id, disabled_at.map(millis))
-            .await
+        update_returning(&self.pool, SET_DISABLED, id, disabled_at.map(millis)).await
     }
 
     async fn update_hash(&self, id: &KeyId, hash: &str) -> Result<(), StoreError> {
@@ -527,50 +644,16 @@ impl KeyStore for SqliteStore {
         replacement: &KeyRecord,
         now: Timestamp,
     ) -> Result<KeyRecord, StoreError> {
-        // Dropping the transaction on any early return rolls everything back.
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(store_error)?;
-        let done = sqlx::query(EXPIRE_FOR_ROLL)
-            .bind(old.as_str())
-            .bind(millis(old_expires_at))
-            .bind(replacement.id.as_str())
-            .bind(millis(now))
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
-        if done.rows_affected() == 0 {
-            // The write lock holds the row as the update saw it: say why it matched nothing.
-            let row = sqlx::query(SELECT_BY_ID)
-                .bind(old.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(store_error)?;
-            let Some(row) = row else {
-                return Err(StoreError::NotFound);
-            };
-            let current = decode(&row)?;
-            if current.replaced_by.is_some() {
-                return Err(StoreError::AlreadyRolled);
-            }
-            return Err(match current.state(now) {
-                KeyState::Active => {
-                    StoreError::Corrupt("a roll matched no row of an active key".to_owned())
-                }
-                state => StoreError::NotActive(state),
-            });
-        }
-        insert_into(&mut *tx, replacement).await?;
-        let row = sqlx::query(SELECT_BY_ID)
-            .bind(old.as_str())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(store_error)?;
-        let updated = decode(&row)?;
-        tx.commit().await.map_err(store_error)?;
-        Ok(updated)
+        self.change_and_log(
+            KeyChange::Roll {
+                old,
+                old_expires_at,
+                replacement,
+                now,
+            },
+            None,
+        )
+        .await
     }
 
     async fn touch_last_used(&self, updates: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
@@ -605,15 +688,33 @@ impl KeyStore for SqliteStore {
         max_live: u64,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(store_error)?;
-        if count_live_in(&mut *tx, &record.owner, now).await?.live >= max_live {
-            return Err(StoreError::TooManyKeys { max: max_live });
-        }
-        insert_into(&mut *tx, record).await?;
-        tx.commit().await.map_err(store_error)
+        let change = KeyChange::Insert {
+            record,
+            max_live,
+            now,
+        };
+        self.change_and_log(change, None).await.map(drop)
+    }
+
+    /// The change and the entry in one transaction under the write lock: a change is
+    /// never left without its entry, nor an entry without its change.
+    async fn apply(
+        &self,
+        change: KeyChange<'_>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<KeyRecord, StoreError> {
+        self.change_and_log(change, audit).await
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        audit::append_in(&self.pool, entry).await
+    }
+
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        audit::list(&self.pool, query).await
+    }
+
+    async fn prune_audit(&self, before: Timestamp) -> Result<u64, StoreError> {
+        audit::prune(&self.pool, before).await
     }
 }
