@@ -1,9 +1,10 @@
-//! Between a [`KeyRecord`] and a row of `keyward_keys`, by way of the shared
-//! [`KeyColumns`].
+//! Between a [`KeyRecord`] and a row of `keyward_keys`, and between an [`AuditEntry`]
+//! and a row of `keyward_audit_log`, by way of the shared [`KeyColumns`] and
+//! [`AuditColumns`].
 
 use keyward_clock::Timestamp;
-use keyward_store::columns::{KeyColumns, corrupt, millis};
-use keyward_store::{KeyRecord, LiveKeys, StoreError};
+use keyward_store::columns::{AuditColumns, KeyColumns, corrupt, millis};
+use keyward_store::{AuditEntry, KeyRecord, LiveKeys, StoreError};
 use sqlx::postgres::PgRow;
 use sqlx::{Executor, Postgres, Row};
 
@@ -77,6 +78,46 @@ pub(crate) fn decode(row: &PgRow) -> Result<KeyRecord, StoreError> {
         replaced_by: get(row, "replaced_by")?,
     }
     .into_record()
+}
+
+/// Appends one audit entry with `executor` (the pool, or the transaction of its
+/// change).
+pub(crate) async fn insert_audit<'c, E>(executor: E, entry: &AuditEntry) -> Result<(), StoreError>
+where
+    E: Executor<'c, Database = Postgres>,
+{
+    let c = AuditColumns::of(entry);
+    sqlx::query(sql::INSERT_AUDIT)
+        .bind(c.at)
+        .bind(c.action)
+        .bind(c.key_id)
+        .bind(c.actor_kind)
+        .bind(c.actor_id)
+        .bind(c.client_ip)
+        .bind(c.capabilities)
+        .bind(c.replacement)
+        .bind(c.note)
+        .execute(executor)
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
+
+/// A row of the audit log as an entry.
+pub(crate) fn decode_audit(row: &PgRow) -> Result<AuditEntry, StoreError> {
+    AuditColumns {
+        seq: get(row, "seq")?,
+        at: get(row, "at")?,
+        action: get(row, "action")?,
+        key_id: get(row, "key_id")?,
+        actor_kind: get(row, "actor_kind")?,
+        actor_id: get(row, "actor_id")?,
+        client_ip: get(row, "client_ip")?,
+        capabilities: get(row, "capabilities")?,
+        replacement: get(row, "replacement")?,
+        note: get(row, "note")?,
+    }
+    .into_entry()
 }
 
 /// One owner's live keys at `now`, and how many of them are in a roll's grace.

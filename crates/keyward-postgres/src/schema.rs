@@ -115,4 +115,24 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // rule, so NULL is right for them. A roll also moves the old key's expiry, which
     // notifies; `replaced_by` alone changes nothing a cache holds.
     r#"ALTER TABLE keyward_keys ADD COLUMN replaced_by TEXT COLLATE "C";"#,
+    // 3: the audit log (the store's `apply` writes a change and its entry in one
+    // transaction). Encoded as the keys table is: unix milliseconds, capabilities as a
+    // text array; ids sort by bytes. A table of its own with no trigger, so appending
+    // or pruning entries NOTIFYs nobody: only the key change an entry records does.
+    r#"CREATE TABLE keyward_audit_log (
+        seq BIGSERIAL PRIMARY KEY,
+        at BIGINT NOT NULL,
+        action TEXT NOT NULL,
+        key_id TEXT COLLATE "C" NOT NULL,
+        actor_kind TEXT NOT NULL,
+        actor_id TEXT,
+        client_ip TEXT,
+        capabilities TEXT[] NOT NULL,
+        replacement TEXT COLLATE "C",
+        note TEXT
+    );
+    CREATE INDEX keyward_audit_log_by_key ON keyward_audit_log (key_id, seq);
+    CREATE INDEX keyward_audit_log_by_replacement ON keyward_audit_log (replacement, seq)
+        WHERE replacement IS NOT NULL;
+    CREATE INDEX keyward_audit_log_by_at ON keyward_audit_log (at);"#,
 ];

@@ -163,3 +163,35 @@ pub(crate) fn list(by_owner: bool, by_tenant: bool, after_cursor: bool) -> &'sta
         (true, true, true) => LIST_OWNER_TENANT_AFTER,
     }
 }
+
+/// The audit log's columns as selected.
+macro_rules! audit_columns {
+    () => {
+        "seq, at, action, key_id, actor_kind, actor_id, client_ip, capabilities, \
+         replacement, note"
+    };
+}
+
+/// No trigger watches the audit table: an entry NOTIFYs nobody.
+pub(crate) const INSERT_AUDIT: &str = "INSERT INTO keyward_audit_log (at, action, key_id,
+        actor_kind, actor_id, client_ip, capabilities, replacement, note)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+/// One key's entries, as the target or as a roll's replacement (an index each); `$2`
+/// since (or NULL), `$3` after this seq, `$4` limit.
+pub(crate) const LIST_AUDIT_BY_KEY: &str = concat!(
+    "SELECT ",
+    audit_columns!(),
+    " FROM keyward_audit_log WHERE (key_id = $1 OR replacement = $1)
+      AND ($2::BIGINT IS NULL OR at >= $2) AND seq > $3 ORDER BY seq LIMIT $4"
+);
+
+/// The whole log: `$1` since (or NULL), `$2` after this seq, `$3` limit.
+pub(crate) const LIST_AUDIT: &str = concat!(
+    "SELECT ",
+    audit_columns!(),
+    " FROM keyward_audit_log WHERE ($1::BIGINT IS NULL OR at >= $1) AND seq > $2
+    ORDER BY seq LIMIT $3"
+);
+
+pub(crate) const PRUNE_AUDIT: &str = "DELETE FROM keyward_audit_log WHERE at < $1";

@@ -10,16 +10,18 @@ use std::time::Duration;
 use async_trait::async_trait;
 use keyward_clock::Timestamp;
 use keyward_format::KeyId;
-use keyward_store::columns::millis;
+use keyward_store::columns::{millis, seq_bound};
 use keyward_store::{
-    KeyRecord, KeyState, KeyStore, ListFilter, LiveKeys, Page, PageRequest, StoreError,
+    AuditEntry, AuditQuery, KeyChange, KeyRecord, KeyState, KeyStore, ListFilter, LiveKeys, Page,
+    PageRequest, StoreError,
 };
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{Executor, Postgres};
 
 use crate::error::{PostgresError, store_error};
 use crate::migrate;
 use crate::options::{PostgresOptions, validate_schema};
-use crate::rows::{count_live_in, decode, insert_into};
+use crate::rows::{count_live_in, decode, decode_audit, insert_audit, insert_into};
 use crate::sql;
 
 /// A [`KeyStore`] on PostgreSQL: the scale-out store.
@@ -30,6 +32,8 @@ use crate::sql;
 /// index matching its filter. Every change that must evict caches (revoke, disable,
 /// expiry, a roll's old key) NOTIFYs the schema's channel in the same transaction; an
 /// [`InvalidationListener`](crate::InvalidationListener) delivers those to a process.
+/// The audit log is a table of the same schema: [`KeyStore::apply`] writes a change and
+/// its entry in one transaction, and an entry notifies nobody.
 ///
 /// A store call that cannot get a connection within the acquire timeout, or whose
 /// server fails, answers [`StoreError::Unavailable`]; the pool makes new connections by
@@ -241,18 +245,153 @@ impl PostgresStore {
         id: &KeyId,
         value: Option<i64>,
     ) -> Result<KeyRecord, StoreError> {
+        self.bounded(update_returning(&self.pool, sql, id, value))
+            .await
+    }
+
+    /// Makes `change` and appends `audit` in one transaction: both or neither.
+    /// Dropping the transaction on any early return rolls everything back, the
+    /// change's NOTIFY included.
+    async fn change_and_log(
+        &self,
+        change: KeyChange<'_>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<KeyRecord, StoreError> {
         self.bounded(async {
-            let row = sqlx::query(sql)
+            let mut tx = self.pool.begin().await.map_err(store_error)?;
+            let record = change_in(&mut tx, change).await?;
+            if let Some(entry) = audit {
+                insert_audit(&mut *tx, entry).await?;
+            }
+            tx.commit().await.map_err(store_error)?;
+            Ok(record)
+        })
+        .await
+    }
+}
+
+/// Runs an `UPDATE … RETURNING` on one key and decodes the result.
+async fn update_returning<'c, E>(
+    executor: E,
+    sql: &'static str,
+    id: &KeyId,
+    value: Option<i64>,
+) -> Result<KeyRecord, StoreError>
+where
+    E: Executor<'c, Database = Postgres>,
+{
+    let row = sqlx::query(sql)
+        .bind(id.as_str())
+        .bind(value)
+        .fetch_optional(executor)
+        .await
+        .map_err(store_error)?
+        .ok_or(StoreError::NotFound)?;
+    decode(&row)
+}
+
+/// Makes `change` on `conn`, inside a transaction the caller commits; an error leaves it
+/// to be rolled back.
+async fn change_in(
+    conn: &mut PgConnection,
+    change: KeyChange<'_>,
+) -> Result<KeyRecord, StoreError> {
+    match change {
+        KeyChange::Insert {
+            record,
+            max_live,
+            now,
+        } => {
+            // Serialises capped inserts of one owner from every instance.
+            sqlx::query(sql::ADVISORY_LOCK)
+                .bind(sql::OWNER_LOCK)
+                .bind(record.owner.as_str())
+                .execute(&mut *conn)
+                .await
+                .map_err(store_error)?;
+            if count_live_in(&mut *conn, &record.owner, now).await?.live >= max_live {
+                return Err(StoreError::TooManyKeys { max: max_live });
+            }
+            insert_into(&mut *conn, record).await?;
+            Ok(record.clone())
+        }
+        KeyChange::Revoke { id, at } => {
+            update_returning(conn, sql::REVOKE, id, Some(millis(at))).await
+        }
+        KeyChange::Delete { id } => {
+            let row = sqlx::query(sql::DELETE)
                 .bind(id.as_str())
-                .bind(value)
-                .fetch_optional(&self.pool)
+                .fetch_optional(conn)
                 .await
                 .map_err(store_error)?
                 .ok_or(StoreError::NotFound)?;
             decode(&row)
-        })
-        .await
+        }
+        KeyChange::SetDisabled { id, disabled_at } => {
+            update_returning(conn, sql::SET_DISABLED, id, disabled_at.map(millis)).await
+        }
+        KeyChange::SetExpiry { id, expires_at } => {
+            update_returning(conn, sql::SET_EXPIRY, id, expires_at.map(millis)).await
+        }
+        KeyChange::Roll {
+            old,
+            old_expires_at,
+            replacement,
+            now,
+        } => roll_in(conn, old, old_expires_at, replacement, now).await,
     }
+}
+
+async fn roll_in(
+    conn: &mut PgConnection,
+    old: &KeyId,
+    old_expires_at: Timestamp,
+    replacement: &KeyRecord,
+    now: Timestamp,
+) -> Result<KeyRecord, StoreError> {
+    let expire = || {
+        sqlx::query(sql::EXPIRE_FOR_ROLL)
+            .bind(old.as_str())
+            .bind(millis(old_expires_at))
+            .bind(replacement.id.as_str())
+            .bind(millis(now))
+    };
+    let mut row = expire()
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(store_error)?;
+    if row.is_none() {
+        let locked = sqlx::query(sql::SELECT_FOR_ROLL)
+            .bind(old.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(store_error)?;
+        let Some(locked) = locked else {
+            return Err(StoreError::NotFound);
+        };
+        let current = decode(&locked)?;
+        if current.replaced_by.is_some() {
+            return Err(StoreError::AlreadyRolled);
+        }
+        let state = current.state(now);
+        if state != KeyState::Active {
+            return Err(StoreError::NotActive(state));
+        }
+        // Enabled again (or its expiry lifted) between the two statements; the lock now
+        // holds it active, so the update matches.
+        row = expire()
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(store_error)?;
+    }
+    let Some(row) = row else {
+        return Err(StoreError::Corrupt(
+            "a roll matched no row of an active key".to_owned(),
+        ));
+    };
+    let updated = decode(&row)?;
+    insert_into(&mut *conn, replacement).await?;
+    Ok(updated)
 }
 
 async fn bounded<T>(
@@ -395,56 +534,13 @@ impl KeyStore for PostgresStore {
         replacement: &KeyRecord,
         now: Timestamp,
     ) -> Result<KeyRecord, StoreError> {
-        let expire = || {
-            sqlx::query(sql::EXPIRE_FOR_ROLL)
-                .bind(old.as_str())
-                .bind(millis(old_expires_at))
-                .bind(replacement.id.as_str())
-                .bind(millis(now))
+        let change = KeyChange::Roll {
+            old,
+            old_expires_at,
+            replacement,
+            now,
         };
-        self.bounded(async {
-            // Dropping the transaction on any early return rolls everything back,
-            // the old key's NOTIFY included.
-            let mut tx = self.pool.begin().await.map_err(store_error)?;
-            let mut row = expire()
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(store_error)?;
-            if row.is_none() {
-                let locked = sqlx::query(sql::SELECT_FOR_ROLL)
-                    .bind(old.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(store_error)?;
-                let Some(locked) = locked else {
-                    return Err(StoreError::NotFound);
-                };
-                let current = decode(&locked)?;
-                if current.replaced_by.is_some() {
-                    return Err(StoreError::AlreadyRolled);
-                }
-                let state = current.state(now);
-                if state != KeyState::Active {
-                    return Err(StoreError::NotActive(state));
-                }
-                // Enabled again (or its expiry lifted) between the two statements; the
-                // lock now holds it active, so the update matches.
-                row = expire()
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(store_error)?;
-            }
-            let Some(row) = row else {
-                return Err(StoreError::Corrupt(
-                    "a roll matched no row of an active key".to_owned(),
-                ));
-            };
-            let updated = decode(&row)?;
-            insert_into(&mut *tx, replacement).await?;
-            tx.commit().await.map_err(store_error)?;
-            Ok(updated)
-        })
-        .await
+        self.change_and_log(change, None).await
     }
 
     async fn touch_last_used(&self, updates: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
@@ -477,19 +573,57 @@ impl KeyStore for PostgresStore {
         max_live: u64,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        let change = KeyChange::Insert {
+            record,
+            max_live,
+            now,
+        };
+        self.change_and_log(change, None).await.map(drop)
+    }
+
+    /// The change and the entry in one transaction: a change is never left without its
+    /// entry, nor an entry without its change.
+    async fn apply(
+        &self,
+        change: KeyChange<'_>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<KeyRecord, StoreError> {
+        self.change_and_log(change, audit).await
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.bounded(insert_audit(&self.pool, entry)).await
+    }
+
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        query.validate()?;
+        let since = query.since.map(millis);
+        let after = query.after_seq.map_or(0, seq_bound);
+        let limit = i64::from(query.limit);
         self.bounded(async {
-            let mut tx = self.pool.begin().await.map_err(store_error)?;
-            sqlx::query(sql::ADVISORY_LOCK)
-                .bind(sql::OWNER_LOCK)
-                .bind(record.owner.as_str())
-                .execute(&mut *tx)
+            let rows = match &query.key {
+                Some(key) => sqlx::query(sql::LIST_AUDIT_BY_KEY).bind(key.as_str()),
+                None => sqlx::query(sql::LIST_AUDIT),
+            }
+            .bind(since)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+            rows.iter().map(decode_audit).collect()
+        })
+        .await
+    }
+
+    async fn prune_audit(&self, before: Timestamp) -> Result<u64, StoreError> {
+        self.bounded(async {
+            let done = sqlx::query(sql::PRUNE_AUDIT)
+                .bind(millis(before))
+                .execute(&self.pool)
                 .await
                 .map_err(store_error)?;
-            if count_live_in(&mut *tx, &record.owner, now).await?.live >= max_live {
-                return Err(StoreError::TooManyKeys { max: max_live });
-            }
-            insert_into(&mut *tx, record).await?;
-            tx.commit().await.map_err(store_error)
+            Ok(done.rows_affected())
         })
         .await
     }

@@ -1,0 +1,252 @@
+//! The PostgreSQL store's audit log beyond the conformance suite: a change and its
+//! entry commit together or not at all, an entry notifies nobody, rows no keyward
+//! writes are refused as corrupt, and an older schema gains the table.
+//!
+//! Skipped (with a message) when the server is unreachable, unless
+//! `KEYWARD_REQUIRE_SERVICES=1`. Each test works in a fresh schema and drops it.
+
+mod common;
+
+use std::time::Duration;
+
+use keyward_clock::Timestamp;
+use keyward_format::KeyId;
+use keyward_postgres::{
+    Invalidation, InvalidationListener, ListenerOptions, PostgresOptions, PostgresStore,
+    SCHEMA_VERSION,
+};
+use keyward_store::{Actor, AuditAction, AuditEntry, AuditQuery, KeyChange, KeyStore, StoreError};
+use keyward_testing::store_conformance::{fresh_id, sample_record};
+use sqlx::postgres::PgPoolOptions;
+use tokio::sync::mpsc;
+
+use common::{WAIT, fresh_schema, server};
+
+fn at(ms: u64) -> Timestamp {
+    Timestamp::from_unix_millis(1_767_225_600_000 + ms)
+}
+
+fn entry(action: AuditAction, key: KeyId) -> AuditEntry {
+    AuditEntry::new(at(100), action, key, Actor::Cli)
+}
+
+async fn store(url: &str, schema: &str) -> PostgresStore {
+    let options = PostgresOptions::new()
+        .schema(schema)
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(2));
+    PostgresStore::connect_with(url, options).await.unwrap()
+}
+
+/// Runs SQL outside keyward (as an operator would).
+async fn admin(url: &str, sql: String) {
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect(url)
+        .await
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+}
+
+async fn drop_schema(url: &str, schema: &str) {
+    admin(url, format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).await;
+}
+
+async fn next(rx: &mut mpsc::UnboundedReceiver<Invalidation>) -> Invalidation {
+    tokio::time::timeout(WAIT, rx.recv())
+        .await
+        .unwrap_or_else(|_| panic!("no invalidation within {WAIT:?}"))
+        .expect("listener channel closed")
+}
+
+async fn entries_about(store: &PostgresStore, key: KeyId) -> Vec<AuditEntry> {
+    store.list_audit(&AuditQuery::key(key, 100)).await.unwrap()
+}
+
+/// An entry PostgreSQL refuses (a note holding a NUL character, which a text column
+/// cannot) undoes the change it records, NOTIFY included: `apply` is one transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_entry_undoes_its_change() {
+    let Some(url) = server().await else { return };
+    let schema = fresh_schema();
+    let store = store(&url, &schema).await;
+    let (tx, mut events) = mpsc::unbounded_channel();
+    let listener = InvalidationListener::start_with(&store, ListenerOptions::new(), move |e| {
+        let _ = tx.send(e);
+    })
+    .await
+    .unwrap();
+    let record = sample_record(fresh_id(), "o", at(0));
+    store.insert(&record).await.unwrap();
+
+    let replacement = sample_record(fresh_id(), "o", at(10));
+    let minted = sample_record(fresh_id(), "o", at(10));
+    let changes = [
+        KeyChange::Revoke {
+            id: &record.id,
+            at: at(10),
+        },
+        KeyChange::SetDisabled {
+            id: &record.id,
+            disabled_at: Some(at(10)),
+        },
+        KeyChange::SetExpiry {
+            id: &record.id,
+            expires_at: Some(at(20)),
+        },
+        KeyChange::Delete { id: &record.id },
+        KeyChange::Roll {
+            old: &record.id,
+            old_expires_at: at(500),
+            replacement: &replacement,
+            now: at(10),
+        },
+        KeyChange::Insert {
+            record: &minted,
+            max_live: 10,
+            now: at(10),
+        },
+    ];
+    let mut refused = entry(AuditAction::Revoked, record.id);
+    refused.note = Some("before \0 after".to_owned());
+    for change in changes {
+        let result = store.apply(change, Some(&refused)).await;
+        assert!(
+            matches!(result, Err(StoreError::InvalidRequest(_))),
+            "{change:?}: {result:?}"
+        );
+        assert_eq!(store.get(&record.id).await.unwrap(), record, "{change:?}");
+    }
+    for never in [replacement.id, minted.id] {
+        assert!(matches!(store.get(&never).await, Err(StoreError::NotFound)));
+    }
+    assert!(entries_about(&store, record.id).await.is_empty());
+
+    // Notifications arrive in commit order: the first after the refused changes is
+    // this marker's, so none of those notified.
+    let marker = sample_record(fresh_id(), "o", at(0));
+    store.insert(&marker).await.unwrap();
+    store.revoke(&marker.id, at(30)).await.unwrap();
+    assert_eq!(next(&mut events).await, Invalidation::Key(marker.id));
+
+    listener.stop().await;
+    store.close().await;
+    drop_schema(&url, &schema).await;
+}
+
+/// Appending and pruning entries notify nobody; `apply` notifies the key it changes,
+/// once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_is_not_a_key_change() {
+    let Some(url) = server().await else { return };
+    let schema = fresh_schema();
+    let store = store(&url, &schema).await;
+    let (tx, mut events) = mpsc::unbounded_channel();
+    let listener = InvalidationListener::start_with(&store, ListenerOptions::new(), move |e| {
+        let _ = tx.send(e);
+    })
+    .await
+    .unwrap();
+    let (record, marker) = (
+        sample_record(fresh_id(), "o", at(0)),
+        sample_record(fresh_id(), "o", at(0)),
+    );
+    store.insert(&record).await.unwrap();
+    store.insert(&marker).await.unwrap();
+
+    store
+        .append_audit(&entry(AuditAction::Honeytoken, record.id))
+        .await
+        .unwrap();
+    assert_eq!(store.prune_audit(at(1_000)).await.unwrap(), 1);
+    let revoke = KeyChange::Revoke {
+        id: &record.id,
+        at: at(10),
+    };
+    store
+        .apply(revoke, Some(&entry(AuditAction::Revoked, record.id)))
+        .await
+        .unwrap();
+    store.revoke(&marker.id, at(10)).await.unwrap();
+    // In commit order: the applied revoke, then the marker; nothing before or between.
+    assert_eq!(next(&mut events).await, Invalidation::Key(record.id));
+    assert_eq!(next(&mut events).await, Invalidation::Key(marker.id));
+
+    listener.stop().await;
+    store.close().await;
+    drop_schema(&url, &schema).await;
+}
+
+/// A row whose action, actor or address no keyward writes is
+/// [`StoreError::Corrupt`], naming the column, not a panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_no_keyward_writes_is_corrupt() {
+    let Some(url) = server().await else { return };
+    let schema = fresh_schema();
+    let store = store(&url, &schema).await;
+    let spoils = [
+        ("action", "action = 'exploded'"),
+        ("actor_kind", "actor_kind = 'robot'"),
+        ("actor_kind", "actor_id = 'someone'"),
+        ("client_ip", "client_ip = 'localhost'"),
+        ("at", "at = -5"),
+    ];
+    for (column, spoil) in spoils {
+        let key = fresh_id();
+        store
+            .append_audit(&entry(AuditAction::Revoked, key))
+            .await
+            .unwrap();
+        admin(
+            &url,
+            format!("UPDATE \"{schema}\".keyward_audit_log SET {spoil} WHERE key_id = '{key}'"),
+        )
+        .await;
+        match store.list_audit(&AuditQuery::key(key, 10)).await {
+            Err(StoreError::Corrupt(why)) => assert!(why.starts_with(column), "{spoil}: {why}"),
+            other => panic!("{spoil}: {other:?}"),
+        }
+    }
+    store.close().await;
+    drop_schema(&url, &schema).await;
+}
+
+/// A schema from before the audit log gains it at connect; its keys are untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_2_schema_gains_the_audit_log() {
+    let Some(url) = server().await else { return };
+    let schema = fresh_schema();
+    let first = store(&url, &schema).await;
+    let record = sample_record(fresh_id(), "o", at(0));
+    first.insert(&record).await.unwrap();
+    first.close().await;
+    admin(
+        &url,
+        format!(
+            "DROP TABLE \"{schema}\".keyward_audit_log;
+            DELETE FROM \"{schema}\".keyward_schema_version WHERE version > 2"
+        ),
+    )
+    .await;
+
+    let migrated = store(&url, &schema).await;
+    assert_eq!(migrated.get(&record.id).await.unwrap(), record);
+    let e = entry(AuditAction::Deleted, record.id);
+    migrated
+        .apply(KeyChange::Delete { id: &record.id }, Some(&e))
+        .await
+        .unwrap();
+    assert_eq!(entries_about(&migrated, record.id).await.len(), 1);
+    let version: i32 = sqlx::query_scalar("SELECT MAX(version) FROM keyward_schema_version")
+        .fetch_one(migrated.pool())
+        .await
+        .unwrap();
+    assert_eq!(i64::from(version), SCHEMA_VERSION);
+    migrated.close().await;
+    drop_schema(&url, &schema).await;
+}
