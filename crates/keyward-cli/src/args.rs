@@ -113,6 +113,9 @@ pub enum Command {
     Keys(KeysCommand),
     /// Scan files, directories (or stdin) for leaked keys; exit 1 when any is found.
     Scan(ScanArgs),
+    /// List the audit log: who created, rolled, revoked which key, when and from where.
+    /// The last `--limit` matching entries, oldest first.
+    Audit(AuditArgs),
     /// Check or write the configuration file.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -181,6 +184,14 @@ pub struct ListArgs {
     /// Every column (owner, tenant, capabilities, last use, full times), however wide.
     #[arg(long, conflicts_with = "json")]
     pub wide: bool,
+    /// Only keys not used for this long (`30d`): last used, or created when never
+    /// used, at least this long ago. Revoked keys are left out.
+    #[arg(long, value_name = "DURATION")]
+    pub unused_for: Option<String>,
+    /// Only keys that expire within this long (`7d`) and have not expired yet.
+    /// Revoked keys are left out.
+    #[arg(long, value_name = "DURATION")]
+    pub expiring_within: Option<String>,
     /// JSON output.
     #[command(flatten)]
     pub json: JsonFlag,
@@ -231,6 +242,26 @@ pub struct RollArgs {
     /// JSON output.
     #[command(flatten)]
     pub json: JsonFlag,
+}
+
+/// Arguments of `audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only entries about this key id (as the key acted on, or as a roll's replacement).
+    #[arg(long, value_name = "ID")]
+    pub key: Option<String>,
+    /// Only entries from this long ago until now: `30d`, `24h`, `15m`.
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// Show at most this many entries: the most recent ones.
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: u32,
+    /// Every field (sequence number, replacement, note), however wide.
+    #[arg(long, conflicts_with = "json")]
+    pub wide: bool,
+    /// Print JSON (one array) instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `scan`.

@@ -3,8 +3,9 @@
 use std::io::Write;
 use std::sync::Arc;
 
+use keyward::clock::{Clock, SystemClock, Timestamp};
 use keyward::format::KeyFormat;
-use keyward::store::{KeyStore, ListFilter, PageRequest};
+use keyward::store::{Actor, KeyState, KeyStore, ListFilter, PageRequest};
 use keyward::{ConfigFile, KeyService, KeySummary, Keyward, MintRequest, NewKey};
 
 use crate::args::{
@@ -15,7 +16,10 @@ use crate::table::{self, time};
 use crate::{CliError, Database, DatabaseError, w};
 
 /// Opens the database the command line names as a key store.
-async fn open_store(url: &str, schema: Option<&str>) -> Result<Arc<dyn KeyStore>, CliError> {
+pub(crate) async fn open_store(
+    url: &str,
+    schema: Option<&str>,
+) -> Result<Arc<dyn KeyStore>, CliError> {
     match Database::open(url, schema).await {
         Ok(database) => Ok(database.store()),
         Err(DatabaseError::SchemaWithoutPostgres) => Err(CliError::usage(
@@ -54,11 +58,14 @@ pub(crate) async fn run(
     let keyward = Keyward::builder(format, file.catalog().clone())
         .shared_store(store)
         .hasher(file.hasher().hasher())
+        // The file's lifecycle policies: a key minted here obeys `max_lifetime`.
+        .config(file.config())
         .without_rate_limits()
         .without_lockout()
         .build()
         .map_err(|e| CliError::runtime(e.to_string()))?;
-    let service = keyward.keys();
+    // Every change made here is audited as the command line's.
+    let service = keyward.keys().acting(Actor::Cli, None);
     match command {
         KeysCommand::Create(args) => create(&service, args, out, err).await,
         KeysCommand::List(args) => list(&service, &args, out).await,
@@ -179,9 +186,12 @@ fn warn_once(err: &mut dyn Write) -> Result<(), CliError> {
     )
 }
 
-/// `keys list`: every key, oldest first, as JSON or a table.
+/// `keys list`: every key (or those `--unused-for` / `--expiring-within` select),
+/// oldest first, as JSON or a table.
 async fn list(service: &KeyService, args: &ListArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let keys = all_keys(service).await?;
+    let selection = Selection::from_args(args, SystemClock.now())?;
+    let mut keys = all_keys(service).await?;
+    keys.retain(|key| selection.keeps(key));
     if args.json.json {
         let values = keys.iter().map(to_json).collect::<Result<Vec<_>, _>>()?;
         return write_json(&serde_json::Value::Array(values), out);
@@ -195,6 +205,55 @@ async fn list(service: &KeyService, args: &ListArgs, out: &mut dyn Write) -> Res
         w(out, format_args!("{line}\n"))?;
     }
     Ok(())
+}
+
+/// Which keys `keys list` shows: all, or those its lifecycle filters select.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Selection {
+    /// Last used (or created, when never used) at or before this.
+    idle_since: Option<Timestamp>,
+    /// Expiring after `now` and at or before this.
+    expiring_by: Option<Timestamp>,
+    now: Timestamp,
+}
+
+impl Selection {
+    fn from_args(args: &ListArgs, now: Timestamp) -> Result<Self, CliError> {
+        let back = |text: &Option<String>| {
+            text.as_deref()
+                .map(|t| parse_duration(t).map(|d| now.saturating_sub(d)))
+                .transpose()
+        };
+        let ahead = |text: &Option<String>| {
+            text.as_deref()
+                .map(|t| parse_duration(t).map(|d| now.saturating_add(d)))
+                .transpose()
+        };
+        Ok(Selection {
+            idle_since: back(&args.unused_for)?,
+            expiring_by: ahead(&args.expiring_within)?,
+            now,
+        })
+    }
+
+    /// Whether `key` is listed. With a filter, a revoked key never is: these filters
+    /// find keys to act on, and a revoked key needs nothing more.
+    fn keeps(&self, key: &KeySummary) -> bool {
+        if self.idle_since.is_none() && self.expiring_by.is_none() {
+            return true;
+        }
+        if key.state == KeyState::Revoked {
+            return false;
+        }
+        let idle = self
+            .idle_since
+            .is_none_or(|cutoff| key.last_used_at.unwrap_or(key.created_at) <= cutoff);
+        let expiring = self.expiring_by.is_none_or(|by| {
+            key.expires_at
+                .is_some_and(|expires| expires > self.now && expires <= by)
+        });
+        idle && expiring
+    }
 }
 
 /// Every key, page after page.

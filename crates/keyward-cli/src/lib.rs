@@ -10,6 +10,7 @@ use keyward::format::{KeyFormat, Scanner};
 use keyward::scope::Catalog;
 
 mod args;
+mod audit;
 mod config;
 mod error;
 mod keys;
@@ -17,8 +18,8 @@ mod scan;
 mod table;
 
 pub use args::{
-    CheckArgs, Cli, Command, ConfigCommand, CreateArgs, IdArgs, InitArgs, JsonFlag, KeysCommand,
-    ListArgs, RollArgs, ScanArgs, configuration_note, parse_duration, parse_tenant,
+    AuditArgs, CheckArgs, Cli, Command, ConfigCommand, CreateArgs, IdArgs, InitArgs, JsonFlag,
+    KeysCommand, ListArgs, RollArgs, ScanArgs, configuration_note, parse_duration, parse_tenant,
 };
 pub use error::CliError;
 /// The store-from-URL function the CLI uses, re-exported for programs that depend on
@@ -64,10 +65,6 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCod
     match command {
         Command::Scan(args) => scan::run(Scanner::new(format), &args.paths, out),
         Command::Keys(command) => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| CliError::runtime(format!("cannot start the runtime: {e}")))?;
             let database = keys::DatabaseArgs {
                 url: cli
                     .database_url
@@ -75,11 +72,30 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCod
                     .unwrap_or_else(|| file.database_url()),
                 schema: cli.database_schema.as_deref(),
             };
-            runtime.block_on(keys::run(&file, database, format, command, out, err))?;
+            runtime()?.block_on(keys::run(&file, database, format, command, out, err))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit(args) => {
+            let url = cli
+                .database_url
+                .as_deref()
+                .unwrap_or_else(|| file.database_url());
+            runtime()?.block_on(async {
+                let store = keys::open_store(url, cli.database_schema.as_deref()).await?;
+                audit::run(store.as_ref(), &args, out).await
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Config(_) => unreachable!("answered above"),
     }
+}
+
+/// The single-threaded runtime the database commands run on.
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::runtime(format!("cannot start the runtime: {e}")))
 }
 
 /// Writes to the command's output; a failed write (a closed pipe) is a runtime error.

@@ -11,7 +11,7 @@ pub(crate) const WIDTH: usize = 100;
 const MIN_NAME: usize = 12;
 
 /// Between two columns.
-const GAP: &str = "  ";
+pub(crate) const GAP: &str = "  ";
 
 /// The default table: id, name (cut with `…` to what the row leaves), masked key,
 /// state, creation date and expiry. Expiry rather than last use: it is when the key
@@ -116,7 +116,7 @@ fn minute(t: Timestamp) -> String {
 }
 
 /// `s` in at most `width` characters, the last of them `…` when it was cut.
-fn cut(s: &str, width: usize) -> String {
+pub(crate) fn cut(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
         return s.to_owned();
     }
@@ -126,7 +126,10 @@ fn cut(s: &str, width: usize) -> String {
 }
 
 /// Each column's widest cell, the header's included, in characters.
-fn column_widths<const N: usize>(header: &[String; N], rows: &[[String; N]]) -> [usize; N] {
+pub(crate) fn column_widths<const N: usize>(
+    header: &[String; N],
+    rows: &[[String; N]],
+) -> [usize; N] {
     let mut widths = header.each_ref().map(|h| h.chars().count());
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -137,7 +140,7 @@ fn column_widths<const N: usize>(header: &[String; N], rows: &[[String; N]]) -> 
 }
 
 /// One row, each cell padded to its column's width, without trailing blanks.
-fn line<const N: usize>(cells: &[String; N], widths: &[usize; N]) -> String {
+pub(crate) fn line<const N: usize>(cells: &[String; N], widths: &[usize; N]) -> String {
     let padded: Vec<String> = cells
         .iter()
         .zip(widths)

@@ -99,6 +99,48 @@ fn config_check_says_ok_or_where_the_file_is_wrong() {
 }
 
 #[test]
+fn config_check_reads_the_lifecycle_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("policies.toml"),
+        "[keys]\nmax_lifetime = \"90d\"\nexpire_unused_after = \"365d\"\n\n[audit]\nretention = \"400d\"\n",
+    )
+    .unwrap();
+    let out = keyward(dir.path())
+        .args(["config", "check", "policies.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "ok: ./policies.toml\n");
+
+    for (text, needle) in [
+        (
+            "[keys]\nmax_lifetime = \"0d\"\n",
+            "bad.toml:2:16: keys.max_lifetime: must be longer than zero",
+        ),
+        (
+            "[keys]\nexpire_unused_after = \"-1d\"\n",
+            "bad.toml:2:23: keys.expire_unused_after: invalid duration \"-1d\"",
+        ),
+        (
+            "[audit]\nretention = \"400000d\"\n",
+            "bad.toml:2:13: audit.retention: \"400000d\" is longer than the 36525 days accepted",
+        ),
+        (
+            "[audit]\nkeep = \"1d\"\n",
+            "bad.toml:2:1: audit.keep: unknown key `keep`, expected `retention`",
+        ),
+    ] {
+        std::fs::write(dir.path().join("bad.toml"), text).unwrap();
+        let out = keyward(dir.path())
+            .args(["config", "check", "bad.toml"])
+            .output()
+            .unwrap();
+        usage_error(&out, needle);
+    }
+}
+
+#[test]
 fn a_bad_configuration_stops_every_command_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -110,6 +152,7 @@ fn a_bad_configuration_stops_every_command_with_exit_2() {
         &["keys", "list"][..],
         &["keys", "create", "--owner", "u_1", "--name", "x"],
         &["scan", "."],
+        &["audit"],
     ] {
         let out = keyward(dir.path()).args(args).output().unwrap();
         usage_error(&out, "keyward.toml:3:13: capabilities.defaults[0]");
