@@ -269,6 +269,11 @@ pub struct AuditArgs {
 pub struct ScanArgs {
     /// Files or directories to scan; stdin when none.
     pub paths: Vec<PathBuf>,
+    /// Also revoke every key found that is a live key of the database (its secret
+    /// verified), audited as leaked with where it was found. Without it, nothing
+    /// changes.
+    #[arg(long)]
+    pub revoke: bool,
 }
 
 /// Parses `30d`, `24h`, `15m`, `90s` (anything humantime accepts).

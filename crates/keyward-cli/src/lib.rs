@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use keyward::ConfigFile;
-use keyward::format::{KeyFormat, Scanner};
+use keyward::format::KeyFormat;
 use keyward::scope::Catalog;
 
 mod args;
@@ -63,7 +63,16 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCod
         None => file.format().clone(),
     };
     match command {
-        Command::Scan(args) => scan::run(Scanner::new(format), &args.paths, out),
+        Command::Scan(args) => {
+            let database = keys::DatabaseArgs {
+                url: cli
+                    .database_url
+                    .as_deref()
+                    .unwrap_or_else(|| file.database_url()),
+                schema: cli.database_schema.as_deref(),
+            };
+            scan::run(&file, format, &args, database, out, err)
+        }
         Command::Keys(command) => {
             let database = keys::DatabaseArgs {
                 url: cli
