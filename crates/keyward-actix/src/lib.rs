@@ -17,9 +17,9 @@ use actix_web::web::Bytes;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use keyward::http::{
     self as kw_http, CredentialSources, Gate, MAX_BODY_LEN, RequestBody, RequestError,
-    RequestHeaders, rate_limit_headers, render,
+    RequestHeaders, rate_limit_headers, render, static_decimal,
 };
-use keyward::limit::{ClientIpResolver, Decision};
+use keyward::limit::{ClientIpResolver, Decision, headers};
 use keyward::scope::Requirement;
 use keyward::{AuthError, Authenticator, Principal};
 
@@ -239,13 +239,35 @@ fn with_rate_limit_headers<B>(
     decision: Option<Decision>,
 ) -> ServiceResponse<EitherBody<B>> {
     if let Some(decision) = decision {
-        for (name, value) in rate_limit_headers(&decision) {
-            response
-                .headers_mut()
-                .insert(HeaderName::from_static(name), HeaderValue::from(value));
+        let headers = response.headers_mut();
+        for (name, (_, value)) in RATE_LIMIT_NAMES
+            .into_iter()
+            .zip(rate_limit_headers(&decision))
+        {
+            headers.insert(name, number(value));
         }
     }
     response.map_into_left_body()
+}
+
+/// The `RateLimit-*` names, in [`rate_limit_headers`]' order, parsed once at compile
+/// time rather than per response.
+const RATE_LIMIT_NAMES: [HeaderName; 3] = [
+    HeaderName::from_static(headers::RATELIMIT_LIMIT),
+    HeaderName::from_static(headers::RATELIMIT_REMAINING),
+    HeaderName::from_static(headers::RATELIMIT_RESET),
+];
+
+/// `x-api-key`, parsed at compile time: looking a header up by a `&str` parses it, and
+/// parsing a name that is not a standard header allocates.
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+
+/// `n` as a header value; numbers below 10,000 without allocating.
+fn number(n: u64) -> HeaderValue {
+    match static_decimal(n) {
+        Some(text) => HeaderValue::from_static(text),
+        None => HeaderValue::from(n),
+    }
 }
 
 pin_project_lite::pin_project! {
@@ -307,7 +329,12 @@ struct Headers<'a>(&'a actix_web::http::header::HeaderMap);
 
 impl RequestHeaders for Headers<'_> {
     fn values(&self, name: &str) -> impl Iterator<Item = &[u8]> {
-        self.0.get_all(name).map(HeaderValue::as_bytes)
+        let values = match name {
+            "authorization" => self.0.get_all(header::AUTHORIZATION),
+            "x-api-key" => self.0.get_all(X_API_KEY),
+            _ => self.0.get_all(name),
+        };
+        values.map(HeaderValue::as_bytes)
     }
 }
 
@@ -493,6 +520,59 @@ impl ResponseError for BodyRejection {
 
     fn error_response(&self) -> HttpResponse {
         to_response(self.0.render())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn written(decision: Decision) -> [String; 3] {
+        let response = TestRequest::default()
+            .to_srv_request()
+            .into_response(HttpResponse::Ok().finish());
+        let response = with_rate_limit_headers(response, Some(decision));
+        ["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"].map(|name| {
+            let values: Vec<_> = response.headers().get_all(name).collect();
+            assert_eq!(values.len(), 1, "{name}");
+            values[0].to_str().unwrap().to_owned()
+        })
+    }
+
+    #[test]
+    fn rate_limit_headers_carry_the_decision_small_or_large() {
+        let small = Decision::Allowed {
+            limit: 60,
+            remaining: 0,
+            reset: Duration::from_millis(9_998_500),
+        };
+        assert_eq!(written(small), ["60", "0", "9999"]);
+        let large = Decision::Allowed {
+            limit: u32::MAX,
+            remaining: 10_000,
+            reset: Duration::from_secs(u64::from(u32::MAX)),
+        };
+        assert_eq!(written(large), ["4294967295", "10000", "4294967295"]);
+    }
+
+    #[test]
+    fn credentials_are_read_by_name() {
+        let request = TestRequest::default()
+            .append_header(("authorization", "Bearer a"))
+            .append_header(("x-api-key", "b"))
+            .append_header(("x-api-key", "c"))
+            .append_header(("x-forwarded-for", "192.0.2.7"))
+            .to_srv_request();
+        let headers = Headers(request.headers());
+        let read = |name: &str| headers.values(name).collect::<Vec<_>>();
+        assert_eq!(read("authorization"), [b"Bearer a"]);
+        assert_eq!(read("x-api-key"), [&b"b"[..], b"c"]);
+        assert_eq!(read("x-forwarded-for"), [b"192.0.2.7"]);
+        assert!(read("forwarded").is_empty());
     }
 }
 

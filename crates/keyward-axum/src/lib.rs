@@ -12,14 +12,14 @@ use std::task::{Context, Poll};
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use keyward::http::{
     CredentialSources, Gate, HttpResponse, MAX_BODY_LEN, RequestBody, RequestError, RequestHeaders,
-    rate_limit_headers, render,
+    rate_limit_headers, render, static_decimal,
 };
-use keyward::limit::{ClientIpResolver, Decision};
+use keyward::limit::{ClientIpResolver, Decision, headers};
 use keyward::scope::Requirement;
 use keyward::{AuthError, Authenticator, Principal};
 
@@ -168,19 +168,18 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let (mut parts, body) = request.into_parts();
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
         // A cached key with in-memory limits is decided here, and the inner service,
         // polled ready, is called at once: no boxed future, no clone of it.
         match self
             .gate
-            .authenticate_now(peer(&parts), &Headers(&parts.headers))
+            .authenticate_now(peer(request.extensions()), &Headers(request.headers()))
         {
             Some(Ok(principal)) => {
                 let decision = principal.rate_limit().copied();
-                parts.extensions.insert(principal);
+                request.extensions_mut().insert(principal);
                 KeywardFuture::new(State::Inner {
-                    inner: self.inner.call(Request::from_parts(parts, body)),
+                    inner: self.inner.call(request),
                     decision,
                 })
             }
@@ -188,7 +187,7 @@ where
                 response: Some(to_response(refusal)),
             }),
             None => KeywardFuture::new(State::Waiting {
-                future: self.call_after_waiting(Request::from_parts(parts, body)),
+                future: self.call_after_waiting(request),
             }),
         }
     }
@@ -208,17 +207,17 @@ impl<S> KeywardService<S> {
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
-            let (mut parts, body) = request.into_parts();
+            let mut request = request;
             let principal = match gate
-                .authenticate(peer(&parts), &Headers(&parts.headers))
+                .authenticate(peer(request.extensions()), &Headers(request.headers()))
                 .await
             {
                 Ok(principal) => principal,
                 Err(refusal) => return Ok(to_response(refusal)),
             };
             let decision = principal.rate_limit().copied();
-            parts.extensions.insert(principal);
-            let response = inner.call(Request::from_parts(parts, body)).await?;
+            request.extensions_mut().insert(principal);
+            let response = inner.call(request).await?;
             Ok(with_rate_limit_headers(response, decision))
         })
     }
@@ -284,28 +283,53 @@ impl<F, E> fmt::Debug for KeywardFuture<F, E> {
     }
 }
 
+/// The `RateLimit-*` names, in [`rate_limit_headers`]' order, parsed once at compile
+/// time rather than per response.
+const RATE_LIMIT_NAMES: [HeaderName; 3] = [
+    HeaderName::from_static(headers::RATELIMIT_LIMIT),
+    HeaderName::from_static(headers::RATELIMIT_REMAINING),
+    HeaderName::from_static(headers::RATELIMIT_RESET),
+];
+
+/// `x-api-key`, parsed at compile time: looking a header up by a `&str` parses it.
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+
 fn with_rate_limit_headers(mut response: Response, decision: Option<Decision>) -> Response {
     if let Some(decision) = decision {
-        for (name, value) in rate_limit_headers(&decision) {
-            response
-                .headers_mut()
-                .insert(HeaderName::from_static(name), HeaderValue::from(value));
+        let headers = response.headers_mut();
+        for (name, (_, value)) in RATE_LIMIT_NAMES
+            .into_iter()
+            .zip(rate_limit_headers(&decision))
+        {
+            headers.insert(name, number(value));
         }
     }
     response
+}
+
+/// `n` as a header value; numbers below 10,000 without allocating.
+fn number(n: u64) -> HeaderValue {
+    match static_decimal(n) {
+        Some(text) => HeaderValue::from_static(text),
+        None => HeaderValue::from(n),
+    }
 }
 
 struct Headers<'a>(&'a axum::http::HeaderMap);
 
 impl RequestHeaders for Headers<'_> {
     fn values(&self, name: &str) -> impl Iterator<Item = &[u8]> {
-        self.0.get_all(name).iter().map(HeaderValue::as_bytes)
+        let values = match name {
+            "authorization" => self.0.get_all(header::AUTHORIZATION),
+            "x-api-key" => self.0.get_all(X_API_KEY),
+            _ => self.0.get_all(name),
+        };
+        values.into_iter().map(HeaderValue::as_bytes)
     }
 }
 
-fn peer(parts: &Parts) -> Option<IpAddr> {
-    parts
-        .extensions
+fn peer(extensions: &Extensions) -> Option<IpAddr> {
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip())
 }
@@ -479,6 +503,62 @@ pub struct BodyRejection(pub RequestError);
 impl IntoResponse for BodyRejection {
     fn into_response(self) -> Response {
         to_response(self.0.render())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn written(decision: Decision) -> Vec<(String, String)> {
+        let response = with_rate_limit_headers(Response::new(Body::empty()), Some(decision));
+        response
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn rate_limit_headers_carry_the_decision_small_or_large() {
+        let small = Decision::Allowed {
+            limit: 60,
+            remaining: 0,
+            reset: Duration::from_millis(9_998_500),
+        };
+        let large = Decision::Allowed {
+            limit: u32::MAX,
+            remaining: 10_000,
+            reset: Duration::from_secs(u64::from(u32::MAX)),
+        };
+        let pairs = |limit: &str, remaining: &str, reset: &str| {
+            [
+                ("ratelimit-limit", limit),
+                ("ratelimit-remaining", remaining),
+                ("ratelimit-reset", reset),
+            ]
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+            .to_vec()
+        };
+        assert_eq!(written(small), pairs("60", "0", "9999"));
+        assert_eq!(written(large), pairs("4294967295", "10000", "4294967295"));
+    }
+
+    #[test]
+    fn credentials_are_read_by_name() {
+        let mut map = HeaderMap::new();
+        map.append(header::AUTHORIZATION, HeaderValue::from_static("Bearer a"));
+        map.append("x-api-key", HeaderValue::from_static("b"));
+        map.append("x-api-key", HeaderValue::from_static("c"));
+        map.append("x-forwarded-for", HeaderValue::from_static("192.0.2.7"));
+        let headers = Headers(&map);
+        let read = |name: &str| headers.values(name).collect::<Vec<_>>();
+        assert_eq!(read("authorization"), [b"Bearer a"]);
+        assert_eq!(read("x-api-key"), [&b"b"[..], b"c"]);
+        assert_eq!(read("x-forwarded-for"), [b"192.0.2.7"]);
+        assert!(read("forwarded").is_empty());
     }
 }
 

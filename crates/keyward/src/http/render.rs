@@ -157,6 +157,67 @@ pub fn rate_limit_headers(decision: &Decision) -> [(&'static str, u64); 3] {
     ]
 }
 
+/// Numbers below this have static decimal text ([`static_decimal`]).
+const STATIC_DECIMALS: u64 = 10_000;
+
+/// The decimal text of 0 to 9,999, back to back: 10 one-digit numbers, then 90 of two
+/// digits, 900 of three and 9,000 of four.
+static DECIMAL_BYTES: [u8; 38_890] = {
+    let mut out = [0u8; 38_890];
+    let (mut n, mut at) = (0u64, 0usize);
+    while n < STATIC_DECIMALS {
+        let width = decimal_width(n);
+        let (mut left, mut value) = (width, n);
+        while left > 0 {
+            left -= 1;
+            out[at + left] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+        at += width;
+        n += 1;
+    }
+    out
+};
+
+static DECIMALS: &str = match std::str::from_utf8(&DECIMAL_BYTES) {
+    Ok(text) => text,
+    Err(_) => panic!("decimal digits are ASCII"),
+};
+
+const fn decimal_width(n: u64) -> usize {
+    match n {
+        0..10 => 1,
+        10..100 => 2,
+        100..1_000 => 3,
+        _ => 4,
+    }
+}
+
+/// The decimal text of `n` from a table built at compile time when `n` is below
+/// 10,000, as `RateLimit-*` and `Retry-After` values usually are: an adapter makes a
+/// header value of it without allocating (`HeaderValue::from_static`), where formatting
+/// an integer allocates one buffer per value. `None` for larger numbers.
+///
+/// ```
+/// use keyward::http::static_decimal;
+///
+/// assert_eq!(static_decimal(0), Some("0"));
+/// assert_eq!(static_decimal(60), Some("60"));
+/// assert_eq!(static_decimal(9_999), Some("9999"));
+/// assert_eq!(static_decimal(10_000), None);
+/// ```
+#[inline]
+pub fn static_decimal(n: u64) -> Option<&'static str> {
+    let start = match n {
+        0..10 => n,
+        10..100 => 10 + 2 * (n - 10),
+        100..1_000 => 190 + 3 * (n - 100),
+        1_000..STATIC_DECIMALS => 2_890 + 4 * (n - 1_000),
+        _ => return None,
+    } as usize;
+    DECIMALS.get(start..start + decimal_width(n))
+}
+
 /// The fixed message of `code`.
 pub(crate) fn message(code: ErrorCode) -> &'static str {
     match code {
@@ -340,6 +401,16 @@ mod tests {
         assert!(printed.contains("201"));
         let refusal = render(&AuthError::MissingCredential, "api");
         assert!(format!("{refusal:?}").contains("missing_credential"));
+    }
+
+    #[test]
+    fn static_decimals_are_the_numbers_themselves() {
+        for n in 0..STATIC_DECIMALS {
+            assert_eq!(static_decimal(n), Some(n.to_string().as_str()));
+        }
+        for n in [STATIC_DECIMALS, 123_456, u64::from(u32::MAX), u64::MAX] {
+            assert_eq!(static_decimal(n), None);
+        }
     }
 
     #[test]
