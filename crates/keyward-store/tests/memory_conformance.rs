@@ -84,3 +84,78 @@ async fn a_broken_store_fails_with_the_check_name() {
 
     conformance::run(Arc::new(LastRevokeWins(MemoryStore::new()))).await;
 }
+
+/// A store without an audit log (the trait's defaults) passes every other check and
+/// fails the audit group, which runs last.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "conformance check `audit_append_assigns_increasing_seq`")]
+async fn a_store_without_an_audit_log_fails_the_audit_checks() {
+    use async_trait::async_trait;
+    use keyward_clock::Timestamp;
+    use keyward_format::KeyId;
+    use keyward_store::{KeyRecord, ListFilter, LiveKeys, Page, PageRequest, StoreError};
+
+    /// Delegates every key method to a `MemoryStore`; keeps the audit defaults.
+    struct NoAuditLog(MemoryStore);
+
+    #[async_trait]
+    impl KeyStore for NoAuditLog {
+        async fn insert(&self, r: &KeyRecord) -> Result<(), StoreError> {
+            self.0.insert(r).await
+        }
+        async fn get(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
+            self.0.get(id).await
+        }
+        async fn list(&self, f: &ListFilter, p: PageRequest) -> Result<Page, StoreError> {
+            self.0.list(f, p).await
+        }
+        async fn revoke(&self, id: &KeyId, at: Timestamp) -> Result<KeyRecord, StoreError> {
+            self.0.revoke(id, at).await
+        }
+        async fn delete(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
+            self.0.delete(id).await
+        }
+        async fn set_expiry(
+            &self,
+            id: &KeyId,
+            at: Option<Timestamp>,
+        ) -> Result<KeyRecord, StoreError> {
+            self.0.set_expiry(id, at).await
+        }
+        async fn set_disabled(
+            &self,
+            id: &KeyId,
+            at: Option<Timestamp>,
+        ) -> Result<KeyRecord, StoreError> {
+            self.0.set_disabled(id, at).await
+        }
+        async fn update_hash(&self, id: &KeyId, hash: &str) -> Result<(), StoreError> {
+            self.0.update_hash(id, hash).await
+        }
+        async fn roll(
+            &self,
+            old: &KeyId,
+            at: Timestamp,
+            new: &KeyRecord,
+            now: Timestamp,
+        ) -> Result<KeyRecord, StoreError> {
+            self.0.roll(old, at, new, now).await
+        }
+        async fn touch_last_used(&self, u: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
+            self.0.touch_last_used(u).await
+        }
+        async fn count_live(&self, owner: &str, now: Timestamp) -> Result<LiveKeys, StoreError> {
+            self.0.count_live(owner, now).await
+        }
+        async fn insert_capped(
+            &self,
+            r: &KeyRecord,
+            max_live: u64,
+            now: Timestamp,
+        ) -> Result<(), StoreError> {
+            self.0.insert_capped(r, max_live, now).await
+        }
+    }
+
+    conformance::run(Arc::new(NoAuditLog(MemoryStore::new()))).await;
+}
