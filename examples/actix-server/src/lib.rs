@@ -17,7 +17,9 @@ use keyward::http::RequestError;
 use keyward_actix::{
     Authenticated, BoundedBody, KeywardMiddleware, configure_management, to_response,
 };
-use keyward_demo_api::{DASHBOARD_PATH, DemoApi, DesktopAction, SignIn, Started};
+use keyward_demo_api::{
+    DASHBOARD_PATH, DemoApi, DesktopAction, SECRET_SCANNING_PATH, SignIn, Started,
+};
 
 type Api = Data<DemoApi>;
 
@@ -46,7 +48,16 @@ pub fn configure(started: &Started) -> impl FnOnce(&mut ServiceConfig) + Clone +
         .client_ip(started.client_ip.clone());
     let management = configure_management(api.management().clone(), auth.clone());
     let document: Arc<str> = started.api.management().openapi("/v1").into();
+    let secret_scanning = started.secret_scanning.clone();
     move |config: &mut ServiceConfig| {
+        // The leaked-key receiver, when GitHub's public keys were given: signed, no API
+        // key.
+        if let Some(receiver) = secret_scanning {
+            config.service(
+                resource(SECRET_SCANNING_PATH, "POST")
+                    .route(keyward_secret_scanning::actix::route(receiver)),
+            );
+        }
         config
             .app_data(api)
             .app_data(sign_in)

@@ -19,7 +19,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use keyward::http::RequestError;
 use keyward_axum::{Authenticated, BoundedBody, KeywardLayer, management_router, to_response};
-use keyward_demo_api::{DASHBOARD_PATH, DemoApi, DesktopAction, SignIn, Started};
+use keyward_demo_api::{
+    DASHBOARD_PATH, DemoApi, DesktopAction, SECRET_SCANNING_PATH, SignIn, Started,
+};
 
 type Api = State<Arc<DemoApi>>;
 
@@ -70,6 +72,13 @@ pub fn router(started: &Started) -> Router {
                 "/v1/desktops/{id}/stop",
                 post(stop).layer(auth.require(need.desktop_lifecycle.clone())),
             );
+    }
+    // The leaked-key receiver, when GitHub's public keys were given: signed, no API key.
+    if let Some(receiver) = &started.secret_scanning {
+        router = router.route(
+            SECRET_SCANNING_PATH,
+            keyward_secret_scanning::axum::endpoint(receiver.clone()),
+        );
     }
     router
         .merge(sign_in_routes(&started.sign_in))

@@ -87,4 +87,9 @@ pub struct ServerArgs {
         env = "KEYWARD_TRUSTED_PROXIES"
     )]
     pub trusted_proxies: Vec<IpNet>,
+    /// GitHub's secret scanning public keys (the JSON of
+    /// `https://api.github.com/meta/public_keys/secret_scanning`, or PEM keys): mounts
+    /// the leaked-key receiver at `POST /github/secret-scanning`. Off without it.
+    #[arg(long, env = "KEYWARD_SECRET_SCANNING_KEYS", value_name = "PATH")]
+    pub secret_scanning_keys: Option<PathBuf>,
 }

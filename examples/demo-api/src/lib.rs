@@ -17,3 +17,7 @@ pub use directory::DesktopAction;
 pub use launch::{announce, run};
 pub use setup::{KEY_PREFIX, SetupError, Started, start};
 pub use sign_in::{DASHBOARD_PATH, LOGIN_PATH, SignIn};
+
+/// Where both example servers mount the leaked-key receiver (with
+/// `--secret-scanning-keys`): the endpoint URL to register with GitHub.
+pub const SECRET_SCANNING_PATH: &str = "/github/secret-scanning";

@@ -13,6 +13,7 @@ use keyward::{
 };
 use keyward_dashboard::Dashboard;
 use keyward_redis::{RedisError, RedisLimits};
+use keyward_secret_scanning::{AlertReceiver, PublicKeys, PublicKeysError};
 
 use crate::api::DemoApi;
 use crate::args::ServerArgs;
@@ -43,6 +44,10 @@ pub struct Started {
     /// The API-keys dashboard, mounted at [`DASHBOARD_PATH`](crate::DASHBOARD_PATH)
     /// behind [`Started::sign_in`].
     pub dashboard: Dashboard,
+    /// The leaked-key receiver, mounted at
+    /// [`SECRET_SCANNING_PATH`](crate::SECRET_SCANNING_PATH) when
+    /// `--secret-scanning-keys` names GitHub's public keys.
+    pub secret_scanning: Option<AlertReceiver>,
 }
 
 /// The demo could not start.
@@ -64,6 +69,22 @@ pub enum SetupError {
     /// Redis could not be reached or the URL is malformed.
     #[error("redis: {0}")]
     Redis(#[from] RedisError),
+    /// The `--secret-scanning-keys` file could not be read.
+    #[error("--secret-scanning-keys {path}: {error}")]
+    SecretScanningFile {
+        /// The file named.
+        path: String,
+        /// Why it could not be read.
+        error: std::io::Error,
+    },
+    /// The `--secret-scanning-keys` file holds no usable public key.
+    #[error("--secret-scanning-keys {path}: {error}")]
+    SecretScanningKeys {
+        /// The file named.
+        path: String,
+        /// What is wrong with it.
+        error: PublicKeysError,
+    },
 }
 
 /// Finds the configuration (`--config`, `KEYWARD_CONFIG`, `./keyward.toml`, else the
@@ -124,6 +145,10 @@ pub async fn start(args: &ServerArgs) -> Result<Started, SetupError> {
     if let Some(requirement) = file.management_requirements().tenant_admin() {
         dashboard = dashboard.tenant_admin(requirement.clone());
     }
+    let secret_scanning = match &args.secret_scanning_keys {
+        Some(path) => Some(AlertReceiver::new(&keyward, public_keys(path)?)),
+        None => None,
+    };
     let api = Arc::new(DemoApi::new(keyward, management));
     Ok(Started {
         sign_in: SignIn::new(&api),
@@ -132,7 +157,18 @@ pub async fn start(args: &ServerArgs) -> Result<Started, SetupError> {
         client_ip,
         bootstrap_key,
         configuration: source,
+        secret_scanning,
     })
+}
+
+/// GitHub's secret scanning public keys, from the file `--secret-scanning-keys` names.
+fn public_keys(path: &std::path::Path) -> Result<PublicKeys, SetupError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|error| SetupError::SecretScanningFile {
+        path: shown.clone(),
+        error,
+    })?;
+    PublicKeys::parse(&text).map_err(|error| SetupError::SecretScanningKeys { path: shown, error })
 }
 
 async fn bootstrap(keyward: &Keyward) -> Result<Option<MintedKey>, ServiceError> {
