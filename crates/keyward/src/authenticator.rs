@@ -15,7 +15,9 @@ use crate::core::Core;
 use crate::credential::Credential;
 use crate::digest::Digest;
 use crate::error::{AuthError, InvalidKeyReason};
+use crate::events::KeyEvent;
 use crate::hash_pool::{HashRefused, Standing};
+use crate::metrics::Lookup;
 use crate::principal::Principal;
 use crate::unfinished::{UnfinishedVerification, is_failure};
 
@@ -75,9 +77,7 @@ impl Authenticator {
                 None => self.core.limits.record_failure(client_ip).await,
             }
         }
-        if let Err(e) = &result {
-            log_refusal(e, credential, client_ip, &self.core);
-        }
+        self.observe(&result, credential, client_ip);
         drop(slot);
         result
     }
@@ -104,9 +104,7 @@ impl Authenticator {
                 None => self.core.limits.record_failure_now(client_ip)?,
             }
         }
-        if let Err(e) = &result {
-            log_refusal(e, credential, client_ip, &self.core);
-        }
+        self.observe(&result, credential, client_ip);
         Some(result)
     }
 
@@ -128,8 +126,15 @@ impl Authenticator {
             Err(e) => return Some(Err(e)),
         };
         let principal = match self.first_lookup(&presented, client_ip).0 {
-            Cached::Done(Ok(principal)) => principal,
-            Cached::Done(Err(e)) => return Some(Err(e)),
+            Cached::Done(Ok(principal)) => {
+                self.core.metrics.lookup(Lookup::Hit);
+                principal
+            }
+            Cached::Done(Err(e)) => {
+                self.core.metrics.lookup(Lookup::Hit);
+                return Some(Err(e));
+            }
+            // Not counted: `authenticate` looks again and counts that.
             Cached::Stale { .. } | Cached::Miss => return None,
         };
         if let Err(e) = check_requirement(&principal, requirement) {
@@ -175,11 +180,16 @@ impl Authenticator {
         // The slow paths are boxed: inline, their state would make every request's
         // future ~2 KiB to move, cached hits included.
         match cached {
-            Cached::Done(result) => result,
+            Cached::Done(result) => {
+                self.core.metrics.lookup(Lookup::Hit);
+                result
+            }
             Cached::Stale { hash } => {
+                self.core.metrics.lookup(Lookup::Stale);
                 Box::pin(self.refresh(presented, digest, &hash, now, client_ip, slot)).await
             }
             Cached::Miss => {
+                self.core.metrics.lookup(Lookup::Miss);
                 Box::pin(self.verify_uncached(presented, digest, now, client_ip, slot)).await
             }
         }
@@ -245,7 +255,7 @@ impl Authenticator {
                 hash: entry.key().hash.clone(),
             };
         }
-        Cached::Done(entry.admit(now, client_ip))
+        Cached::Done(entry.admit(now, client_ip, self.core.config.expire_unused_after))
     }
 
     /// Cache miss: load the record and verify the slow hash, within three bounds.
@@ -344,7 +354,7 @@ impl Authenticator {
 
         let effective = core.effective_capabilities(&record).await?;
         let entry = core.cache_entry(&record, digest, effective, now);
-        let result = entry.admit(now, client_ip);
+        let result = entry.admit(now, client_ip, core.config.expire_unused_after);
         core.cache.insert_loaded(entry, generation);
         result
     }
@@ -368,7 +378,7 @@ impl Authenticator {
             Ok(record) if record.hash == cached_hash => {
                 let effective = core.effective_capabilities(&record).await?;
                 let entry = core.cache_entry(&record, digest, effective, now);
-                let result = entry.admit(now, client_ip);
+                let result = entry.admit(now, client_ip, core.config.expire_unused_after);
                 core.cache.insert_loaded(entry, generation);
                 result
             }
@@ -388,7 +398,7 @@ impl Authenticator {
                     // a change made elsewhere may be revoked, so it waits for the store.
                     Some(entry) if entry.digest().ct_eq(&digest) && !entry.is_invalidated() => {
                         entry.set_loaded_at(now);
-                        entry.admit(now, client_ip)
+                        entry.admit(now, client_ip, core.config.expire_unused_after)
                     }
                     _ => Err(core.unavailable()),
                 }
@@ -471,6 +481,7 @@ impl Authenticator {
     /// Writes recorded `last_used_at` times to the store in one batch; returns how many
     /// keys were written. On failure the batch is kept for the next flush.
     pub async fn flush_usage(&self) -> Result<usize, StoreError> {
+        self.core.refresh_gauges();
         let batch = self.core.cache.take_usage();
         if batch.is_empty() {
             return Ok(0);
@@ -485,7 +496,8 @@ impl Authenticator {
     }
 
     /// Flushes usage every `every` on the current tokio runtime until the returned
-    /// handle is aborted.
+    /// handle is aborted. Each flush also sets the `keyward_cache_entries` and
+    /// `keyward_lockout_tracked_clients` gauges.
     pub fn spawn_usage_flusher(&self, every: Duration) -> tokio::task::JoinHandle<()> {
         let this = self.clone();
         tokio::spawn(async move {
@@ -498,6 +510,63 @@ impl Authenticator {
                 }
             }
         })
+    }
+}
+
+impl Authenticator {
+    /// Counts an authentication's outcome; a refusal is also logged and published.
+    #[inline]
+    fn observe(
+        &self,
+        result: &Result<Principal, AuthError>,
+        credential: Credential<'_>,
+        client_ip: IpAddr,
+    ) {
+        match result {
+            Ok(_) => self.core.metrics.ok(),
+            Err(e) => self.refused(e, credential, client_ip),
+        }
+    }
+
+    /// Every refusal: its counters, its log line (sampled) and its events.
+    #[inline(never)]
+    fn refused(&self, e: &AuthError, credential: Credential<'_>, client_ip: IpAddr) {
+        let core = &*self.core;
+        let code = e.code();
+        core.metrics.refused(code);
+        if let AuthError::RateLimited { .. } = e {
+            core.metrics.rate_limited.increment(1);
+        }
+        log_refusal(e, credential, client_ip, core);
+        if !core.events.enabled() {
+            return;
+        }
+        let client = IpGroup::of(client_ip);
+        let key = key_id(credential, core);
+        match (e, key) {
+            (AuthError::KeyExpired, Some(key)) => {
+                core.events
+                    .emit(|| KeyEvent::ExpiredKeyUsed { key, client });
+            }
+            (AuthError::RateLimited { retry_after, .. }, Some(key)) => {
+                core.events.emit(|| KeyEvent::RateLimited {
+                    key,
+                    client,
+                    retry_after: *retry_after,
+                });
+            }
+            _ => {}
+        }
+        core.events.emit(|| KeyEvent::Refused { code, client, key });
+    }
+}
+
+/// The presented key's public id, when it parses (never the key).
+fn key_id(credential: Credential<'_>, core: &Core) -> Option<KeyId> {
+    match credential {
+        Credential::Key(key) => core.format.parse(key).ok().map(|p| p.id()),
+        Credential::Pair { id, secret: "" } => core.format.parse(id).ok().map(|p| p.id()),
+        Credential::Pair { id, secret } => core.format.parse_pair(id, secret).ok().map(|p| p.id()),
     }
 }
 
@@ -527,10 +596,7 @@ fn log_refusal(e: &AuthError, credential: Credential<'_>, client_ip: IpAddr, cor
     let Some(due) = core.refusal_log.admit(group, reason, core.clock.now()) else {
         return;
     };
-    let key_id = match credential {
-        Credential::Key(key) => core.format.parse(key).ok().map(|p| p.id()),
-        Credential::Pair { id, secret } => core.format.parse_pair(id, secret).ok().map(|p| p.id()),
-    };
+    let key_id = key_id(credential, core);
     let code = e.code().as_str();
     let suppressed = due.suppressed;
     match (due.overflow, key_id) {

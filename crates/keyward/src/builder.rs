@@ -26,6 +26,9 @@ use crate::events::{EventSink, Events};
 use crate::hash_pool::HashPool;
 use crate::key_cooldown::KeyCooldown;
 use crate::limits::{LimitFailure, Limits};
+use crate::lockout_watch::{TrackedClients, WatchedGuard};
+use crate::metered_store::MeteredStore;
+use crate::metrics::{HashMetrics, Metrics};
 use crate::owner::OwnerPermissions;
 use crate::refusal_log::RefusalLog;
 use crate::registry::Registry;
@@ -300,9 +303,40 @@ impl KeywardBuilder {
     }
 
     /// Checks the configuration and builds.
+    ///
+    /// Metrics (see [`crate::metrics`]) are registered here, with the `metrics`
+    /// recorder installed at this moment: install yours (a Prometheus exporter's, say)
+    /// before calling `build`. Without one, recording costs nothing but a call to a
+    /// no-op handle.
     pub fn build(self) -> Result<Keyward, BuildError> {
         self.config.validate()?;
         let store = self.store.ok_or(BuildError::MissingStore)?;
+        let metrics = Metrics::register();
+        let store: Arc<dyn KeyStore> = Arc::new(MeteredStore::new(store));
+        let events = Events::new(self.event_sink);
+        let (guard, lockout_table) = match self.guard {
+            GuardChoice::Memory(config) => {
+                let memory = Arc::new(MemoryFailureGuard::with_clock(
+                    config,
+                    Arc::clone(&self.clock),
+                ));
+                let table: TrackedClients = memory.clone();
+                (Some(memory as Arc<dyn FailureGuard>), Some(table))
+            }
+            GuardChoice::Custom(guard) => (Some(guard), None),
+            GuardChoice::Off => (None, None),
+        };
+        let guard = guard.map(|guard| {
+            let tracked = lockout_table
+                .clone()
+                .map(|table| (table, metrics.lockout_tracked.clone()));
+            Arc::new(WatchedGuard::new(
+                guard,
+                metrics.lockouts.clone(),
+                tracked,
+                events.clone(),
+            )) as Arc<dyn FailureGuard>
+        });
         let hasher = self
             .hasher
             .unwrap_or_else(|| Arc::new(BcryptHasher::default()));
@@ -325,13 +359,17 @@ impl KeywardBuilder {
                 hasher: Arc::clone(&hasher),
                 clock: Arc::clone(&self.clock),
                 owners: self.owners,
-                cache: VerificationCache::new(self.config.cache_capacity),
+                cache: VerificationCache::new(
+                    self.config.cache_capacity,
+                    metrics.cache_entries.clone(),
+                ),
                 digest_key,
                 inflight: Registry::new(),
                 hashes: HashPool::new(
                     Arc::clone(&hasher),
                     self.config.max_concurrent_hashes,
                     self.config.max_queued_verifications,
+                    HashMetrics::register(),
                 ),
                 client_slots: ClientSlots::new(),
                 key_cooldown: KeyCooldown::new(self.config.key_lockout),
@@ -345,19 +383,15 @@ impl KeywardBuilder {
                         LimiterChoice::Off => None,
                     },
                     default_quota: self.default_quota,
-                    guard: match self.guard {
-                        GuardChoice::Memory(config) => Some(Arc::new(
-                            MemoryFailureGuard::with_clock(config, Arc::clone(&self.clock)),
-                        )),
-                        GuardChoice::Custom(guard) => Some(guard),
-                        GuardChoice::Off => None,
-                    },
+                    guard,
                     on_failure: self.on_limit_failure,
                     unavailable_retry_after: self.config.unavailable_retry_after,
                     rate_decided_now,
                 },
                 config: self.config,
-                events: Events::new(self.event_sink),
+                events,
+                metrics,
+                lockout_table,
                 _invalidations: subscription,
             }
         });

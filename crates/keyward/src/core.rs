@@ -17,6 +17,8 @@ use crate::events::Events;
 use crate::hash_pool::HashPool;
 use crate::key_cooldown::KeyCooldown;
 use crate::limits::Limits;
+use crate::lockout_watch::TrackedClients;
+use crate::metrics::Metrics;
 use crate::owner::OwnerPermissions;
 use crate::principal::KeyInfo;
 use crate::refusal_log::RefusalLog;
@@ -44,6 +46,10 @@ pub(crate) struct Core {
     pub(crate) limits: Limits,
     /// Where events go; nowhere (one branch) unless a sink is configured.
     pub(crate) events: Events,
+    /// The request path's metric handles, registered by `build`.
+    pub(crate) metrics: Metrics,
+    /// The in-memory lockout's table, for `keyward_lockout_tracked_clients`.
+    pub(crate) lockout_table: Option<TrackedClients>,
     /// Delivery of other processes' invalidations into `cache`, held (never read) so it
     /// ends with the core; its sink holds only a `Weak` to the core.
     pub(crate) _invalidations: Option<Subscription>,
@@ -105,7 +111,23 @@ impl Core {
         effective: CapabilitySet,
         now: Timestamp,
     ) -> CacheEntry {
-        CacheEntry::new(KeyInfo::from_record(record, effective, digest, now))
+        let mut key = KeyInfo::from_record(record, effective, digest, now);
+        if self.config.expire_unused_after.is_some() {
+            // A use this process has not flushed yet is as good as a stored one.
+            if let Some(used) = self.cache.unflushed_use(&record.id) {
+                key.unused_since_secs = key.unused_since_secs.max(used);
+            }
+        }
+        CacheEntry::new(key)
+    }
+
+    /// Sets the gauges that are not kept current as they change (the lockout's table
+    /// is swept by the guard itself): on each usage flush.
+    pub(crate) fn refresh_gauges(&self) {
+        self.metrics.cache_entries.set(self.cache.len() as f64);
+        if let Some(table) = &self.lockout_table {
+            self.metrics.lockout_tracked.set(table.tracked() as f64);
+        }
     }
 
     pub(crate) fn unavailable(&self) -> AuthError {

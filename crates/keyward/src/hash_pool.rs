@@ -8,10 +8,13 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 use keyward_hash::SecretHasher;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
+
+use crate::metrics::HashMetrics;
 
 /// Why a slow hash did not run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,19 +47,29 @@ pub(crate) struct HashPool {
     /// Mints and re-hashes waiting: never refused, never counted against a queue.
     waiting_unbounded: AtomicUsize,
     max_waiting: usize,
+    metrics: HashMetrics,
 }
 
 /// Counts one caller waiting for a permit, until it gets one or is cancelled.
-struct Waiting<'a>(&'a AtomicUsize);
+struct Waiting<'a> {
+    pool: &'a HashPool,
+    queue: &'a AtomicUsize,
+}
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.queue.fetch_sub(1, Ordering::SeqCst);
+        self.pool.queue_changed();
     }
 }
 
 impl HashPool {
-    pub(crate) fn new(hasher: Arc<dyn SecretHasher>, running: usize, max_waiting: usize) -> Self {
+    pub(crate) fn new(
+        hasher: Arc<dyn SecretHasher>,
+        running: usize,
+        max_waiting: usize,
+        metrics: HashMetrics,
+    ) -> Self {
         HashPool {
             hasher,
             permits: Arc::new(Semaphore::new(running)),
@@ -65,7 +78,13 @@ impl HashPool {
             waiting_suspect: AtomicUsize::new(0),
             waiting_unbounded: AtomicUsize::new(0),
             max_waiting,
+            metrics,
         }
+    }
+
+    /// `keyward_slow_hash_queue_depth`, after a verification joined or left the queue.
+    fn queue_changed(&self) {
+        self.metrics.queue_depth.set(self.queued() as f64);
     }
 
     /// Verifications waiting for a slot right now, clean and suspect.
@@ -137,7 +156,8 @@ impl HashPool {
         queue: &AtomicUsize,
     ) -> Result<OwnedSemaphorePermit, HashRefused> {
         queue.fetch_add(1, Ordering::SeqCst);
-        let _waiting = Waiting(queue);
+        let _waiting = Waiting { pool: self, queue };
+        self.queue_changed();
         Arc::clone(semaphore)
             .acquire_owned()
             .await
@@ -153,9 +173,13 @@ impl HashPool {
         F: FnOnce(&dyn SecretHasher) -> T + Send + 'static,
     {
         let hasher = Arc::clone(&self.hasher);
+        let metrics = self.metrics.clone();
         tokio::task::spawn_blocking(move || {
             let _permits = permits;
-            f(&*hasher)
+            let started = Instant::now();
+            let output = f(&*hasher);
+            metrics.hashed(started.elapsed());
+            output
         })
     }
 }

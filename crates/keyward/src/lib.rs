@@ -22,13 +22,17 @@ pub mod http;
 mod key_cooldown;
 mod key_table;
 mod limits;
+mod lockout_watch;
 pub mod manage;
+mod metered_store;
+pub mod metrics;
 mod owner;
 mod principal;
 mod refusal_log;
 mod registry;
 mod service;
 mod unfinished;
+mod unused;
 
 pub use authenticator::Authenticator;
 pub use builder::{Keyward, KeywardBuilder};
@@ -48,6 +52,7 @@ pub use principal::Principal;
 pub use service::{
     KeyPage, KeyService, KeySummary, MAX_KEY_NAME_LEN, MintRequest, NewKey, RolledKey,
 };
+pub use unused::unused_since;
 
 pub use keyward_clock as clock;
 pub use keyward_format as format;
@@ -79,4 +84,6 @@ mod guides {
     struct Fuzzing;
     #[doc = include_str!("../../../docs/configuration.md")]
     struct Configuration;
+    #[doc = include_str!("../../../docs/operations.md")]
+    struct Operations;
 }

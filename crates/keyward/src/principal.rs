@@ -25,7 +25,7 @@ pub struct Principal {
 ///
 /// `repr(C)` with the fields a request reads first (digest, capabilities, expiry, load
 /// time, id, state flags, last use, quota): at a million cached keys each cache line
-/// touched is a memory miss, and these ~130 bytes start next to the `Arc`'s counters,
+/// touched is a memory miss, and these ~140 bytes start next to the `Arc`'s counters,
 /// which handing out a principal bumps. The authenticator touches them all before
 /// hashing the presented secret, so the misses overlap the hashing.
 #[repr(C)]
@@ -43,6 +43,10 @@ pub(crate) struct KeyInfo {
     pub(crate) revoked: bool,
     pub(crate) disabled: bool,
     pub(crate) has_ip_allowlist: bool,
+    /// Start of the key's idle period in whole seconds (rounded up), before any use
+    /// this entry records: its stored last use, its mint when never used, or a use an
+    /// entry it replaced had not flushed. Read only with `expire_unused_after` set.
+    pub(crate) unused_since_secs: u32,
     /// The override as a checked quota (`None`: the deployment's default).
     pub(crate) quota: Option<Quota>,
     // Read only off the hot path.
@@ -81,6 +85,7 @@ impl KeyInfo {
             revoked: record.revoked_at.is_some(),
             disabled: record.disabled_at.is_some(),
             has_ip_allowlist: !record.ip_allowlist.is_empty(),
+            unused_since_secs: ceil_secs(crate::unused::unused_since(record)),
             flushed_secs: AtomicU32::new(0),
             ip_allowlist: keyward_limit::IpAllowlist::new(record.ip_allowlist.iter().copied()),
             hash: record.hash.as_str().into(),
@@ -115,12 +120,38 @@ impl KeyInfo {
         }
     }
 
+    /// Whether the key went unused for `after` by `now`: since the later of
+    /// `unused_since_secs` and its last use through this entry.
+    #[inline]
+    pub(crate) fn unused_for(&self, after: std::time::Duration, now: Timestamp) -> bool {
+        let since = self
+            .unused_since_secs
+            .max(self.last_used_secs.load(Ordering::Relaxed));
+        let after = u64::try_from(after.as_nanos()).unwrap_or(u64::MAX);
+        u64::from(since)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(after)
+            <= now.as_unix_nanos()
+    }
+
+    /// The last use recorded through this entry, whole seconds (0: none).
+    pub(crate) fn last_used_secs(&self) -> u32 {
+        self.last_used_secs.load(Ordering::Relaxed)
+    }
+
     /// Use not yet flushed to the store, marking it flushed.
     pub(crate) fn take_usage(&self) -> Option<Timestamp> {
         let used = self.last_used_secs.load(Ordering::Relaxed);
         let flushed = self.flushed_secs.swap(used, Ordering::Relaxed);
         (used > flushed).then(|| Timestamp::from_unix_seconds(u64::from(used)))
     }
+}
+
+/// `at` in whole seconds since the epoch, rounded up (so an idle period never starts
+/// before the stored time), at most `u32::MAX`.
+fn ceil_secs(at: Timestamp) -> u32 {
+    let secs = at.as_unix_nanos().div_ceil(1_000_000_000);
+    u32::try_from(secs).unwrap_or(u32::MAX)
 }
 
 impl Principal {
