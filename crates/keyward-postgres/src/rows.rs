@@ -39,6 +39,9 @@ where
         .bind(c.rate_period_ms)
         .bind(c.ip_allowlist)
         .bind(c.replaced_by)
+        .bind(c.honeytoken)
+        .bind(c.used_capabilities)
+        .bind(c.usage_since)
         .execute(executor)
         .await
         .map_err(store_error)?;
@@ -76,6 +79,9 @@ pub(crate) fn decode(row: &PgRow) -> Result<KeyRecord, StoreError> {
         rate_period_ms: get(row, "rate_period_ms")?,
         ip_allowlist: get(row, "ip_allowlist")?,
         replaced_by: get(row, "replaced_by")?,
+        honeytoken: get(row, "honeytoken")?,
+        used_capabilities: get(row, "used_capabilities")?,
+        usage_since: get(row, "usage_since")?,
     }
     .into_record()
 }

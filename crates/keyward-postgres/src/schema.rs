@@ -135,4 +135,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX keyward_audit_log_by_replacement ON keyward_audit_log (replacement, seq)
         WHERE replacement IS NOT NULL;
     CREATE INDEX keyward_audit_log_by_at ON keyward_audit_log (at);"#,
+    // 4: honeytokens and recorded usage. Keys created before were real keys with no use
+    // recorded: not decoys, no names, `usage_since` NULL until their first recorded
+    // use. None of the three joins the trigger's `WHEN`: a key's honeytoken flag is set
+    // at insert and never changes, and the usage columns change with traffic, as
+    // `last_used_at` does. Names sort by bytes, as every store sorts them.
+    r#"ALTER TABLE keyward_keys
+        ADD COLUMN honeytoken BOOLEAN NOT NULL DEFAULT FALSE,
+        ADD COLUMN used_capabilities TEXT[] NOT NULL DEFAULT '{}',
+        ADD COLUMN usage_since BIGINT;"#,
 ];

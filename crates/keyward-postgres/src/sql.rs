@@ -7,7 +7,8 @@ macro_rules! columns {
     () => {
         "id, prefix, last4, name, owner, tenant_team, tenant_project, capabilities, \
          created_at, expires_at, last_used_at, revoked_at, disabled_at, hash, \
-         metadata::TEXT AS metadata, rate_limit, rate_period_ms, ip_allowlist, replaced_by"
+         metadata::TEXT AS metadata, rate_limit, rate_period_ms, ip_allowlist, replaced_by, \
+         honeytoken, used_capabilities, usage_since"
     };
 }
 
@@ -17,9 +18,10 @@ pub(crate) const SELECT_BY_ID: &str =
 pub(crate) const INSERT: &str =
     "INSERT INTO keyward_keys (id, prefix, last4, name, owner, tenant_team,
         tenant_project, capabilities, created_at, expires_at, last_used_at, revoked_at,
-        disabled_at, hash, metadata, rate_limit, rate_period_ms, ip_allowlist, replaced_by)
+        disabled_at, hash, metadata, rate_limit, rate_period_ms, ip_allowlist, replaced_by,
+        honeytoken, used_capabilities, usage_since)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::JSONB, $16,
-        $17, $18, $19)";
+        $17, $18, $19, $20, $21, $22)";
 
 /// A listing query: `$where` filters, then `(created_at, id)` order and a limit. Each
 /// filter shape has its own statement so the planner walks the matching index even
@@ -148,6 +150,23 @@ pub(crate) const TOUCH: &str = "UPDATE keyward_keys k SET last_used_at = u.at
     FROM (SELECT id, MAX(at) AS at FROM UNNEST($1::TEXT[], $2::BIGINT[]) AS t(id, at)
           GROUP BY id) u
     WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)";
+
+/// `record_usage`, a batch in one statement. Binds the batch merged by key: `$1` ids,
+/// `$2` times, and the names used as pairs, `$3` key ids beside `$4` names. The union
+/// is sorted by bytes (`COLLATE "C"`), as the other stores sort it; `GREATEST` ignores
+/// a NULL `last_used_at`.
+pub(crate) const RECORD_USAGE: &str = r#"UPDATE keyward_keys k SET
+        last_used_at = GREATEST(k.last_used_at, u.at),
+        usage_since = COALESCE(k.usage_since, u.at),
+        used_capabilities = ARRAY(
+            SELECT DISTINCT n.name COLLATE "C"
+            FROM unnest(k.used_capabilities || u.used) AS n(name)
+            ORDER BY 1)
+    FROM (SELECT t.id, t.at,
+            ARRAY(SELECT p.name FROM unnest($3::TEXT[], $4::TEXT[]) AS p(id, name)
+                  WHERE p.id = t.id) AS used
+          FROM unnest($1::TEXT[], $2::BIGINT[]) AS t(id, at)) u
+    WHERE k.id = u.id"#;
 
 /// The listing statement for a filter shape: by owner, by tenant, both or neither,
 /// with or without a cursor.

@@ -13,7 +13,7 @@ use keyward_format::KeyId;
 use keyward_store::columns::{millis, seq_bound};
 use keyward_store::{
     AuditEntry, AuditQuery, KeyChange, KeyRecord, KeyState, KeyStore, ListFilter, LiveKeys, Page,
-    PageRequest, StoreError,
+    PageRequest, StoreError, UsageUpdate,
 };
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Executor, Postgres};
@@ -553,6 +553,33 @@ impl KeyStore for PostgresStore {
             sqlx::query(sql::TOUCH)
                 .bind(ids.as_slice())
                 .bind(times.as_slice())
+                .execute(&self.pool)
+                .await
+                .map_err(store_error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// One statement for the whole batch, merged by key first so each row is updated
+    /// once.
+    async fn record_usage(&self, updates: &[UsageUpdate]) -> Result<(), StoreError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let merged = UsageUpdate::merged(updates);
+        let ids: Vec<&str> = merged.iter().map(|u| u.id.as_str()).collect();
+        let times: Vec<i64> = merged.iter().map(|u| millis(u.last_used_at)).collect();
+        let (pair_ids, pair_names): (Vec<&str>, Vec<&str>) = merged
+            .iter()
+            .flat_map(|u| u.used.iter().map(|name| (u.id.as_str(), name.as_str())))
+            .unzip();
+        self.bounded(async {
+            sqlx::query(sql::RECORD_USAGE)
+                .bind(ids.as_slice())
+                .bind(times.as_slice())
+                .bind(pair_ids.as_slice())
+                .bind(pair_names.as_slice())
                 .execute(&self.pool)
                 .await
                 .map_err(store_error)?;

@@ -229,6 +229,8 @@ async fn a_version_2_schema_gains_the_audit_log() {
         &url,
         format!(
             "DROP TABLE \"{schema}\".keyward_audit_log;
+            ALTER TABLE \"{schema}\".keyward_keys DROP COLUMN honeytoken,
+                DROP COLUMN used_capabilities, DROP COLUMN usage_since;
             DELETE FROM \"{schema}\".keyward_schema_version WHERE version > 2"
         ),
     )

@@ -160,11 +160,13 @@ async fn a_version_1_schema_is_migrated_and_its_keys_roll_once() {
     let old = sample_record(fresh_id(), "o", at(1));
     first.insert(&old).await.unwrap();
     first.close().await;
-    // Back to what the first release left: no `replaced_by`, no audit log, version 1.
+    // Back to what the first release left: no `replaced_by`, no audit log, no usage
+    // columns, version 1.
     admin(
         &url,
         format!(
-            "ALTER TABLE \"{schema}\".keyward_keys DROP COLUMN replaced_by;
+            "ALTER TABLE \"{schema}\".keyward_keys DROP COLUMN replaced_by,
+                DROP COLUMN honeytoken, DROP COLUMN used_capabilities, DROP COLUMN usage_since;
             DROP TABLE \"{schema}\".keyward_audit_log;
             DELETE FROM \"{schema}\".keyward_schema_version WHERE version > 1"
         ),

@@ -110,6 +110,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX keyward_audit_log_by_replacement ON keyward_audit_log (replacement, seq)
         WHERE replacement IS NOT NULL;
     CREATE INDEX keyward_audit_log_by_at ON keyward_audit_log (at);",
+    // 5: honeytokens and recorded usage. Keys minted before were real keys with no use
+    // recorded: not decoys, no names, `usage_since` NULL until their first recorded
+    // use. None of the three joins the change feed's `WHEN`: a key's honeytoken flag
+    // is set at mint and never changes, and the usage columns change with traffic, as
+    // `last_used_at` does.
+    "ALTER TABLE keyward_keys ADD COLUMN honeytoken INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE keyward_keys ADD COLUMN used_capabilities TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE keyward_keys ADD COLUMN usage_since INTEGER;",
 ];
 
 /// How many of the newest rows of the change feed the file keeps (the literal in

@@ -9,7 +9,7 @@ use keyward_format::KeyId;
 use keyward_store::columns::{KeyColumns, corrupt, millis};
 use keyward_store::{
     AuditEntry, AuditQuery, KeyChange, KeyRecord, KeyState, KeyStore, ListFilter, LiveKeys, Page,
-    PageRequest, StoreError,
+    PageRequest, StoreError, UsageUpdate,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -34,7 +34,8 @@ macro_rules! columns {
     () => {
         "id, prefix, last4, name, owner, tenant_team, tenant_project, capabilities, \
          created_at, expires_at, last_used_at, revoked_at, disabled_at, hash, metadata, \
-         rate_limit, rate_period_ms, ip_allowlist, replaced_by"
+         rate_limit, rate_period_ms, ip_allowlist, replaced_by, honeytoken, \
+         used_capabilities, usage_since"
     };
 }
 
@@ -43,7 +44,7 @@ const SELECT_BY_ID: &str = concat!("SELECT ", columns!(), " FROM keyward_keys WH
 const INSERT: &str = concat!(
     "INSERT INTO keyward_keys (",
     columns!(),
-    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
 );
 
 /// The common tail of the listing queries: binds `?1` owner, `?2`/`?3` tenant, `?4`
@@ -124,6 +125,16 @@ const COUNT_LIVE: &str = "SELECT COUNT(*), COALESCE(SUM(replaced_by IS NOT NULL)
 
 const TOUCH: &str = "UPDATE keyward_keys SET last_used_at = ?2
     WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)";
+
+/// `record_usage`'s read of one key, inside its write transaction.
+const USAGE_OF: &str = "SELECT used_capabilities FROM keyward_keys WHERE id = ?1";
+
+/// `record_usage`'s write of one key: `?2` its time, `?3` the merged names as JSON.
+const RECORD_USAGE: &str = "UPDATE keyward_keys SET
+        last_used_at = MAX(COALESCE(last_used_at, ?2), ?2),
+        usage_since = COALESCE(usage_since, ?2),
+        used_capabilities = ?3
+    WHERE id = ?1";
 
 /// A [`KeyStore`] in one SQLite file: the embedded default.
 ///
@@ -342,6 +353,9 @@ where
         .bind(c.rate_period_ms)
         .bind(to_json("ip_allowlist", &c.ip_allowlist)?)
         .bind(c.replaced_by)
+        .bind(c.honeytoken)
+        .bind(to_json("used_capabilities", &c.used_capabilities)?)
+        .bind(c.usage_since)
         .execute(executor)
         .await
         .map_err(store_error)?;
@@ -376,6 +390,12 @@ fn decode(row: &SqliteRow) -> Result<KeyRecord, StoreError> {
         rate_period_ms: get(row, "rate_period_ms")?,
         ip_allowlist: from_json("ip_allowlist", &get::<String>(row, "ip_allowlist")?)?,
         replaced_by: get(row, "replaced_by")?,
+        honeytoken: get(row, "honeytoken")?,
+        used_capabilities: from_json(
+            "used_capabilities",
+            &get::<String>(row, "used_capabilities")?,
+        )?,
+        usage_since: get(row, "usage_since")?,
     }
     .into_record()
 }
@@ -669,6 +689,40 @@ impl KeyStore for SqliteStore {
             sqlx::query(TOUCH)
                 .bind(id.as_str())
                 .bind(millis(*at))
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+        }
+        tx.commit().await.map_err(store_error)
+    }
+
+    /// Reads and writes each key under the write lock (`BEGIN IMMEDIATE`), the whole
+    /// batch in one transaction: the union is computed here, where it sorts by bytes
+    /// as the other stores do.
+    async fn record_usage(&self, updates: &[UsageUpdate]) -> Result<(), StoreError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let updates = UsageUpdate::merged(updates);
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(store_error)?;
+        for update in &updates {
+            let stored: Option<String> = sqlx::query_scalar(USAGE_OF)
+                .bind(update.id.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(store_error)?;
+            // An unknown id is skipped, as touch_last_used skips it.
+            let Some(stored) = stored else { continue };
+            let stored: Vec<String> = from_json("used_capabilities", &stored)?;
+            let used = update.union_into(&stored);
+            sqlx::query(RECORD_USAGE)
+                .bind(update.id.as_str())
+                .bind(millis(update.last_used_at))
+                .bind(to_json("used_capabilities", &used)?)
                 .execute(&mut *tx)
                 .await
                 .map_err(store_error)?;

@@ -179,7 +179,11 @@ async fn a_version_3_file_gains_the_audit_log() {
     store.close().await;
     exec(
         &raw,
-        "DROP TABLE keyward_audit_log; DELETE FROM keyward_schema_version WHERE version > 3;",
+        "DROP TABLE keyward_audit_log;
+        ALTER TABLE keyward_keys DROP COLUMN honeytoken;
+        ALTER TABLE keyward_keys DROP COLUMN used_capabilities;
+        ALTER TABLE keyward_keys DROP COLUMN usage_since;
+        DELETE FROM keyward_schema_version WHERE version > 3;",
     )
     .await;
 

@@ -399,7 +399,7 @@ async fn a_version_2_file_is_migrated_and_feeds_its_changes() {
             .await
             .unwrap();
     assert_eq!(versions, (1..=SCHEMA_VERSION).collect::<Vec<_>>());
-    assert_eq!(SCHEMA_VERSION, 4);
+    assert_eq!(SCHEMA_VERSION, 5);
 }
 
 /// `jobs:read` only.

@@ -73,6 +73,12 @@ pub struct KeyColumns {
     pub rate_period_ms: Option<i64>,
     /// `ip_allowlist`: networks in CIDR form.
     pub ip_allowlist: Vec<String>,
+    /// `honeytoken`: a decoy key.
+    pub honeytoken: bool,
+    /// `used_capabilities`: names observed in use (encoded as `capabilities` is).
+    pub used_capabilities: Vec<String>,
+    /// `usage_since`, unix milliseconds.
+    pub usage_since: Option<i64>,
 }
 
 impl KeyColumns {
@@ -113,6 +119,9 @@ impl KeyColumns {
                 .iter()
                 .map(ToString::to_string)
                 .collect(),
+            honeytoken: record.honeytoken,
+            used_capabilities: record.used_capabilities.clone(),
+            usage_since: record.usage_since.map(millis),
         }
     }
 
@@ -170,6 +179,9 @@ impl KeyColumns {
             metadata: self.metadata,
             rate_limit,
             ip_allowlist,
+            honeytoken: self.honeytoken,
+            used_capabilities: self.used_capabilities,
+            usage_since: optional("usage_since", self.usage_since)?,
         })
     }
 }
@@ -331,7 +343,7 @@ mod tests {
             Timestamp::from_unix_millis(5),
         ));
         type Spoil = fn(&mut KeyColumns);
-        let cases: [(&str, Spoil); 6] = [
+        let cases: [(&str, Spoil); 7] = [
             ("id", |c| c.id = "short".into()),
             ("replaced_by", |c| c.replaced_by = Some("short".into())),
             ("tenant", |c| {
@@ -343,6 +355,7 @@ mod tests {
                 c.rate_period_ms = None;
             }),
             ("created_at", |c| c.created_at = -1),
+            ("usage_since", |c| c.usage_since = Some(-1)),
             ("ip_allowlist", |c| {
                 c.ip_allowlist = vec!["10.0.0.0/99".into()]
             }),

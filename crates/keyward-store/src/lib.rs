@@ -18,4 +18,4 @@ pub use error::StoreError;
 pub use invalidation::{Invalidation, InvalidationSink, InvalidationSource, Subscription};
 pub use memory::MemoryStore;
 pub use record::{KeyRecord, KeyState, RateLimitOverride, Tenant};
-pub use store::{KeyChange, KeyStore, ListFilter, LiveKeys, Page, PageRequest};
+pub use store::{KeyChange, KeyStore, ListFilter, LiveKeys, Page, PageRequest, UsageUpdate};

@@ -10,7 +10,7 @@ use keyward_format::KeyId;
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::error::StoreError;
 use crate::record::{KeyRecord, KeyState};
-use crate::store::{KeyChange, KeyStore, ListFilter, LiveKeys, Page, PageRequest};
+use crate::store::{KeyChange, KeyStore, ListFilter, LiveKeys, Page, PageRequest, UsageUpdate};
 
 /// A [`KeyStore`] in process memory: for tests, examples and single-process services
 /// that mint their keys at start-up. Everything is lost when the process exits.
@@ -325,6 +325,24 @@ impl KeyStore for MemoryStore {
         Ok(())
     }
 
+    async fn record_usage(&self, updates: &[UsageUpdate]) -> Result<(), StoreError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let updates = UsageUpdate::merged(updates);
+        let mut inner = self.write()?;
+        for update in &updates {
+            if let Some(record) = inner.records.get_mut(&update.id) {
+                record.last_used_at = record.last_used_at.max(Some(update.last_used_at));
+                record.usage_since.get_or_insert(update.last_used_at);
+                if !update.used.is_empty() {
+                    record.used_capabilities = update.union_into(&record.used_capabilities);
+                }
+            }
+        }
+        Ok(())
+    }
+
     async fn count_live(&self, owner: &str, now: Timestamp) -> Result<LiveKeys, StoreError> {
         Ok(self.read()?.count_live(owner, now))
     }
@@ -434,6 +452,15 @@ mod tests {
         ));
         assert!(unavailable(
             store.touch_last_used(&[(record.id, at(4))]).await
+        ));
+        assert!(unavailable(
+            store
+                .record_usage(&[crate::UsageUpdate {
+                    id: record.id,
+                    last_used_at: at(4),
+                    used: vec!["keys:read".into()],
+                }])
+                .await
         ));
         assert!(unavailable(
             store.count_live("owner", at(5)).await.map(drop)

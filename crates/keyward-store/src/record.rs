@@ -81,6 +81,18 @@ pub struct KeyRecord {
     pub rate_limit: Option<RateLimitOverride>,
     /// Networks the key may be used from; empty means anywhere.
     pub ip_allowlist: Vec<ipnet::IpNet>,
+    /// A decoy: planted where a leak would be found, never handed to a client. It
+    /// authenticates nothing; presenting it raises an alert.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub honeytoken: bool,
+    /// The capability names observed in use, sorted: a union that only grows
+    /// (see [`KeyStore::record_usage`](crate::KeyStore::record_usage)).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub used_capabilities: Vec<String>,
+    /// Since when `used_capabilities` is recorded: the mint time for keys minted
+    /// with usage tracking, else the first recorded use; `None` until then.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub usage_since: Option<Timestamp>,
 }
 
 /// Whether a key works, and if not, why.
@@ -169,6 +181,9 @@ impl fmt::Debug for KeyRecord {
             .field("metadata", &self.metadata)
             .field("rate_limit", &self.rate_limit)
             .field("ip_allowlist", &self.ip_allowlist)
+            .field("honeytoken", &self.honeytoken)
+            .field("used_capabilities", &self.used_capabilities)
+            .field("usage_since", &self.usage_since)
             .finish()
     }
 }

@@ -1,3 +1,5 @@
+use std::collections::{BTreeMap, BTreeSet};
+
 use async_trait::async_trait;
 use keyward_clock::Timestamp;
 use keyward_format::KeyId;
@@ -55,6 +57,51 @@ pub enum KeyChange<'a> {
         /// The roll's time.
         now: Timestamp,
     },
+}
+
+/// What one key was seen doing since the last flush, for [`KeyStore::record_usage`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageUpdate {
+    /// The key.
+    pub id: KeyId,
+    /// When it last authenticated.
+    pub last_used_at: Timestamp,
+    /// The capability names it used (any order, duplicates allowed).
+    pub used: Vec<String>,
+}
+
+impl UsageUpdate {
+    /// Merges a batch by key: the latest `last_used_at` and the sorted, deduplicated
+    /// union of `used` for each id, ordered by id. Stores that write one row per key
+    /// call this first.
+    pub fn merged(updates: &[UsageUpdate]) -> Vec<UsageUpdate> {
+        let mut by_id: BTreeMap<KeyId, (Timestamp, BTreeSet<&str>)> = BTreeMap::new();
+        for u in updates {
+            let (at, used) = by_id
+                .entry(u.id)
+                .or_insert_with(|| (u.last_used_at, BTreeSet::new()));
+            *at = (*at).max(u.last_used_at);
+            used.extend(u.used.iter().map(String::as_str));
+        }
+        by_id
+            .into_iter()
+            .map(|(id, (last_used_at, used))| UsageUpdate {
+                id,
+                last_used_at,
+                used: used.into_iter().map(str::to_owned).collect(),
+            })
+            .collect()
+    }
+
+    /// `stored` with this update's `used` merged in: sorted and deduplicated.
+    pub fn union_into(&self, stored: &[String]) -> Vec<String> {
+        let union: BTreeSet<&str> = stored
+            .iter()
+            .chain(&self.used)
+            .map(String::as_str)
+            .collect();
+        union.into_iter().map(str::to_owned).collect()
+    }
 }
 
 /// Which keys a listing returns.
@@ -239,6 +286,21 @@ pub trait KeyStore: Send + Sync + 'static {
     /// Records `last_used_at` for many keys at once. Unknown ids are skipped, and a
     /// timestamp older than the stored one never moves it backwards.
     async fn touch_last_used(&self, updates: &[(KeyId, Timestamp)]) -> Result<(), StoreError>;
+
+    /// Records many keys' use at once: `last_used_at` as
+    /// [`touch_last_used`](Self::touch_last_used) does (unknown ids skipped, never moved
+    /// backwards), the names in `used` merged into `used_capabilities` (sorted,
+    /// deduplicated), and `usage_since` set to the update's time where it was `None`. A
+    /// batch naming a key twice counts as one update ([`UsageUpdate::merged`]).
+    ///
+    /// The default only touches `last_used_at`, so a store written before usage was
+    /// recorded keeps working; the stores of this workspace write each batch in one
+    /// statement or transaction.
+    async fn record_usage(&self, updates: &[UsageUpdate]) -> Result<(), StoreError> {
+        let touches: Vec<(KeyId, Timestamp)> =
+            updates.iter().map(|u| (u.id, u.last_used_at)).collect();
+        self.touch_last_used(&touches).await
+    }
 
     /// How many of `owner`'s keys are live at `now`, and how many of those are rolled
     /// keys in their grace.

@@ -34,5 +34,8 @@ pub(crate) fn sample_record(id: KeyId, owner: &str, created_at: Timestamp) -> Ke
         metadata: BTreeMap::new(),
         rate_limit: None,
         ip_allowlist: Vec::new(),
+        honeytoken: false,
+        used_capabilities: Vec::new(),
+        usage_since: None,
     }
 }

@@ -12,7 +12,7 @@ use keyward_format::KeyId;
 
 use keyward_store::{
     AuditEntry, AuditQuery, KeyChange, KeyRecord, KeyStore, ListFilter, LiveKeys, MemoryStore,
-    Page, PageRequest, StoreError,
+    Page, PageRequest, StoreError, UsageUpdate,
 };
 
 /// A [`MemoryStore`] that answers every call [`StoreError::Unavailable`] while `down`
@@ -126,6 +126,10 @@ impl KeyStore for SwitchableStore {
     async fn touch_last_used(&self, updates: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
         self.check()?;
         self.inner.touch_last_used(updates).await
+    }
+    async fn record_usage(&self, updates: &[UsageUpdate]) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.record_usage(updates).await
     }
     async fn count_live(&self, owner: &str, now: Timestamp) -> Result<LiveKeys, StoreError> {
         self.check()?;

@@ -771,6 +771,9 @@ impl KeyService {
             metadata,
             rate_limit,
             ip_allowlist,
+            honeytoken: false,
+            used_capabilities: Vec::new(),
+            usage_since: Some(now),
         };
         Ok((key, record))
     }

@@ -5,8 +5,9 @@
 //! and (ideally) empty; each check panics with a message naming itself on the first
 //! behaviour that differs from the contract. The checks are also public one by one, so
 //! a store under development can run a subset, or report each as its own test. They
-//! are grouped by area: single records, listings, a key's lifecycle, rolls, permanent
-//! deletes, an owner's live keys, concurrent callers, and the audit log.
+//! are grouped by area: single records, listings, a key's lifecycle, recorded usage,
+//! rolls, permanent deletes, an owner's live keys, concurrent callers, and the audit
+//! log.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -56,6 +57,7 @@ mod listing;
 mod live_keys;
 mod records;
 mod rolls;
+mod usage;
 
 pub use audit::{
     apply_changes_and_appends_one_entry, apply_that_fails_appends_nothing,
@@ -86,6 +88,7 @@ pub use rolls::{
     roll_is_atomic, roll_of_a_key_no_longer_active_is_refused, roll_twice_is_already_rolled,
     roll_unknown_old_changes_nothing,
 };
+pub use usage::{record_usage_unions_and_never_goes_back, touch_last_used_keeps_recorded_usage};
 
 static FORMAT: LazyLock<KeyFormat> =
     LazyLock::new(|| KeyFormat::new("kw_test_").expect("`kw_test_` is a valid prefix"));
@@ -109,7 +112,8 @@ pub fn fresh_name(label: &str) -> String {
 
 /// A plain active record to build tests on: key `id` of `owner`, created at
 /// `created_at`, no tenant, capability `keys:read`, no expiry or other timestamps,
-/// [`SAMPLE_HASH`], no metadata, rate limit or allowlist.
+/// [`SAMPLE_HASH`], no metadata, rate limit or allowlist; not a honeytoken, no usage
+/// recorded.
 ///
 /// ```
 /// use keyward_clock::Timestamp;
@@ -138,6 +142,9 @@ pub fn sample_record(id: KeyId, owner: &str, created_at: Timestamp) -> KeyRecord
         metadata: BTreeMap::new(),
         rate_limit: None,
         ip_allowlist: Vec::new(),
+        honeytoken: false,
+        used_capabilities: Vec::new(),
+        usage_since: None,
     }
 }
 
@@ -165,6 +172,8 @@ pub async fn run(store: Arc<dyn KeyStore>) {
     delete_unknown_is_not_found(store).await;
     delete_leaves_the_other_key_of_a_roll(store).await;
     touch_last_used_batches_and_never_goes_back(store).await;
+    record_usage_unions_and_never_goes_back(store).await;
+    touch_last_used_keeps_recorded_usage(store).await;
     count_live_by_owner(store).await;
     insert_capped_stops_at_the_cap(store).await;
     concurrent_inserts_and_reads(store).await;

@@ -47,7 +47,8 @@ pub async fn get_unknown_is_not_found(store: &Arc<dyn KeyStore>) {
 
 /// Every field survives `insert`, `get` and `list` exactly: metadata (unicode, quotes,
 /// empty values), tenant, rate limit (a whole-millisecond period), IPv4 and IPv6
-/// allowlist entries, a unicode name, every timestamp at millisecond precision; and a
+/// allowlist entries, a unicode name, every timestamp at millisecond precision, the
+/// honeytoken flag and the recorded usage; and a
 /// minimal record with every optional field empty.
 pub async fn round_trips_every_field(store: &Arc<dyn KeyStore>) {
     const CHECK: &str = "round_trips_every_field";
@@ -89,6 +90,9 @@ pub async fn round_trips_every_field(store: &Arc<dyn KeyStore>) {
             "2001:db8::/32".parse().expect("valid network"),
             "::1/128".parse().expect("valid network"),
         ],
+        honeytoken: true,
+        used_capabilities: vec!["jobs:read".to_owned(), "keys:write".to_owned()],
+        usage_since: Some(at(1_001)),
     };
     let mut minimal = sample_record(fresh_id(), &owner, at(2_002));
     minimal.capabilities.clear();
