@@ -2,7 +2,7 @@
 //!
 //! # Layout
 //!
-//! Three private modules, one idea each; every public item is re-exported at the crate
+//! Four private modules, one idea each; every public item is re-exported at the crate
 //! root.
 //!
 //! - `rate`: per-key rate limits.
@@ -15,6 +15,8 @@
 //! - `lockout`: per-client-IP lockout after failed authentications.
 //!   - [`FailureGuard`], [`GuardConfig`] and [`MemoryFailureGuard`], with a hard cap on
 //!     tracked addresses.
+//! - `request`: [`RequestLimits`], one backend deciding a request's lockout and rate
+//!   limit in one step (one round trip for a shared backend).
 //! - `ip`: client addresses.
 //!   - [`ClientIpResolver`]: which address is "the client" (the socket peer, unless the
 //!     peer is a trusted proxy).
@@ -35,6 +37,7 @@ mod error;
 mod ip;
 mod lockout;
 mod rate;
+mod request;
 mod time;
 
 pub use cleanup::Cleanup;
@@ -43,3 +46,4 @@ pub use ip::{ClientIpResolver, ForwardedHeader, IpAllowlist, IpGroup, parse_netw
 pub use ipnet::IpNet;
 pub use lockout::{FailureBudget, FailureGuard, GuardConfig, GuardDecision, MemoryFailureGuard};
 pub use rate::{Decision, MemoryRateLimiter, Quota, RateLimitHeaders, RateLimiter, headers};
+pub use request::{RequestDecision, RequestLimits};

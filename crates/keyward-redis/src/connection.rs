@@ -13,6 +13,7 @@ use crate::error::RedisError;
 use crate::guard::RedisFailureGuard;
 use crate::limiter::RedisRateLimiter;
 use crate::options::RedisOptions;
+use crate::request::RedisRequestLimits;
 
 /// A connection to Redis for keyward's shared limits: hands out the
 /// [`RedisRateLimiter`] and the [`RedisFailureGuard`], which share it.
@@ -149,6 +150,15 @@ impl RedisLimits {
     /// itself when its window or lockout ends.
     pub fn failure_guard(&self, config: GuardConfig) -> RedisFailureGuard {
         RedisFailureGuard::new(self.conn.clone(), config)
+    }
+
+    /// The lockout and the rate limit as one backend, for `KeywardBuilder::request_limits`:
+    /// an authenticated request whose key keyward verified from its cache asks Redis
+    /// once, one script deciding both. The same state and answers as
+    /// [`failure_guard`](RedisLimits::failure_guard) and
+    /// [`rate_limiter`](RedisLimits::rate_limiter), which it is made of.
+    pub fn request_limits(&self, config: GuardConfig) -> RedisRequestLimits {
+        RedisRequestLimits::new(self.failure_guard(config), self.rate_limiter())
     }
 
     /// The namespace every key lives under.

@@ -37,7 +37,8 @@ impl RedisFailureGuard {
         RedisFailureGuard { conn, config }
     }
 
-    fn key(&self, ip: IpAddr) -> String {
+    /// `<namespace>:fg:<ip group>`.
+    pub(crate) fn key(&self, ip: IpAddr) -> String {
         self.conn.key("fg", IpGroup::of(ip))
     }
 }
@@ -52,7 +53,7 @@ impl fmt::Debug for RedisFailureGuard {
 }
 
 /// Microseconds left of a lockout (0: open) as a decision; `Retry-After` rounds up.
-fn decision(micros_left: u64) -> GuardDecision {
+pub(crate) fn decision(micros_left: u64) -> GuardDecision {
     if micros_left == 0 {
         GuardDecision::Open
     } else {

@@ -7,12 +7,14 @@ mod error;
 mod guard;
 mod limiter;
 mod options;
+mod request;
 
 pub use connection::RedisLimits;
 pub use error::RedisError;
 pub use guard::RedisFailureGuard;
 pub use limiter::RedisRateLimiter;
 pub use options::RedisOptions;
+pub use request::RedisRequestLimits;
 
 /// The guide `docs/scale-out.md` (PostgreSQL keys, Redis limits), compiled with the
 /// doctests so its example keeps working.

@@ -8,6 +8,7 @@ use keyward_format::KeyFormat;
 use keyward_hash::{BcryptHasher, SecretHasher};
 use keyward_limit::{
     FailureGuard, GuardConfig, MemoryFailureGuard, MemoryRateLimiter, Quota, RateLimiter,
+    RequestLimits,
 };
 use keyward_scope::Catalog;
 use keyward_store::{Invalidation, InvalidationSink, InvalidationSource, KeyStore};
@@ -93,6 +94,7 @@ impl Keyward {
             default_quota: Quota::per_minute(60),
             guard: GuardChoice::Memory(GuardConfig::default()),
             on_limit_failure: LimitFailure::Closed,
+            together: None,
             event_sink: None,
         }
     }
@@ -138,6 +140,7 @@ pub struct KeywardBuilder {
     default_quota: Quota,
     guard: GuardChoice,
     on_limit_failure: LimitFailure,
+    together: Option<Arc<dyn RequestLimits>>,
     event_sink: Option<Arc<dyn EventSink>>,
 }
 
@@ -184,6 +187,20 @@ impl KeywardBuilder {
     /// Where per-IP failure counts live (default: in memory).
     pub fn failure_guard(mut self, guard: impl FailureGuard + 'static) -> Self {
         self.guard = GuardChoice::Custom(Arc::new(guard));
+        self
+    }
+
+    /// One backend as both the rate limiter and the failure guard, which decides a
+    /// request's lockout and rate limit in one call: with keyward-redis's
+    /// `RedisLimits::request_limits`, one round trip to Redis per request whose key is
+    /// verified from the cache. Replaces [`rate_limiter`](Self::rate_limiter) and
+    /// [`failure_guard`](Self::failure_guard); calling either afterwards goes back to
+    /// asking the two separately.
+    pub fn request_limits(mut self, limits: impl RequestLimits + 'static) -> Self {
+        let limits = Arc::new(limits);
+        self.limiter = LimiterChoice::Custom(limits.clone());
+        self.guard = GuardChoice::Custom(limits.clone());
+        self.together = Some(limits);
         self
     }
 
@@ -311,6 +328,13 @@ impl KeywardBuilder {
     pub fn build(self) -> Result<Keyward, BuildError> {
         self.config.validate()?;
         let store = self.store.ok_or(BuildError::MissingStore)?;
+        // Asked together only while both limits are still the backend given to
+        // `request_limits`.
+        let together = self.together.filter(|both| {
+            let both = Arc::as_ptr(both).cast::<()>();
+            matches!(&self.limiter, LimiterChoice::Custom(l) if Arc::as_ptr(l).cast::<()>() == both)
+                && matches!(&self.guard, GuardChoice::Custom(g) if Arc::as_ptr(g).cast::<()>() == both)
+        });
         let metrics = Metrics::register();
         let store: Arc<dyn KeyStore> = Arc::new(MeteredStore::new(store));
         let events = Events::new(self.event_sink);
@@ -386,6 +410,7 @@ impl KeywardBuilder {
                     guard,
                     on_failure: self.on_limit_failure,
                     unavailable_retry_after: self.config.unavailable_retry_after,
+                    together,
                     rate_decided_now,
                 },
                 config: self.config,

@@ -1,11 +1,14 @@
 //! The two limits on the request path: the client IP's lockout before anything else,
-//! and the key's rate limit after the capability check.
+//! and the key's rate limit after the capability check. When one backend holds both
+//! ([`RequestLimits`]), a key verified from the cache asks them together, in one call
+//! (one round trip to Redis).
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use keyward_limit::{
     Decision, FailureBudget, FailureGuard, GuardDecision, LimitError, Quota, RateLimiter,
+    RequestDecision, RequestLimits,
 };
 
 use crate::error::AuthError;
@@ -26,6 +29,8 @@ pub(crate) struct Limits {
     pub(crate) limiter: Option<Arc<dyn RateLimiter>>,
     pub(crate) default_quota: Quota,
     pub(crate) guard: Option<Arc<dyn FailureGuard>>,
+    /// The limiter and the guard, when they are one backend that decides both at once.
+    pub(crate) together: Option<Arc<dyn RequestLimits>>,
     pub(crate) on_failure: LimitFailure,
     pub(crate) unavailable_retry_after: u64,
     /// The limiter is keyward's in-memory one or none, so a rate decision never waits.
@@ -35,6 +40,37 @@ pub(crate) struct Limits {
 }
 
 impl Limits {
+    /// Whether a cached key's lockout and rate limit are asked together, after the
+    /// cache lookup, in [`check_request`](Self::check_request). Everything else then
+    /// asks the lockout first, before a slow hash or a refusal, as usual.
+    #[inline]
+    pub(crate) fn together(&self) -> bool {
+        self.together.is_some()
+    }
+
+    /// The client IP's lockout and the key's rate limit of a key verified without a
+    /// slow hash: one call when one backend holds both, else the lockout, then the rate
+    /// limit. A locked-out client spends nothing of the key's budget.
+    pub(crate) async fn check_request(
+        &self,
+        ip: IpAddr,
+        key_id: &str,
+        quota: Option<Quota>,
+    ) -> Result<Option<Decision>, AuthError> {
+        let Some(both) = &self.together else {
+            self.check_lockout(ip).await?;
+            return self.check_rate(key_id, quota).await;
+        };
+        let quota = quota.unwrap_or(self.default_quota);
+        match both.check_request(ip, key_id, quota).await {
+            Ok(RequestDecision::Locked { retry_after }) => {
+                Err(AuthError::TooManyFailedAttempts { retry_after })
+            }
+            Ok(RequestDecision::Rate(decision)) => self.rate(Ok(decision)),
+            Err(e) => self.backend_failed(e, "limits").map(|()| None),
+        }
+    }
+
     /// Refuses a locked-out client IP before its credential is even parsed.
     #[inline]
     pub(crate) async fn check_lockout(&self, ip: IpAddr) -> Result<(), AuthError> {
