@@ -9,6 +9,8 @@ use keyward_clock::Timestamp;
 use keyward_store::KeyRecord;
 use keyward_testing::store_conformance::{SAMPLE_HASH, fresh_id, sample_record};
 
+pub mod routes;
+
 /// Polls a future that is expected to finish without waiting (a cached key never
 /// awaits), so the measurement holds no executor overhead.
 pub fn poll_ready<F: Future>(future: F) -> F::Output {
