@@ -4,13 +4,19 @@
 //!
 //! - `redis/gcra_check`: one rate-limit decision, a script round trip on loopback.
 //! - `redis/guard_check`: one lockout check (a read-only script).
+//! - `redis/authenticate_limited`: a whole authenticated request of a cached key with
+//!   the lockout and the rate limit on Redis as one backend (`request_limits`): one
+//!   script, one round trip.
 
 use std::hint::black_box;
 use std::net::IpAddr;
 
 use criterion::Criterion;
 use keyward::limit::{FailureGuard, GuardConfig, Quota, RateLimiter};
+use keyward::scope::Requirement;
+use keyward::{Credential, MintRequest};
 use keyward_redis::RedisLimits;
+use keyward_testing::rig::Rig;
 
 fn main() {
     let url = std::env::var("KEYWARD_TEST_REDIS_URL")
@@ -46,6 +52,25 @@ fn main() {
     group.bench_function("guard_check", |b| {
         b.iter(|| rt.block_on(guard.check(black_box(client))).unwrap())
     });
+
+    let rig = Rig::with(|b| {
+        b.request_limits(redis.request_limits(GuardConfig::default()))
+            .default_quota(quota)
+    });
+    let key = rt.block_on(rig.mint(MintRequest::new("bench", "u_1")));
+    let authenticator = rig.keyward.authenticator();
+    let requirement = Requirement::none();
+    let cached = || {
+        rt.block_on(authenticator.authenticate(
+            Credential::Key(black_box(key.key.expose())),
+            &requirement,
+            client,
+        ))
+        .unwrap()
+    };
+    // The first request verifies the key and fills the cache.
+    assert!(cached().rate_limit().is_some());
+    group.bench_function("authenticate_limited", |b| b.iter(cached));
     group.finish();
     c.final_summary();
 }
