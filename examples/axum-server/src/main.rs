@@ -8,9 +8,17 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
+use axum::Router;
+use axum::http::header::CONTENT_TYPE;
+use axum::routing::get;
+use keyward_demo_api::{MetricsEndpoint, MetricsExporter};
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    keyward_demo_api::run(|args, started| async move {
+    keyward_demo_api::run(|args, started, metrics| async move {
+        if let Some(metrics) = metrics {
+            serve_metrics(metrics)?;
+        }
         let app = keyward_example_axum::router(&started);
         let listener = tokio::net::TcpListener::bind(args.bind)
             .await
@@ -27,4 +35,25 @@ async fn main() -> ExitCode {
         Ok(())
     })
     .await
+}
+
+/// `GET /metrics` on the metrics listener (any other path is 404), in the background.
+fn serve_metrics(metrics: MetricsEndpoint) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::from_std(metrics.listener)?;
+    let exporter = metrics.exporter;
+    let app = Router::new().route(
+        "/metrics",
+        get(move || async move {
+            (
+                [(CONTENT_TYPE, MetricsExporter::CONTENT_TYPE)],
+                exporter.render(),
+            )
+        }),
+    );
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            eprintln!("error: metrics listener: {e}");
+        }
+    });
+    Ok(())
 }

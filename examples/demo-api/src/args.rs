@@ -19,6 +19,7 @@ use keyward::limit::Quota;
 /// assert_eq!(args.database_url, None);
 /// assert_eq!(args.rate_limit, None);
 /// assert_eq!(args.max_live_keys_per_owner, 100);
+/// assert_eq!(args.metrics_bind, None, "no metrics listener unless asked");
 /// let args = ServerArgs::try_parse_from(["server", "--config", "prod.toml", "--rate-limit", "5/s"])
 ///     .unwrap();
 /// assert_eq!(args.config.as_deref(), Some(std::path::Path::new("prod.toml")));
@@ -92,4 +93,9 @@ pub struct ServerArgs {
     /// the leaked-key receiver at `POST /github/secret-scanning`. Off without it.
     #[arg(long, env = "KEYWARD_SECRET_SCANNING_KEYS", value_name = "PATH")]
     pub secret_scanning_keys: Option<PathBuf>,
+    /// Serve Prometheus metrics at `GET http://ADDR/metrics`, on a listener of its own
+    /// (keep it internal). Off unless given; port 0 picks a free port, printed as
+    /// `metrics: http://…/metrics`.
+    #[arg(long, env = "KEYWARD_METRICS_BIND", value_name = "ADDR")]
+    pub metrics_bind: Option<SocketAddr>,
 }

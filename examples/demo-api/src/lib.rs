@@ -14,7 +14,7 @@ mod sign_in;
 pub use api::{DESKTOP_CAPABILITIES, DemoApi, Requirements};
 pub use args::ServerArgs;
 pub use directory::DesktopAction;
-pub use launch::{announce, run};
+pub use launch::{MetricsEndpoint, MetricsError, MetricsExporter, announce, run};
 pub use setup::{KEY_PREFIX, SetupError, Started, start};
 pub use sign_in::{DASHBOARD_PATH, LOGIN_PATH, SignIn};
 
