@@ -345,6 +345,12 @@ pub enum RequestProblem {
     /// An absolute expiry at or before now.
     #[error("expires_at is in the past")]
     ExpiryInPast,
+    /// An expiry further out than [`crate::Config::max_lifetime`] allows.
+    #[error("a key may live at most {max_seconds} seconds; ask for an earlier expiry")]
+    LifetimeTooLong {
+        /// The configured maximum, in seconds.
+        max_seconds: u64,
+    },
     /// A per-key rate limit that is not a valid quota.
     #[error("rate limit: {0}")]
     RateLimit(#[from] QuotaError),
@@ -352,6 +358,24 @@ pub enum RequestProblem {
     /// key); the store's own explanation.
     #[error("{0}")]
     Store(String),
+    /// A narrowed roll naming no capability: the replacement could do nothing.
+    #[error("the replacement must keep at least one capability")]
+    NoCapabilities,
+    /// A roll to the used capabilities of a key none of whose use is recorded yet.
+    #[error(
+        "no capability use is recorded for this key, so there is nothing to narrow it to; \
+         name the capabilities, or wait until its use is recorded"
+    )]
+    NoRecordedUse,
+    /// A narrowed roll naming capabilities the old key does not hold.
+    #[error(
+        "a narrowed key keeps only capabilities the key holds; it does not hold {}",
+        capabilities.join(", ")
+    )]
+    BeyondGrants {
+        /// The names the old key does not hold, sorted.
+        capabilities: Vec<String>,
+    },
 }
 
 /// What is wrong with a key name or owner.

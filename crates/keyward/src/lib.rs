@@ -50,7 +50,8 @@ pub use limits::LimitFailure;
 pub use owner::{OwnerLookupError, OwnerPermissions};
 pub use principal::Principal;
 pub use service::{
-    KeyPage, KeyService, KeySummary, MAX_KEY_NAME_LEN, MintRequest, NewKey, RolledKey,
+    AuditPage, ExpiredReason, KeyPage, KeyService, KeySummary, MAX_KEY_NAME_LEN, MintRequest,
+    NewKey, RolledKey,
 };
 pub use unused::unused_since;
 

@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -6,13 +7,16 @@ use keyward_clock::Timestamp;
 use keyward_format::{KeyId, MintedKey};
 use keyward_scope::{CapabilitySet, Catalog, Denied};
 use keyward_store::{
-    KeyRecord, KeyState, ListFilter, PageRequest, RateLimitOverride, StoreError, Tenant,
+    AuditAction, AuditEntry, AuditQuery, KeyChange, KeyRecord, KeyState, ListFilter, PageRequest,
+    RateLimitOverride, StoreError, Tenant,
 };
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 use crate::core::Core;
 use crate::error::{NameProblem, RequestProblem, ServiceError};
-use crate::manage::Actor;
+use crate::events::KeyEvent;
+use crate::least_privilege::{KeyUsage, declared, names};
+use crate::manage::{Actor, Caller};
 
 /// The longest key name or owner accepted, in characters (Unicode scalar values).
 pub const MAX_KEY_NAME_LEN: usize = 200;
@@ -21,6 +25,11 @@ pub const MAX_KEY_NAME_LEN: usize = 200;
 ///
 /// Every change that stops a key evicts it from this process's verification cache at
 /// once. Capabilities of an existing key cannot be edited: roll or mint anew.
+///
+/// Every change is audited: the store appends an [`AuditEntry`] naming who acted (this
+/// handle's [`actor`](Self::actor), see [`acting`](Self::acting)) with the change, and a
+/// [`KeyEvent::Changed`] goes to the event sink once it succeeded. A change that fails
+/// appends nothing.
 ///
 /// When a *key* manages keys (an API route authenticated by an API key), use
 /// [`crate::manage::KeyManager`]: it applies every rule, which keys the caller may see
@@ -39,7 +48,31 @@ pub struct KeyService {
     /// Who the changes made through this handle are audited as.
     actor: Actor,
     /// The client address they are audited with.
-    client_ip: Option<std::net::IpAddr>,
+    client_ip: Option<IpAddr>,
+}
+
+/// Who makes one change and from where: the handle's actor, or a [`Caller`]'s.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Acting<'a> {
+    actor: &'a Actor,
+    client_ip: Option<IpAddr>,
+}
+
+impl<'a> Acting<'a> {
+    /// The caller's actor and client address.
+    pub(crate) fn caller(caller: &'a Caller) -> Self {
+        Acting {
+            actor: caller.actor(),
+            client_ip: caller.client_ip(),
+        }
+    }
+
+    /// The entry for `action` on `key` at `at` by this actor.
+    fn entry(self, at: Timestamp, action: AuditAction, key: KeyId) -> AuditEntry {
+        let mut entry = AuditEntry::new(at, action, key, self.actor.clone());
+        entry.client_ip = self.client_ip;
+        entry
+    }
 }
 
 /// What to mint. Only a name and an owner are required.
@@ -76,6 +109,8 @@ pub struct MintRequest {
     pub rate_limit: Option<RateLimitOverride>,
     /// Networks the key may be used from; empty means anywhere.
     pub ip_allowlist: Vec<ipnet::IpNet>,
+    /// A decoy key (see [`MintRequest::honeytoken`]).
+    pub honeytoken: bool,
 }
 
 impl MintRequest {
@@ -133,6 +168,16 @@ impl MintRequest {
         self.ip_allowlist = networks.into_iter().collect();
         self
     }
+
+    /// Makes the key a honeytoken: a decoy, to plant where only a leak would find it
+    /// (a repository, a CI variable, a configuration file). It looks like any other
+    /// key and authenticates nothing: a request presenting it is answered as for an
+    /// unknown key, its client is locked out, and an alert is raised (a `warn` line, a
+    /// [`crate::KeyEvent::Honeytoken`], an audit entry).
+    pub fn honeytoken(mut self) -> Self {
+        self.honeytoken = true;
+        self
+    }
 }
 
 /// A key as listings show it: masked, never the secret or the hash.
@@ -166,15 +211,62 @@ pub struct KeySummary {
     /// The key that replaced it in a roll; such a key works until its grace ends and
     /// cannot be rolled again.
     pub replaced_by: Option<KeyId>,
-    /// Its state at the time of the listing.
+    /// Its state at the time of the listing: `Expired` also when it went unused for
+    /// [`crate::Config::expire_unused_after`].
     pub state: KeyState,
+    /// Why it is expired, when [`state`](Self::state) is `Expired`.
+    pub expired_reason: Option<ExpiredReason>,
     /// Its metadata.
     pub metadata: BTreeMap<String, String>,
+    /// A decoy key ([`MintRequest::honeytoken`]).
+    pub honeytoken: bool,
+}
+
+/// Why a key is expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
+#[non_exhaustive]
+pub enum ExpiredReason {
+    /// Its `expires_at` passed (or its roll grace ended).
+    ExpiresAt,
+    /// It went unused for [`crate::Config::expire_unused_after`].
+    Unused,
+}
+
+impl ExpiredReason {
+    /// `expires_at` or `unused`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExpiredReason::ExpiresAt => "expires_at",
+            ExpiredReason::Unused => "unused",
+        }
+    }
+}
+
+/// `record`'s state at `now` and, when expired, why: an `expires_at` that passed wins
+/// over disuse; revoked and disabled win over both.
+fn state_of(
+    record: &KeyRecord,
+    config: &crate::Config,
+    now: Timestamp,
+) -> (KeyState, Option<ExpiredReason>) {
+    match record.state(now) {
+        KeyState::Expired => (KeyState::Expired, Some(ExpiredReason::ExpiresAt)),
+        KeyState::Active if config.is_expired_unused(record, now) => {
+            (KeyState::Expired, Some(ExpiredReason::Unused))
+        }
+        state => (state, None),
+    }
 }
 
 impl KeySummary {
-    fn of(record: &KeyRecord, now: Timestamp) -> Self {
+    fn of(record: &KeyRecord, now: Timestamp, config: &crate::Config) -> Self {
         let masked = record.masked();
+        let (state, expired_reason) = state_of(record, config, now);
         KeySummary {
             id: record.id,
             name: record.name.clone(),
@@ -189,8 +281,10 @@ impl KeySummary {
             revoked_at: record.revoked_at,
             disabled_at: record.disabled_at,
             replaced_by: record.replaced_by,
-            state: record.state(now),
+            state,
+            expired_reason,
             metadata: record.metadata.clone(),
+            honeytoken: record.honeytoken,
         }
     }
 }
@@ -223,6 +317,15 @@ pub struct KeyPage {
     pub next: Option<KeyId>,
 }
 
+/// One page of a key's audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditPage {
+    /// The entries, oldest first.
+    pub entries: Vec<AuditEntry>,
+    /// Cursor of the next page: the last entry's sequence number, while more remain.
+    pub next: Option<u64>,
+}
+
 impl KeyService {
     pub(crate) fn new(core: Arc<Core>) -> Self {
         KeyService {
@@ -235,7 +338,7 @@ impl KeyService {
     /// The same service, its changes audited as made by `actor` from `client_ip`
     /// (the CLI passes [`Actor::Cli`]). Without this, changes are audited as
     /// [`Actor::Service`]: the host service's own code.
-    pub fn acting(&self, actor: Actor, client_ip: Option<std::net::IpAddr>) -> KeyService {
+    pub fn acting(&self, actor: Actor, client_ip: Option<IpAddr>) -> KeyService {
         KeyService {
             core: Arc::clone(&self.core),
             actor,
@@ -248,6 +351,14 @@ impl KeyService {
         &self.actor
     }
 
+    /// This handle's actor and client address.
+    fn acting_self(&self) -> Acting<'_> {
+        Acting {
+            actor: &self.actor,
+            client_ip: self.client_ip,
+        }
+    }
+
     /// Mints a key. Returns the plaintext exactly once; when the store write fails the
     /// error is returned and the plaintext is dropped (zeroized), never shown.
     ///
@@ -255,15 +366,18 @@ impl KeyService {
     /// [`crate::Config::max_live_keys_per_owner`] live keys (neither revoked nor
     /// expired). The store counts and inserts in one step, so concurrent mints never
     /// pass the cap.
+    ///
+    /// With [`crate::Config::max_lifetime`] set, a request without an expiry gets one
+    /// that far out, and one further out is [`RequestProblem::LifetimeTooLong`].
     pub async fn mint(&self, request: MintRequest) -> Result<NewKey, ServiceError> {
-        self.mint_by(request, None).await
+        self.mint_by(request, self.acting_self()).await
     }
 
-    /// [`mint`](Self::mint), its event naming who acted.
+    /// [`mint`](Self::mint), audited as `acting`.
     pub(crate) async fn mint_by(
         &self,
         request: MintRequest,
-        actor: Option<&Actor>,
+        acting: Acting<'_>,
     ) -> Result<NewKey, ServiceError> {
         let now = self.core.clock.now();
         let expires_at = self.resolve_expiry(&request, now)?;
@@ -290,11 +404,19 @@ impl KeyService {
                     metadata: request.metadata,
                     rate_limit: request.rate_limit,
                     ip_allowlist: request.ip_allowlist,
+                    honeytoken: request.honeytoken,
                 },
                 now,
             )
             .await?;
-        self.core.store.insert_capped(&record, max, now).await?;
+        let mut entry = acting.entry(now, AuditAction::Minted, record.id);
+        entry.capabilities = record.capabilities.clone();
+        let change = KeyChange::Insert {
+            record: &record,
+            max_live: max,
+            now,
+        };
+        self.core.store.apply(change, Some(&entry)).await?;
         tracing::info!(
             target: "keyward",
             event = "key_minted",
@@ -302,18 +424,19 @@ impl KeyService {
             key = %key.masked(),
             owner = %record.owner,
             name = %record.name,
-            actor = actor.map(tracing::field::display),
+            actor = %acting.actor,
         );
+        self.changed(entry);
         Ok(NewKey {
             key,
-            summary: KeySummary::of(&record, now),
+            summary: self.summary(&record, now),
         })
     }
 
     /// One key, masked.
     pub async fn get(&self, id: &KeyId) -> Result<KeySummary, ServiceError> {
         let record = self.core.store.get(id).await?;
-        Ok(KeySummary::of(&record, self.core.clock.now()))
+        Ok(self.summary(&record, self.core.clock.now()))
     }
 
     /// A page of keys matching `filter`, masked.
@@ -325,37 +448,82 @@ impl KeyService {
         let page = self.core.store.list(filter, page).await?;
         let now = self.core.clock.now();
         Ok(KeyPage {
-            keys: page
-                .records
-                .iter()
-                .map(|r| KeySummary::of(r, now))
-                .collect(),
+            keys: page.records.iter().map(|r| self.summary(r, now)).collect(),
             next: page.next,
+        })
+    }
+
+    /// A page of the audit log: the entries `query` selects, oldest first, and the
+    /// cursor of the next page (pass it as `query.after_seq`).
+    ///
+    /// [`ServiceError::Store`] with [`StoreError::Unsupported`] when the store keeps no
+    /// audit log.
+    pub async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, ServiceError> {
+        query.validate()?;
+        // One more than asked for tells whether a next page exists.
+        let probe = AuditQuery {
+            limit: query.limit.saturating_add(1).min(AuditQuery::MAX_LIMIT),
+            ..query.clone()
+        };
+        let mut entries = self.core.store.list_audit(&probe).await?;
+        let more = entries.len() > query.limit as usize
+            || (probe.limit == query.limit && entries.len() == query.limit as usize);
+        entries.truncate(query.limit as usize);
+        let next = if more {
+            entries.last().map(|e| e.seq)
+        } else {
+            None
+        };
+        Ok(AuditPage { entries, next })
+    }
+
+    /// Removes the audit entries older than [`crate::Config::audit_retention`]; returns
+    /// how many went. Without a retention it keeps everything: `Ok(0)`.
+    pub async fn prune_audit(&self) -> Result<u64, ServiceError> {
+        let Some(keep) = self.core.config.audit_retention else {
+            return Ok(0);
+        };
+        let before = self.core.clock.now().saturating_sub(keep);
+        let pruned = self.core.store.prune_audit(before).await?;
+        if pruned > 0 {
+            tracing::info!(target: "keyward", event = "audit_pruned", entries = pruned);
+        }
+        Ok(pruned)
+    }
+
+    /// Runs [`prune_audit`](Self::prune_audit) every `every` on the current tokio
+    /// runtime until the returned handle is aborted (the first run at once). Without
+    /// [`crate::Config::audit_retention`] the task ends at once.
+    pub fn spawn_audit_pruner(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            if this.core.config.audit_retention.is_none() {
+                return;
+            }
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = this.prune_audit().await {
+                    tracing::warn!(target: "keyward", error = %e, "audit log pruning failed");
+                }
+            }
         })
     }
 
     /// Revokes a key, permanently and at once: its next request is 401 `key_revoked`.
     pub async fn revoke(&self, id: &KeyId) -> Result<KeySummary, ServiceError> {
-        self.revoke_by(id, None).await
+        self.revoke_by(id, self.acting_self()).await
     }
 
-    /// [`revoke`](Self::revoke), its event naming who acted.
+    /// [`revoke`](Self::revoke), audited as `acting`.
     pub(crate) async fn revoke_by(
         &self,
         id: &KeyId,
-        actor: Option<&Actor>,
+        acting: Acting<'_>,
     ) -> Result<KeySummary, ServiceError> {
-        let now = self.core.clock.now();
-        let revoked = self.core.store.revoke(id, now).await;
-        self.evict_after_change(id);
-        let record = revoked?;
-        tracing::info!(
-            target: "keyward",
-            event = "key_revoked",
-            key_id = %id,
-            actor = actor.map(tracing::field::display),
-        );
-        Ok(KeySummary::of(&record, now))
+        self.revoke_noting(id, acting, AuditAction::Revoked, None)
+            .await
     }
 
     /// Revokes a key reported leaked (a secret-scanning alert, `keyward scan
@@ -365,36 +533,71 @@ impl KeyService {
         id: &KeyId,
         note: Option<&str>,
     ) -> Result<KeySummary, ServiceError> {
-        let _ = note;
-        self.revoke_by(id, Some(&self.actor)).await
+        self.revoke_noting(id, self.acting_self(), AuditAction::Leaked, note)
+            .await
+    }
+
+    async fn revoke_noting(
+        &self,
+        id: &KeyId,
+        acting: Acting<'_>,
+        action: AuditAction,
+        note: Option<&str>,
+    ) -> Result<KeySummary, ServiceError> {
+        let now = self.core.clock.now();
+        let mut entry = acting.entry(now, action, *id);
+        entry.note = note.map(str::to_owned);
+        let revoked = self
+            .core
+            .store
+            .apply(KeyChange::Revoke { id, at: now }, Some(&entry))
+            .await;
+        self.evict_after_change(id);
+        let record = revoked?;
+        tracing::info!(
+            target: "keyward",
+            event = "key_revoked",
+            key_id = %id,
+            actor = %acting.actor,
+            leaked = action == AuditAction::Leaked,
+        );
+        self.changed(entry);
+        Ok(self.summary(&record, now))
     }
 
     /// Deletes a key's record for good and returns what it was: its next request is
     /// 401 `invalid_key`, as for an id never minted, and listings no longer show it.
     /// Prefer [`revoke`](Self::revoke), which keeps the key listed as revoked; delete
-    /// to drop what should not be kept (a key minted by mistake).
+    /// to drop what should not be kept (a key minted by mistake). Its audit trail stays.
     ///
     /// A key it replaced in a roll keeps working until its grace ends.
     pub async fn delete(&self, id: &KeyId) -> Result<KeySummary, ServiceError> {
-        self.delete_by(id, None).await
+        self.delete_by(id, self.acting_self()).await
     }
 
-    /// [`delete`](Self::delete), its event naming who acted.
+    /// [`delete`](Self::delete), audited as `acting`.
     pub(crate) async fn delete_by(
         &self,
         id: &KeyId,
-        actor: Option<&Actor>,
+        acting: Acting<'_>,
     ) -> Result<KeySummary, ServiceError> {
-        let deleted = self.core.store.delete(id).await;
+        let now = self.core.clock.now();
+        let entry = acting.entry(now, AuditAction::Deleted, *id);
+        let deleted = self
+            .core
+            .store
+            .apply(KeyChange::Delete { id }, Some(&entry))
+            .await;
         self.evict_after_change(id);
         let record = deleted?;
         tracing::info!(
             target: "keyward",
             event = "key_deleted",
             key_id = %id,
-            actor = actor.map(tracing::field::display),
+            actor = %acting.actor,
         );
-        Ok(KeySummary::of(&record, self.core.clock.now()))
+        self.changed(entry);
+        Ok(self.summary(&record, self.core.clock.now()))
     }
 
     /// Rolls a key (Stripe's key roll): a replacement with the same name, capabilities,
@@ -409,25 +612,36 @@ impl KeyService {
     /// is [`ServiceError::TooManyKeys`] only when that many of the owner's keys are
     /// already in a roll's grace, so rolling in a loop cannot multiply working keys.
     pub async fn roll(&self, id: &KeyId, grace: Duration) -> Result<RolledKey, ServiceError> {
-        self.roll_by(id, grace, None).await
+        self.roll_by(id, grace, self.acting_self()).await
     }
 
-    /// [`roll`](Self::roll), its event naming who acted.
+    /// [`roll`](Self::roll), audited as `acting`.
     pub(crate) async fn roll_by(
         &self,
         id: &KeyId,
         grace: Duration,
-        actor: Option<&Actor>,
+        acting: Acting<'_>,
     ) -> Result<RolledKey, ServiceError> {
         let old = self.core.store.get(id).await?;
-        self.roll_record(old, grace, actor).await
+        self.roll_record(old, grace, acting).await
     }
 
     async fn roll_record(
         &self,
         old: KeyRecord,
         grace: Duration,
-        actor: Option<&Actor>,
+        acting: Acting<'_>,
+    ) -> Result<RolledKey, ServiceError> {
+        self.roll_into(old, None, grace, acting).await
+    }
+
+    /// Rolls `old` to a replacement carrying its capabilities, or `narrowed` ones.
+    async fn roll_into(
+        &self,
+        old: KeyRecord,
+        narrowed: Option<Vec<String>>,
+        grace: Duration,
+        acting: Acting<'_>,
     ) -> Result<RolledKey, ServiceError> {
         let longest = self.core.config.max_roll_grace;
         if grace > longest {
@@ -439,7 +653,7 @@ impl KeyService {
         if old.replaced_by.is_some() {
             return Err(ServiceError::AlreadyRolled);
         }
-        let state = old.state(now);
+        let (state, _) = state_of(&old, &self.core.config, now);
         if state != KeyState::Active {
             return Err(ServiceError::NotActive(state));
         }
@@ -450,15 +664,26 @@ impl KeyService {
         let id = old.id;
         let grace_end = now.saturating_add(grace);
         let old_expires_at = old.expires_at.map_or(grace_end, |at| at.min(grace_end));
-        let (key, record) = self.new_record(KeyDetails::copied_from(&old), now).await?;
+        let mut details = KeyDetails::copied_from(&old);
+        let narrowed_from = narrowed.map(|capabilities| {
+            details.capabilities = capabilities;
+            format!("capabilities narrowed from {}", old.capabilities.join(","))
+        });
+        let (key, record) = self.new_record(details, now).await?;
         // The checks above read the record before the slow hash: the store checks
         // again, in the roll itself, that the key is still active.
         let rolled_at = self.core.clock.now();
-        let rolled = self
-            .core
-            .store
-            .roll(&id, old_expires_at, &record, rolled_at)
-            .await;
+        let mut entry = acting.entry(rolled_at, AuditAction::Rolled, id);
+        entry.capabilities = record.capabilities.clone();
+        entry.replacement = Some(record.id);
+        entry.note = narrowed_from;
+        let change = KeyChange::Roll {
+            old: &id,
+            old_expires_at,
+            replacement: &record,
+            now: rolled_at,
+        };
+        let rolled = self.core.store.apply(change, Some(&entry)).await;
         self.evict_after_change(&id);
         let old = rolled.map_err(|e| match e {
             StoreError::NotActive(state) => ServiceError::NotActive(state),
@@ -470,15 +695,101 @@ impl KeyService {
             key_id = %id,
             new_key_id = %record.id,
             old_expires_at = %old_expires_at,
-            actor = actor.map(tracing::field::display),
+            actor = %acting.actor,
         );
+        self.changed(entry);
         Ok(RolledKey {
             new: NewKey {
                 key,
-                summary: KeySummary::of(&record, now),
+                summary: self.summary(&record, now),
             },
-            old: KeySummary::of(&old, now),
+            old: self.summary(&old, now),
         })
+    }
+
+    /// What `id` was granted, which capabilities its requests used and since when, and
+    /// the fewest grants that cover that use: see [`KeyUsage`]. The use recorded in the
+    /// store is joined by what this process's cache saw and has not flushed yet.
+    pub async fn usage(&self, id: &KeyId) -> Result<KeyUsage, ServiceError> {
+        let record = self.core.store.get(id).await?;
+        let unflushed = self.core.cache.unflushed_capabilities(id);
+        Ok(KeyUsage::of(&self.core.catalog, &record, unflushed))
+    }
+
+    /// [`roll`](Self::roll) to a replacement granted `capabilities` instead of the old
+    /// key's: least privilege for a key granted more than it uses. Each must lie within
+    /// the old key's grants (held directly, through an implication or implicitly);
+    /// otherwise [`RequestProblem::BeyondGrants`] names those that do not. An empty list
+    /// is [`RequestProblem::NoCapabilities`], an undeclared name
+    /// [`ServiceError::UnknownCapabilities`]. Audited as a roll whose note names the old
+    /// grants.
+    pub async fn roll_narrowed(
+        &self,
+        id: &KeyId,
+        grace: Duration,
+        capabilities: &[String],
+    ) -> Result<RolledKey, ServiceError> {
+        self.roll_narrowed_by(id, grace, capabilities, self.acting_self())
+            .await
+    }
+
+    /// [`roll_narrowed`](Self::roll_narrowed), audited as `acting`.
+    pub(crate) async fn roll_narrowed_by(
+        &self,
+        id: &KeyId,
+        grace: Duration,
+        capabilities: &[String],
+        acting: Acting<'_>,
+    ) -> Result<RolledKey, ServiceError> {
+        let old = self.core.store.get(id).await?;
+        let narrowed = self.narrowed(&old, capabilities)?;
+        self.roll_into(old, Some(narrowed), grace, acting).await
+    }
+
+    /// [`roll_narrowed`](Self::roll_narrowed) to the capabilities the key's use suggests
+    /// ([`KeyUsage::suggested`]). With none recorded it is
+    /// [`RequestProblem::NoRecordedUse`], never a key that can do nothing.
+    pub async fn roll_to_used(
+        &self,
+        id: &KeyId,
+        grace: Duration,
+    ) -> Result<RolledKey, ServiceError> {
+        self.roll_to_used_by(id, grace, self.acting_self()).await
+    }
+
+    /// [`roll_to_used`](Self::roll_to_used), audited as `acting`.
+    pub(crate) async fn roll_to_used_by(
+        &self,
+        id: &KeyId,
+        grace: Duration,
+        acting: Acting<'_>,
+    ) -> Result<RolledKey, ServiceError> {
+        let usage = self.usage(id).await?;
+        if usage.suggested.is_empty() {
+            return Err(ServiceError::InvalidRequest(RequestProblem::NoRecordedUse));
+        }
+        self.roll_narrowed_by(id, grace, &usage.suggested, acting)
+            .await
+    }
+
+    /// `capabilities` sorted, once each, if `old` may be narrowed to them.
+    fn narrowed(
+        &self,
+        old: &KeyRecord,
+        capabilities: &[String],
+    ) -> Result<Vec<String>, ServiceError> {
+        let catalog = &self.core.catalog;
+        let requested = catalog.set(capabilities)?;
+        if requested.is_empty() {
+            return Err(ServiceError::InvalidRequest(RequestProblem::NoCapabilities));
+        }
+        let beyond = catalog.missing(&requested, &declared(catalog, &old.capabilities));
+        if !beyond.is_empty() {
+            return Err(ServiceError::InvalidRequest(RequestProblem::BeyondGrants {
+                capabilities: names(catalog, &beyond),
+            }));
+        }
+        Ok(names(catalog, &requested))
     }
 
     /// Expires a key now.
@@ -487,71 +798,107 @@ impl KeyService {
         self.set_expiry(id, Some(now)).await
     }
 
-    /// Sets or clears a key's expiry.
+    /// Sets or clears a key's expiry, audited as `expiry_set` with the new expiry in
+    /// its note.
     pub async fn set_expiry(
         &self,
         id: &KeyId,
         expires_at: Option<Timestamp>,
     ) -> Result<KeySummary, ServiceError> {
-        let set = self.core.store.set_expiry(id, expires_at).await;
+        let now = self.core.clock.now();
+        let mut entry = self.acting_self().entry(now, AuditAction::ExpirySet, *id);
+        entry.note = Some(match expires_at {
+            Some(at) => format!("expires_at {at}"),
+            None => "expiry cleared".to_owned(),
+        });
+        let set = self
+            .core
+            .store
+            .apply(KeyChange::SetExpiry { id, expires_at }, Some(&entry))
+            .await;
         self.evict_after_change(id);
         let record = set?;
         match expires_at {
             Some(at) => {
-                tracing::info!(target: "keyward", event = "key_expired", key_id = %id, expires_at = %at)
+                tracing::info!(target: "keyward", event = "key_expired", key_id = %id, expires_at = %at, actor = %self.actor)
             }
-            None => tracing::info!(target: "keyward", event = "key_expiry_cleared", key_id = %id),
+            None => {
+                tracing::info!(target: "keyward", event = "key_expiry_cleared", key_id = %id, actor = %self.actor)
+            }
         }
-        Ok(KeySummary::of(&record, self.core.clock.now()))
+        self.changed(entry);
+        Ok(self.summary(&record, self.core.clock.now()))
     }
 
     /// Disables a key until [`enable`](Self::enable): 401 `key_disabled` meanwhile.
     pub async fn disable(&self, id: &KeyId) -> Result<KeySummary, ServiceError> {
-        self.disable_by(id, None).await
+        self.disable_by(id, self.acting_self()).await
     }
 
-    /// [`disable`](Self::disable), its event naming who acted.
+    /// [`disable`](Self::disable), audited as `acting`.
     pub(crate) async fn disable_by(
         &self,
         id: &KeyId,
-        actor: Option<&Actor>,
+        acting: Acting<'_>,
     ) -> Result<KeySummary, ServiceError> {
         let now = self.core.clock.now();
-        let disabled = self.core.store.set_disabled(id, Some(now)).await;
+        let entry = acting.entry(now, AuditAction::Disabled, *id);
+        let change = KeyChange::SetDisabled {
+            id,
+            disabled_at: Some(now),
+        };
+        let disabled = self.core.store.apply(change, Some(&entry)).await;
         self.evict_after_change(id);
         let record = disabled?;
         tracing::info!(
             target: "keyward",
             event = "key_disabled",
             key_id = %id,
-            actor = actor.map(tracing::field::display),
+            actor = %acting.actor,
         );
-        Ok(KeySummary::of(&record, now))
+        self.changed(entry);
+        Ok(self.summary(&record, now))
     }
 
     /// Enables a disabled key. A revoked key stays revoked.
     pub async fn enable(&self, id: &KeyId) -> Result<KeySummary, ServiceError> {
-        self.enable_by(id, None).await
+        self.enable_by(id, self.acting_self()).await
     }
 
-    /// [`enable`](Self::enable), its event naming who acted.
+    /// [`enable`](Self::enable), audited as `acting`.
     pub(crate) async fn enable_by(
         &self,
         id: &KeyId,
-        actor: Option<&Actor>,
+        acting: Acting<'_>,
     ) -> Result<KeySummary, ServiceError> {
-        let enabled = self.core.store.set_disabled(id, None).await;
+        let now = self.core.clock.now();
+        let entry = acting.entry(now, AuditAction::Enabled, *id);
+        let change = KeyChange::SetDisabled {
+            id,
+            disabled_at: None,
+        };
+        let enabled = self.core.store.apply(change, Some(&entry)).await;
         self.evict_after_change(id);
         let record = enabled?;
         tracing::info!(
             target: "keyward",
             event = "key_enabled",
             key_id = %id,
-            actor = actor.map(tracing::field::display),
+            actor = %acting.actor,
         );
-        Ok(KeySummary::of(&record, self.core.clock.now()))
+        self.changed(entry);
+        Ok(self.summary(&record, self.core.clock.now()))
     }
 
+    /// Tells the event sink about a change that succeeded.
+    fn changed(&self, entry: AuditEntry) {
+        self.core.events.emit(|| KeyEvent::Changed(entry));
+    }
+
+    /// `record` masked, its state as of `now` under this service's policies.
+    fn summary(&self, record: &KeyRecord, now: Timestamp) -> KeySummary {
+        KeySummary::of(record, now, &self.core.config)
+    }
     /// Whether a key holding `held` may revoke, delete, roll, disable or enable
     /// `target`: it must hold every capability `target` holds (after implications and
     /// implicit grants), as minting may not grant what the minting key lacks. Otherwise
@@ -603,7 +950,7 @@ impl KeyService {
     ) -> Result<RolledKey, ServiceError> {
         let old = self.changeable(held, id).await?;
         self.check_undeclared(held, &old.capabilities)?;
-        self.roll_record(old, grace, None).await
+        self.roll_record(old, grace, self.acting_self()).await
     }
 
     /// [`disable`](Self::disable) for a caller holding `held`, under the rule of
@@ -715,7 +1062,19 @@ impl KeyService {
         if at.is_some_and(|at| at <= now) {
             return Err(ServiceError::InvalidRequest(RequestProblem::ExpiryInPast));
         }
-        Ok(at)
+        let Some(longest) = self.core.config.max_lifetime else {
+            return Ok(at);
+        };
+        let latest = now.saturating_add(longest);
+        match at {
+            None => Ok(Some(latest)),
+            Some(at) if at > latest => Err(ServiceError::InvalidRequest(
+                RequestProblem::LifetimeTooLong {
+                    max_seconds: longest.as_secs(),
+                },
+            )),
+            at => Ok(at),
+        }
     }
 
     /// Checks names against the catalog and returns them sorted and deduplicated.
@@ -743,6 +1102,7 @@ impl KeyService {
             metadata,
             rate_limit,
             ip_allowlist,
+            honeytoken,
         } = details;
         let key = self.core.format.mint()?;
         let secret = zeroize::Zeroizing::new(key.secret().to_vec());
@@ -771,7 +1131,7 @@ impl KeyService {
             metadata,
             rate_limit,
             ip_allowlist,
-            honeytoken: false,
+            honeytoken,
             used_capabilities: Vec::new(),
             usage_since: Some(now),
         };
@@ -790,6 +1150,7 @@ struct KeyDetails {
     metadata: BTreeMap<String, String>,
     rate_limit: Option<RateLimitOverride>,
     ip_allowlist: Vec<ipnet::IpNet>,
+    honeytoken: bool,
 }
 
 impl KeyDetails {
@@ -804,6 +1165,8 @@ impl KeyDetails {
             metadata: old.metadata.clone(),
             rate_limit: old.rate_limit,
             ip_allowlist: old.ip_allowlist.clone(),
+            // A decoy's replacement is a decoy.
+            honeytoken: old.honeytoken,
         }
     }
 }

@@ -103,6 +103,7 @@ impl Api {
                     id: call.id,
                     query: call.query,
                     body: call.body,
+                    client_ip: None,
                 },
             )
             .await;
@@ -171,10 +172,11 @@ fn keys_of(v: &Value) -> Vec<&str> {
 }
 
 /// The listing's shape, sorted.
-const KEY_FIELDS: [&str; 14] = [
+const KEY_FIELDS: [&str; 15] = [
     "capabilities",
     "created_at",
     "disabled_at",
+    "expired_reason",
     "expires_at",
     "id",
     "key_prefix",
@@ -244,7 +246,13 @@ async fn every_route_answers_its_status_and_shape() {
     assert_eq!(shown["expires_at"], "2027-01-15T09:00:00Z");
     assert_eq!(shown["key_prefix"], format!("sk_live_{}", &id[..4]));
     assert_eq!(shown["last4"], &key[key.len() - 4..]);
-    for absent in ["last_used_at", "revoked_at", "disabled_at", "replaced_by"] {
+    for absent in [
+        "last_used_at",
+        "revoked_at",
+        "disabled_at",
+        "replaced_by",
+        "expired_reason",
+    ] {
         assert!(shown[absent].is_null(), "{absent}");
     }
 
@@ -533,6 +541,7 @@ async fn nothing_escalates_and_a_denial_is_the_authentication_403() {
         id: None,
         query: None,
         body: RequestBody::json(br#"{"name": "x", "capabilities": ["jobs:read"]}"#),
+        client_ip: None,
     };
     let r = api_realm.handle(ManagementRoute::CreateKey, request).await;
     assert!(

@@ -188,6 +188,7 @@ async fn the_api_answers_a_tenant_admins_roll_of_a_members_key_with_409() {
                 id: Some(&id),
                 query: None,
                 body: RequestBody::json(br#"{"grace_seconds": 60}"#),
+                client_ip: None,
             },
         )
         .await;

@@ -126,6 +126,7 @@ async fn every_answer_conforms_to_the_document() {
             id,
             query,
             body,
+            client_ip: None,
         };
         let response = api.handle(route, request).await;
         answers.push((route, response.clone()));
@@ -166,6 +167,10 @@ async fn every_answer_conforms_to_the_document() {
     )
     .await;
     call(ManagementRoute::RollKey, Some(id), None, none).await; // 409
+    call(ManagementRoute::KeyEvents, Some(id), None, none).await;
+    call(ManagementRoute::KeyEvents, Some(id), Some("limit=1"), none).await;
+    call(ManagementRoute::KeyEvents, Some(id), Some("after=x"), none).await;
+    call(ManagementRoute::KeyEvents, Some("nope"), None, none).await;
     call(
         ManagementRoute::RollKey,
         Some(id),

@@ -2,12 +2,15 @@ use std::time::Duration;
 
 use keyward_format::KeyId;
 use keyward_scope::Requirement;
-use keyward_store::PageRequest;
+use keyward_store::{AuditQuery, PageRequest};
 
 use super::visibility::Visibility;
 use super::{Caller, ManageError};
 use crate::error::{RequestProblem, ServiceError};
-use crate::{KeyPage, KeyService, KeySummary, Keyward, MintRequest, NewKey, RolledKey};
+use crate::service::Acting;
+use crate::{
+    AuditPage, KeyPage, KeyService, KeySummary, KeyUsage, Keyward, MintRequest, NewKey, RolledKey,
+};
 
 /// What a caller asks to mint: a name, and optionally capabilities and an expiry. The
 /// owner and tenant are the caller's.
@@ -137,6 +140,26 @@ impl KeyManager {
         }
     }
 
+    /// A page of the audit trail of one key `caller` sees (the key as the target or as
+    /// the replacement of a roll), oldest first: at most `limit` entries after the
+    /// sequence number `after`. Another owner's key, an unknown and a malformed id
+    /// are all [`ManageError::NotFound`], as for [`get`](Self::get); so is a deleted
+    /// key, whose trail stays in the log.
+    pub async fn events(
+        &self,
+        caller: &Caller,
+        id: &str,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<AuditPage, ManageError> {
+        let key = self.get(caller, id).await?;
+        let query = AuditQuery {
+            after_seq: after,
+            ..AuditQuery::key(key.id, limit)
+        };
+        Ok(self.keys.audit(&query).await?)
+    }
+
     /// Mints a key for the caller's owner and tenant.
     ///
     /// Unknown capability names are refused first, all of them listed; then any
@@ -162,32 +185,32 @@ impl KeyManager {
             expires_in: request.expires_in,
             ..MintRequest::default()
         };
-        Ok(self.keys.mint_by(mint, Some(&caller.actor)).await?)
+        Ok(self.keys.mint_by(mint, Acting::caller(caller)).await?)
     }
 
     /// Revokes a key: it stays listed, as revoked.
     pub async fn revoke(&self, caller: &Caller, id: &str) -> Result<KeySummary, ManageError> {
         let id = self.changeable(caller, id).await?;
-        Ok(self.keys.revoke_by(&id, Some(&caller.actor)).await?)
+        Ok(self.keys.revoke_by(&id, Acting::caller(caller)).await?)
     }
 
     /// Deletes a key's record for good.
     pub async fn delete(&self, caller: &Caller, id: &str) -> Result<(), ManageError> {
         let id = self.changeable(caller, id).await?;
-        self.keys.delete_by(&id, Some(&caller.actor)).await?;
+        self.keys.delete_by(&id, Acting::caller(caller)).await?;
         Ok(())
     }
 
     /// Disables a key until it is enabled.
     pub async fn disable(&self, caller: &Caller, id: &str) -> Result<KeySummary, ManageError> {
         let id = self.changeable(caller, id).await?;
-        Ok(self.keys.disable_by(&id, Some(&caller.actor)).await?)
+        Ok(self.keys.disable_by(&id, Acting::caller(caller)).await?)
     }
 
     /// Enables a disabled key (a revoked key stays revoked).
     pub async fn enable(&self, caller: &Caller, id: &str) -> Result<KeySummary, ManageError> {
         let id = self.changeable(caller, id).await?;
-        Ok(self.keys.enable_by(&id, Some(&caller.actor)).await?)
+        Ok(self.keys.enable_by(&id, Acting::caller(caller)).await?)
     }
 
     /// Rolls a key: a replacement with the same capabilities and expiry, while the old
@@ -213,7 +236,33 @@ impl KeyManager {
             .check_undeclared(&caller.capabilities, &key.capabilities)?;
         Ok(self
             .keys
-            .roll_by(&key.id, grace, Some(&caller.actor))
+            .roll_by(&key.id, grace, Acting::caller(caller))
+            .await?)
+    }
+
+    /// What one key `caller` sees was granted and used, and the grants its use
+    /// suggests ([`KeyService::usage`]); not found as for [`get`](Self::get).
+    pub async fn usage(&self, caller: &Caller, id: &str) -> Result<KeyUsage, ManageError> {
+        let key = self.get(caller, id).await?;
+        Ok(self.keys.usage(&key.id).await?)
+    }
+
+    /// [`roll`](Self::roll), the replacement granted only what the key's recorded use
+    /// suggests ([`KeyService::roll_to_used`]), under the same rules.
+    pub async fn roll_to_used(
+        &self,
+        caller: &Caller,
+        id: &str,
+        grace: Duration,
+    ) -> Result<RolledKey, ManageError> {
+        let key = self.get(caller, id).await?;
+        self.keys.check_change(&caller.capabilities, &key)?;
+        if key.owner != caller.owner {
+            return Err(ManageError::NotOwner);
+        }
+        Ok(self
+            .keys
+            .roll_to_used_by(&key.id, grace, Acting::caller(caller))
             .await?)
     }
 

@@ -1,3 +1,4 @@
+use std::net::IpAddr;
 use std::time::Duration;
 
 use keyward_scope::{Requirement, UnknownCapabilities};
@@ -6,7 +7,7 @@ use keyward_store::PageRequest;
 use super::openapi::DocumentLimits;
 use super::render::{json, render_manage_error};
 use super::request::{self, QueryProblem};
-use super::shapes::{ApiKey, CreatedApiKey, RolledApiKey};
+use super::shapes::{ApiKey, ApiKeyUsage, AuditEvent, CreatedApiKey, RolledApiKey};
 use crate::http::{DEFAULT_REALM, HttpResponse, RequestBody};
 use crate::manage::{Caller, CreateKey, KeyManager, ManageError};
 use crate::{Authenticator, Keyward, Principal};
@@ -20,6 +21,11 @@ pub enum ManagementRoute {
     CreateKey,
     /// `GET /api_keys/{id}`: one key.
     ShowKey,
+    /// `GET /api_keys/{id}/events`: the key's audit trail, paged.
+    KeyEvents,
+    /// `GET /api_keys/{id}/usage`: what the key was granted, what it used, and the
+    /// grants its use suggests.
+    KeyUsage,
     /// `DELETE /api_keys/{id}`: 204; revokes, or with `?permanent=true` deletes.
     RevokeKey,
     /// `POST /api_keys/{id}/roll`: 201 with the replacement.
@@ -32,10 +38,12 @@ pub enum ManagementRoute {
 
 impl ManagementRoute {
     /// Every route.
-    pub const ALL: [ManagementRoute; 7] = [
+    pub const ALL: [ManagementRoute; 9] = [
         ManagementRoute::ListKeys,
         ManagementRoute::CreateKey,
         ManagementRoute::ShowKey,
+        ManagementRoute::KeyEvents,
+        ManagementRoute::KeyUsage,
         ManagementRoute::RevokeKey,
         ManagementRoute::RollKey,
         ManagementRoute::DisableKey,
@@ -45,7 +53,10 @@ impl ManagementRoute {
     /// The HTTP method.
     pub const fn method(self) -> &'static str {
         match self {
-            ManagementRoute::ListKeys | ManagementRoute::ShowKey => "GET",
+            ManagementRoute::ListKeys
+            | ManagementRoute::ShowKey
+            | ManagementRoute::KeyEvents
+            | ManagementRoute::KeyUsage => "GET",
             ManagementRoute::RevokeKey => "DELETE",
             _ => "POST",
         }
@@ -57,6 +68,8 @@ impl ManagementRoute {
         match self {
             ManagementRoute::ListKeys | ManagementRoute::CreateKey => "/api_keys",
             ManagementRoute::ShowKey | ManagementRoute::RevokeKey => "/api_keys/{id}",
+            ManagementRoute::KeyEvents => "/api_keys/{id}/events",
+            ManagementRoute::KeyUsage => "/api_keys/{id}/usage",
             ManagementRoute::RollKey => "/api_keys/{id}/roll",
             ManagementRoute::DisableKey => "/api_keys/{id}/disable",
             ManagementRoute::EnableKey => "/api_keys/{id}/enable",
@@ -65,7 +78,13 @@ impl ManagementRoute {
 
     /// Whether the route changes keys (and so takes the write requirement).
     pub const fn writes(self) -> bool {
-        !matches!(self, ManagementRoute::ListKeys | ManagementRoute::ShowKey)
+        !matches!(
+            self,
+            ManagementRoute::ListKeys
+                | ManagementRoute::ShowKey
+                | ManagementRoute::KeyEvents
+                | ManagementRoute::KeyUsage
+        )
     }
 }
 
@@ -83,6 +102,9 @@ pub struct ManagementRequest<'a> {
     pub query: Option<&'a str>,
     /// The body, read up to [`crate::http::MAX_BODY_LEN`].
     pub body: RequestBody<'a>,
+    /// The client address, resolved as the authentication in front resolved it
+    /// ([`crate::http::Gate::resolve_client_ip`]): changes are audited with it.
+    pub client_ip: Option<IpAddr>,
 }
 
 /// The management API over one [`Keyward`]: which requirement gates reads and writes,
@@ -186,11 +208,16 @@ impl ManagementApi {
         route: ManagementRoute,
         request: ManagementRequest<'_>,
     ) -> HttpResponse {
-        let caller = Caller::from_principal(request.principal);
+        let mut caller = Caller::from_principal(request.principal);
+        if let Some(ip) = request.client_ip {
+            caller = caller.with_client_ip(ip);
+        }
         let answer = match route {
             ManagementRoute::ListKeys => self.list(&caller, &request).await,
+            ManagementRoute::KeyEvents => self.events(&caller, &request).await,
             ManagementRoute::CreateKey => self.create(&caller, request.body).await,
             ManagementRoute::ShowKey => self.show(&caller, request.id).await,
+            ManagementRoute::KeyUsage => self.usage(&caller, request.id).await,
             ManagementRoute::RevokeKey => self.revoke(&caller, &request).await,
             ManagementRoute::RollKey => self.roll(&caller, &request).await,
             ManagementRoute::DisableKey => self.set_enabled(&caller, request.id, false).await,
@@ -223,15 +250,35 @@ impl ManagementApi {
         let keys: Vec<ApiKey> = listed.keys.iter().map(ApiKey::from).collect();
         let mut response = json(200, &keys);
         if let Some(next) = listed.next {
-            response.headers.push((
-                "link",
-                format!(
-                    "<{}?limit={}&after={}>; rel=\"next\"",
-                    link_target(request.path),
-                    query.limit,
-                    next.as_str()
-                ),
-            ));
+            response
+                .headers
+                .push(next_link(request.path, query.limit, next.as_str()));
+        }
+        Ok(response)
+    }
+
+    /// `GET /api_keys/{id}/events`: a page of the key's audit trail, oldest first, and
+    /// while more remain, a `Link` to the next page.
+    async fn events(
+        &self,
+        caller: &Caller,
+        request: &ManagementRequest<'_>,
+    ) -> Result<HttpResponse, HttpResponse> {
+        let query = request::events_query(request.query).map_err(QueryProblem::render)?;
+        let id = request
+            .id
+            .ok_or_else(|| self.refuse(&ManageError::NotFound))?;
+        let page = self
+            .manager
+            .events(caller, id, query.after, query.limit)
+            .await
+            .map_err(|e| self.refuse(&e))?;
+        let events: Vec<AuditEvent> = page.entries.iter().map(AuditEvent::from).collect();
+        let mut response = json(200, &events);
+        if let Some(next) = page.next {
+            response
+                .headers
+                .push(next_link(request.path, query.limit, &next.to_string()));
         }
         Ok(response)
     }
@@ -263,6 +310,17 @@ impl ManagementApi {
             .await
             .map_err(|e| self.refuse(&e))?;
         Ok(json(200, &ApiKey::from(&key)))
+    }
+
+    /// `GET /api_keys/{id}/usage`: granted, used, since, suggested.
+    async fn usage(&self, caller: &Caller, id: Option<&str>) -> Result<HttpResponse, HttpResponse> {
+        let id = id.ok_or_else(|| self.refuse(&ManageError::NotFound))?;
+        let usage = self
+            .manager
+            .usage(caller, id)
+            .await
+            .map_err(|e| self.refuse(&e))?;
+        Ok(json(200, &ApiKeyUsage::from(&usage)))
     }
 
     /// `DELETE /api_keys/{id}`: 204; revokes, or with `?permanent=true` deletes.
@@ -339,6 +397,17 @@ fn shown_once(mut response: HttpResponse) -> HttpResponse {
         .headers
         .push(("cache-control", "no-store".to_owned()));
     response
+}
+
+/// `Link: <path?limit=…&after=…>; rel="next"`.
+fn next_link(path: &str, limit: u32, after: &str) -> (&'static str, String) {
+    (
+        "link",
+        format!(
+            "<{}?limit={limit}&after={after}>; rel=\"next\"",
+            link_target(path)
+        ),
+    )
 }
 
 /// `path` as a `Link` target: bytes outside a URI path's characters percent-encoded, so

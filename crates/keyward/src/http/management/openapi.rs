@@ -25,8 +25,8 @@ use utoipa::openapi::{
 use super::api::ManagementRoute;
 use super::request::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 use super::shapes::{
-    ApiKey, ApiKeyState, ApiKeyTenant, CreateApiKeyRequest, CreatedApiKey, ErrorBody,
-    RollApiKeyRequest, RolledApiKey, RolledFrom,
+    ApiKey, ApiKeyExpiredReason, ApiKeyState, ApiKeyTenant, ApiKeyUsage, AuditActor, AuditEvent,
+    CreateApiKeyRequest, CreatedApiKey, ErrorBody, RollApiKeyRequest, RolledApiKey, RolledFrom,
 };
 use crate::error::ErrorCode;
 use crate::http::MAX_BODY_LEN;
@@ -134,13 +134,15 @@ fn push_char(out: &mut String, c: char) {
     }
 }
 
-/// What one instance accepts beyond what the types say: its catalog's names and its
-/// longest roll grace. [`ManagementApi::openapi`](super::ManagementApi::openapi)
-/// writes them into the document.
+/// What one instance accepts beyond what the types say: its catalog's names, its
+/// longest roll grace and its longest key lifetime.
+/// [`ManagementApi::openapi`](super::ManagementApi::openapi) writes them into the
+/// document.
 #[derive(Debug, Clone)]
 pub(super) struct DocumentLimits {
     capability_names: Vec<String>,
     max_grace_seconds: u64,
+    max_lifetime_seconds: Option<u64>,
 }
 
 impl DocumentLimits {
@@ -153,6 +155,7 @@ impl DocumentLimits {
                 .map(str::to_owned)
                 .collect(),
             max_grace_seconds: keyward.config().max_roll_grace.as_secs(),
+            max_lifetime_seconds: keyward.config().max_lifetime.map(|d| d.as_secs()),
         }
     }
 }
@@ -170,6 +173,22 @@ pub(super) fn document_for(mount: &str, limits: &DocumentLimits) -> String {
         "/components/schemas/RollApiKeyRequest/properties/grace_seconds",
         [("maximum", serde_json::json!(limits.max_grace_seconds))],
     );
+    if let Some(max) = limits.max_lifetime_seconds {
+        set(
+            &mut document,
+            "/components/schemas/CreateApiKeyRequest/properties/expires_in_seconds",
+            [
+                ("maximum", serde_json::json!(max)),
+                (
+                    "description",
+                    serde_json::json!(format!(
+                        "Expire the key this many seconds after it is minted, at most {max}; \
+                         absent or `null`: {max}, the longest a key may live here."
+                    )),
+                ),
+            ],
+        );
+    }
     document.to_string()
 }
 
@@ -190,7 +209,8 @@ fn document(mount: &str) -> utoipa::openapi::OpenApi {
                 .version(env!("CARGO_PKG_VERSION"))
                 .description(Some(
                     "The calling key's own API keys (or, for a tenant admin, its tenant's): \
-                     list, show, create, revoke or delete, roll, disable and enable. Nothing \
+                     list, show, create, revoke or delete, roll, disable and enable, and \
+                     read a key's audit trail and which of its capabilities it used. Nothing \
                      escalates: a new key holds at most what the calling key holds, and a \
                      key holding a capability the caller lacks cannot be changed. Another \
                      owner's key is answered as an unknown one (404).",
@@ -222,6 +242,14 @@ fn operation(route: ManagementRoute) -> Operation {
         ManagementRoute::ListKeys => ("listApiKeys", "List the caller's keys, oldest first"),
         ManagementRoute::CreateKey => ("createApiKey", "Create a key, shown this once"),
         ManagementRoute::ShowKey => ("getApiKey", "Show one key"),
+        ManagementRoute::KeyUsage => (
+            "getApiKeyUsage",
+            "Show the capabilities a key was granted and used, and the fewest that cover its use",
+        ),
+        ManagementRoute::KeyEvents => (
+            "listApiKeyEvents",
+            "List a key's audit trail (who changed it, when, from where), oldest first",
+        ),
         ManagementRoute::RevokeKey => ("revokeApiKey", "Revoke a key, or delete it for good"),
         ManagementRoute::RollKey => (
             "rollApiKey",
@@ -244,19 +272,7 @@ fn operation(route: ManagementRoute) -> Operation {
     match route {
         ManagementRoute::ListKeys => {
             operation = operation
-                .parameter(
-                    parameter(
-                        "limit",
-                        ParameterIn::Query,
-                        Required::False,
-                        ObjectBuilder::new()
-                            .schema_type(Type::Integer)
-                            .minimum(Some(1))
-                            .maximum(Some(MAX_PAGE_LIMIT))
-                            .default(Some(DEFAULT_PAGE_LIMIT.into())),
-                    )
-                    .description(Some("Keys per page.")),
-                )
+                .parameter(page_limit().description(Some("Keys per page.")))
                 .parameter(
                     parameter(
                         "after",
@@ -266,6 +282,24 @@ fn operation(route: ManagementRoute) -> Operation {
                     )
                     .description(Some(
                         "Start after this key: the `after` of the previous page's `Link`.",
+                    )),
+                );
+        }
+        ManagementRoute::KeyEvents => {
+            operation = operation
+                .parameter(page_limit().description(Some("Entries per page.")))
+                .parameter(
+                    parameter(
+                        "after",
+                        ParameterIn::Query,
+                        Required::False,
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .minimum(Some(0)),
+                    )
+                    .description(Some(
+                        "Start after this entry's `seq`: the `after` of the previous page's \
+                         `Link`.",
                     )),
                 );
         }
@@ -305,7 +339,10 @@ fn operation(route: ManagementRoute) -> Operation {
                     .build(),
             ));
         }
-        ManagementRoute::ShowKey | ManagementRoute::DisableKey | ManagementRoute::EnableKey => {}
+        ManagementRoute::ShowKey
+        | ManagementRoute::KeyUsage
+        | ManagementRoute::DisableKey
+        | ManagementRoute::EnableKey => {}
     }
     let (status, success) = success(route);
     operation = operation.response(status, success);
@@ -313,6 +350,20 @@ fn operation(route: ManagementRoute) -> Operation {
         operation = operation.response(status.to_string(), refusal);
     }
     operation.build()
+}
+
+/// `?limit=`: a page size of 1 ..= [`MAX_PAGE_LIMIT`].
+fn page_limit() -> ParameterBuilder {
+    parameter(
+        "limit",
+        ParameterIn::Query,
+        Required::False,
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(MAX_PAGE_LIMIT))
+            .default(Some(DEFAULT_PAGE_LIMIT.into())),
+    )
 }
 
 fn takes_id(route: ManagementRoute) -> bool {
@@ -338,6 +389,29 @@ fn success(route: ManagementRoute) -> (&'static str, Response) {
                             Type::String,
                             false,
                             "While more keys remain: `<{path}?limit={limit}&after={id}>; \
+                             rel=\"next\"` (RFC 8288).",
+                        ),
+                    ),
+            ),
+        ),
+        ManagementRoute::KeyEvents => (
+            "200",
+            metered(
+                ResponseBuilder::new()
+                    .description(
+                        "A page of the key's audit trail, oldest first: every change to \
+                         it, and the roll that made it when it is a replacement.",
+                    )
+                    .content(
+                        JSON,
+                        Content::new(Some(ArrayBuilder::new().items(schema_ref::<AuditEvent>()))),
+                    )
+                    .header(
+                        "Link",
+                        header(
+                            Type::String,
+                            false,
+                            "While more entries remain: `<{path}?limit={limit}&after={seq}>; \
                              rel=\"next\"` (RFC 8288).",
                         ),
                     ),
@@ -375,6 +449,18 @@ fn success(route: ManagementRoute) -> (&'static str, Response) {
                 ResponseBuilder::new()
                     .description("The key.")
                     .content(JSON, key()),
+            ),
+        ),
+        ManagementRoute::KeyUsage => (
+            "200",
+            metered(
+                ResponseBuilder::new()
+                    .description(
+                        "What the key was granted, which of its capabilities its requests \
+                         used since `since`, and `suggested`: the fewest grants covering \
+                         that use, to roll the key to.",
+                    )
+                    .content(JSON, Content::new(Some(schema_ref::<ApiKeyUsage>()))),
             ),
         ),
         ManagementRoute::DisableKey => (
@@ -468,6 +554,11 @@ fn refusal(route: ManagementRoute, status: u16) -> Response {
                  the listing cannot take."
                     .into()
             }
+            ManagementRoute::KeyEvents => {
+                "`invalid_request`: malformed credential headers, or a `limit` or `after` \
+                 (a sequence number) the listing cannot take."
+                    .into()
+            }
             ManagementRoute::RevokeKey => {
                 "`invalid_request`: malformed credential headers, or a `permanent` other \
                  than `true` or `false`."
@@ -475,7 +566,8 @@ fn refusal(route: ManagementRoute, status: u16) -> Response {
             }
             ManagementRoute::CreateKey => {
                 "`invalid_request`: malformed credential headers, a body that is not the \
-                 JSON object this route takes, an invalid name or expiry; \
+                 JSON object this route takes, an invalid name, an expiry in the past or \
+                 beyond the longest lifetime the server allows; \
                  `unknown_capability`: names the catalog does not declare, in \
                  `capabilities` and counted in `more`, with the names it does declare in \
                  `valid` and counted in `more_valid`."
@@ -654,6 +746,10 @@ fn components() -> utoipa::openapi::Components {
     components = register::<ApiKey>(components);
     components = register::<ApiKeyTenant>(components);
     components = register::<ApiKeyState>(components);
+    components = register::<ApiKeyExpiredReason>(components);
+    components = register::<AuditEvent>(components);
+    components = register::<ApiKeyUsage>(components);
+    components = register::<AuditActor>(components);
     components = register::<CreatedApiKey>(components);
     components = register::<RolledApiKey>(components);
     components = register::<RolledFrom>(components);

@@ -23,6 +23,14 @@ pub(crate) struct ListQuery {
     pub(crate) after: Option<KeyId>,
 }
 
+/// The query of `GET /api_keys/{id}/events`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct EventsQuery {
+    pub(crate) limit: u32,
+    /// The sequence number the page starts after.
+    pub(crate) after: Option<u64>,
+}
+
 /// A query parameter the route cannot take. Messages name the parameter and never
 /// repeat its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -31,6 +39,8 @@ pub(crate) enum QueryProblem {
     Limit,
     #[error("after must be the id of a key in this listing, as the next link gives it")]
     After,
+    #[error("after must be an event's seq, as the next link gives it")]
+    AfterSeq,
     #[error("permanent must be true or false")]
     Permanent,
     #[error("{0} is given more than once")]
@@ -67,18 +77,35 @@ fn parameters<const N: usize>(
 /// [`DEFAULT_PAGE_LIMIT`]), `after` a well-formed key id.
 pub(crate) fn list_query(query: Option<&str>) -> Result<ListQuery, QueryProblem> {
     let [limit, after] = parameters(query, ["limit", "after"])?;
-    let limit = match limit {
-        None => DEFAULT_PAGE_LIMIT,
-        Some(text) => match text.parse::<u32>() {
-            Ok(n) if (1..=MAX_PAGE_LIMIT).contains(&n) => n,
-            _ => return Err(QueryProblem::Limit),
-        },
-    };
+    let limit = page_limit(limit)?;
     let after = match after {
         None => None,
         Some(text) => Some(KeyId::parse(&text).map_err(|_| QueryProblem::After)?),
     };
     Ok(ListQuery { limit, after })
+}
+
+/// `?limit=&after=` of `GET /api_keys/{id}/events`: `limit` as the listing's, `after`
+/// a sequence number.
+pub(crate) fn events_query(query: Option<&str>) -> Result<EventsQuery, QueryProblem> {
+    let [limit, after] = parameters(query, ["limit", "after"])?;
+    let limit = page_limit(limit)?;
+    let after = match after {
+        None => None,
+        Some(text) => Some(text.parse::<u64>().map_err(|_| QueryProblem::AfterSeq)?),
+    };
+    Ok(EventsQuery { limit, after })
+}
+
+/// `limit` in 1 ..= [`MAX_PAGE_LIMIT`], [`DEFAULT_PAGE_LIMIT`] when absent.
+fn page_limit(limit: Option<String>) -> Result<u32, QueryProblem> {
+    match limit {
+        None => Ok(DEFAULT_PAGE_LIMIT),
+        Some(text) => match text.parse::<u32>() {
+            Ok(n) if (1..=MAX_PAGE_LIMIT).contains(&n) => Ok(n),
+            _ => Err(QueryProblem::Limit),
+        },
+    }
 }
 
 /// `?permanent=` of `DELETE /api_keys/{id}`: `true` deletes, `false` (the default)
@@ -152,6 +179,8 @@ pub fn check_body(
         }
         ManagementRoute::RollKey => roll_body(body).map(drop),
         ManagementRoute::ListKeys
+        | ManagementRoute::KeyEvents
+        | ManagementRoute::KeyUsage
         | ManagementRoute::ShowKey
         | ManagementRoute::RevokeKey
         | ManagementRoute::DisableKey
@@ -202,6 +231,32 @@ mod tests {
             list_query(Some("limit=1&limit=2")),
             Err(QueryProblem::Repeated("limit"))
         );
+    }
+
+    #[test]
+    fn events_query_takes_a_sequence_number() {
+        assert_eq!(
+            events_query(None),
+            Ok(EventsQuery {
+                limit: DEFAULT_PAGE_LIMIT,
+                after: None
+            })
+        );
+        assert_eq!(
+            events_query(Some("limit=2&after=17")),
+            Ok(EventsQuery {
+                limit: 2,
+                after: Some(17)
+            })
+        );
+        for bad in ["after=", "after=-1", "after=x", "after=AbCd12345678"] {
+            assert_eq!(
+                events_query(Some(bad)),
+                Err(QueryProblem::AfterSeq),
+                "{bad}"
+            );
+        }
+        assert_eq!(events_query(Some("limit=101")), Err(QueryProblem::Limit));
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! The JSON the management routes read and write. Each type derives its OpenAPI schema,
 //! so the document in [`super::openapi`] describes exactly what is serialized.
 
-use keyward_store::KeyState;
+use keyward_store::{AuditAction, AuditEntry, KeyState};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::ToSchema;
 
 use crate::error::ErrorCode;
-use crate::{KeySummary, NewKey, RolledKey};
+use crate::{ExpiredReason, KeySummary, KeyUsage, NewKey, RolledKey};
 
 /// A key as the management routes show it: masked, never its secret or its hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -48,6 +48,10 @@ pub struct ApiKey {
     pub replaced_by: Option<String>,
     /// Whether it works now, and if not, why.
     pub state: ApiKeyState,
+    /// When `state` is `expired`: `expires_at` passed, or the key went `unused` for the
+    /// server's configured time; `null` otherwise.
+    #[schema(required = true)]
+    pub expired_reason: Option<ApiKeyExpiredReason>,
 }
 
 impl From<&KeySummary> for ApiKey {
@@ -70,8 +74,134 @@ impl From<&KeySummary> for ApiKey {
             disabled_at: key.disabled_at.map(|t| t.to_string()),
             replaced_by: key.replaced_by.map(|id| id.as_str().to_owned()),
             state: key.state.into(),
+            expired_reason: key.expired_reason.map(Into::into),
         }
     }
+}
+
+/// Why a key is expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiKeyExpiredReason {
+    /// Its `expires_at` passed (for a rolled key: its grace ended).
+    ExpiresAt,
+    /// It was not used for the server's configured time.
+    Unused,
+}
+
+impl From<ExpiredReason> for ApiKeyExpiredReason {
+    fn from(reason: ExpiredReason) -> Self {
+        match reason {
+            ExpiredReason::ExpiresAt => ApiKeyExpiredReason::ExpiresAt,
+            ExpiredReason::Unused => ApiKeyExpiredReason::Unused,
+        }
+    }
+}
+
+/// What a key was granted beside what its requests used, and the grants that use
+/// suggests: `GET /api_keys/{id}/usage`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ApiKeyUsage {
+    /// The capabilities granted, sorted.
+    pub granted: Vec<String>,
+    /// The capabilities its requests used, sorted: recorded in the store, and what the
+    /// answering server saw and has not flushed yet.
+    pub used: Vec<String>,
+    /// Since when use is recorded (RFC 3339, UTC, whole seconds); `null` before any.
+    #[schema(required = true, format = DateTime)]
+    pub since: Option<String>,
+    /// The fewest capabilities whose implications cover every used one: what a key
+    /// doing the same work needs. Empty when nothing was used.
+    pub suggested: Vec<String>,
+}
+
+impl From<&KeyUsage> for ApiKeyUsage {
+    fn from(usage: &KeyUsage) -> Self {
+        ApiKeyUsage {
+            granted: usage.granted.clone(),
+            used: usage.used.clone(),
+            since: usage.since.map(|at| at.to_string()),
+            suggested: usage.suggested.clone(),
+        }
+    }
+}
+
+/// One entry of a key's audit trail: who changed it, when and from where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AuditEvent {
+    /// The entry's sequence number, increasing in the order entries were written: the
+    /// `after` of the next page.
+    pub seq: u64,
+    /// When it happened (RFC 3339, UTC, whole seconds).
+    #[schema(format = DateTime)]
+    pub at: String,
+    /// What was done: `minted`, `rolled`, `revoked`, `deleted`, `disabled`, `enabled`,
+    /// `expiry_set`, `honeytoken` or `leaked`.
+    #[schema(schema_with = action_schema)]
+    pub action: String,
+    /// The key it was done to (for `rolled`, the key rolled).
+    #[schema(example = "AbCd12345678")]
+    pub key_id: String,
+    /// Who did it.
+    pub actor: AuditActor,
+    /// The client address the change came from, when known.
+    #[schema(required = true)]
+    pub client_ip: Option<String>,
+    /// For `minted` and `rolled`, the capabilities the new key was granted; empty
+    /// otherwise.
+    pub capabilities: Vec<String>,
+    /// For `rolled`, the replacement key's id.
+    #[schema(required = true)]
+    pub replacement: Option<String>,
+    /// A short note (where a leaked key was found, the new expiry).
+    #[schema(required = true)]
+    pub note: Option<String>,
+}
+
+impl From<&AuditEntry> for AuditEvent {
+    fn from(entry: &AuditEntry) -> Self {
+        AuditEvent {
+            seq: entry.seq,
+            at: entry.at.to_string(),
+            action: entry.action.as_str().to_owned(),
+            key_id: entry.key.as_str().to_owned(),
+            actor: AuditActor {
+                kind: entry.actor.kind().to_owned(),
+                id: entry.actor.id(),
+            },
+            client_ip: entry.client_ip.map(|ip| ip.to_string()),
+            capabilities: entry.capabilities.clone(),
+            replacement: entry.replacement.map(|id| id.as_str().to_owned()),
+            note: entry.stored_note().map(str::to_owned),
+        }
+    }
+}
+
+/// Who made a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AuditActor {
+    /// `key` (an API key, through this API), `user` (a signed-in user, through a
+    /// settings page), `cli`, `service` (the host service's own code) or `automatic`
+    /// (keyward applying a policy).
+    #[schema(schema_with = actor_kind_schema)]
+    pub kind: String,
+    /// The key id or user id, for `key` and `user`; `null` otherwise.
+    #[schema(required = true)]
+    pub id: Option<String>,
+}
+
+fn action_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(AuditAction::ALL.map(AuditAction::as_str)))
+        .build()
+}
+
+fn actor_kind_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["key", "user", "cli", "service", "automatic"]))
+        .build()
 }
 
 /// The tenant a key is bound to.
