@@ -4,18 +4,20 @@ use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse, Route};
-use keyward::http::RequestError;
 use keyward::http::management::{ManagementApi, ManagementRequest, ManagementRoute};
+use keyward::http::{Gate, RequestError};
 
-use crate::{Authenticated, BoundedBody, KeywardMiddleware, to_response};
+use crate::{Authenticated, BoundedBody, Headers, KeywardMiddleware, to_response};
 
 /// Every [`ManagementRoute`] of `api` as resources relative to where it is configured
 /// (an `App`, or a `web::scope("/v1")`), each route wrapped in `auth` requiring
 /// [`ManagementApi::requirement`] of its route.
 ///
 /// The routes hold no rule of their own: each hands the caller, the request's full path
-/// (the listing's `Link` header points there), the `{id}` segment, the raw query and the
-/// body read by [`BoundedBody`] to [`ManagementApi::handle`]. Another method on one of
+/// (the listing's `Link` header points there), the `{id}` segment, the raw query, the
+/// body read by [`BoundedBody`] and the client IP (resolved as `auth` resolves it, so
+/// behind trusted proxies the forwarded address) to [`ManagementApi::handle`], which
+/// audits changes with it. Another method on one of
 /// these paths is 405 `method_not_allowed` as keyward's JSON, with `Allow`, before any
 /// authentication.
 ///
@@ -68,7 +70,7 @@ pub fn configure_management(
                 web::resource(path).default_service(method_not_allowed(allow.join(", ")));
             for route in routes {
                 let gate = auth.require(api.requirement(route).clone());
-                resource = resource.route(endpoint(&api, route).wrap(gate));
+                resource = resource.route(endpoint(&api, route, &auth.gate).wrap(gate));
             }
             config.service(resource);
         }
@@ -76,13 +78,16 @@ pub fn configure_management(
 }
 
 /// The handler of one route, on its method.
-fn endpoint(api: &ManagementApi, route: ManagementRoute) -> Route {
+fn endpoint(api: &ManagementApi, route: ManagementRoute, gate: &Gate) -> Route {
     let api = api.clone();
+    let gate = gate.clone();
     let method = Method::from_bytes(route.method().as_bytes())
         .unwrap_or_else(|e| unreachable!("{} is a method: {e}", route.method()));
     web::method(method).to(
         move |Authenticated(principal): Authenticated, http: HttpRequest, body: BoundedBody| {
             let api = api.clone();
+            let peer = http.peer_addr().map(|addr| addr.ip());
+            let client_ip = gate.resolve_client_ip(peer, &Headers(http.headers()));
             async move {
                 // By name: a scope mounted with parameters of its own (`/orgs/{org}`)
                 // adds segments, so the whole path no longer extracts as one string.
@@ -98,6 +103,7 @@ fn endpoint(api: &ManagementApi, route: ManagementRoute) -> Route {
                     id: id.as_deref(),
                     query: http.uri().query(),
                     body: body.as_request_body(),
+                    client_ip,
                 };
                 to_response(api.handle(route, request).await)
             }

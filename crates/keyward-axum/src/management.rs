@@ -1,23 +1,29 @@
 //! The key-management API of [`keyward::http::management`] as an axum [`Router`].
 
+use std::convert::Infallible;
+use std::net::IpAddr;
+
 use axum::Router;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{OriginalUri, Path, RawQuery};
-use axum::http::Uri;
+use axum::extract::{FromRequestParts, OriginalUri, Path, RawQuery};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use axum::routing::{MethodFilter, MethodRouter, on};
-use keyward::http::RequestError;
 use keyward::http::management::{ManagementApi, ManagementRequest, ManagementRoute};
+use keyward::http::{Gate, RequestError};
 
-use crate::{Authenticated, BoundedBody, KeywardLayer, to_response};
+use crate::{Authenticated, BoundedBody, Headers, KeywardLayer, peer, to_response};
 
 /// Every [`ManagementRoute`] of `api`, each behind `auth` requiring
 /// [`ManagementApi::requirement`] of its route, for [`Router::nest`] (or
 /// [`Router::merge`] at the root).
 ///
 /// The routes hold no rule of their own: each hands the caller, the request's full path
-/// (the listing's `Link` header points there), the `{id}` segment, the raw query and the
-/// body read by [`BoundedBody`] to [`ManagementApi::handle`]. Another method on one of
+/// (the listing's `Link` header points there), the `{id}` segment, the raw query, the
+/// body read by [`BoundedBody`] and the client IP (resolved as `auth` resolves it, so
+/// behind trusted proxies the forwarded address) to [`ManagementApi::handle`], which
+/// audits changes with it. Another method on one of
 /// these paths is 405 `method_not_allowed` as keyward's JSON, with `Allow`, before any
 /// authentication.
 ///
@@ -56,13 +62,16 @@ where
     let mut router = Router::new();
     for route in ManagementRoute::ALL {
         let gate = auth.require(api.requirement(route).clone());
-        router = router.route(route.path(), endpoint(&api, route).layer(gate));
+        router = router.route(
+            route.path(),
+            endpoint(&api, route, auth.gate.clone()).layer(gate),
+        );
     }
     router.method_not_allowed_fallback(method_not_allowed)
 }
 
 /// The handler of one route, on its method.
-fn endpoint<S>(api: &ManagementApi, route: ManagementRoute) -> MethodRouter<S>
+fn endpoint<S>(api: &ManagementApi, route: ManagementRoute, gate: Gate) -> MethodRouter<S>
 where
     S: Clone + Send + Sync + 'static,
 {
@@ -72,6 +81,8 @@ where
                         uri: Uri,
                         id: Result<Path<String>, PathRejection>,
                         RawQuery(query): RawQuery,
+                        Peer(peer): Peer,
+                        headers: HeaderMap,
                         body: BoundedBody| async move {
         let id = route_has_id(route).then(|| match id {
             Ok(Path(id)) => id,
@@ -85,6 +96,7 @@ where
             id: id.as_deref(),
             query: query.as_deref(),
             body: body.as_request_body(),
+            client_ip: gate.resolve_client_ip(peer, &Headers(&headers)),
         };
         to_response(api.handle(route, request).await)
     };
@@ -95,6 +107,17 @@ where
         other => unreachable!("management routes use GET, POST and DELETE, not {other}"),
     };
     on(method, handler)
+}
+
+/// The socket peer, as the layer reads it.
+struct Peer(Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(Peer(peer(&parts.extensions)))
+    }
 }
 
 fn route_has_id(route: ManagementRoute) -> bool {

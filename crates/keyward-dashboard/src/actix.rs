@@ -21,6 +21,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::web::{self, Payload, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
+use keyward::http::RequestHeaders;
 
 use crate::{Dashboard, DashboardRequest, MAX_BODY_LEN, SignedInUser};
 
@@ -78,8 +79,20 @@ where
             .get(header::CONTENT_TYPE)
             .map(HeaderValue::as_bytes),
         body: body.as_deref().unwrap_or(&TOO_LARGE[..]),
+        client_ip: dashboard.resolve_client_ip(
+            request.peer_addr().map(|addr| addr.ip()),
+            &Headers(request.headers()),
+        ),
     };
     into_actix(dashboard.handle(request, user.as_ref(), mount).await)
+}
+
+struct Headers<'a>(&'a actix_web::http::header::HeaderMap);
+
+impl RequestHeaders for Headers<'_> {
+    fn values(&self, name: &str) -> impl Iterator<Item = &[u8]> {
+        self.0.get_all(name).map(HeaderValue::as_bytes)
+    }
 }
 
 /// The body, or `None` when it is longer than [`MAX_BODY_LEN`] (declared or found), or

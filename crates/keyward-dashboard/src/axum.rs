@@ -25,15 +25,17 @@
 //! trailing `/` (the dashboard's own links and forms use `/settings/api-keys/`), where
 //! [`Router::nest`] would leave `/settings/api-keys/` to the outer router.
 
+use std::net::SocketAddr;
+
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{OriginalUri, Request};
+use axum::extract::{ConnectInfo, OriginalUri, Request};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::any;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use keyward::http::RequestError;
+use keyward::http::{RequestError, RequestHeaders};
 
 use crate::{Dashboard, DashboardRequest, MAX_BODY_LEN, SignedInUser};
 
@@ -86,11 +88,28 @@ where
         query: parts.uri.query(),
         content_type: parts.headers.get(CONTENT_TYPE).map(|v| v.as_bytes()),
         body: body.as_ref().map_or(&TOO_LARGE[..], |b| &b[..]),
+        client_ip: dashboard.resolve_client_ip(peer(&parts), &Headers(&parts.headers)),
     };
     let answer = dashboard
         .handle(request, user.as_ref(), mount(original, path))
         .await;
     into_axum(answer)
+}
+
+/// The socket peer, where the server provides it (`into_make_service_with_connect_info`).
+fn peer(parts: &Parts) -> Option<std::net::IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
+struct Headers<'a>(&'a axum::http::HeaderMap);
+
+impl RequestHeaders for Headers<'_> {
+    fn values(&self, name: &str) -> impl Iterator<Item = &[u8]> {
+        self.0.get_all(name).iter().map(|v| v.as_bytes())
+    }
 }
 
 /// The body, or `None` when it is longer than [`MAX_BODY_LEN`] (declared or found), or

@@ -1,12 +1,15 @@
 //! The dashboard: its options and the one entry point every mount calls.
 
+use std::net::IpAddr;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
 use keyward::clock::{Clock, SystemClock};
 use keyward::format::KeyId;
-use keyward::http::HttpResponse;
-use keyward::manage::{CreateKey, KeyManager, ManageError};
+use keyward::http::{Gate, HttpResponse, RequestHeaders};
+use keyward::limit::ClientIpResolver;
+use keyward::manage::{Caller, CreateKey, KeyManager, ManageError};
 use keyward::scope::{Catalog, Requirement};
 use keyward::store::{KeyState, PageRequest};
 use keyward::{KeySummary, Keyward};
@@ -19,6 +22,31 @@ use crate::request::MAX_BODY_LEN;
 use crate::response::{asset, page, page_with, see_other};
 use crate::slots::{ShownKey, Slots, Taken};
 use crate::{DashboardRequest, SignedInUser};
+
+/// The signed-in user of one request and the address it came from: its
+/// [`caller`](Visitor::caller) is audited as the user, from that address.
+struct Visitor<'a> {
+    user: &'a SignedInUser,
+    client_ip: Option<IpAddr>,
+}
+
+impl Visitor<'_> {
+    fn caller(&self) -> Caller {
+        let caller = self.user.caller();
+        match self.client_ip {
+            Some(ip) => caller.with_client_ip(ip),
+            None => caller,
+        }
+    }
+}
+
+impl Deref for Visitor<'_> {
+    type Target = SignedInUser;
+
+    fn deref(&self) -> &SignedInUser {
+        self.user
+    }
+}
 
 /// Keys per page of the list.
 const PAGE_SIZE: u32 = 100;
@@ -35,6 +63,9 @@ pub struct Dashboard {
     session_key: Arc<SessionKey>,
     slots: Arc<Slots>,
     clock: Arc<dyn Clock>,
+    /// Resolves the client IP changes are audited with, as keyward's authentication
+    /// does (only its client-IP resolution is used).
+    addresses: Gate,
 }
 
 #[derive(Clone)]
@@ -63,6 +94,8 @@ enum Route<'p> {
     Js,
     Revoke(&'p str),
     Roll(&'p str),
+    Usage(&'p str),
+    RollToUsed(&'p str),
     Disable(&'p str),
     Enable(&'p str),
     Unknown,
@@ -81,6 +114,8 @@ impl<'p> Route<'p> {
             Some((id, action)) if !id.is_empty() => match action {
                 "revoke" => Route::Revoke(id),
                 "roll" => Route::Roll(id),
+                "usage" => Route::Usage(id),
+                "roll-to-used" => Route::RollToUsed(id),
                 "disable" => Route::Disable(id),
                 "enable" => Route::Enable(id),
                 _ => Route::Unknown,
@@ -93,8 +128,8 @@ impl<'p> Route<'p> {
     fn allowed(self) -> &'static str {
         match self {
             Route::List | Route::Revoke(_) => "GET, HEAD, POST",
-            Route::New | Route::Css | Route::Js => "GET, HEAD",
-            Route::Roll(_) | Route::Disable(_) | Route::Enable(_) => "POST",
+            Route::New | Route::Css | Route::Js | Route::Usage(_) => "GET, HEAD",
+            Route::Roll(_) | Route::RollToUsed(_) | Route::Disable(_) | Route::Enable(_) => "POST",
             Route::Unknown => "",
         }
     }
@@ -123,9 +158,30 @@ impl Dashboard {
             session_key: Arc::new(SessionKey::new(secret)),
             slots: Arc::new(Slots::default()),
             clock: Arc::new(SystemClock),
+            addresses: Gate::new(keyward.authenticator()),
         };
         zeroize::Zeroize::zeroize(&mut secret);
         dashboard
+    }
+
+    /// How the client IP that changes are audited with is found (default: the socket
+    /// peer; behind a reverse proxy, the resolver the API's authentication uses, such as
+    /// [`ClientIpResolver::trust_forwarded_headers_from`]).
+    #[must_use]
+    pub fn client_ip(mut self, resolver: ClientIpResolver) -> Dashboard {
+        self.addresses = self.addresses.client_ip(resolver);
+        self
+    }
+
+    /// The client IP of a request from `peer` with `headers`, resolved as configured
+    /// with [`client_ip`](Self::client_ip): the mounts put it on
+    /// [`DashboardRequest::client_ip`].
+    pub fn resolve_client_ip(
+        &self,
+        peer: Option<IpAddr>,
+        headers: &impl RequestHeaders,
+    ) -> Option<IpAddr> {
+        self.addresses.resolve_client_ip(peer, headers)
     }
 
     /// Users holding `requirement` and bound to a tenant manage every key of it
@@ -224,6 +280,10 @@ impl Dashboard {
         let Some(user) = user else {
             return see_other(self.settings.login_path.clone());
         };
+        let user = &Visitor {
+            user,
+            client_ip: request.client_ip,
+        };
         let query = Fields::query(request.query);
         if read {
             return match route {
@@ -237,6 +297,7 @@ impl Dashboard {
                 }
                 Route::New => self.show_new(&chrome, user, &query),
                 Route::Revoke(id) => self.confirm_revoke(&chrome, user, id).await,
+                Route::Usage(id) => self.usage(&chrome, user, id).await,
                 _ => unreachable_route(&chrome),
             };
         }
@@ -258,7 +319,8 @@ impl Dashboard {
                 let result = self.manager.enable(&user.caller(), id).await;
                 self.done(&chrome, result, "enabled")
             }
-            Route::Roll(id) => self.roll(&chrome, user, id, &form).await,
+            Route::Roll(id) => self.roll(&chrome, user, id, &form, false).await,
+            Route::RollToUsed(id) => self.roll(&chrome, user, id, &form, true).await,
             _ => unreachable_route(&chrome),
         }
     }
@@ -268,7 +330,7 @@ impl Dashboard {
         &self,
         chrome: &Chrome<'_>,
         request: &DashboardRequest<'_>,
-        user: &SignedInUser,
+        user: &Visitor<'_>,
     ) -> Result<Fields, HttpResponse> {
         if request.body.len() > MAX_BODY_LEN {
             return Err(page(
@@ -313,7 +375,7 @@ impl Dashboard {
     async fn list(
         &self,
         chrome: &Chrome<'_>,
-        user: &SignedInUser,
+        user: &Visitor<'_>,
         query: &Fields,
         flash: Option<Flash>,
         status: u16,
@@ -372,16 +434,7 @@ impl Dashboard {
                 },
             })
             .collect();
-        let graces: Vec<(u64, &'static str)> = GRACE_CHOICES
-            .into_iter()
-            .filter(|(seconds, _)| Duration::from_secs(*seconds) <= self.settings.max_grace)
-            .collect();
-        let default_grace = graces
-            .iter()
-            .map(|(seconds, _)| *seconds)
-            .filter(|seconds| *seconds <= 24 * 3600)
-            .max()
-            .unwrap_or(0);
+        let (graces, default_grace) = self.graces();
         let list_page = ListPage {
             keys: &listing.keys,
             next: listing.next.map(|id| id.to_string()),
@@ -402,12 +455,7 @@ impl Dashboard {
     }
 
     /// `POST /`: mints a key, then sends the browser to its show-once page.
-    async fn create(
-        &self,
-        chrome: &Chrome<'_>,
-        user: &SignedInUser,
-        form: &Fields,
-    ) -> HttpResponse {
+    async fn create(&self, chrome: &Chrome<'_>, user: &Visitor<'_>, form: &Fields) -> HttpResponse {
         let name = form.first("name").unwrap_or("").to_string();
         let expires = form.first("expires").unwrap_or("never");
         let Some((_, _, days)) = EXPIRY_CHOICES
@@ -452,7 +500,7 @@ impl Dashboard {
     async fn refuse_create(
         &self,
         chrome: &Chrome<'_>,
-        user: &SignedInUser,
+        user: &Visitor<'_>,
         form: &Fields,
         status: u16,
         text: String,
@@ -468,13 +516,16 @@ impl Dashboard {
         .await
     }
 
-    /// `POST /{id}/roll`: rolls a key with the form's grace, then shows the replacement.
+    /// `POST /{id}/roll`: rolls a key with the form's grace, then shows the replacement;
+    /// `POST /{id}/roll-to-used` (`to_used`) the same, the replacement granted only what
+    /// the key's recorded use needs.
     async fn roll(
         &self,
         chrome: &Chrome<'_>,
-        user: &SignedInUser,
+        user: &Visitor<'_>,
         id: &str,
         form: &Fields,
+        to_used: bool,
     ) -> HttpResponse {
         let Some(grace) = form.first("grace").and_then(|g| g.parse::<u64>().ok()) else {
             return page(
@@ -486,11 +537,13 @@ impl Dashboard {
                 ),
             );
         };
-        match self
-            .manager
-            .roll(&user.caller(), id, Duration::from_secs(grace))
-            .await
-        {
+        let grace = Duration::from_secs(grace);
+        let rolled = if to_used {
+            self.manager.roll_to_used(&user.caller(), id, grace).await
+        } else {
+            self.manager.roll(&user.caller(), id, grace).await
+        };
+        match rolled {
             Ok(rolled) => {
                 let shown = ShownKey {
                     key: zeroize::Zeroizing::new(rolled.new.key.expose().to_string()),
@@ -504,11 +557,49 @@ impl Dashboard {
         }
     }
 
+    /// `GET /{id}/usage`: what the key was granted and used, and a roll to what it
+    /// needs when it is the user's own active key.
+    async fn usage(&self, chrome: &Chrome<'_>, user: &Visitor<'_>, id: &str) -> HttpResponse {
+        let caller = user.caller();
+        let (key, usage) = match self.manager.get(&caller, id).await {
+            Ok(key) => match self.manager.usage(&caller, id).await {
+                Ok(usage) => (key, usage),
+                Err(e) => return error_page(chrome, &e, &self.settings),
+            },
+            Err(e) => return error_page(chrome, &e, &self.settings),
+        };
+        let (graces, default_grace) = self.graces();
+        let page_data = pages::UsagePage {
+            key: &key,
+            usage: &usage,
+            can_roll: pages::status(&key) == "active" && key.owner == user.owner,
+            graces: &graces,
+            default_grace,
+        };
+        page(200, pages::usage(chrome, &page_data))
+    }
+
+    /// The grace choices up to the configured maximum, and the one preselected: the
+    /// longest up to a day.
+    fn graces(&self) -> (Vec<(u64, &'static str)>, u64) {
+        let graces: Vec<(u64, &'static str)> = GRACE_CHOICES
+            .into_iter()
+            .filter(|(seconds, _)| Duration::from_secs(*seconds) <= self.settings.max_grace)
+            .collect();
+        let default_grace = graces
+            .iter()
+            .map(|(seconds, _)| *seconds)
+            .filter(|seconds| *seconds <= 24 * 3600)
+            .max()
+            .unwrap_or(0);
+        (graces, default_grace)
+    }
+
     /// Puts a new key in a slot of this session and redirects to it.
     async fn show_once(
         &self,
         chrome: &Chrome<'_>,
-        user: &SignedInUser,
+        user: &Visitor<'_>,
         shown: ShownKey,
         id: KeyId,
     ) -> HttpResponse {
@@ -532,7 +623,7 @@ impl Dashboard {
     }
 
     /// `GET /new?slot=…`: the key, once.
-    fn show_new(&self, chrome: &Chrome<'_>, user: &SignedInUser, query: &Fields) -> HttpResponse {
+    fn show_new(&self, chrome: &Chrome<'_>, user: &Visitor<'_>, query: &Fields) -> HttpResponse {
         let session = self.session_key.session_binding(&user.session_id);
         let now = self.clock.now();
         let slot = query.first("slot").unwrap_or("");
@@ -547,7 +638,7 @@ impl Dashboard {
     async fn confirm_revoke(
         &self,
         chrome: &Chrome<'_>,
-        user: &SignedInUser,
+        user: &Visitor<'_>,
         id: &str,
     ) -> HttpResponse {
         match self.manager.get(&user.caller(), id).await {
@@ -695,6 +786,8 @@ mod tests {
         assert_eq!(Route::of("/assets/dashboard.css"), Route::Css);
         assert_eq!(Route::of("/abc/revoke"), Route::Revoke("abc"));
         assert_eq!(Route::of("/abc/roll"), Route::Roll("abc"));
+        assert_eq!(Route::of("/abc/usage"), Route::Usage("abc"));
+        assert_eq!(Route::of("/abc/roll-to-used"), Route::RollToUsed("abc"));
         assert_eq!(Route::of("//revoke"), Route::Unknown);
         assert_eq!(Route::of("/abc/revoke/x"), Route::Unknown);
         assert_eq!(Route::of("/new/"), Route::Unknown);

@@ -2,7 +2,7 @@
 
 use keyward::clock::Timestamp;
 use keyward::store::KeyState;
-use keyward::{KeySummary, MAX_KEY_NAME_LEN};
+use keyward::{ExpiredReason, KeySummary, KeyUsage, MAX_KEY_NAME_LEN};
 use maud::{DOCTYPE, Markup, html};
 
 use crate::assets;
@@ -256,7 +256,12 @@ fn row(chrome: &Chrome<'_>, page: &ListPage<'_>, key: &KeySummary) -> Markup {
             td.time data-label="Created" { (date(key.created_at)) }
             td.time data-label="Last used" { (optional_date(key.last_used_at, "never")) }
             td.time data-label="Expires" { (optional_date(key.expires_at, "never")) }
-            td data-label="Status" { span class=(format!("badge badge-{status}")) { (status) } }
+            td data-label="Status" {
+                span class=(format!("badge badge-{status}")) { (status) }
+                @if key.expired_reason == Some(ExpiredReason::Unused) {
+                    " " span.muted data-testid="expired-unused" { "unused too long" }
+                }
+            }
             td.actions {
                 div.action-list {
                     @if can_roll {
@@ -270,6 +275,10 @@ fn row(chrome: &Chrome<'_>, page: &ListPage<'_>, key: &KeySummary) -> Markup {
                             }
                             button.button.small type="submit" data-testid="roll" { "Roll" }
                         }
+                    }
+                    @if key.state != KeyState::Revoked {
+                        a.button.small href=(chrome.url(&format!("/{id}/usage")))
+                            data-testid="usage" title="Which capabilities it used" { "Usage" }
                     }
                     @if key.state == KeyState::Active {
                         form.inline method="post" action=(chrome.url(&format!("/{id}/disable"))) {
@@ -368,6 +377,72 @@ pub(crate) fn confirm_revoke(chrome: &Chrome<'_>, key: &KeySummary) -> Markup {
         }
     };
     chrome.page("Revoke key", content)
+}
+
+/// The usage page of a key.
+pub(crate) struct UsagePage<'a> {
+    pub(crate) key: &'a KeySummary,
+    pub(crate) usage: &'a KeyUsage,
+    /// Whether the user may roll it (their own active key).
+    pub(crate) can_roll: bool,
+    pub(crate) graces: &'a [(u64, &'static str)],
+    pub(crate) default_grace: u64,
+}
+
+/// What a key was granted and used, and a roll to what its use needs.
+pub(crate) fn usage(chrome: &Chrome<'_>, page: &UsagePage<'_>) -> Markup {
+    let key = page.key;
+    let usage = page.usage;
+    let id = key.id.as_str();
+    let chips = |names: &[String], testid: &str| {
+        html! {
+            @if names.is_empty() {
+                span.muted data-testid=(testid) { "none" }
+            } @else {
+                ul.chips data-testid=(testid) { @for name in names { li.chip { (name) } } }
+            }
+        }
+    };
+    let narrower = !usage.suggested.is_empty() && usage.suggested != usage.granted;
+    let content = html! {
+        header.page-header {
+            h1 { "Capability usage" }
+            p.lede { "Name: " strong { (key.name) } " " code.masked { (key.key_prefix) "…" (key.last4) } }
+        }
+        section.card {
+            dl.key-facts {
+                dt { "Granted" } dd { (chips(&usage.granted, "granted")) }
+                dt { "Used" } dd { (chips(&usage.used, "used")) }
+                dt { "Recorded since" } dd { (optional_date(usage.since, "not yet")) }
+                dt { "Needed" } dd { (chips(&usage.suggested, "suggested")) }
+            }
+            @if usage.suggested.is_empty() {
+                p data-testid="no-use" {
+                    "No capability use is recorded for this key yet, so there is nothing to narrow it to."
+                }
+            } @else if narrower {
+                p { "The key uses less than it was granted. A replacement with only what it needs does the same work and risks less if it leaks." }
+            } @else {
+                p { "The key uses everything it was granted." }
+            }
+            @if page.can_roll && !usage.suggested.is_empty() {
+                form.form-actions method="post" action=(chrome.url(&format!("/{id}/roll-to-used"))) {
+                    (chrome.csrf_field())
+                    label.visually-hidden for="grace" { "Grace period" }
+                    select.small #grace name="grace" title="How long the old key keeps working" {
+                        @for (seconds, label) in page.graces {
+                            option value=(seconds) selected[*seconds == page.default_grace] { (label) }
+                        }
+                    }
+                    button.button.primary type="submit" data-testid="roll-to-used" { "Roll to used capabilities" }
+                    a.button href=(chrome.url("/")) { "Cancel" }
+                }
+            } @else {
+                div.form-actions { a.button.primary href=(chrome.url("/")) { "Back to " (chrome.title) } }
+            }
+        }
+    };
+    chrome.page("Capability usage", content)
 }
 
 /// A page with a heading, a sentence and a way back: errors, and answers with nothing

@@ -1,5 +1,7 @@
 //! One request to the dashboard, as any web framework can describe it.
 
+use std::net::IpAddr;
+
 /// The largest form body the dashboard reads, in bytes; a larger one is answered 413.
 /// Mounts stop reading a body past it.
 pub const MAX_BODY_LEN: usize = 16 * 1024;
@@ -27,6 +29,9 @@ pub struct DashboardRequest<'a> {
     /// The body: a form (`application/x-www-form-urlencoded`) of at most
     /// [`MAX_BODY_LEN`] bytes.
     pub body: &'a [u8],
+    /// The client address, when known: changes are audited with it. The mounts set it
+    /// with [`crate::Dashboard::resolve_client_ip`].
+    pub client_ip: Option<IpAddr>,
 }
 
 impl<'a> DashboardRequest<'a> {
@@ -38,6 +43,7 @@ impl<'a> DashboardRequest<'a> {
             query: None,
             content_type: None,
             body: b"",
+            client_ip: None,
         }
     }
 
@@ -49,6 +55,7 @@ impl<'a> DashboardRequest<'a> {
             query: None,
             content_type: Some(b"application/x-www-form-urlencoded"),
             body,
+            client_ip: None,
         }
     }
 
@@ -56,6 +63,13 @@ impl<'a> DashboardRequest<'a> {
     #[must_use]
     pub fn with_query(mut self, query: &'a str) -> Self {
         self.query = Some(query);
+        self
+    }
+
+    /// The same request from the client address `ip`.
+    #[must_use]
+    pub fn with_client_ip(mut self, ip: IpAddr) -> Self {
+        self.client_ip = Some(ip);
         self
     }
 }

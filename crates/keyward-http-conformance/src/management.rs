@@ -9,7 +9,7 @@ use keyward::{KeyService, MintRequest};
 use keyward_testing::rig;
 use serde_json::{Value, json};
 
-use crate::{BodyIs, Case, HeaderIs, Keys, Step, padded};
+use crate::{BodyIs, Case, HeaderIs, Keys, PROXY_PEER, Peer, Step, padded, socket};
 
 /// Most live keys one owner may hold in the rig: `u_3` holds that many.
 pub(crate) const LIVE_KEYS_PER_OWNER: u64 = 20;
@@ -30,7 +30,28 @@ const LISTED: &[&str] = &[
     "disabled_at",
     "replaced_by",
     "state",
+    "expired_reason",
 ];
+
+/// Every field of an audit trail entry.
+const EVENT: &[&str] = &[
+    "seq",
+    "at",
+    "action",
+    "key_id",
+    "actor",
+    "client_ip",
+    "capabilities",
+    "replacement",
+    "note",
+];
+
+/// Every field of a key's usage report.
+const USAGE: &[&str] = &["granted", "used", "since", "suggested"];
+
+/// The client a trusted proxy forwards the disable and enable rows for: the audit trail
+/// must name it, not the proxy.
+const FORWARDED_CLIENT: &str = "203.0.113.77";
 
 /// Every field of a new key, the one answer that carries a key.
 const CREATED: &[&str] = &["id", "key", "name", "capabilities", "expires_at"];
@@ -40,6 +61,8 @@ pub struct ManagementKeys {
     /// `keys:write` (so `keys:read`) and `desktop:read`, owner `u_2`, 1,000 requests a
     /// minute: the caller of the management rows.
     pub manager: String,
+    /// The id of [`manager`](Self::manager).
+    pub manager_id: String,
     /// `keys:write` and the default grants, owner `u_3`, who holds the rig's cap of
     /// live keys.
     pub crowded: String,
@@ -75,7 +98,7 @@ impl ManagementKeys {
             (new.summary.id.to_string(), new.key.expose().to_owned())
         };
         let reads = |name: &str| MintRequest::new(name, "u_2").capabilities(["desktop:read"]);
-        let (_, manager) = mint(
+        let (manager_id, manager) = mint(
             MintRequest::new("manager", "u_2")
                 .capabilities(["keys:write", "desktop:read"])
                 .rate_limit(1000, Duration::from_secs(60)),
@@ -102,6 +125,7 @@ impl ManagementKeys {
         let cursor_id = stronger_id.clone().min(switched_id.clone());
         ManagementKeys {
             manager,
+            manager_id,
             crowded,
             switched,
             switched_id,
@@ -175,7 +199,9 @@ impl Case {
 
 /// Every management area, in order; the store goes down (and back up) last.
 pub(crate) fn steps(k: &Keys) -> Vec<Step> {
-    let areas: [fn(&Keys) -> Vec<Step>; 6] = [gate, methods, reads, creating, changes, outage];
+    let areas: [fn(&Keys) -> Vec<Step>; 8] = [
+        gate, methods, reads, creating, changes, events, usage, outage,
+    ];
     areas.iter().flat_map(|area| area(k)).collect()
 }
 
@@ -198,6 +224,14 @@ fn gate(k: &Keys) -> Vec<Step> {
             Case::get(
                 "management: showing needs keys:read",
                 key_path(&m.stronger_id, ""),
+            )
+            .bearer(&k.reader)
+            .lacks(&["keys:read"]),
+        ),
+        Send(
+            Case::get(
+                "management: a key's events need keys:read",
+                key_path(&m.switched_id, "/events"),
             )
             .bearer(&k.reader)
             .lacks(&["keys:read"]),
@@ -247,6 +281,8 @@ fn methods(k: &Keys) -> Vec<Step> {
         ("GET", key_path(&m.stronger_id, "/roll"), &["POST"]),
         ("DELETE", key_path(&m.stronger_id, "/disable"), &["POST"]),
         ("GET", key_path(&m.stronger_id, "/enable"), &["POST"]),
+        ("POST", key_path(&m.stronger_id, "/events"), &["GET"]),
+        ("POST", key_path(&m.stronger_id, "/usage"), &["GET"]),
     ]
     .into_iter()
     .flat_map(|(method, path, allowed)| {
@@ -561,6 +597,8 @@ fn changes(k: &Keys) -> Vec<Step> {
                 "management: disable",
                 key_path(&m.switched_id, "/disable"),
             ))
+            .peer(Peer::Fixed(socket(PROXY_PEER)))
+            .header("x-forwarded-for", FORWARDED_CLIENT)
             .ok_as_json()
             .fields(LISTED)
             .body("state", json!("disabled"))
@@ -576,6 +614,8 @@ fn changes(k: &Keys) -> Vec<Step> {
                 "management: enable",
                 key_path(&m.switched_id, "/enable"),
             ))
+            .peer(Peer::Fixed(socket(PROXY_PEER)))
+            .header("x-forwarded-for", FORWARDED_CLIENT)
             .ok_as_json()
             .fields(LISTED)
             .body("state", json!("active"))
@@ -618,6 +658,139 @@ fn changes(k: &Keys) -> Vec<Step> {
     steps
 }
 
+/// A key's audit trail: every change to the caller's key, naming who made it and from
+/// where (the client a trusted proxy forwarded for); a change refused appends nothing.
+/// Another owner's key is 404, as for showing it.
+fn events(k: &Keys) -> Vec<Step> {
+    use Step::Send;
+    let m = &k.management;
+    let manager = |case: Case| case.bearer(&m.manager);
+    let trail = key_path(&m.switched_id, "/events");
+    let mut steps = vec![
+        // Minted by the host service, then disabled and enabled by the manager's key;
+        // the roll refused for its grace left nothing.
+        Send(
+            manager(Case::get("management: a key's events", trail.clone()))
+                .ok_as_json()
+                .len(3)
+                .fields(EVENT)
+                .with_header("link", HeaderIs::Absent)
+                .at("/0/action", json!("minted"))
+                .at("/0/key_id", json!(m.switched_id))
+                .at("/0/capabilities", json!(["desktop:read"]))
+                .at("/0/actor", json!({"kind": "service", "id": null}))
+                .at("/0/client_ip", Value::Null)
+                .at("/0/at", time(0))
+                .at("/1/action", json!("disabled"))
+                .at("/1/actor", json!({"kind": "key", "id": m.manager_id}))
+                .at("/1/client_ip", json!(FORWARDED_CLIENT))
+                .at("/1/capabilities", json!([]))
+                .at("/2/action", json!("enabled"))
+                .at("/2/actor/id", json!(m.manager_id))
+                .at("/2/client_ip", json!(FORWARDED_CLIENT)),
+        ),
+        Send(
+            manager(Case::get(
+                "management: a page of a key's events",
+                format!("{trail}?limit=2"),
+            ))
+            .ok_as_json()
+            .len(2)
+            .fields(EVENT)
+            .at("/1/action", json!("disabled"))
+            .with_header("link", HeaderIs::Containing("/events?limit=2&after="))
+            .with_header("link", HeaderIs::Containing("rel=\"next\"")),
+        ),
+        Send(
+            manager(Case::get(
+                "management: a roll's events name the replacement",
+                key_path(&m.to_roll_id, "/events"),
+            ))
+            .ok_as_json()
+            .len(2)
+            .at("/1/action", json!("rolled"))
+            .at("/1/key_id", json!(m.to_roll_id))
+            .at("/1/capabilities", json!(["desktop:read"]))
+            .at("/1/actor/id", json!(m.manager_id)),
+        ),
+        Send(
+            manager(Case::get(
+                "management: a revoke's event",
+                key_path(&m.to_revoke_id, "/events"),
+            ))
+            .ok_as_json()
+            .len(2)
+            .at("/1/action", json!("revoked"))
+            .at("/1/actor/kind", json!("key")),
+        ),
+    ];
+    for query in ["limit=0", "limit=101", "after=x", "after=-1"] {
+        steps.push(Send(
+            manager(Case::get(
+                &format!("management: events with {query}"),
+                format!("{trail}?{query}"),
+            ))
+            .refused(400, "invalid_request")
+            .with_header("www-authenticate", HeaderIs::Absent),
+        ));
+    }
+    for (what, id) in [
+        ("another owner's key", m.other_owner_id.as_str()),
+        ("an unknown id", m.unknown_id.as_str()),
+        ("a deleted key", m.to_delete_id.as_str()),
+        ("a malformed id", "not-an-id"),
+    ] {
+        steps.push(Send(
+            manager(Case::get(
+                &format!("management: events of {what}"),
+                key_path(id, "/events"),
+            ))
+            .refused(404, "not_found"),
+        ));
+    }
+    steps
+}
+
+/// A key's usage: the manager's key, granted `keys:write` and `desktop:read`, used
+/// `keys:read` (the reads' requirement, implied by `keys:write`) and `keys:write` on the
+/// routes above, so `keys:write` alone covers its use. Use this server saw and has not
+/// flushed counts. Another owner's key is 404, as for showing it.
+fn usage(k: &Keys) -> Vec<Step> {
+    use Step::Send;
+    let m = &k.management;
+    vec![
+        Send(
+            Case::get(
+                "management: a key's usage needs keys:read",
+                key_path(&m.manager_id, "/usage"),
+            )
+            .bearer(&k.reader)
+            .lacks(&["keys:read"]),
+        ),
+        Send(
+            Case::get(
+                "management: a key's usage",
+                key_path(&m.manager_id, "/usage"),
+            )
+            .bearer(&m.manager)
+            .ok_as_json()
+            .fields(USAGE)
+            .at("/granted", json!(["desktop:read", "keys:write"]))
+            .at("/used", json!(["keys:read", "keys:write"]))
+            .at("/since", time(0))
+            .at("/suggested", json!(["keys:write"])),
+        ),
+        Send(
+            Case::get(
+                "management: usage of another owner's key",
+                key_path(&m.other_owner_id, "/usage"),
+            )
+            .bearer(&m.manager)
+            .refused(404, "not_found"),
+        ),
+    ]
+}
+
 /// The store down: the cached caller passes the gate, and the route answers 503.
 fn outage(k: &Keys) -> Vec<Step> {
     use Step::Send;
@@ -634,6 +807,15 @@ fn outage(k: &Keys) -> Vec<Step> {
                 .bearer(&m.manager)
                 .refused(503, "auth_unavailable")
                 .with_header("retry-after", HeaderIs::Present),
+        ),
+        Send(
+            Case::get(
+                "management: events, store down",
+                key_path(&m.switched_id, "/events"),
+            )
+            .bearer(&m.manager)
+            .refused(503, "auth_unavailable")
+            .with_header("retry-after", HeaderIs::Present),
         ),
         Send(
             Case::post("management: create, store down", "/v1/api_keys")
