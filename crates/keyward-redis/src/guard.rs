@@ -115,6 +115,19 @@ impl FailureGuard for RedisFailureGuard {
             .arg(micros(self.config.lockout()));
         Ok(decision(self.conn.run(&invocation).await?))
     }
+
+    /// The failure script with a limit of one failure: the address locks at once, in
+    /// one round trip (an address already locked keeps its lockout, as a failure
+    /// during a lockout does).
+    async fn lock(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
+        let mut invocation = FAIL.prepare_invoke();
+        invocation
+            .key(self.key(ip))
+            .arg(1)
+            .arg(micros(self.config.window()))
+            .arg(micros(self.config.lockout()));
+        Ok(decision(self.conn.run(&invocation).await?))
+    }
 }
 
 #[cfg(test)]

@@ -107,4 +107,8 @@ impl FailureGuard for RedisRequestLimits {
     async fn budget(&self, ip: IpAddr) -> Result<FailureBudget, LimitError> {
         self.guard.budget(ip).await
     }
+
+    async fn lock(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
+        self.guard.lock(ip).await
+    }
 }

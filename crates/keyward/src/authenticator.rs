@@ -6,7 +6,7 @@ use keyward_clock::Timestamp;
 use keyward_format::{KeyId, PresentedKey};
 use keyward_limit::IpGroup;
 use keyward_scope::Requirement;
-use keyward_store::StoreError;
+use keyward_store::{Actor, AuditAction, AuditEntry, KeyRecord, StoreError};
 use zeroize::Zeroizing;
 
 use crate::cache::CacheEntry;
@@ -63,13 +63,38 @@ impl Authenticator {
         requirement: &Requirement,
         client_ip: IpAddr,
     ) -> Result<Principal, AuthError> {
+        self.authenticate_from(credential, requirement, client_ip, None)
+            .await
+    }
+
+    /// [`authenticate`](Self::authenticate), with the request's `User-Agent` as sent
+    /// (the HTTP gate passes it). It is read only when the key presented is a
+    /// honeytoken, to name the client in the alert.
+    ///
+    /// A honeytoken is answered exactly as a key id that does not exist (401
+    /// `invalid_key`, no slow hash), is never cached, and locks its client out at once:
+    /// its next request is 429 `too_many_failed_attempts`, whatever key it presents. The
+    /// alert is a `warn` line (event `honeytoken_presented`), a
+    /// [`KeyEvent::Honeytoken`] and an audit entry (`honeytoken`, by `automatic`, with
+    /// the client IP and the user agent), appended off the request path.
+    pub async fn authenticate_from(
+        &self,
+        credential: Credential<'_>,
+        requirement: &Requirement,
+        client_ip: IpAddr,
+        user_agent: Option<&[u8]>,
+    ) -> Result<Principal, AuthError> {
         // A cold verification's place in the client's failure budget, held until its
         // failure (if any) is counted below.
         let mut slot = None;
+        let mut decoy = None;
         let mut result = self
-            .authenticate_inner(credential, requirement, client_ip, &mut slot)
+            .authenticate_inner(credential, requirement, client_ip, &mut slot, &mut decoy)
             .await;
-        if let Err(e) = &result
+        if let Some(decoy) = decoy {
+            self.core.limits.lock(client_ip).await;
+            self.honeytoken_presented(&decoy, client_ip, user_agent);
+        } else if let Err(e) = &result
             && e.counts_as_failure()
         {
             match self.core.limits.spent_now(client_ip) {
@@ -155,6 +180,7 @@ impl Authenticator {
         requirement: &Requirement,
         client_ip: IpAddr,
         slot: &mut Option<ClientSlot>,
+        decoy: &mut Option<Box<KeyRecord>>,
     ) -> Result<Principal, AuthError> {
         if self.core.limits.together()
             && let Some(done) = self
@@ -164,7 +190,7 @@ impl Authenticator {
             return done;
         }
         self.core.limits.check_lockout(client_ip).await?;
-        let principal = self.verify(credential, client_ip, slot).await?;
+        let principal = self.verify(credential, client_ip, slot, decoy).await?;
         check_requirement(&principal, requirement)?;
         let info = principal.info();
         let decision = self
@@ -206,6 +232,7 @@ impl Authenticator {
         credential: Credential<'_>,
         client_ip: IpAddr,
         slot: &mut Option<ClientSlot>,
+        decoy: &mut Option<Box<KeyRecord>>,
     ) -> Result<Principal, AuthError> {
         let presented = self.parse(credential)?;
         let (cached, digest, now) = self.first_lookup(&presented, client_ip);
@@ -218,11 +245,11 @@ impl Authenticator {
             }
             Cached::Stale { hash } => {
                 self.core.metrics.lookup(Lookup::Stale);
-                Box::pin(self.refresh(presented, digest, &hash, now, client_ip, slot)).await
+                Box::pin(self.refresh(presented, digest, &hash, now, client_ip, slot, decoy)).await
             }
             Cached::Miss => {
                 self.core.metrics.lookup(Lookup::Miss);
-                Box::pin(self.verify_uncached(presented, digest, now, client_ip, slot)).await
+                Box::pin(self.verify_uncached(presented, digest, now, client_ip, slot, decoy)).await
             }
         }
     }
@@ -305,6 +332,7 @@ impl Authenticator {
         now: Timestamp,
         client_ip: IpAddr,
         slot: &mut Option<ClientSlot>,
+        decoy: &mut Option<Box<KeyRecord>>,
     ) -> Result<Principal, AuthError> {
         if slot.is_none() {
             *slot = self
@@ -324,10 +352,11 @@ impl Authenticator {
         if self.core.key_cooldown.is_cooling(&id, now) {
             return Err(AuthError::InvalidKey(InvalidKeyReason::KeyCoolingDown));
         }
-        self.load_and_verify(presented, digest, now, client_ip, slot)
+        self.load_and_verify(presented, digest, now, client_ip, slot, decoy)
             .await
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn load_and_verify(
         &self,
         presented: PresentedKey<'_>,
@@ -335,6 +364,7 @@ impl Authenticator {
         now: Timestamp,
         client_ip: IpAddr,
         slot: &mut Option<ClientSlot>,
+        decoy: &mut Option<Box<KeyRecord>>,
     ) -> Result<Principal, AuthError> {
         let core = &self.core;
         let id = presented.id();
@@ -344,6 +374,12 @@ impl Authenticator {
             .get(&id)
             .await
             .map_err(|e| self.store_failure(e))?;
+        if record.honeytoken {
+            // Answered as an id that does not exist, before any slow hash: neither the
+            // answer nor its timing tells a decoy from a key that was never minted.
+            *decoy = Some(Box::new(record));
+            return Err(AuthError::InvalidKey(InvalidKeyReason::UnknownKey));
+        }
 
         let secret = Zeroizing::new(presented.secret().to_vec());
         let hash = record.hash.clone();
@@ -394,6 +430,7 @@ impl Authenticator {
     /// Stale entry whose secret matched: re-read the record (no slow hash unless the
     /// stored hash changed). When the store is down the entry keeps serving: the secret
     /// is verified, only news of a change made elsewhere is late.
+    #[allow(clippy::too_many_arguments)]
     async fn refresh(
         &self,
         presented: PresentedKey<'_>,
@@ -402,6 +439,7 @@ impl Authenticator {
         now: Timestamp,
         client_ip: IpAddr,
         slot: &mut Option<ClientSlot>,
+        decoy: &mut Option<Box<KeyRecord>>,
     ) -> Result<Principal, AuthError> {
         let core = &self.core;
         let id = presented.id();
@@ -416,7 +454,7 @@ impl Authenticator {
             }
             Ok(_) => {
                 core.cache.evict(&id);
-                self.verify_uncached(presented, digest, now, client_ip, slot)
+                self.verify_uncached(presented, digest, now, client_ip, slot, decoy)
                     .await
             }
             Err(StoreError::NotFound) => {
@@ -436,6 +474,46 @@ impl Authenticator {
                 }
             }
         }
+    }
+
+    /// The alert for a presented honeytoken: a warning, an event, and an audit entry
+    /// appended off the request path, so the answer waits for none of them.
+    fn honeytoken_presented(
+        &self,
+        decoy: &KeyRecord,
+        client_ip: IpAddr,
+        user_agent: Option<&[u8]>,
+    ) {
+        let core = &self.core;
+        let user_agent = user_agent.map(printable_user_agent);
+        tracing::warn!(
+            target: "keyward",
+            event = "honeytoken_presented",
+            key = %decoy.masked(),
+            key_id = %decoy.id,
+            client_ip = %client_ip,
+            user_agent = ?user_agent.as_deref().unwrap_or(""),
+            "a honeytoken was presented: where it was planted has leaked"
+        );
+        core.events.emit(|| KeyEvent::Honeytoken {
+            key: decoy.id,
+            client: client_ip,
+            user_agent: user_agent.clone(),
+        });
+        let mut entry = AuditEntry::new(
+            core.clock.now(),
+            AuditAction::Honeytoken,
+            decoy.id,
+            Actor::Automatic,
+        );
+        entry.client_ip = Some(client_ip);
+        entry.note = user_agent;
+        let store = Arc::clone(&core.store);
+        tokio::spawn(async move {
+            if let Err(e) = store.append_audit(&entry).await {
+                tracing::warn!(target: "keyward", key_id = %entry.key, error = %e, "honeytoken audit entry not appended");
+            }
+        });
     }
 
     fn store_failure(&self, e: StoreError) -> AuthError {
@@ -600,6 +678,23 @@ fn key_id(credential: Credential<'_>, core: &Core) -> Option<KeyId> {
         Credential::Pair { id, secret: "" } => core.format.parse(id).ok().map(|p| p.id()),
         Credential::Pair { id, secret } => core.format.parse_pair(id, secret).ok().map(|p| p.id()),
     }
+}
+
+/// A user agent as the alert keeps it: text, without control characters (PostgreSQL
+/// refuses NUL in text, and a terminal should not run what a client sent), at most the
+/// audit note's length.
+fn printable_user_agent(raw: &[u8]) -> String {
+    let mut printable = String::new();
+    for c in String::from_utf8_lossy(raw)
+        .chars()
+        .filter(|c| !c.is_control())
+    {
+        if printable.len() + c.len_utf8() > AuditEntry::MAX_NOTE_LEN {
+            break;
+        }
+        printable.push(c);
+    }
+    printable
 }
 
 /// 403 `insufficient_capability` naming what was missing, when `principal` falls short.

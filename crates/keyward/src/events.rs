@@ -4,6 +4,7 @@
 //! [`tokio::sync::broadcast::Sender`] or any [`EventSink`]. Without a sink no event is
 //! built, so the request path pays nothing. An event never holds a key or a hash.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use keyward_format::KeyId;
@@ -52,11 +53,21 @@ pub enum KeyEvent {
         /// Seconds until it may try again.
         retry_after: u64,
     },
+    /// A request presented a honeytoken: a decoy key, planted where only a leak would
+    /// find it. It was answered as an unknown key and its client locked out.
+    Honeytoken {
+        /// The honeytoken.
+        key: KeyId,
+        /// The client's address (not its group: this is an alert about one client).
+        client: IpAddr,
+        /// The request's `User-Agent`, without control characters.
+        user_agent: Option<String>,
+    },
 }
 
 impl KeyEvent {
     /// A short name for the kind of event: `changed`, `expired_key_used`, `refused`,
-    /// `rate_limited`, `locked_out`.
+    /// `rate_limited`, `locked_out`, `honeytoken`.
     pub fn kind(&self) -> &'static str {
         match self {
             KeyEvent::Changed(_) => "changed",
@@ -64,6 +75,7 @@ impl KeyEvent {
             KeyEvent::Refused { .. } => "refused",
             KeyEvent::RateLimited { .. } => "rate_limited",
             KeyEvent::LockedOut { .. } => "locked_out",
+            KeyEvent::Honeytoken { .. } => "honeytoken",
         }
     }
 }

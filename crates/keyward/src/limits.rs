@@ -142,6 +142,16 @@ impl Limits {
         }
     }
 
+    /// Locks the client IP out at once (it presented a honeytoken). Nothing to lock
+    /// without a guard; a guard that fails is logged, as a failure not counted is.
+    pub(crate) async fn lock(&self, ip: IpAddr) {
+        if let Some(guard) = &self.guard
+            && let Err(e) = guard.lock(ip).await
+        {
+            tracing::warn!(target: "keyward", error = %e, "client not locked out after presenting a honeytoken");
+        }
+    }
+
     /// [`record_failure`](Self::record_failure) when the guard counts without waiting;
     /// `None` when it would wait, and nothing was counted.
     pub(crate) fn record_failure_now(&self, ip: IpAddr) -> Option<()> {

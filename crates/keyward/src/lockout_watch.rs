@@ -82,6 +82,11 @@ impl FailureGuard for WatchedGuard {
         self.inner.budget(ip).await
     }
 
+    async fn lock(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
+        let decision = self.inner.lock(ip).await;
+        self.recorded(ip, decision)
+    }
+
     #[inline]
     fn budget_now(&self, ip: IpAddr) -> Option<Result<FailureBudget, LimitError>> {
         self.inner.budget_now(ip)

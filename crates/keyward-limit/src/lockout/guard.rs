@@ -65,6 +65,10 @@ impl GuardDecision {
     }
 }
 
+/// How many failures [`FailureGuard::lock`]'s default records at most: more than any
+/// sensible `max_failures`.
+const LOCK_ATTEMPTS: u32 = 1_000;
+
 /// Locks a client address out after repeated failed authentications.
 ///
 /// The request path asks [`check`](FailureGuard::check) before anything else (a locked
@@ -153,6 +157,27 @@ pub trait FailureGuard: Send + Sync {
             .map(|r| r.map(FailureBudget::from_decision))
     }
 
+    /// Locks `ip` out at once, for the configured lockout, whatever its count: the
+    /// request presented something no honest client has (a honeytoken). Answers the
+    /// address's state after (`Locked`, unless the backend could not lock it).
+    ///
+    /// The default records failures until one answers `Locked` (at most 1,000 of
+    /// them); the built-in guards lock in one step.
+    ///
+    /// # Errors
+    ///
+    /// [`LimitError::Unavailable`] when the backend cannot record.
+    async fn lock(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
+        let mut decision = GuardDecision::Open;
+        for _ in 0..LOCK_ATTEMPTS {
+            decision = self.record_failure(ip).await?;
+            if decision.is_locked() {
+                break;
+            }
+        }
+        Ok(decision)
+    }
+
     /// [`check`](FailureGuard::check) without a future, for backends that never wait;
     /// `None` (the default) means "call `check`".
     fn check_now(&self, ip: IpAddr) -> Option<Result<GuardDecision, LimitError>> {
@@ -172,6 +197,10 @@ pub trait FailureGuard: Send + Sync {
 impl<T: FailureGuard + ?Sized> FailureGuard for Arc<T> {
     async fn check(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
         (**self).check(ip).await
+    }
+
+    async fn lock(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
+        (**self).lock(ip).await
     }
 
     async fn budget(&self, ip: IpAddr) -> Result<FailureBudget, LimitError> {
@@ -199,6 +228,10 @@ impl<T: FailureGuard + ?Sized> FailureGuard for Arc<T> {
 impl<T: FailureGuard + ?Sized> FailureGuard for Box<T> {
     async fn check(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
         (**self).check(ip).await
+    }
+
+    async fn lock(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
+        (**self).lock(ip).await
     }
 
     async fn budget(&self, ip: IpAddr) -> Result<FailureBudget, LimitError> {

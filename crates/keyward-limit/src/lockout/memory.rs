@@ -67,6 +67,14 @@ impl Slot {
         }
     }
 
+    /// Locked from `now` for the whole lockout; a longer lockout already running stays.
+    fn lock(&mut self, now: u64, rules: &Rules) -> GuardDecision {
+        self.locked_until = self.locked_until.max(now.saturating_add(rules.lockout));
+        self.failures = 0;
+        self.window_start = 0;
+        self.decision(now)
+    }
+
     fn decision(&self, now: u64) -> GuardDecision {
         if self.is_locked(now) {
             GuardDecision::Locked {
@@ -461,6 +469,29 @@ impl<C: Clock> MemoryFailureGuard<C> {
         self.fail_untracked(group, now)
     }
 
+    /// Locks `ip` out at once for the configured lockout: the infallible form of
+    /// [`FailureGuard::lock`]. An address the table has no room for is counted under
+    /// its network, as its failures would be, until that locks.
+    pub fn lock_out(&self, ip: IpAddr) -> GuardDecision {
+        let group = IpGroup::of(ip);
+        let now = self.now();
+        if let Some(mut slot) = self.addresses.map.get_mut(&group) {
+            return slot.lock(now, &self.rules);
+        }
+        // A failure admits the address if there is room; then lock its own counter.
+        let mut decision = self.fail_untracked(group, now);
+        if let Some(mut slot) = self.addresses.map.get_mut(&group) {
+            return slot.lock(now, &self.rules);
+        }
+        for _ in 1..self.rules.max_failures {
+            if decision.is_locked() {
+                break;
+            }
+            decision = self.fail_untracked(group, now);
+        }
+        decision
+    }
+
     /// Forgets `ip`'s own failures and lifts its own lockout (an operator's "unlock");
     /// `true` if it was tracked. A lockout of its network (under pressure) stays.
     pub fn clear(&self, ip: IpAddr) -> bool {
@@ -584,6 +615,10 @@ impl<C: Clock> FailureGuard for MemoryFailureGuard<C> {
 
     fn record_failure_now(&self, ip: IpAddr) -> Option<Result<GuardDecision, LimitError>> {
         Some(Ok(self.fail(ip)))
+    }
+
+    async fn lock(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
+        Ok(self.lock_out(ip))
     }
 }
 
@@ -840,5 +875,75 @@ mod tests {
         g.fail(v4(0xEE00_0000));
         assert_eq!(lock(&g.room).addresses.refused, 0, "scanned");
         assert!(g.addresses.map.contains_key(&IpGroup::of(v4(0xEE00_0000))));
+    }
+
+    #[test]
+    fn lock_out_locks_at_once_for_the_whole_lockout() {
+        let (clock, g) = guard(GuardConfig::default());
+        // A new address: locked by one call, its count irrelevant.
+        assert_eq!(g.lock_out(v4(1)), GuardDecision::Locked { retry_after: 60 });
+        assert_eq!(
+            g.own_status(v4(1)),
+            GuardDecision::Locked { retry_after: 60 }
+        );
+        // An address with failures counted: locked too.
+        g.fail(v4(2));
+        assert!(g.lock_out(v4(2)).is_locked());
+        // A lockout half over starts again in full.
+        clock.advance(Duration::from_secs(30));
+        assert_eq!(
+            g.own_status(v4(1)),
+            GuardDecision::Locked { retry_after: 30 }
+        );
+        assert_eq!(g.lock_out(v4(1)), GuardDecision::Locked { retry_after: 60 });
+        clock.advance(Duration::from_secs(60));
+        assert_eq!(g.own_status(v4(1)), GuardDecision::Open);
+        assert_eq!(g.own_status(v4(3)), GuardDecision::Open, "nobody else");
+    }
+
+    #[test]
+    fn lock_out_of_an_address_with_no_room_locks_its_network() {
+        let (_, g) = guard(small(3, 10));
+        for n in 0..10 {
+            g.fail(v4(0x0A00_0000 + (n << 8)));
+        }
+        let newcomer = v4(0x0B00_0001);
+        assert!(g.lock_out(newcomer).is_locked());
+        assert!(g.status(newcomer).is_locked());
+    }
+
+    /// A guard with only the required methods: `lock`'s default fails until locked.
+    struct Required(MemoryFailureGuard<ManualClock>);
+
+    #[async_trait]
+    impl FailureGuard for Required {
+        async fn check(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
+            Ok(self.0.own_status(ip))
+        }
+        async fn record_failure(&self, ip: IpAddr) -> Result<GuardDecision, LimitError> {
+            Ok(self.0.fail(ip))
+        }
+    }
+
+    fn ready<F: std::future::Future>(f: F) -> F::Output {
+        // The memory guard never waits: one poll finishes the future.
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match f.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(out) => out,
+            std::task::Poll::Pending => panic!("the memory guard waited"),
+        }
+    }
+
+    #[test]
+    fn the_default_lock_records_failures_until_locked() {
+        let (_, g) = guard(GuardConfig::default());
+        let g = Required(g);
+        assert_eq!(
+            ready(g.lock(v4(1))).unwrap(),
+            GuardDecision::Locked { retry_after: 60 }
+        );
+        assert!(ready(g.check(v4(1))).unwrap().is_locked());
+        assert!(!ready(g.check(v4(2))).unwrap().is_locked());
     }
 }

@@ -174,9 +174,16 @@ impl Gate {
         headers: &impl RequestHeaders,
     ) -> Result<Principal, AuthError> {
         let (credential, client_ip) = self.request(peer, headers)?;
+        // Named in the alert if the key is a honeytoken; otherwise never read.
+        let user_agent = headers.values("user-agent").next();
         self.inner
             .authenticator
-            .authenticate(credential.credential(), &self.inner.requirement, client_ip)
+            .authenticate_from(
+                credential.credential(),
+                &self.inner.requirement,
+                client_ip,
+                user_agent,
+            )
             .await
     }
 
