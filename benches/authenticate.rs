@@ -11,6 +11,7 @@ use keyward::store::MemoryStore;
 use keyward::{Config, Credential, Keyward, KeywardBuilder, MintRequest};
 use keyward_benches::{BenchOnlyHasher, poll_ready, runtime};
 use keyward_testing::rig;
+use metrics_exporter_prometheus::PrometheusBuilder;
 
 /// Keyward without limits: `authenticate/cached_valid*` measure verification alone.
 fn keyward_with(hasher: impl SecretHasher, capacity: usize) -> Keyward {
@@ -54,6 +55,31 @@ fn cached(c: &mut Criterion) {
                 .unwrap()
         })
     });
+
+    // The same with a Prometheus recorder, installed (for this thread) while building,
+    // as a service installs its exporter before `build()`: what metrics cost a request.
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let kw = metrics::with_local_recorder(&recorder, || {
+        keyward_with(BcryptHasher::new(4).unwrap(), 100_000)
+    });
+    let key = rt
+        .block_on(kw.keys().mint(MintRequest::new("bench", "u_1")))
+        .unwrap();
+    let key = key.key.expose().to_owned();
+    let authn = kw.authenticator();
+    rt.block_on(authn.authenticate(Credential::Key(&key), &requirement, client))
+        .unwrap();
+    group.bench_function("cached_valid_recorder", |b| {
+        b.iter(|| {
+            poll_ready(authn.authenticate(Credential::Key(black_box(&key)), &requirement, client))
+                .unwrap()
+        })
+    });
+    let counted = recorder.handle().render();
+    assert!(
+        counted.contains(r#"keyward_auth_requests_total{outcome="ok"}"#),
+        "the recorder saw the requests"
+    );
 
     // The full path with the default in-memory limiter and lockout; a quota no
     // benchmark exhausts keeps every check allowed.

@@ -298,7 +298,7 @@ fn print_summary(summary: &KeySummary, json: bool, out: &mut dyn Write) -> Resul
             time(summary.last_used_at),
             time(summary.expires_at),
             time(summary.revoked_at),
-            summary.state,
+            table::state(summary),
         ),
     )
 }

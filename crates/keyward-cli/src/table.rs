@@ -1,8 +1,9 @@
 //! The `keys list` tables: a default one that fits a terminal, and `--wide` with every
 //! column.
 
-use keyward::KeySummary;
 use keyward::clock::Timestamp;
+use keyward::store::KeyState;
+use keyward::{ExpiredReason, KeySummary};
 
 /// The width the default table keeps to, in characters.
 pub(crate) const WIDTH: usize = 100;
@@ -25,7 +26,7 @@ pub(crate) fn narrow(keys: &[KeySummary]) -> Vec<String> {
                 k.id.to_string(),
                 k.name.clone(),
                 masked(k),
-                k.state.to_string(),
+                state(k),
                 date(k.created_at),
                 k.expires_at.map_or_else(|| "never".to_owned(), minute),
             ]
@@ -67,7 +68,7 @@ pub(crate) fn wide(keys: &[KeySummary]) -> Vec<String> {
                 time(k.last_used_at),
                 time(k.expires_at),
                 time(k.revoked_at),
-                k.state.to_string(),
+                state(k),
             ]
         })
         .collect();
@@ -89,6 +90,14 @@ pub(crate) fn wide(keys: &[KeySummary]) -> Vec<String> {
     let mut lines = vec![line(&header, &widths)];
     lines.extend(rows.iter().map(|row| line(row, &widths)));
     lines
+}
+
+/// The key's state, and why when it expired by going unused: `expired (unused)`.
+pub(crate) fn state(k: &KeySummary) -> String {
+    match (k.state, k.expired_reason) {
+        (KeyState::Expired, Some(ExpiredReason::Unused)) => "expired (unused)".to_owned(),
+        (state, _) => state.to_string(),
+    }
 }
 
 /// `sk_live_AbCd…x9Qz`: never the whole key.
