@@ -476,6 +476,7 @@ impl Dashboard {
             name: name.clone(),
             capabilities: Some(form.all("capabilities").map(str::to_owned).collect()),
             expires_in: days.map(|d| Duration::from_secs(d * 24 * 3600)),
+            ..CreateKey::default()
         };
         match self.manager.create(&user.caller(), request).await {
             Ok(new) => {

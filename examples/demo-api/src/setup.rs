@@ -133,6 +133,7 @@ pub async fn start(args: &ServerArgs) -> Result<Started, SetupError> {
     keyward
         .authenticator()
         .spawn_usage_flusher(USAGE_FLUSH_EVERY);
+    keyward.keys().spawn_audit_pruner(Duration::from_secs(3600));
     let client_ip = if args.trusted_proxies.is_empty() {
         ClientIpResolver::peer_only()
     } else {
@@ -141,7 +142,8 @@ pub async fn start(args: &ServerArgs) -> Result<Started, SetupError> {
     let management = file.management_api(&keyward);
     let mut dashboard = Dashboard::new(&keyward)
         .login_path(LOGIN_PATH)
-        .title("API keys · keyward demo");
+        .title("API keys · keyward demo")
+        .client_ip(client_ip.clone());
     if let Some(requirement) = file.management_requirements().tenant_admin() {
         dashboard = dashboard.tenant_admin(requirement.clone());
     }
