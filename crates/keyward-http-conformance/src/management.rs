@@ -31,6 +31,7 @@ const LISTED: &[&str] = &[
     "replaced_by",
     "state",
     "expired_reason",
+    "honeytoken",
 ];
 
 /// Every field of an audit trail entry.

@@ -172,12 +172,13 @@ fn keys_of(v: &Value) -> Vec<&str> {
 }
 
 /// The listing's shape, sorted.
-const KEY_FIELDS: [&str; 15] = [
+const KEY_FIELDS: [&str; 16] = [
     "capabilities",
     "created_at",
     "disabled_at",
     "expired_reason",
     "expires_at",
+    "honeytoken",
     "id",
     "key_prefix",
     "last4",
@@ -989,4 +990,53 @@ async fn a_rolled_key_is_403_key_rolled_on_every_route() {
         .authenticate(body(&rolled)["key"].as_str().unwrap())
         .await;
     assert!(new.is_ok());
+}
+
+#[tokio::test]
+async fn a_honeytoken_is_created_by_its_flag_and_marked_where_keys_are_shown() {
+    let api = api();
+    let (_, me) = api.caller("u_1", &["keys:write", "jobs:read"]).await;
+    let r = api
+        .create(
+            &me,
+            json!({"name": "decoy", "capabilities": ["jobs:read"], "honeytoken": true}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = body(&r);
+    let (id, key) = (
+        created["id"].as_str().unwrap().to_owned(),
+        created["key"].as_str().unwrap().to_owned(),
+    );
+    // It looks like any key of the format, and authenticates nothing.
+    assert!(key.starts_with("sk_live_"));
+    assert_eq!(
+        api.authenticate(&key).await.unwrap_err(),
+        AuthError::InvalidKey(keyward::InvalidKeyReason::UnknownKey)
+    );
+    let plain = api.created(&me, "plain", &["jobs:read"]).await;
+
+    let shown = body(&api.call(ManagementRoute::ShowKey, &me, Call::id(&id)).await);
+    assert_eq!(shown["honeytoken"], true);
+    let r = api.list(&me, None).await;
+    let listed = body(&r);
+    let flag_of = |id: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["id"] == id)
+            .map(|k| k["honeytoken"].clone())
+    };
+    assert_eq!(flag_of(&id), Some(json!(true)));
+    assert_eq!(flag_of(plain["id"].as_str().unwrap()), Some(json!(false)));
+
+    // Not a boolean: 400, as any mistyped field.
+    let r = api
+        .create(
+            &me,
+            json!({"name": "decoy", "capabilities": ["jobs:read"], "honeytoken": "yes"}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
 }

@@ -33,6 +33,8 @@ pub struct CreateKey {
     pub capabilities: Option<Vec<String>>,
     /// An expiry relative to the mint.
     pub expires_in: Option<Duration>,
+    /// A decoy key ([`crate::MintRequest::honeytoken`]).
+    pub honeytoken: bool,
 }
 
 impl CreateKey {
@@ -57,6 +59,12 @@ impl CreateKey {
     /// Expires the key `after` the mint.
     pub fn expires_in(mut self, after: Duration) -> Self {
         self.expires_in = Some(after);
+        self
+    }
+
+    /// Makes the key a honeytoken ([`crate::MintRequest::honeytoken`]).
+    pub fn honeytoken(mut self) -> Self {
+        self.honeytoken = true;
         self
     }
 }
@@ -183,6 +191,7 @@ impl KeyManager {
             tenant: caller.tenant.clone(),
             capabilities: request.capabilities,
             expires_in: request.expires_in,
+            honeytoken: request.honeytoken,
             ..MintRequest::default()
         };
         Ok(self.keys.mint_by(mint, Acting::caller(caller)).await?)

@@ -293,6 +293,7 @@ impl ManagementApi {
         let mut create = CreateKey::new(body.name);
         create.capabilities = body.capabilities;
         create.expires_in = body.expires_in_seconds.map(Duration::from_secs);
+        create.honeytoken = body.honeytoken;
         let new = self
             .manager
             .create(caller, create)

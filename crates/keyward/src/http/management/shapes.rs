@@ -52,6 +52,8 @@ pub struct ApiKey {
     /// server's configured time; `null` otherwise.
     #[schema(required = true)]
     pub expired_reason: Option<ApiKeyExpiredReason>,
+    /// A decoy key: it authenticates nothing, and presenting it raises an alert.
+    pub honeytoken: bool,
 }
 
 impl From<&KeySummary> for ApiKey {
@@ -75,6 +77,7 @@ impl From<&KeySummary> for ApiKey {
             replaced_by: key.replaced_by.map(|id| id.as_str().to_owned()),
             state: key.state.into(),
             expired_reason: key.expired_reason.map(Into::into),
+            honeytoken: key.honeytoken,
         }
     }
 }
@@ -332,6 +335,10 @@ pub struct CreateApiKeyRequest {
     #[serde(default, deserialize_with = "optional_whole_seconds")]
     #[schema(schema_with = expires_in_schema)]
     pub expires_in_seconds: Option<u64>,
+    /// Mint a honeytoken: a decoy that looks like any key, authenticates nothing, and
+    /// raises an alert (and locks its client out) when presented. Default `false`.
+    #[serde(default)]
+    pub honeytoken: bool,
 }
 
 /// The body of `POST /api_keys/{id}/roll`, which may also be empty.
