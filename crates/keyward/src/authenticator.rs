@@ -568,6 +568,13 @@ impl Authenticator {
         self.core.cache.clear();
     }
 
+    /// Counts a refusal answered before a credential reached the authenticator (none
+    /// in the request, a malformed header): keyward's HTTP gate reports those here, so
+    /// `keyward_auth_requests_total` has every outcome.
+    pub(crate) fn refused_before(&self, e: &AuthError) {
+        self.core.metrics.refused(e.code());
+    }
+
     /// The `Retry-After` seconds answered when a backend is unavailable.
     pub fn unavailable_retry_after(&self) -> u64 {
         self.core.config.unavailable_retry_after

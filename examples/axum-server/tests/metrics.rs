@@ -41,6 +41,8 @@ async fn metrics_are_served_on_their_own_listener() {
     );
     let refused = client::with_key(server.addr, "GET", "/v1/me", &typo, "").await;
     assert_eq!(refused.error(), "invalid_key");
+    let anonymous = client::request(server.addr, "GET", "/v1/me", &[], "").await;
+    assert_eq!(anonymous.error(), "missing_credential");
 
     let scraped = client::request(metrics, "GET", "/metrics", &[], "").await;
     assert_eq!(scraped.status, 200);
@@ -51,6 +53,7 @@ async fn metrics_are_served_on_their_own_listener() {
     for line in [
         r#"keyward_auth_requests_total{outcome="ok"} 1"#,
         r#"keyward_auth_requests_total{outcome="invalid_key"} 1"#,
+        r#"keyward_auth_requests_total{outcome="missing_credential"} 1"#,
         r#"keyward_cache_lookups_total{result="miss"} 1"#,
         "keyward_slow_hash_seconds_bucket",
         "keyward_cache_entries 1",

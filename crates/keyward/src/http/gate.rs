@@ -148,7 +148,10 @@ impl Gate {
                 &self.inner.requirement,
                 client_ip,
             )?,
-            Err(e) => Err(e),
+            Err(e) => {
+                self.inner.authenticator.refused_before(&e);
+                Err(e)
+            }
         };
         Some(result.map_err(|e| self.refusal(&e, headers)))
     }
@@ -173,7 +176,9 @@ impl Gate {
         peer: Option<IpAddr>,
         headers: &impl RequestHeaders,
     ) -> Result<Principal, AuthError> {
-        let (credential, client_ip) = self.request(peer, headers)?;
+        let (credential, client_ip) = self
+            .request(peer, headers)
+            .inspect_err(|e| self.inner.authenticator.refused_before(e))?;
         // Named in the alert if the key is a honeytoken; otherwise never read.
         let user_agent = headers.values("user-agent").next();
         self.inner
