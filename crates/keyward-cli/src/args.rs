@@ -216,6 +216,10 @@ pub struct CreateArgs {
     /// Bind the key to a tenant: `TEAM/PROJECT`.
     #[arg(long)]
     pub tenant: Option<String>,
+    /// Mint a honeytoken: a decoy to plant where only a leak would find it. It
+    /// authenticates nothing; presenting it locks the client out and raises an alert.
+    #[arg(long)]
+    pub honeytoken: bool,
     /// JSON output.
     #[command(flatten)]
     pub json: JsonFlag,

@@ -141,6 +141,9 @@ async fn create(
     if let Some(tenant) = &args.tenant {
         request = request.tenant(parse_tenant(tenant)?);
     }
+    if args.honeytoken {
+        request = request.honeytoken();
+    }
     let minted = service
         .mint(request)
         .await
@@ -154,11 +157,16 @@ async fn create(
     w(
         err,
         format_args!(
-            "id: {}  name: {}  capabilities: {}  expires: {}\n",
+            "id: {}  name: {}  capabilities: {}  expires: {}{}\n",
             summary.id,
             summary.name,
             summary.capabilities.join(","),
-            time(summary.expires_at)
+            time(summary.expires_at),
+            if summary.honeytoken {
+                "  (honeytoken)"
+            } else {
+                ""
+            }
         ),
     )?;
     warn_once(err)

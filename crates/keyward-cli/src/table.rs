@@ -92,11 +92,17 @@ pub(crate) fn wide(keys: &[KeySummary]) -> Vec<String> {
     lines
 }
 
-/// The key's state, and why when it expired by going unused: `expired (unused)`.
+/// The key's state, and why when it expired by going unused: `expired (unused)`; a
+/// honeytoken's is marked: `active (honeytoken)`.
 pub(crate) fn state(k: &KeySummary) -> String {
-    match (k.state, k.expired_reason) {
+    let state = match (k.state, k.expired_reason) {
         (KeyState::Expired, Some(ExpiredReason::Unused)) => "expired (unused)".to_owned(),
         (state, _) => state.to_string(),
+    };
+    if k.honeytoken {
+        format!("{state} (honeytoken)")
+    } else {
+        state
     }
 }
 
