@@ -449,6 +449,7 @@ impl Dashboard {
                 implicit: self.catalog.names(&implicit),
                 name: refused.and_then(|f| f.first("name")).unwrap_or(""),
                 expires: refused.and_then(|f| f.first("expires")).unwrap_or("never"),
+                honeytoken: refused.is_some_and(|f| f.first("honeytoken").is_some()),
             },
         };
         page(status, pages::list(chrome, &list_page))
@@ -476,7 +477,7 @@ impl Dashboard {
             name: name.clone(),
             capabilities: Some(form.all("capabilities").map(str::to_owned).collect()),
             expires_in: days.map(|d| Duration::from_secs(d * 24 * 3600)),
-            ..CreateKey::default()
+            honeytoken: form.first("honeytoken").is_some(),
         };
         match self.manager.create(&user.caller(), request).await {
             Ok(new) => {

@@ -76,6 +76,8 @@ pub(crate) struct CreateForm<'a> {
     pub(crate) name: &'a str,
     /// The chosen expiry.
     pub(crate) expires: &'a str,
+    /// Whether "honeytoken" is ticked.
+    pub(crate) honeytoken: bool,
 }
 
 /// The expiry choices of the create form: field value, label, days.
@@ -229,6 +231,17 @@ fn create_form(chrome: &Chrome<'_>, form: &CreateForm<'_>) -> Markup {
                         }
                     }
                 }
+                div.field {
+                    label.check {
+                        input #key-honeytoken type="checkbox" name="honeytoken" value="on"
+                            checked[form.honeytoken];
+                        " Honeytoken (decoy)"
+                    }
+                    p.hint {
+                        "A decoy to plant where only a leak would find it: it authenticates "
+                        "nothing, and presenting it locks the client out and raises an alert."
+                    }
+                }
                 div.form-actions {
                     button.button.primary type="submit" { "Create key" }
                 }
@@ -258,6 +271,9 @@ fn row(chrome: &Chrome<'_>, page: &ListPage<'_>, key: &KeySummary) -> Markup {
             td.time data-label="Expires" { (optional_date(key.expires_at, "never")) }
             td data-label="Status" {
                 span class=(format!("badge badge-{status}")) { (status) }
+                @if key.honeytoken {
+                    " " span.badge.badge-honeytoken data-testid="honeytoken" { "honeytoken" }
+                }
                 @if key.expired_reason == Some(ExpiredReason::Unused) {
                     " " span.muted data-testid="expired-unused" { "unused too long" }
                 }

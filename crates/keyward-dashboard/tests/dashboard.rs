@@ -1047,3 +1047,42 @@ async fn an_expired_key_is_listed_as_expired() {
     );
     assert!(listed.contains(r#"data-testid="revoke""#));
 }
+
+#[tokio::test]
+async fn the_create_form_mints_a_honeytoken_that_the_list_marks() {
+    let rig = rig();
+    let dashboard = dashboard(&rig);
+    let user = u1("s1");
+    let page = get(&dashboard, &user, "/").await;
+    assert!(
+        page.body.contains(r#"name="honeytoken""#),
+        "a honeytoken checkbox"
+    );
+
+    let token = csrf(&dashboard, &user).await;
+    let fields = [
+        ("csrf", token.as_str()),
+        ("name", "decoy"),
+        ("expires", "never"),
+        ("capabilities", "jobs:read"),
+        ("honeytoken", "on"),
+    ];
+    let response = post(&dashboard, &user, "/", &fields).await;
+    redirect(&response);
+    let (_, _) = create(&dashboard, &user, "real", &["jobs:read"]).await;
+
+    let keys = stored(&rig, "u_1").await;
+    let decoy = keys.iter().find(|k| k.name == "decoy").unwrap();
+    let real = keys.iter().find(|k| k.name == "real").unwrap();
+    assert!(decoy.honeytoken);
+    assert!(!real.honeytoken);
+
+    let page = get(&dashboard, &user, "/").await;
+    let decoy_row = row(&page.body, decoy.id.as_str()).unwrap();
+    assert!(
+        decoy_row.contains(r#"data-testid="honeytoken""#),
+        "{decoy_row}"
+    );
+    let real_row = row(&page.body, real.id.as_str()).unwrap();
+    assert!(!real_row.contains("honeytoken"), "{real_row}");
+}
