@@ -104,6 +104,8 @@ pub struct Keys {
     pub unknown: String,
     /// Checksum-valid, its id stored with another key's hash.
     pub wrong_secret: String,
+    /// A honeytoken: answered as `unknown`, and its client locked out.
+    pub honeytoken: String,
     /// The keys and ids of the key-management rows.
     pub management: ManagementKeys,
 }
@@ -121,6 +123,7 @@ impl Keys {
             &self.cold,
             &self.unknown,
             &self.wrong_secret,
+            &self.honeytoken,
         ];
         all.extend(self.management.secrets());
         all
@@ -179,6 +182,7 @@ impl Rig {
         )
         .await;
         let cold = mint(MintRequest::new("cold", "u_2")).await;
+        let honeytoken = mint(MintRequest::new("decoy", "u_2").honeytoken()).await;
 
         let unknown = rig::format().mint().expect("mint").expose().to_owned();
         let wrong = rig::format().mint().expect("mint");
@@ -198,6 +202,7 @@ impl Rig {
             cold: cold.key.expose().to_owned(),
             unknown,
             wrong_secret: wrong.expose().to_owned(),
+            honeytoken: honeytoken.key.expose().to_owned(),
             management,
         };
         Rig {
@@ -447,7 +452,7 @@ fn socket(s: &str) -> SocketAddr {
 /// area. The order matters: the rate limit and the lockout are spent before time
 /// passes, and the store goes down last.
 fn steps(keys: &Keys) -> Vec<Step> {
-    let areas: [fn(&Keys) -> Vec<Step>; 13] = [
+    let areas: [fn(&Keys) -> Vec<Step>; 14] = [
         successes,
         missing_credential,
         invalid_keys,
@@ -459,6 +464,7 @@ fn steps(keys: &Keys) -> Vec<Step> {
         missing_peer,
         rate_limits,
         lockout,
+        honeytokens,
         time_passes,
         store_outage,
     ];
@@ -909,6 +915,39 @@ fn lockout(k: &Keys) -> Vec<Step> {
         ),
     ]);
     steps
+}
+
+/// The peer the honeytoken rows come from, apart from every other row's.
+fn decoy_peer() -> Peer {
+    Peer::Fixed(socket("192.0.2.77:5000"))
+}
+
+/// A honeytoken is answered byte for byte as an unknown key, user agent and all, and
+/// locks its client out at once: its next request is refused even with a valid key.
+fn honeytokens(k: &Keys) -> Vec<Step> {
+    use Step::Send;
+    vec![
+        Step::Same(
+            Case::get("honeytoken", "/v1/me")
+                .bearer(&k.honeytoken)
+                .header("user-agent", "curl/8.5.0"),
+            Case::get("unknown key (as a honeytoken)", "/v1/me")
+                .bearer(&k.unknown)
+                .header("user-agent", "curl/8.5.0"),
+        ),
+        Send(
+            Case::get("honeytoken, then", "/v1/me")
+                .bearer(&k.honeytoken)
+                .peer(decoy_peer())
+                .invalid_token(401, "invalid_key"),
+        ),
+        Send(
+            Case::get("after a honeytoken, valid key", "/v1/me")
+                .bearer(&k.admin)
+                .peer(decoy_peer())
+                .refused(429, "too_many_failed_attempts"),
+        ),
+    ]
 }
 
 /// Time passes: the lockout ends, the rate limit refills and a key expires.
