@@ -10,6 +10,8 @@
 //!   - `rate::gcra`: the pure algorithm, a function of one stored time and the clock.
 //!   - [`RateLimiter`]: the trait a backend implements (memory here, Redis elsewhere),
 //!     answering a [`Decision`] with everything the rate-limit headers need.
+//!   - [`Budgets`]: the key's budget and, when limited, its owner's and tenant's, which
+//!     a request must all fit in ([`RateLimiter::check_budgets`], all or nothing).
 //!   - [`MemoryRateLimiter`]: GCRA state in a [`dashmap`](https://docs.rs/dashmap) map,
 //!     one `AtomicU64` per key updated by compare-and-swap, idle keys swept away.
 //! - `lockout`: per-client-IP lockout after failed authentications.
@@ -45,5 +47,8 @@ pub use error::{GuardConfigError, LimitError, NetworkParseError, QuotaError};
 pub use ip::{ClientIpResolver, ForwardedHeader, IpAllowlist, IpGroup, parse_network};
 pub use ipnet::IpNet;
 pub use lockout::{FailureBudget, FailureGuard, GuardConfig, GuardDecision, MemoryFailureGuard};
-pub use rate::{Decision, MemoryRateLimiter, Quota, RateLimitHeaders, RateLimiter, headers};
+pub use rate::{
+    Budget, BudgetDecision, Budgets, Decision, LimitScope, MemoryRateLimiter, Quota,
+    RateLimitHeaders, RateLimiter, Subject, headers,
+};
 pub use request::{RequestDecision, RequestLimits};

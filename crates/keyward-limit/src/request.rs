@@ -7,23 +7,24 @@ use async_trait::async_trait;
 
 use crate::error::LimitError;
 use crate::lockout::{FailureGuard, GuardDecision};
-use crate::rate::{Decision, Quota, RateLimiter};
+use crate::rate::{BudgetDecision, Budgets, Decision, Quota, RateLimiter};
 
 /// The answer of [`RequestLimits::check_request`]: the client address's lockout, or, when
-/// it is open, the key's rate-limit decision.
+/// it is open, the key's rate-limit decision (a [`Decision`]; for
+/// [`RequestLimits::check_request_budgets`], a [`BudgetDecision`] naming the budget).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RequestDecision {
+pub enum RequestDecision<D = Decision> {
     /// The client address is locked out (429 `too_many_failed_attempts`); the key's
     /// budget was not touched.
     Locked {
         /// Whole seconds (at least 1, rounded up) until the lockout ends: `Retry-After`.
         retry_after: u64,
     },
-    /// The address is open; the key's rate-limit decision (counted if allowed).
-    Rate(Decision),
+    /// The address is open; the rate-limit decision (counted if allowed).
+    Rate(D),
 }
 
-impl RequestDecision {
+impl<D: Copy> RequestDecision<D> {
     /// The lockout half of the answer.
     pub const fn guard(&self) -> GuardDecision {
         match *self {
@@ -33,7 +34,7 @@ impl RequestDecision {
     }
 
     /// The rate-limit decision, when the address was open.
-    pub const fn rate(&self) -> Option<Decision> {
+    pub const fn rate(&self) -> Option<D> {
         match *self {
             RequestDecision::Locked { .. } => None,
             RequestDecision::Rate(decision) => Some(decision),
@@ -114,6 +115,26 @@ pub trait RequestLimits: FailureGuard + RateLimiter {
             RateLimiter::check(self, key, quota).await?,
         ))
     }
+
+    /// `ip`'s lockout and, only if it is open, one decision of a request against all of
+    /// `budgets` ([`RateLimiter::check_budgets`]: all or nothing in keyward's backends).
+    /// A locked-out client spends none of them. keyward-redis answers it in one script.
+    ///
+    /// # Errors
+    ///
+    /// [`LimitError::Unavailable`] when the backend cannot decide.
+    async fn check_request_budgets(
+        &self,
+        ip: IpAddr,
+        budgets: &Budgets<'_>,
+    ) -> Result<RequestDecision<BudgetDecision>, LimitError> {
+        if let GuardDecision::Locked { retry_after } = FailureGuard::check(self, ip).await? {
+            return Ok(RequestDecision::Locked { retry_after });
+        }
+        Ok(RequestDecision::Rate(
+            RateLimiter::check_budgets(self, budgets).await?,
+        ))
+    }
 }
 
 #[async_trait]
@@ -125,6 +146,14 @@ impl<T: RequestLimits + ?Sized> RequestLimits for Arc<T> {
         quota: Quota,
     ) -> Result<RequestDecision, LimitError> {
         (**self).check_request(ip, key, quota).await
+    }
+
+    async fn check_request_budgets(
+        &self,
+        ip: IpAddr,
+        budgets: &Budgets<'_>,
+    ) -> Result<RequestDecision<BudgetDecision>, LimitError> {
+        (**self).check_request_budgets(ip, budgets).await
     }
 }
 

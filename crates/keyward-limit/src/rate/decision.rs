@@ -19,6 +19,12 @@ pub mod headers {
     pub const RATELIMIT_RESET: &str = "ratelimit-reset";
     /// `Retry-After`: whole seconds (at least 1) before a refused client should retry.
     pub const RETRY_AFTER: &str = "retry-after";
+    /// `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers-11): the quota policy,
+    /// a Structured Fields list such as `"key";q=60;w=60`.
+    pub const RATELIMIT_POLICY: &str = "ratelimit-policy";
+    /// `RateLimit` (draft-ietf-httpapi-ratelimit-headers-11): the policy's current
+    /// service limit, such as `"key";r=59;t=1`.
+    pub const RATELIMIT: &str = "ratelimit";
 }
 
 /// A rate limiter's answer for one request.

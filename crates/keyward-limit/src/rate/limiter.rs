@@ -5,6 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::error::LimitError;
+use crate::rate::budget::{BudgetDecision, Budgets, Subject};
 use crate::rate::decision::Decision;
 use crate::rate::quota::Quota;
 
@@ -51,6 +52,51 @@ pub trait RateLimiter: Send + Sync {
         let _ = (key, quota);
         None
     }
+
+    /// Decides one request that must fit in every one of `budgets` (its key's, its
+    /// owner's, its tenant's): allowed only if each allows it, and then counted in each.
+    ///
+    /// keyward's backends (memory, Redis) decide **all or nothing**: a request refused
+    /// by one budget spends none of the others. The default asks
+    /// [`check`](RateLimiter::check) for each budget in turn under its
+    /// [`Subject`]'s key and stops at the first refusal, so the budgets checked before
+    /// it stay spent; a backend that can do better overrides it.
+    ///
+    /// # Errors
+    ///
+    /// [`LimitError::Unavailable`] when the backend cannot decide.
+    async fn check_budgets(&self, budgets: &Budgets<'_>) -> Result<BudgetDecision, LimitError> {
+        let mut binding: Option<BudgetDecision> = None;
+        for budget in budgets.iter() {
+            let decision = match budget.subject {
+                Subject::Key(id) => self.check(id, budget.quota).await?,
+                other => self.check(&other.to_string(), budget.quota).await?,
+            };
+            let this = BudgetDecision {
+                scope: budget.subject.scope(),
+                quota: budget.quota,
+                decision,
+            };
+            if !decision.is_allowed() {
+                return Ok(this);
+            }
+            binding = Some(binding.map_or(this, |b| b.tighter(this)));
+        }
+        let key = budgets.key_budget();
+        binding.ok_or_else(|| {
+            LimitError::Unavailable(format!("no budget decided for {}", key.subject))
+        })
+    }
+
+    /// [`check_budgets`](RateLimiter::check_budgets) without a future, for backends
+    /// that never wait; `None` (the default) means "call `check_budgets`".
+    fn check_budgets_now(
+        &self,
+        budgets: &Budgets<'_>,
+    ) -> Option<Result<BudgetDecision, LimitError>> {
+        let _ = budgets;
+        None
+    }
 }
 
 #[async_trait]
@@ -62,6 +108,17 @@ impl<T: RateLimiter + ?Sized> RateLimiter for Arc<T> {
     fn check_now(&self, key: &str, quota: Quota) -> Option<Result<Decision, LimitError>> {
         (**self).check_now(key, quota)
     }
+
+    async fn check_budgets(&self, budgets: &Budgets<'_>) -> Result<BudgetDecision, LimitError> {
+        (**self).check_budgets(budgets).await
+    }
+
+    fn check_budgets_now(
+        &self,
+        budgets: &Budgets<'_>,
+    ) -> Option<Result<BudgetDecision, LimitError>> {
+        (**self).check_budgets_now(budgets)
+    }
 }
 
 #[async_trait]
@@ -72,5 +129,16 @@ impl<T: RateLimiter + ?Sized> RateLimiter for Box<T> {
 
     fn check_now(&self, key: &str, quota: Quota) -> Option<Result<Decision, LimitError>> {
         (**self).check_now(key, quota)
+    }
+
+    async fn check_budgets(&self, budgets: &Budgets<'_>) -> Result<BudgetDecision, LimitError> {
+        (**self).check_budgets(budgets).await
+    }
+
+    fn check_budgets_now(
+        &self,
+        budgets: &Budgets<'_>,
+    ) -> Option<Result<BudgetDecision, LimitError>> {
+        (**self).check_budgets_now(budgets)
     }
 }

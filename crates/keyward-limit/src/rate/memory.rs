@@ -7,6 +7,7 @@ use keyward_clock::{Clock, SystemClock};
 
 use crate::cleanup::{Cleanup, SweepSchedule};
 use crate::error::LimitError;
+use crate::rate::budget::{Budget, BudgetDecision, Budgets, SubjectKey};
 use crate::rate::decision::Decision;
 use crate::rate::gcra::Gcra;
 use crate::rate::limiter::RateLimiter;
@@ -96,6 +97,64 @@ impl<C: Clock> MemoryRateLimiter<C> {
         updated.result
     }
 
+    /// Decides one request against every one of `budgets`, all or nothing: each budget
+    /// is spent in turn (key, owner, tenant) and, at the first that refuses, those
+    /// already spent are given back, so a refused request spends nothing. A request
+    /// racing it may see those budgets spent for that instant and be refused: the
+    /// limiter errs strict, never generous.
+    ///
+    /// The infallible form of [`RateLimiter::check_budgets_now`].
+    ///
+    /// ```
+    /// use keyward_clock::{ManualClock, Timestamp};
+    /// use keyward_limit::{Budgets, LimitScope, MemoryRateLimiter, Quota};
+    ///
+    /// let limiter = MemoryRateLimiter::with_clock(ManualClock::new(Timestamp::from_unix_seconds(1)));
+    /// let (key, owner) = (Quota::per_minute(60), Quota::per_minute(2));
+    /// // Two keys of one owner share the owner's two requests a minute.
+    /// assert!(limiter.decide_budgets(&Budgets::key("k1", key).with_owner("alice", owner)).is_allowed());
+    /// assert!(limiter.decide_budgets(&Budgets::key("k2", key).with_owner("alice", owner)).is_allowed());
+    /// let refused = limiter.decide_budgets(&Budgets::key("k1", key).with_owner("alice", owner));
+    /// assert_eq!(refused.scope, LimitScope::Owner);
+    /// assert!(!refused.is_allowed());
+    /// ```
+    pub fn decide_budgets(&self, budgets: &Budgets<'_>) -> BudgetDecision {
+        let now = self.clock.now().as_unix_nanos();
+        let mut binding = self.spend(budgets.key_budget(), now);
+        if !binding.is_allowed() {
+            return binding;
+        }
+        for (i, budget) in budgets.iter().enumerate().skip(1) {
+            let this = self.spend(budget, now);
+            if !this.is_allowed() {
+                for spent in budgets.iter().take(i) {
+                    let key = SubjectKey::new(&spent.subject);
+                    self.state
+                        .refund(key.as_str(), spent.quota.interval_nanos());
+                }
+                return this;
+            }
+            binding = binding.tighter(this);
+        }
+        binding
+    }
+
+    /// One GCRA decision of `budget` at `now`, counted if allowed.
+    #[inline]
+    fn spend(&self, budget: Budget<'_>, now: u64) -> BudgetDecision {
+        let gcra = Gcra::new(budget.quota);
+        let key = SubjectKey::new(&budget.subject);
+        let updated = self.state.update(key.as_str(), |tat| gcra.decide(tat, now));
+        if updated.inserted && self.sweeps.note_insert() {
+            self.sweep();
+        }
+        BudgetDecision {
+            scope: budget.subject.scope(),
+            quota: budget.quota,
+            decision: updated.result,
+        }
+    }
+
     fn sweep(&self) {
         self.state.retain_recent(self.clock.now().as_unix_nanos());
         self.sweeps.finished(self.state.len());
@@ -138,6 +197,17 @@ impl<C: Clock> RateLimiter for MemoryRateLimiter<C> {
     #[inline]
     fn check_now(&self, key: &str, quota: Quota) -> Option<Result<Decision, LimitError>> {
         Some(Ok(self.decide(key, quota)))
+    }
+
+    async fn check_budgets(&self, budgets: &Budgets<'_>) -> Result<BudgetDecision, LimitError> {
+        Ok(self.decide_budgets(budgets))
+    }
+
+    fn check_budgets_now(
+        &self,
+        budgets: &Budgets<'_>,
+    ) -> Option<Result<BudgetDecision, LimitError>> {
+        Some(Ok(self.decide_budgets(budgets)))
     }
 }
 

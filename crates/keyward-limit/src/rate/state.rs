@@ -135,6 +135,18 @@ impl KeyedState {
         }
     }
 
+    /// Gives back `t` nanoseconds a request spent of `key`'s budget, for a request
+    /// refused by another budget after this one allowed it. GCRA debt adds up, so
+    /// taking `t` off the TAT undoes exactly that request's spending, whatever others
+    /// spent meanwhile.
+    pub(crate) fn refund(&self, key: &str, t: u64) {
+        if let Some(cell) = self.map.get(key.as_bytes()) {
+            let _ = cell.fetch_update(Ordering::AcqRel, Ordering::Acquire, |tat| {
+                (tat != FRESH).then(|| tat.saturating_sub(t).max(1))
+            });
+        }
+    }
+
     /// Removes every entry whose TAT is at or before `now`; returns how many.
     pub(crate) fn retain_recent(&self, now: u64) -> usize {
         let before = self.map.len();
