@@ -42,6 +42,37 @@ impl CapabilitySet {
     /// The empty set.
     pub const EMPTY: Self = Self { words: [0; WORDS] };
 
+    /// How many 64-bit words a set is: bit `i % 64` of word `i / 64` holds the
+    /// capability at index `i`.
+    pub const WORDS: usize = WORDS;
+
+    /// The set as its words (see [`WORDS`](Self::WORDS)), for code that keeps a set in
+    /// atomics and updates it a word at a time.
+    ///
+    /// ```
+    /// use keyward_scope::{CapabilitySet, Catalog};
+    ///
+    /// let catalog = Catalog::builder().capabilities(["jobs:read", "jobs:write"]).build()?;
+    /// let set = catalog.set(["jobs:write"])?;
+    /// assert_eq!(set.words(), [0b10, 0, 0, 0]);
+    /// assert_eq!(CapabilitySet::from_words(set.words()), set);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    #[must_use]
+    pub const fn words(&self) -> [u64; WORDS] {
+        self.words
+    }
+
+    /// The set whose words are `words`. Bits past a catalog's length name nothing in
+    /// it: [`Catalog::names`](crate::Catalog::names) and
+    /// [`Catalog::effective`](crate::Catalog::effective) ignore them.
+    #[inline]
+    #[must_use]
+    pub const fn from_words(words: [u64; WORDS]) -> Self {
+        Self { words }
+    }
+
     /// The empty set.
     #[inline]
     #[must_use]
@@ -382,6 +413,17 @@ mod tests {
         c &= set(&[1, 3, 9]);
         c -= set(&[3]);
         assert_eq!(c, set(&[1]));
+    }
+
+    #[test]
+    fn words_round_trip_across_words() {
+        let s = set(&[0, 63, 64, 255]);
+        assert_eq!(s.words(), [1 | 1 << 63, 1, 0, 1 << 63]);
+        assert_eq!(CapabilitySet::from_words(s.words()), s);
+        assert_eq!(
+            CapabilitySet::from_words([0; CapabilitySet::WORDS]),
+            CapabilitySet::EMPTY
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use keyward_clock::Timestamp;
 use keyward_format::{KeyId, PresentedKey};
 use keyward_limit::IpGroup;
 use keyward_scope::Requirement;
-use keyward_store::{Actor, AuditAction, AuditEntry, KeyRecord, StoreError};
+use keyward_store::{Actor, AuditAction, AuditEntry, KeyRecord, StoreError, UsageUpdate};
 use zeroize::Zeroizing;
 
 use crate::cache::CacheEntry;
@@ -595,15 +595,36 @@ impl Authenticator {
         self.core.cache.len()
     }
 
-    /// Writes recorded `last_used_at` times to the store in one batch; returns how many
-    /// keys were written. On failure the batch is kept for the next flush.
+    /// Writes recorded `last_used_at` times to the store in one batch, with the
+    /// capabilities each key used for the first time since the last flush
+    /// ([`KeyStore::record_usage`](keyward_store::KeyStore::record_usage); only
+    /// `last_used_at` when [`crate::Config::record_capability_usage`] is off); returns
+    /// how many keys were written. On failure the batch is kept for the next flush.
     pub async fn flush_usage(&self) -> Result<usize, StoreError> {
         self.core.refresh_gauges();
         let batch = self.core.cache.take_usage();
         if batch.is_empty() {
             return Ok(0);
         }
-        match self.core.store.touch_last_used(&batch).await {
+        let written = if self.core.config.record_capability_usage {
+            let catalog = &self.core.catalog;
+            let updates: Vec<UsageUpdate> = batch
+                .iter()
+                .map(|(id, pending)| UsageUpdate {
+                    id: *id,
+                    last_used_at: pending.at,
+                    used: crate::least_privilege::names(catalog, &pending.capabilities),
+                })
+                .collect();
+            self.core.store.record_usage(&updates).await
+        } else {
+            let touches: Vec<(KeyId, Timestamp)> = batch
+                .iter()
+                .map(|(id, pending)| (*id, pending.at))
+                .collect();
+            self.core.store.touch_last_used(&touches).await
+        };
+        match written {
             Ok(()) => Ok(batch.len()),
             Err(e) => {
                 self.core.cache.restore_usage(batch);
@@ -704,10 +725,12 @@ fn printable_user_agent(raw: &[u8]) -> String {
     printable
 }
 
-/// 403 `insufficient_capability` naming what was missing, when `principal` falls short.
+/// 403 `insufficient_capability` naming what was missing, when `principal` falls short;
+/// otherwise records the capabilities the requirement used (see `KeyInfo::record_use`).
 #[inline]
 fn check_requirement(principal: &Principal, requirement: &Requirement) -> Result<(), AuthError> {
     if requirement.is_met_by(principal.capabilities()) {
+        principal.info().record_use(requirement);
         return Ok(());
     }
     Err(requirement

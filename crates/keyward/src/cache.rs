@@ -17,7 +17,7 @@ use metrics::Gauge;
 use crate::digest::Digest;
 use crate::error::AuthError;
 use crate::key_table::{KeyTable, Keyed};
-use crate::principal::{KeyInfo, Principal};
+use crate::principal::{KeyInfo, PendingUse, Principal};
 
 /// A verified key: the digest of its secret and what the request needs, shared with
 /// the principals handed out for it.
@@ -117,7 +117,7 @@ pub(crate) struct VerificationCache {
     table: KeyTable<CacheEntry>,
     capacity: usize,
     /// Usage of entries evicted before it was flushed.
-    evicted_usage: Mutex<Vec<(KeyId, Timestamp)>>,
+    evicted_usage: Mutex<Vec<(KeyId, PendingUse)>>,
     /// Bumped by every invalidation (evict, mark stale, clear), before it takes effect.
     /// A load reads it before its store read: if it moved by the time the entry is in,
     /// the record may predate a revoke, so the entry goes in stale (see [`Self::insert_loaded`]).
@@ -152,10 +152,25 @@ impl VerificationCache {
             pending
                 .iter()
                 .filter(|(used, _)| used == id)
-                .map(|&(_, at)| u32::try_from(at.as_unix_seconds()).unwrap_or(u32::MAX))
+                .map(|(_, pending)| u32::try_from(pending.at.as_unix_seconds()).unwrap_or(u32::MAX))
                 .max()
         });
         cached.max(evicted)
+    }
+
+    /// The capabilities requests recorded for `id` in this process: its entry's, and
+    /// those of evicted entries waiting for the next flush.
+    pub(crate) fn unflushed_capabilities(&self, id: &KeyId) -> keyward_scope::CapabilitySet {
+        let mut used = self
+            .table
+            .with(id, |entry| entry.map(|e| e.key().used_capabilities()))
+            .unwrap_or_default();
+        if let Ok(pending) = self.evicted_usage.lock() {
+            for (_, evicted) in pending.iter().filter(|(used, _)| used == id) {
+                used |= evicted.capabilities;
+            }
+        }
+        used
     }
 
     /// The invalidation generation; read it before the store read a load caches.
@@ -250,30 +265,30 @@ impl VerificationCache {
     }
 
     fn keep_usage(&self, entry: &CacheEntry) {
-        if let Some(at) = entry.key().take_usage()
+        if let Some(usage) = entry.key().take_usage()
             && let Ok(mut pending) = self.evicted_usage.lock()
         {
-            pending.push((*entry.key_id(), at));
+            pending.push((*entry.key_id(), usage));
         }
     }
 
     /// Every use not yet flushed, marked as flushed.
-    pub(crate) fn take_usage(&self) -> Vec<(KeyId, Timestamp)> {
+    pub(crate) fn take_usage(&self) -> Vec<(KeyId, PendingUse)> {
         let mut batch = self
             .evicted_usage
             .lock()
             .map(|mut pending| std::mem::take(&mut *pending))
             .unwrap_or_default();
         self.table.for_each(|entry| {
-            if let Some(at) = entry.key().take_usage() {
-                batch.push((*entry.key_id(), at));
+            if let Some(usage) = entry.key().take_usage() {
+                batch.push((*entry.key_id(), usage));
             }
         });
         batch
     }
 
     /// Puts back a batch whose flush failed, to be tried again.
-    pub(crate) fn restore_usage(&self, batch: Vec<(KeyId, Timestamp)>) {
+    pub(crate) fn restore_usage(&self, batch: Vec<(KeyId, PendingUse)>) {
         if let Ok(mut pending) = self.evicted_usage.lock() {
             pending.extend(batch);
         }

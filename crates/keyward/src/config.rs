@@ -47,6 +47,11 @@ pub struct Config {
     pub expire_unused_after: Option<Duration>,
     /// Audit entries older than this are pruned (default: kept forever).
     pub audit_retention: Option<Duration>,
+    /// Record which capabilities each key's requests use, and store them with the
+    /// key's last use (default on): what [`crate::KeyService::usage`] reports and a roll
+    /// to the used capabilities narrows to. A cached request costs a few loads and
+    /// compares more; a write only the first time the key uses a capability.
+    pub record_capability_usage: bool,
 }
 
 impl Default for Config {
@@ -66,6 +71,7 @@ impl Default for Config {
             max_lifetime: None,
             expire_unused_after: None,
             audit_retention: None,
+            record_capability_usage: true,
         }
     }
 }

@@ -112,6 +112,10 @@ impl Core {
         now: Timestamp,
     ) -> CacheEntry {
         let mut key = KeyInfo::from_record(record, effective, digest, now);
+        if self.config.record_capability_usage {
+            let stored = crate::least_privilege::declared(&self.catalog, &record.used_capabilities);
+            key.record_use_from(stored);
+        }
         if self.config.expire_unused_after.is_some() {
             // A use this process has not flushed yet is as good as a stored one.
             if let Some(used) = self.cache.unflushed_use(&record.id) {

@@ -21,6 +21,7 @@ mod hash_pool;
 pub mod http;
 mod key_cooldown;
 mod key_table;
+mod least_privilege;
 mod limits;
 mod lockout_watch;
 pub mod manage;
@@ -33,6 +34,7 @@ mod registry;
 mod service;
 mod unfinished;
 mod unused;
+mod used_capabilities;
 
 pub use authenticator::Authenticator;
 pub use builder::{Keyward, KeywardBuilder};
@@ -46,6 +48,7 @@ pub use error::{
     ServiceError,
 };
 pub use events::{EventSink, KeyEvent};
+pub use least_privilege::KeyUsage;
 pub use limits::LimitFailure;
 pub use owner::{OwnerLookupError, OwnerPermissions};
 pub use principal::Principal;

@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use keyward_clock::Timestamp;
 use keyward_format::KeyId;
 use keyward_limit::{Decision, Quota};
-use keyward_scope::CapabilitySet;
+use keyward_scope::{CapabilitySet, Denied, Requirement};
 use keyward_store::{KeyRecord, RateLimitOverride, Tenant};
 
 use crate::digest::Digest;
+use crate::used_capabilities::{FlushedCapabilities, UsedCapabilities};
 
 /// Who is calling: the authenticated key, handed to the handler.
 ///
@@ -43,14 +44,21 @@ pub(crate) struct KeyInfo {
     pub(crate) revoked: bool,
     pub(crate) disabled: bool,
     pub(crate) has_ip_allowlist: bool,
+    /// Whether requests record the capabilities they use in `used`
+    /// ([`crate::Config::record_capability_usage`]).
+    pub(crate) records_use: bool,
     /// Start of the key's idle period in whole seconds (rounded up), before any use
     /// this entry records: its stored last use, its mint when never used, or a use an
     /// entry it replaced had not flushed. Read only with `expire_unused_after` set.
     pub(crate) unused_since_secs: u32,
     /// The override as a checked quota (`None`: the deployment's default).
     pub(crate) quota: Option<Quota>,
+    /// The capabilities requests used: read by every request that checks a
+    /// requirement, written only when one uses a capability for the first time.
+    pub(crate) used: UsedCapabilities,
     // Read only off the hot path.
     pub(crate) flushed_secs: AtomicU32,
+    pub(crate) flushed_used: FlushedCapabilities,
     pub(crate) ip_allowlist: keyward_limit::IpAllowlist,
     /// The stored hash the secret was verified against; a refresh that finds another
     /// one verifies again.
@@ -85,8 +93,11 @@ impl KeyInfo {
             revoked: record.revoked_at.is_some(),
             disabled: record.disabled_at.is_some(),
             has_ip_allowlist: !record.ip_allowlist.is_empty(),
+            records_use: false,
             unused_since_secs: ceil_secs(crate::unused::unused_since(record)),
             flushed_secs: AtomicU32::new(0),
+            used: UsedCapabilities::default(),
+            flushed_used: FlushedCapabilities::default(),
             ip_allowlist: keyward_limit::IpAllowlist::new(record.ip_allowlist.iter().copied()),
             hash: record.hash.as_str().into(),
             name: record.name.clone(),
@@ -139,12 +150,55 @@ impl KeyInfo {
         self.last_used_secs.load(Ordering::Relaxed)
     }
 
-    /// Use not yet flushed to the store, marking it flushed.
-    pub(crate) fn take_usage(&self) -> Option<Timestamp> {
+    /// Makes requests record the capabilities they use, starting from `stored` (the
+    /// record's recorded use, known to the store already: not flushed again).
+    pub(crate) fn record_use_from(&mut self, stored: CapabilitySet) {
+        self.records_use = true;
+        self.used = UsedCapabilities::new(stored);
+        self.flushed_used = FlushedCapabilities::new(stored);
+    }
+
+    /// Records that a request met `requirement` with this key: for an all-of
+    /// requirement its capabilities, for an any-of one every alternative the key holds
+    /// (a handler may act on which it holds, so keeping only one could change what the
+    /// key gets). A load and a compare per word unless a capability is new.
+    #[inline]
+    pub(crate) fn record_use(&self, requirement: &Requirement) {
+        if self.records_use {
+            self.used
+                .record(&requirement.capabilities().intersection(&self.capabilities));
+        }
+    }
+
+    /// What requests recorded through this entry, flushed or not.
+    pub(crate) fn used_capabilities(&self) -> CapabilitySet {
+        self.used.load()
+    }
+
+    /// Use not yet flushed to the store, marking it flushed: the last use, and the
+    /// capabilities used for the first time since the last flush.
+    pub(crate) fn take_usage(&self) -> Option<PendingUse> {
         let used = self.last_used_secs.load(Ordering::Relaxed);
         let flushed = self.flushed_secs.swap(used, Ordering::Relaxed);
-        (used > flushed).then(|| Timestamp::from_unix_seconds(u64::from(used)))
+        let capabilities = if self.records_use {
+            self.flushed_used.take_new(&self.used)
+        } else {
+            CapabilitySet::EMPTY
+        };
+        (used > flushed || !capabilities.is_empty()).then(|| PendingUse {
+            at: Timestamp::from_unix_seconds(u64::from(used)),
+            capabilities,
+        })
     }
+}
+
+/// One key's use not yet flushed to the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PendingUse {
+    /// The last use, whole seconds.
+    pub(crate) at: Timestamp,
+    /// Capabilities used for the first time since the last flush.
+    pub(crate) capabilities: CapabilitySet,
 }
 
 /// `at` in whole seconds since the epoch, rounded up (so an idle period never starts
@@ -202,6 +256,17 @@ impl Principal {
     /// configured.
     pub fn capabilities(&self) -> &CapabilitySet {
         &self.key.capabilities
+    }
+
+    /// Checks `requirement` against the key's capabilities, as a route's requirement is
+    /// checked, for a handler that decides more once it runs (an action only some keys
+    /// may take). What it uses counts toward the key's recorded use like a route's
+    /// requirement ([`crate::KeyService::usage`]); a check of
+    /// [`capabilities`](Self::capabilities) directly does not.
+    pub fn require(&self, requirement: &Requirement) -> Result<(), Denied> {
+        requirement.check(&self.key.capabilities)?;
+        self.key.record_use(requirement);
+        Ok(())
     }
 
     /// The capability names granted at mint time, sorted (what `/v1/me` shows).

@@ -171,6 +171,8 @@ async fn every_answer_conforms_to_the_document() {
     call(ManagementRoute::KeyEvents, Some(id), Some("limit=1"), none).await;
     call(ManagementRoute::KeyEvents, Some(id), Some("after=x"), none).await;
     call(ManagementRoute::KeyEvents, Some("nope"), None, none).await;
+    call(ManagementRoute::KeyUsage, Some(id), None, none).await;
+    call(ManagementRoute::KeyUsage, Some("nope"), None, none).await;
     call(
         ManagementRoute::RollKey,
         Some(id),
