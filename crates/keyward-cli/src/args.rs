@@ -168,6 +168,9 @@ pub enum KeysCommand {
     /// Replace a key; the old one keeps working for the grace period. The new key is
     /// printed alone on stdout, the rest on stderr.
     Roll(RollArgs),
+    /// What a key was granted, which of its capabilities its requests used (as servers
+    /// recorded them), since when, and the narrowest grants that cover that use.
+    Usage(IdArgs),
 }
 
 /// `--json`.
@@ -243,9 +246,47 @@ pub struct RollArgs {
     /// How long the old key keeps working: `24h`, `15m` (default: it stops now).
     #[arg(long, value_name = "DURATION", default_value = "0s")]
     pub grace: String,
+    /// The replacement's capabilities, within the old key's: `used` for those
+    /// `keys usage` suggests (refused when no use is recorded), or a comma list.
+    /// Default: the old key's.
+    #[arg(long, value_name = "used|CAP,CAP")]
+    pub capabilities: Option<String>,
     /// JSON output.
     #[command(flatten)]
     pub json: JsonFlag,
+}
+
+/// What `keys roll --capabilities` asks the replacement to carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Narrowing {
+    /// The capabilities the key's recorded use suggests.
+    Used,
+    /// These capability names.
+    Names(Vec<String>),
+}
+
+/// Parses `used` or `CAP,CAP`: names trimmed, empty items refused.
+///
+/// ```
+/// use keyward_cli::{Narrowing, parse_narrowing};
+/// assert_eq!(parse_narrowing("used").unwrap(), Narrowing::Used);
+/// assert_eq!(
+///     parse_narrowing("jobs:read, kb:read").unwrap(),
+///     Narrowing::Names(vec!["jobs:read".into(), "kb:read".into()])
+/// );
+/// assert!(parse_narrowing("jobs:read,,kb:read").is_err());
+/// ```
+pub fn parse_narrowing(s: &str) -> Result<Narrowing, CliError> {
+    if s.trim() == "used" {
+        return Ok(Narrowing::Used);
+    }
+    let names: Vec<String> = s.split(',').map(|n| n.trim().to_owned()).collect();
+    if names.iter().any(String::is_empty) {
+        return Err(CliError::usage(format!(
+            "malformed --capabilities `{s}`; use `used` or a comma list such as jobs:read,kb:read"
+        )));
+    }
+    Ok(Narrowing::Names(names))
 }
 
 /// Arguments of `audit`.

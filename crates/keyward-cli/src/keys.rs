@@ -1,4 +1,4 @@
-//! The `keys` subcommands: mint, list, show, revoke and roll against a database.
+//! The `keys` subcommands: mint, list, show, revoke, roll and usage against a database.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -6,10 +6,11 @@ use std::sync::Arc;
 use keyward::clock::{Clock, SystemClock, Timestamp};
 use keyward::format::KeyFormat;
 use keyward::store::{Actor, KeyState, KeyStore, ListFilter, PageRequest};
-use keyward::{ConfigFile, KeyService, KeySummary, Keyward, MintRequest, NewKey};
+use keyward::{ConfigFile, KeyService, KeySummary, KeyUsage, Keyward, MintRequest, NewKey};
 
 use crate::args::{
-    CreateArgs, KeysCommand, ListArgs, RollArgs, parse_duration, parse_id, parse_tenant,
+    CreateArgs, IdArgs, KeysCommand, ListArgs, Narrowing, RollArgs, parse_duration, parse_id,
+    parse_narrowing, parse_tenant,
 };
 use crate::error::service_error;
 use crate::table::{self, time};
@@ -84,7 +85,51 @@ pub(crate) async fn run(
             print_summary(&summary, args.json.json, out)
         }
         KeysCommand::Roll(args) => roll(&service, args, out, err).await,
+        KeysCommand::Usage(args) => usage(&service, &args, out).await,
     }
+}
+
+/// `keys usage`: granted, used, since when, and the suggested grants.
+async fn usage(service: &KeyService, args: &IdArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let usage = service
+        .usage(&parse_id(&args.id)?)
+        .await
+        .map_err(|e| service_error(e, Some(&args.id)))?;
+    if args.json.json {
+        let value =
+            serde_json::to_value(&usage).map_err(|e| CliError::runtime(format!("json: {e}")))?;
+        return write_json(&value, out);
+    }
+    let list = |names: &[String]| match names {
+        [] => "-".to_owned(),
+        names => names.join(","),
+    };
+    w(
+        out,
+        format_args!(
+            "granted:   {}\nused:      {}\nsince:     {}\nsuggested: {}\n",
+            list(&usage.granted),
+            list(&usage.used),
+            time(usage.since),
+            list(&usage.suggested),
+        ),
+    )?;
+    if let Some(hint) = usage_hint(&usage, &args.id) {
+        w(out, format_args!("{hint}\n"))?;
+    }
+    Ok(())
+}
+
+/// What to do about a report: roll to the suggestion when it is narrower.
+fn usage_hint(usage: &KeyUsage, id: &str) -> Option<String> {
+    if usage.suggested.is_empty() {
+        return Some("no capability use recorded yet: nothing to narrow it to".to_owned());
+    }
+    (!usage.suggested.is_empty() && usage.suggested != usage.granted).then(|| {
+        format!(
+            "narrow it: keyward keys roll {id} --capabilities used (add --grace for a handover)"
+        )
+    })
 }
 
 /// `keys roll`: prints the replacement once, alone on stdout; on stderr, its id and when
@@ -97,10 +142,17 @@ async fn roll(
 ) -> Result<(), CliError> {
     let id = parse_id(&args.id)?;
     let grace = parse_duration(&args.grace)?;
-    let rolled = service
-        .roll(&id, grace)
-        .await
-        .map_err(|e| service_error(e, Some(&args.id)))?;
+    let narrowing = args
+        .capabilities
+        .as_deref()
+        .map(parse_narrowing)
+        .transpose()?;
+    let rolled = match narrowing {
+        None => service.roll(&id, grace).await,
+        Some(Narrowing::Used) => service.roll_to_used(&id, grace).await,
+        Some(Narrowing::Names(names)) => service.roll_narrowed(&id, grace, &names).await,
+    }
+    .map_err(|e| service_error(e, Some(&args.id)))?;
     if args.json.json {
         let value = serde_json::json!({
             "new": new_key_json(&rolled.new)?,
@@ -113,8 +165,9 @@ async fn roll(
     w(
         err,
         format_args!(
-            "new key id: {}\nold key {} expires {}\n",
+            "new key id: {}  capabilities: {}\nold key {} expires {}\n",
             rolled.new.summary.id,
+            rolled.new.summary.capabilities.join(","),
             rolled.old.id,
             time(rolled.old.expires_at)
         ),

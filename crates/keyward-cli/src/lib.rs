@@ -19,7 +19,8 @@ mod table;
 
 pub use args::{
     AuditArgs, CheckArgs, Cli, Command, ConfigCommand, CreateArgs, IdArgs, InitArgs, JsonFlag,
-    KeysCommand, ListArgs, RollArgs, ScanArgs, configuration_note, parse_duration, parse_tenant,
+    KeysCommand, ListArgs, Narrowing, RollArgs, ScanArgs, configuration_note, parse_duration,
+    parse_narrowing, parse_tenant,
 };
 pub use error::CliError;
 /// The store-from-URL function the CLI uses, re-exported for programs that depend on
