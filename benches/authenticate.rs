@@ -101,6 +101,41 @@ fn cached(c: &mut Criterion) {
         })
     });
 
+    // A cached key checked against a requirement, its use recorded (the default) and
+    // not: the ratio of the two is what recording costs a request.
+    let jobs = rig::catalog().any_of(["jobs:read", "jobs:write"]).unwrap();
+    for (id, record) in [
+        ("cached_require", true),
+        ("cached_require_unrecorded", false),
+    ] {
+        let kw = builder(BcryptHasher::new(4).unwrap(), 100_000)
+            .config(Config {
+                cache_refresh: std::time::Duration::from_secs(3600),
+                record_capability_usage: record,
+                ..Config::default()
+            })
+            .without_rate_limits()
+            .without_lockout()
+            .build()
+            .unwrap();
+        let key = rt
+            .block_on(
+                kw.keys()
+                    .mint(MintRequest::new("bench", "u_1").capabilities(["jobs:write"])),
+            )
+            .unwrap();
+        let key = key.key.expose().to_owned();
+        let authn = kw.authenticator();
+        rt.block_on(authn.authenticate(Credential::Key(&key), &jobs, client))
+            .unwrap();
+        group.bench_function(id, |b| {
+            b.iter(|| {
+                poll_ready(authn.authenticate(Credential::Key(black_box(&key)), &jobs, client))
+                    .unwrap()
+            })
+        });
+    }
+
     const KEYS: usize = 1_000_000;
     let kw = keyward_with(BenchOnlyHasher, KEYS + 1);
     let authn = kw.authenticator();
