@@ -6,7 +6,7 @@ use keyward_clock::Timestamp;
 use keyward_format::KeyId;
 use keyward_store::{
     AuditEntry, AuditQuery, KeyChange, KeyRecord, KeyStore, ListFilter, LiveKeys, Page,
-    PageRequest, StoreError,
+    PageRequest, StoreError, UsageUpdate,
 };
 use metrics::Counter;
 use std::sync::Arc;
@@ -26,6 +26,7 @@ enum Op {
     UpdateHash,
     Roll,
     TouchLastUsed,
+    RecordUsage,
     CountLive,
     InsertCapped,
     Apply,
@@ -35,7 +36,7 @@ enum Op {
 }
 
 impl Op {
-    const ALL: [Op; 16] = [
+    const ALL: [Op; 17] = [
         Op::Insert,
         Op::Get,
         Op::List,
@@ -46,6 +47,7 @@ impl Op {
         Op::UpdateHash,
         Op::Roll,
         Op::TouchLastUsed,
+        Op::RecordUsage,
         Op::CountLive,
         Op::InsertCapped,
         Op::Apply,
@@ -66,6 +68,7 @@ impl Op {
             Op::UpdateHash => "update_hash",
             Op::Roll => "roll",
             Op::TouchLastUsed => "touch_last_used",
+            Op::RecordUsage => "record_usage",
             Op::CountLive => "count_live",
             Op::InsertCapped => "insert_capped",
             Op::Apply => "apply",
@@ -166,6 +169,10 @@ impl KeyStore for MeteredStore {
 
     async fn touch_last_used(&self, updates: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
         self.count(Op::TouchLastUsed, self.inner.touch_last_used(updates).await)
+    }
+
+    async fn record_usage(&self, updates: &[UsageUpdate]) -> Result<(), StoreError> {
+        self.count(Op::RecordUsage, self.inner.record_usage(updates).await)
     }
 
     async fn count_live(&self, owner: &str, now: Timestamp) -> Result<LiveKeys, StoreError> {
