@@ -119,7 +119,7 @@ fn negative_and_garbage_durations_are_refused() {
     ] {
         let message = error(text);
         assert!(
-            message.starts_with(&format!("keyward.toml:2:")) && message.contains(key),
+            message.starts_with("keyward.toml:2:") && message.contains(key),
             "{message}"
         );
         assert!(
