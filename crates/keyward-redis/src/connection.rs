@@ -31,6 +31,8 @@ use crate::request::RedisRequestLimits;
 /// | key | holds | expires |
 /// |---|---|---|
 /// | `<namespace>:rl:<key id>` | a string: the key's GCRA theoretical arrival time, Unix nanoseconds | when the key's bucket is full again |
+/// | `<namespace>:rl:owner:<owner>` | the same, for an owner's shared budget | the same |
+/// | `<namespace>:rl:tenant:<team length>:<team>/<project>` | the same, for a tenant's shared budget | the same |
 /// | `<namespace>:fg:<ip group>` | a hash: failures `n`, window start `w`, lockout end `l` (Unix µs) | at the end of the window or of the lockout |
 ///
 /// `<ip group>` is [`IpGroup`](keyward_limit::IpGroup)'s display form: `203.0.113.7`,

@@ -6,26 +6,34 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use keyward_limit::{
-    Decision, FailureBudget, FailureGuard, GuardDecision, LimitError, Quota, RateLimiter,
-    RequestDecision, RequestLimits,
+    BudgetDecision, Budgets, Decision, FailureBudget, FailureGuard, GuardDecision, LimitError,
+    Quota, RateLimiter, RequestDecision, RequestLimits,
 };
 use redis::Script;
 
 use crate::guard::{RedisFailureGuard, decision};
-use crate::limiter::{GCRA_LUA, RedisRateLimiter, decision_from_debt, gcra_args};
+use crate::limiter::{GCRA_LUA, RedisRateLimiter, budgets_from_reply};
 
-/// The lockout check with gcra.lua appended: one script, one round trip.
+/// The lockout check, then gcra.lua's budgets: one script, one round trip.
 static REQUEST: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(&[include_str!("scripts/request_lockout.lua"), GCRA_LUA].concat())
+    Script::new(
+        &[
+            include_str!("scripts/request_lockout.lua"),
+            GCRA_LUA,
+            "\nreturn gcra_budgets(2)\n",
+        ]
+        .concat(),
+    )
 });
 
 /// What request_lockout.lua answers first when the client is locked out.
-const LOCKED: u8 = 2;
+const LOCKED: &str = "2";
 
 /// [`RedisFailureGuard`] and [`RedisRateLimiter`] as one backend, which decides an
-/// authenticated request's lockout and rate limit in **one script, one round trip**:
-/// the client address's lockout first and, only while it is open, the key's GCRA
-/// decision. A locked-out client spends nothing of the key's budget.
+/// authenticated request's lockout and rate limits in **one script, one round trip**:
+/// the client address's lockout first and, only while it is open, the GCRA decision of
+/// the key's budget and, when limited, its owner's and tenant's, all or nothing. A
+/// locked-out client, or a request one budget refuses, spends nothing.
 ///
 /// Give it to `KeywardBuilder::request_limits` (in place of `rate_limiter` and
 /// `failure_guard`): keyward then asks Redis once per request whose key it verified
@@ -65,18 +73,35 @@ impl RequestLimits for RedisRequestLimits {
         key: &str,
         quota: Quota,
     ) -> Result<RequestDecision, LimitError> {
+        Ok(
+            match self
+                .check_request_budgets(ip, &Budgets::key(key, quota))
+                .await?
+            {
+                RequestDecision::Locked { retry_after } => RequestDecision::Locked { retry_after },
+                RequestDecision::Rate(budget) => RequestDecision::Rate(budget.decision),
+            },
+        )
+    }
+
+    async fn check_request_budgets(
+        &self,
+        ip: IpAddr,
+        budgets: &Budgets<'_>,
+    ) -> Result<RequestDecision<BudgetDecision>, LimitError> {
         let mut invocation = REQUEST.prepare_invoke();
-        invocation
-            .key(self.limiter.key(key))
-            .key(self.guard.key(ip));
-        gcra_args(&mut invocation, quota);
-        let (status, value): (u8, String) = self.limiter.connection().run(&invocation).await?;
-        if status != LOCKED {
-            return decision_from_debt(quota, &value).map(RequestDecision::Rate);
+        invocation.key(self.guard.key(ip));
+        self.limiter.add_budgets(&mut invocation, budgets);
+        let reply: Vec<String> = self.limiter.connection().run(&invocation).await?;
+        if reply.first().map(String::as_str) != Some(LOCKED) {
+            return budgets_from_reply(budgets, &reply).map(RequestDecision::Rate);
         }
-        let micros_left: u64 = value.parse().map_err(|_| {
-            LimitError::Unavailable(format!("redis: unexpected lockout time {value:?}"))
-        })?;
+        let micros_left: u64 = reply
+            .get(1)
+            .and_then(|micros| micros.parse().ok())
+            .ok_or_else(|| {
+                LimitError::Unavailable(format!("redis: unexpected lockout answer {reply:?}"))
+            })?;
         match decision(micros_left) {
             GuardDecision::Locked { retry_after } => Ok(RequestDecision::Locked { retry_after }),
             // The script answers "locked" only with time left.
@@ -91,6 +116,10 @@ impl RequestLimits for RedisRequestLimits {
 impl RateLimiter for RedisRequestLimits {
     async fn check(&self, key: &str, quota: Quota) -> Result<Decision, LimitError> {
         self.limiter.check(key, quota).await
+    }
+
+    async fn check_budgets(&self, budgets: &Budgets<'_>) -> Result<BudgetDecision, LimitError> {
+        self.limiter.check_budgets(budgets).await
     }
 }
 
