@@ -1,18 +1,10 @@
 //! [`LeakCheck`]: is a reported token one of our live keys, and if so, revoke it.
 
-use std::net::{IpAddr, Ipv6Addr};
-
 use keyward::format::KeyId;
-use keyward::scope::Requirement;
-use keyward::store::Actor;
-use keyward::{AuthError, Authenticator, Credential, InvalidKeyReason, KeyService, Keyward};
-use keyward::{KeySummary, ServiceError};
+use keyward::store::{Actor, KeyState};
+use keyward::{KeyService, KeySummary, Keyward, ServiceError};
 
-/// The client address reported tokens are verified as coming from: no real client has
-/// it, so the failures a report adds to keyward's lockout never lock out a user.
-pub const VERIFIER_ADDRESS: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
-
-/// How long to wait before asking again when the store could not be written.
+/// How long to wait before asking again when the store or the slow-hash pool failed.
 const STORE_RETRY_AFTER: u64 = 5;
 
 /// What checking one reported token found.
@@ -22,12 +14,12 @@ pub enum Verdict {
     Revoked(Box<KeySummary>),
     /// One of our keys, already revoked (or deleted): nothing changed.
     AlreadyRevoked(KeyId),
-    /// Not one of our keys: another format, a bad checksum, an unknown id, or a known
-    /// id with the wrong secret. Nothing changed.
+    /// Not one of our keys: another format, a bad checksum, an unknown id, a known id
+    /// with the wrong secret, or a honeytoken (left working as a tripwire, and logged).
+    /// Nothing changed.
     NotOurs,
-    /// Could not be decided now: keyward's lockout or an id's cool-down refused the
-    /// check, or the store or the slow-hash pool is unavailable. Nothing changed; ask
-    /// again after `retry_after` seconds.
+    /// Could not be decided now: the store failed or the slow-hash queue is full.
+    /// Nothing changed; ask again after `retry_after` seconds.
     Undecided {
         /// Seconds to wait, at least 1.
         retry_after: u64,
@@ -45,19 +37,19 @@ impl Verdict {
 /// Decides whether a reported token is one of our keys and revokes it when it is.
 ///
 /// A token counts only when it parses as a key of keyward's format (checksum
-/// included) and its *secret* verifies, through the [`Authenticator`]: a forged token
-/// carrying a real key's id cannot revoke that key. A key that verifies is revoked
-/// whatever its state (active, disabled, expired, in a roll's grace, outside its IP
-/// allowlist or rate-limited), with [`KeyService::revoke_leaked`], audited as `leaked`
-/// by the actor given to [`LeakCheck::new`] with the note given to
+/// included) and its *secret* verifies against the stored hash
+/// ([`KeyService::verify_presented`]): a forged token carrying a real key's id cannot
+/// revoke that key. A key that verifies is revoked whatever its state (active,
+/// disabled, expired, in a roll's grace), with [`KeyService::revoke_leaked`], audited as
+/// `leaked` by the actor given to [`LeakCheck::new`] with the note given to
 /// [`check`](Self::check).
 ///
-/// The check goes through keyward's request path, so it counts as a use of a live key,
-/// and a wrong secret counts toward keyward's lockout of [`VERIFIER_ADDRESS`].
+/// A check is not a request: it counts toward no lockout or cool-down, spends no rate
+/// limit and records no use of the key, so reports, however many and however wrong,
+/// never stop the next one being decided, and a revoked key's `last_used_at` still
+/// tells whether anyone used it.
 #[derive(Clone)]
 pub struct LeakCheck {
-    keyward: Keyward,
-    authenticator: Authenticator,
     keys: KeyService,
 }
 
@@ -66,8 +58,6 @@ impl LeakCheck {
     /// ([`Actor::Automatic`] for the alert receiver, [`Actor::Cli`] for the CLI).
     pub fn new(keyward: &Keyward, actor: Actor) -> LeakCheck {
         LeakCheck {
-            keyward: keyward.clone(),
-            authenticator: keyward.authenticator(),
             keys: keyward.keys().acting(actor, None),
         }
     }
@@ -75,50 +65,27 @@ impl LeakCheck {
     /// Checks `token` and revokes the key it is, with `note` (where it was found) in the
     /// audit log.
     pub async fn check(&self, token: &str, note: Option<&str>) -> Verdict {
-        let id = match self.keyward.format().parse(token) {
-            Ok(presented) => presented.id(),
-            Err(_) => return Verdict::NotOurs,
-        };
-        // An id never minted is answered without the slow hash or a lockout failure.
-        match self.keys.get(&id).await {
-            Ok(_) => {}
-            Err(ServiceError::NotFound) => return Verdict::NotOurs,
-            Err(e) => {
-                tracing::warn!(target: "keyward", key_id = %id, error = %e, "leak check could not read the key");
-                return Verdict::Undecided {
-                    retry_after: STORE_RETRY_AFTER,
-                };
+        match self.keys.verify_presented(token).await {
+            Ok(None) => Verdict::NotOurs,
+            Ok(Some(key)) if key.honeytoken => {
+                tracing::warn!(
+                    target: "keyward",
+                    event = "honeytoken_reported",
+                    key_id = %key.id,
+                    key = %format_args!("{}…{}", key.key_prefix, key.last4),
+                    found_at = note,
+                    "a honeytoken was reported found: where it was planted has leaked"
+                );
+                Verdict::NotOurs
             }
-        }
-        let verified = self
-            .authenticator
-            .authenticate(
-                Credential::Key(token),
-                &Requirement::none(),
-                VERIFIER_ADDRESS,
-            )
-            .await;
-        match verified {
-            // The secret verified, and the key would still be usable (or become so).
-            Ok(_)
-            | Err(
-                AuthError::KeyDisabled
-                | AuthError::KeyExpired
-                | AuthError::IpNotAllowed
-                | AuthError::InsufficientCapability(_)
-                | AuthError::RateLimited { .. },
-            ) => self.revoke(id, note).await,
-            Err(AuthError::KeyRevoked) => Verdict::AlreadyRevoked(id),
-            Err(AuthError::InvalidKey(InvalidKeyReason::KeyCoolingDown)) => Verdict::Undecided {
-                retry_after: self.keyward.config().key_lockout.lockout().as_secs().max(1),
-            },
-            Err(
-                AuthError::TooManyFailedAttempts { retry_after }
-                | AuthError::Unavailable { retry_after },
-            ) => Verdict::Undecided {
-                retry_after: retry_after.max(1),
-            },
-            Err(_) => Verdict::NotOurs,
+            Ok(Some(key)) if key.state == KeyState::Revoked => Verdict::AlreadyRevoked(key.id),
+            Ok(Some(key)) => self.revoke(key.id, note).await,
+            Err(e) => {
+                tracing::warn!(target: "keyward", error = %e, "leak check could not verify a reported key");
+                Verdict::Undecided {
+                    retry_after: STORE_RETRY_AFTER,
+                }
+            }
         }
     }
 

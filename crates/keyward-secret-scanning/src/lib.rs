@@ -15,7 +15,7 @@ mod signature;
 pub mod test_signer;
 
 pub use alert::{Label, ReportedToken, TokenLabel, token_hash};
-pub use leak::{LeakCheck, VERIFIER_ADDRESS, Verdict};
+pub use leak::{LeakCheck, Verdict};
 pub use public_keys::{PublicKeys, PublicKeysError};
 pub use receiver::{AlertReceiver, AlertRequest};
 pub use signature::{KEY_IDENTIFIER_HEADER, SIGNATURE_HEADER, SignatureError, verify_signature};

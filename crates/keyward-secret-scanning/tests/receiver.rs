@@ -259,3 +259,54 @@ async fn a_body_past_the_limit_is_413_through_either_mount() {
         .to_request();
     assert_eq!(call_service(&app, request).await.status(), 413);
 }
+
+/// Reports are no requests: however many forged or repeated reports arrive, none
+/// locks the receiver out or cools a key down, so the next alert is still decided.
+#[tokio::test]
+async fn forged_reports_never_lock_the_receiver_out() {
+    let rig = Rig::new();
+    let github = TestSigner::generate();
+    let receiver = receiver(&rig, &github);
+    let victim = rig.mint(MintRequest::new("prod", "u_1")).await;
+    let victim_key = victim.key.expose().to_owned();
+    let forged = rig.keyward.format().mint_for(&victim.summary.id).unwrap();
+    let forged = forged.expose().to_owned();
+    let post = |tokens: Vec<String>| {
+        let receiver = receiver.clone();
+        let github = &github;
+        async move {
+            let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
+            let body = alert(&tokens);
+            let headers = signed(github, github.key_identifier(), &body);
+            let header = |name: &str| {
+                headers
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.as_bytes().to_vec())
+            };
+            let (identifier, signature) = (
+                header("github-public-key-identifier"),
+                header("github-public-key-signature"),
+            );
+            let answer = receiver
+                .handle(keyward_secret_scanning::AlertRequest {
+                    key_identifier: identifier.as_deref(),
+                    signature: signature.as_deref(),
+                    content_type: Some(b"application/json"),
+                    body: &body,
+                })
+                .await;
+            let body: Value = serde_json::from_str(&answer.body).unwrap();
+            (answer.status, body)
+        }
+    };
+    for round in 0..12 {
+        let (status, answer) = post(vec![forged.clone()]).await;
+        assert_eq!(status, 200, "report {round}: {answer}");
+        assert_eq!(answer[0]["label"], "false_positive");
+    }
+    let (status, answer) = post(vec![victim_key.clone()]).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer[0]["label"], "true_positive");
+    assert_eq!(works(&rig, &victim_key).await, Err(AuthError::KeyRevoked));
+}

@@ -35,6 +35,7 @@ mod service;
 mod unfinished;
 mod unused;
 mod used_capabilities;
+mod verify_presented;
 
 pub use authenticator::Authenticator;
 pub use builder::{Keyward, KeywardBuilder};

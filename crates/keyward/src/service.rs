@@ -987,6 +987,11 @@ impl KeyService {
         &self.core.catalog
     }
 
+    /// What this service shares with its authenticator.
+    pub(crate) fn core(&self) -> &Arc<Core> {
+        &self.core
+    }
+
     /// The record of `id`, if a caller holding `held` may change it.
     async fn changeable(
         &self,
