@@ -166,10 +166,7 @@ impl Authenticator {
             return Some(Err(e));
         }
         let info = principal.info();
-        let decision = self
-            .core
-            .limits
-            .check_rate_now(info.id.as_str(), info.quota)?;
+        let decision = self.core.limits.check_rate_now(info)?;
         Some(decision.map(|decision| principal.with_rate_limit(decision)))
     }
 
@@ -193,11 +190,7 @@ impl Authenticator {
         let principal = self.verify(credential, client_ip, slot, decoy).await?;
         check_requirement(&principal, requirement)?;
         let info = principal.info();
-        let decision = self
-            .core
-            .limits
-            .check_rate(info.id.as_str(), info.quota)
-            .await?;
+        let decision = self.core.limits.check_rate(info).await?;
         Ok(principal.with_rate_limit(decision))
     }
 
@@ -218,11 +211,7 @@ impl Authenticator {
         check_requirement(&principal, requirement).ok()?;
         self.core.metrics.lookup(Lookup::Hit);
         let info = principal.info();
-        let decision = self
-            .core
-            .limits
-            .check_request(client_ip, info.id.as_str(), info.quota)
-            .await;
+        let decision = self.core.limits.check_request(client_ip, info).await;
         Some(decision.map(|decision| principal.with_rate_limit(decision)))
     }
 

@@ -92,6 +92,8 @@ impl Keyward {
             config: Config::default(),
             limiter: LimiterChoice::Memory,
             default_quota: Quota::per_minute(60),
+            owner_quota: None,
+            tenant_quota: None,
             guard: GuardChoice::Memory(GuardConfig::default()),
             on_limit_failure: LimitFailure::Closed,
             together: None,
@@ -138,6 +140,8 @@ pub struct KeywardBuilder {
     config: Config,
     limiter: LimiterChoice,
     default_quota: Quota,
+    owner_quota: Option<Quota>,
+    tenant_quota: Option<Quota>,
     guard: GuardChoice,
     on_limit_failure: LimitFailure,
     together: Option<Arc<dyn RequestLimits>>,
@@ -161,6 +165,41 @@ impl KeywardBuilder {
     /// equal to the limit).
     pub fn default_quota(mut self, quota: Quota) -> Self {
         self.default_quota = quota;
+        self
+    }
+
+    /// A budget every key of one owner shares, in addition to each key's own (off by
+    /// default): a request passes only when its key's and its owner's budgets both
+    /// allow it, so rotating a key or splitting the work over more keys no longer
+    /// multiplies what the owner may send. A request one budget refuses spends none of
+    /// the others (the memory and Redis limiters decide all or nothing). A 429 from it
+    /// names `"limit": "owner"`.
+    ///
+    /// ```
+    /// use keyward::Keyward;
+    /// use keyward::limit::Quota;
+    /// use keyward::store::MemoryStore;
+    /// use keyward_format::KeyFormat;
+    /// use keyward_scope::Catalog;
+    ///
+    /// let catalog = Catalog::builder().build()?;
+    /// let keyward = Keyward::builder(KeyFormat::new("sk_live_")?, catalog)
+    ///     .store(MemoryStore::new())
+    ///     .owner_quota(Quota::per_minute(600))
+    ///     .build()?;
+    /// # let _ = keyward;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn owner_quota(mut self, quota: Quota) -> Self {
+        self.owner_quota = Some(quota);
+        self
+    }
+
+    /// A budget every key of one tenant (team and project) shares, in addition to each
+    /// key's own and its owner's (off by default; keys without a tenant have none). A
+    /// 429 from it names `"limit": "tenant"`. See [`owner_quota`](Self::owner_quota).
+    pub fn tenant_quota(mut self, quota: Quota) -> Self {
+        self.tenant_quota = Some(quota);
         self
     }
 
@@ -407,6 +446,8 @@ impl KeywardBuilder {
                         LimiterChoice::Off => None,
                     },
                     default_quota: self.default_quota,
+                    owner_quota: self.owner_quota,
+                    tenant_quota: self.tenant_quota,
                     guard,
                     on_failure: self.on_limit_failure,
                     unavailable_retry_after: self.config.unavailable_retry_after,

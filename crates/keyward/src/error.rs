@@ -2,7 +2,7 @@ use std::fmt;
 
 use keyward_format::ParseError;
 use keyward_hash::HashError;
-use keyward_limit::QuotaError;
+use keyward_limit::{LimitScope, QuotaError};
 use keyward_scope::{Denied, UnknownCapabilities};
 use keyward_store::{KeyState, StoreError};
 use thiserror::Error;
@@ -204,15 +204,20 @@ pub enum AuthError {
     /// The key lacks a capability the route requires.
     #[error(transparent)]
     InsufficientCapability(Denied),
-    /// The key's rate limit is used up.
-    #[error("rate limit exceeded; retry after {retry_after} s")]
+    /// A rate limit is used up: the key's own, or the one its owner's or tenant's keys
+    /// share (`scope`, which the 429 names as `"limit"`).
+    #[error("{scope} rate limit exceeded; retry after {retry_after} s")]
     RateLimited {
         /// Whole seconds until a request will be allowed, at least 1.
         retry_after: u64,
-        /// The key's limit per period.
+        /// That limit's requests per period.
         limit: u32,
         /// Whole seconds until the bucket is full again.
         reset: u64,
+        /// Whose budget refused: the key's, its owner's or its tenant's.
+        scope: LimitScope,
+        /// That limit's period.
+        period: std::time::Duration,
     },
     /// The client IP is locked out after repeated failures.
     #[error("too many failed attempts; retry after {retry_after} s")]

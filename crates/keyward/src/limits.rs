@@ -1,5 +1,7 @@
 //! The two limits on the request path: the client IP's lockout before anything else,
-//! and the key's rate limit after the capability check. When one backend holds both
+//! and the rate limits after the capability check: the key's budget and, when
+//! configured, its owner's and its tenant's, which a request must all fit in (all or
+//! nothing: a request one budget refuses spends none of the others). When one backend holds both
 //! ([`RequestLimits`]), a key verified from the cache asks them together, in one call
 //! (one round trip to Redis).
 
@@ -7,11 +9,12 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use keyward_limit::{
-    Decision, FailureBudget, FailureGuard, GuardDecision, LimitError, Quota, RateLimiter,
-    RequestDecision, RequestLimits,
+    BudgetDecision, Budgets, FailureBudget, FailureGuard, GuardDecision, LimitError, Quota,
+    RateLimiter, RequestDecision, RequestLimits,
 };
 
 use crate::error::AuthError;
+use crate::principal::KeyInfo;
 
 /// What to do when a limit backend (Redis) cannot answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -28,6 +31,10 @@ pub enum LimitFailure {
 pub(crate) struct Limits {
     pub(crate) limiter: Option<Arc<dyn RateLimiter>>,
     pub(crate) default_quota: Quota,
+    /// The budget every key of one owner shares, if limited.
+    pub(crate) owner_quota: Option<Quota>,
+    /// The budget every key of one tenant shares, if limited.
+    pub(crate) tenant_quota: Option<Quota>,
     pub(crate) guard: Option<Arc<dyn FailureGuard>>,
     /// The limiter and the guard, when they are one backend that decides both at once.
     pub(crate) together: Option<Arc<dyn RequestLimits>>,
@@ -48,21 +55,54 @@ impl Limits {
         self.together.is_some()
     }
 
-    /// The client IP's lockout and the key's rate limit of a key verified without a
-    /// slow hash: one call when one backend holds both, else the lockout, then the rate
-    /// limit. A locked-out client spends nothing of the key's budget.
+    /// The budgets a request of `key` spends: the key's (its own quota or the default),
+    /// and its owner's and tenant's when those are limited.
+    #[inline]
+    fn budgets<'a>(&self, key: &'a KeyInfo) -> Budgets<'a> {
+        let mut budgets = Budgets::key(key.id.as_str(), key.quota.unwrap_or(self.default_quota));
+        if let Some(quota) = self.owner_quota {
+            budgets = budgets.with_owner(&key.owner, quota);
+        }
+        if let (Some(quota), Some(tenant)) = (self.tenant_quota, &key.tenant) {
+            budgets = budgets.with_tenant(&tenant.team, &tenant.project, quota);
+        }
+        budgets
+    }
+
+    /// Whether only the key's own budget is limited: the plain per-key call then.
+    #[inline]
+    fn key_only(&self) -> bool {
+        self.owner_quota.is_none() && self.tenant_quota.is_none()
+    }
+
+    /// The client IP's lockout and the rate limits of a key verified without a slow
+    /// hash: one call when one backend holds both, else the lockout, then the rate
+    /// limits. A locked-out client spends nothing of any budget.
     pub(crate) async fn check_request(
         &self,
         ip: IpAddr,
-        key_id: &str,
-        quota: Option<Quota>,
-    ) -> Result<Option<Decision>, AuthError> {
+        key: &KeyInfo,
+    ) -> Result<Option<BudgetDecision>, AuthError> {
         let Some(both) = &self.together else {
             self.check_lockout(ip).await?;
-            return self.check_rate(key_id, quota).await;
+            return self.check_rate(key).await;
         };
-        let quota = quota.unwrap_or(self.default_quota);
-        match both.check_request(ip, key_id, quota).await {
+        let answer = if self.key_only() {
+            let quota = key.quota.unwrap_or(self.default_quota);
+            both.check_request(ip, key.id.as_str(), quota)
+                .await
+                .map(|answer| match answer {
+                    RequestDecision::Locked { retry_after } => {
+                        RequestDecision::Locked { retry_after }
+                    }
+                    RequestDecision::Rate(decision) => {
+                        RequestDecision::Rate(BudgetDecision::key(quota, decision))
+                    }
+                })
+        } else {
+            both.check_request_budgets(ip, &self.budgets(key)).await
+        };
+        match answer {
             Ok(RequestDecision::Locked { retry_after }) => {
                 Err(AuthError::TooManyFailedAttempts { retry_after })
             }
@@ -167,23 +207,25 @@ impl Limits {
         }
     }
 
-    /// The key's rate-limit decision: `Ok(None)` without a limiter.
+    /// The rate-limit decision of a request of `key` (its own budget and, when limited,
+    /// its owner's and tenant's, all or nothing): `Ok(None)` without a limiter.
     #[inline]
     pub(crate) async fn check_rate(
         &self,
-        key_id: &str,
-        quota: Option<Quota>,
-    ) -> Result<Option<Decision>, AuthError> {
-        if let Some(done) = self.check_rate_now(key_id, quota) {
+        key: &KeyInfo,
+    ) -> Result<Option<BudgetDecision>, AuthError> {
+        if let Some(done) = self.check_rate_now(key) {
             return done;
         }
-        match &self.limiter {
-            Some(limiter) => {
-                let quota = quota.unwrap_or(self.default_quota);
-                self.rate(limiter.check(key_id, quota).await)
-            }
-            None => Ok(None),
+        let Some(limiter) = &self.limiter else {
+            return Ok(None);
+        };
+        if self.key_only() {
+            let quota = key.quota.unwrap_or(self.default_quota);
+            let decision = limiter.check(key.id.as_str(), quota).await;
+            return self.rate(decision.map(|d| BudgetDecision::key(quota, d)));
         }
+        self.rate(limiter.check_budgets(&self.budgets(key)).await)
     }
 
     /// [`check_rate`](Self::check_rate) when the limiter answers without waiting;
@@ -191,26 +233,33 @@ impl Limits {
     #[inline]
     pub(crate) fn check_rate_now(
         &self,
-        key_id: &str,
-        quota: Option<Quota>,
-    ) -> Option<Result<Option<Decision>, AuthError>> {
-        match &self.limiter {
-            Some(limiter) => {
-                let quota = quota.unwrap_or(self.default_quota);
-                limiter
-                    .check_now(key_id, quota)
-                    .map(|decision| self.rate(decision))
-            }
-            None => Some(Ok(None)),
+        key: &KeyInfo,
+    ) -> Option<Result<Option<BudgetDecision>, AuthError>> {
+        let Some(limiter) = &self.limiter else {
+            return Some(Ok(None));
+        };
+        if self.key_only() {
+            let quota = key.quota.unwrap_or(self.default_quota);
+            return limiter
+                .check_now(key.id.as_str(), quota)
+                .map(|decision| self.rate(decision.map(|d| BudgetDecision::key(quota, d))));
         }
+        limiter
+            .check_budgets_now(&self.budgets(key))
+            .map(|decision| self.rate(decision))
     }
 
-    fn rate(&self, decision: Result<Decision, LimitError>) -> Result<Option<Decision>, AuthError> {
+    fn rate(
+        &self,
+        decision: Result<BudgetDecision, LimitError>,
+    ) -> Result<Option<BudgetDecision>, AuthError> {
         match decision {
-            Ok(limited @ Decision::Limited { .. }) => Err(AuthError::RateLimited {
-                retry_after: limited.retry_after_secs().unwrap_or(1),
-                limit: limited.limit(),
-                reset: limited.reset_secs(),
+            Ok(limited) if !limited.is_allowed() => Err(AuthError::RateLimited {
+                retry_after: limited.decision.retry_after_secs().unwrap_or(1),
+                limit: limited.decision.limit(),
+                reset: limited.decision.reset_secs(),
+                scope: limited.scope,
+                period: limited.quota.period(),
             }),
             Ok(allowed) => Ok(Some(allowed)),
             Err(e) => self.backend_failed(e, "rate limiter").map(|()| None),

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use keyward_clock::Timestamp;
 use keyward_format::KeyId;
-use keyward_limit::{Decision, Quota};
+use keyward_limit::{BudgetDecision, Decision, Quota};
 use keyward_scope::{CapabilitySet, Denied, Requirement};
 use keyward_store::{KeyRecord, RateLimitOverride, Tenant};
 
@@ -18,7 +18,7 @@ use crate::used_capabilities::{FlushedCapabilities, UsedCapabilities};
 #[derive(Clone)]
 pub struct Principal {
     key: Arc<KeyInfo>,
-    rate_limit: Option<Decision>,
+    rate_limit: Option<BudgetDecision>,
 }
 
 /// Everything known about one verified key: the verification cache's entry, shared
@@ -216,7 +216,7 @@ impl Principal {
         }
     }
 
-    pub(crate) fn with_rate_limit(mut self, decision: Option<Decision>) -> Self {
+    pub(crate) fn with_rate_limit(mut self, decision: Option<BudgetDecision>) -> Self {
         self.rate_limit = decision;
         self
     }
@@ -297,6 +297,13 @@ impl Principal {
     /// This request's rate-limit decision (limit, remaining, reset) for the
     /// `RateLimit-*` response headers; `None` when no limiter is configured.
     pub fn rate_limit(&self) -> Option<&Decision> {
+        self.rate_limit.as_ref().map(|budget| &budget.decision)
+    }
+
+    /// [`rate_limit`](Self::rate_limit) with the budget it describes (the key's, its
+    /// owner's or its tenant's: the one closest to running out) and that budget's
+    /// quota, for the `RateLimit-Policy` and `RateLimit` response headers.
+    pub fn rate_limit_budget(&self) -> Option<&BudgetDecision> {
         self.rate_limit.as_ref()
     }
 }

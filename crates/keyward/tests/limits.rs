@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use common::{Rig, catalog, ip, mint, rig, rig_with};
-use keyward::limit::{Decision, LimitError, Quota, RateLimiter};
+use keyward::limit::{Decision, LimitError, LimitScope, Quota, RateLimiter};
 use keyward::scope::Requirement;
 use keyward::{AuthError, Credential, MintRequest};
 
@@ -38,7 +38,9 @@ async fn sixty_per_minute_then_429_with_retry_after() {
         AuthError::RateLimited {
             retry_after: 1,
             limit: 60,
-            reset: 60
+            reset: 60,
+            scope: LimitScope::Key,
+            period: Duration::from_secs(60),
         }
     );
     assert_eq!(

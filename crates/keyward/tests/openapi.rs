@@ -243,6 +243,8 @@ async fn every_answer_conforms_to_the_document() {
                 retry_after: 2,
                 limit: 60,
                 reset: 60,
+                scope: keyward::limit::LimitScope::Key,
+                period: std::time::Duration::from_secs(60),
             },
             "api",
         ),

@@ -21,4 +21,6 @@ pub use body::{parse_json_body, parse_json_object};
 pub use extract::{CredentialSources, ExtractedCredential, MAX_CREDENTIAL_HEADER_LEN, extract};
 pub use gate::{DEFAULT_REALM, Gate, RequestHeaders};
 pub use management::render_manage_error;
-pub use render::{HttpResponse, rate_limit_headers, render, static_decimal};
+pub use render::{
+    HttpResponse, RateLimitFields, rate_limit_fields, rate_limit_headers, render, static_decimal,
+};

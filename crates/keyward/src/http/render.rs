@@ -1,4 +1,6 @@
-use keyward_limit::{Decision, headers};
+use std::time::Duration;
+
+use keyward_limit::{BudgetDecision, Decision, LimitScope, headers};
 use serde_json::{Value, json};
 
 use super::CredentialSources;
@@ -112,12 +114,25 @@ pub(crate) fn render_with_message(error: &AuthError, realm: &str, message: &str)
             retry_after,
             limit,
             reset,
+            scope,
+            period,
         } => {
             headers.push((headers::RETRY_AFTER, retry_after.to_string()));
             headers.push((headers::RATELIMIT_LIMIT, limit.to_string()));
             headers.push((headers::RATELIMIT_REMAINING, "0".to_string()));
             headers.push((headers::RATELIMIT_RESET, reset.to_string()));
+            headers.push((
+                headers::RATELIMIT_POLICY,
+                policy_field(*scope, *limit, *period).as_str().to_owned(),
+            ));
+            headers.push((
+                headers::RATELIMIT,
+                service_limit_field(*scope, 0, *retry_after)
+                    .as_str()
+                    .to_owned(),
+            ));
             body["retry_after"] = Value::from(*retry_after);
+            body["limit"] = Value::from(scope.as_str());
         }
         AuthError::TooManyFailedAttempts { retry_after } => {
             headers.push((headers::RETRY_AFTER, retry_after.to_string()));
@@ -155,6 +170,140 @@ pub fn rate_limit_headers(decision: &Decision) -> [(&'static str, u64); 3] {
         ),
         (headers::RATELIMIT_RESET, decision.reset_secs()),
     ]
+}
+
+/// The values of the `RateLimit-Policy` and `RateLimit` fields of
+/// draft-ietf-httpapi-ratelimit-headers-11 for one decision, written on the stack (no
+/// allocation; an adapter copies each into a header value):
+///
+/// - `RateLimit-Policy: "<budget>";q=<limit>;w=<period in seconds>`, where `<budget>`
+///   is `key`, `owner` or `tenant` (whose budget the decision is about, as a 429's
+///   `"limit"` names it) and `w` is left out when the period is not a whole number of
+///   seconds (the draft has no sub-second windows);
+/// - `RateLimit: "<budget>";r=<remaining>;t=<seconds>`, where `t` is
+///   `RateLimit-Reset`'s value (seconds until the whole quota is back; spreading `r`
+///   requests over `t` seconds never runs out) and, on a 429, `Retry-After`'s (`r=0`
+///   until then), since the draft asks `Retry-After` to end no earlier than `t`.
+///
+/// ```
+/// use std::time::Duration;
+/// use keyward::http::rate_limit_fields;
+/// use keyward::limit::{BudgetDecision, Decision, Quota};
+///
+/// let allowed = Decision::Allowed { limit: 60, remaining: 59, reset: Duration::from_secs(1) };
+/// let fields = rate_limit_fields(&BudgetDecision::key(Quota::per_minute(60), allowed));
+/// assert_eq!(fields.policy(), r#""key";q=60;w=60"#);
+/// assert_eq!(fields.rate_limit(), r#""key";r=59;t=1"#);
+/// ```
+pub fn rate_limit_fields(budget: &BudgetDecision) -> RateLimitFields {
+    let decision = &budget.decision;
+    let t = decision
+        .retry_after_secs()
+        .unwrap_or_else(|| decision.reset_secs());
+    RateLimitFields {
+        policy: policy_field(budget.scope, decision.limit(), budget.quota.period()),
+        rate_limit: service_limit_field(budget.scope, decision.remaining(), t),
+    }
+}
+
+/// The `RateLimit-Policy` and `RateLimit` values of one decision
+/// ([`rate_limit_fields`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitFields {
+    policy: FieldText,
+    rate_limit: FieldText,
+}
+
+impl RateLimitFields {
+    /// The `RateLimit-Policy` value, e.g. `"key";q=60;w=60`.
+    pub fn policy(&self) -> &str {
+        self.policy.as_str()
+    }
+
+    /// The `RateLimit` value, e.g. `"key";r=59;t=1`.
+    pub fn rate_limit(&self) -> &str {
+        self.rate_limit.as_str()
+    }
+}
+
+impl std::fmt::Debug for RateLimitFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimitFields")
+            .field("policy", &self.policy())
+            .field("rate_limit", &self.rate_limit())
+            .finish()
+    }
+}
+
+/// `"<scope>";q=<limit>;w=<seconds>`, `w` only for a whole number of seconds.
+fn policy_field(scope: LimitScope, limit: u32, period: Duration) -> FieldText {
+    let mut field = FieldText::item(scope);
+    field.push(b";q=");
+    field.push_number(u64::from(limit));
+    if period.subsec_nanos() == 0 && period.as_secs() > 0 {
+        field.push(b";w=");
+        field.push_number(period.as_secs());
+    }
+    field
+}
+
+/// `"<scope>";r=<remaining>;t=<seconds>`.
+fn service_limit_field(scope: LimitScope, remaining: u32, t: u64) -> FieldText {
+    let mut field = FieldText::item(scope);
+    field.push(b";r=");
+    field.push_number(u64::from(remaining));
+    field.push(b";t=");
+    field.push_number(t);
+    field
+}
+
+/// ASCII text of at most [`FIELD_LEN`] bytes, on the stack. The longest field written,
+/// `"tenant";q=4294967295;w=18446744073709551615`, is 44 bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct FieldText {
+    bytes: [u8; FIELD_LEN],
+    len: usize,
+}
+
+const FIELD_LEN: usize = 64;
+
+impl FieldText {
+    /// `"<scope>"`: the item, a Structured Fields string.
+    fn item(scope: LimitScope) -> Self {
+        let mut field = FieldText {
+            bytes: [0; FIELD_LEN],
+            len: 0,
+        };
+        field.push(b"\"");
+        field.push(scope.as_str().as_bytes());
+        field.push(b"\"");
+        field
+    }
+
+    fn push(&mut self, text: &[u8]) {
+        let end = (self.len + text.len()).min(FIELD_LEN);
+        self.bytes[self.len..end].copy_from_slice(&text[..end - self.len]);
+        self.len = end;
+    }
+
+    fn push_number(&mut self, mut n: u64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.push(&digits[at..]);
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII is ever pushed.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
 }
 
 /// Numbers below this have static decimal text ([`static_decimal`]).
@@ -344,12 +493,17 @@ mod tests {
                 retry_after: 3,
                 limit: 60,
                 reset: 60,
+                scope: LimitScope::Owner,
+                period: Duration::from_secs(60),
             },
             "api",
         );
         assert_eq!((r.status, header(&r, "retry-after")), (429, Some("3")));
         assert_eq!(header(&r, "ratelimit-remaining"), Some("0"));
+        assert_eq!(header(&r, "ratelimit-policy"), Some(r#""owner";q=60;w=60"#));
+        assert_eq!(header(&r, "ratelimit"), Some(r#""owner";r=0;t=3"#));
         assert_eq!(body(&r)["retry_after"], 3);
+        assert_eq!(body(&r)["limit"], "owner");
         assert_eq!(body(&r)["error"], "rate_limited");
 
         let r = render(&AuthError::TooManyFailedAttempts { retry_after: 60 }, "api");
@@ -411,6 +565,59 @@ mod tests {
         for n in [STATIC_DECIMALS, 123_456, u64::from(u32::MAX), u64::MAX] {
             assert_eq!(static_decimal(n), None);
         }
+    }
+
+    #[test]
+    fn rate_limit_fields_follow_the_draft() {
+        use keyward_limit::Quota;
+
+        let limited = Decision::Limited {
+            limit: 10,
+            retry_after: 7,
+            reset: Duration::from_secs(60),
+        };
+        let tenant = BudgetDecision {
+            scope: LimitScope::Tenant,
+            quota: Quota::new(10, Duration::from_secs(60)).unwrap(),
+            decision: limited,
+        };
+        let fields = rate_limit_fields(&tenant);
+        assert_eq!(fields.policy(), r#""tenant";q=10;w=60"#);
+        assert_eq!(fields.rate_limit(), r#""tenant";r=0;t=7"#);
+
+        // A period that is not whole seconds has no window.
+        let half = Quota::new(5, Duration::from_millis(500)).unwrap();
+        let allowed = Decision::Allowed {
+            limit: 5,
+            remaining: 4,
+            reset: Duration::from_millis(100),
+        };
+        let fields = rate_limit_fields(&BudgetDecision::key(half, allowed));
+        assert_eq!(fields.policy(), r#""key";q=5"#);
+        assert_eq!(fields.rate_limit(), r#""key";r=4;t=1"#);
+
+        // The largest numbers fit.
+        let most = Quota::new(u32::MAX, Duration::from_secs(u64::MAX / 1_000_000_000)).unwrap();
+        let allowed = Decision::Allowed {
+            limit: u32::MAX,
+            remaining: u32::MAX,
+            reset: Duration::from_secs(u64::MAX / 1_000_000_000),
+        };
+        let budget = BudgetDecision {
+            scope: LimitScope::Tenant,
+            quota: most,
+            decision: allowed,
+        };
+        let fields = rate_limit_fields(&budget);
+        assert_eq!(
+            fields.policy(),
+            format!("\"tenant\";q={};w={}", u32::MAX, u64::MAX / 1_000_000_000)
+        );
+        assert!(
+            fields
+                .rate_limit()
+                .ends_with(&format!(";t={}", u64::MAX / 1_000_000_000))
+        );
     }
 
     #[test]
