@@ -17,9 +17,9 @@ use actix_web::web::Bytes;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use keyward::http::{
     self as kw_http, CredentialSources, Gate, MAX_BODY_LEN, RequestBody, RequestError,
-    RequestHeaders, rate_limit_headers, render, static_decimal,
+    RequestHeaders, rate_limit_fields, rate_limit_headers, render, static_decimal,
 };
-use keyward::limit::{ClientIpResolver, Decision, headers};
+use keyward::limit::{BudgetDecision, ClientIpResolver, headers};
 use keyward::scope::Requirement;
 use keyward::{AuthError, Authenticator, Principal};
 
@@ -181,7 +181,7 @@ where
         KeywardFuture {
             state: match decided {
                 Some(Ok(principal)) => {
-                    let decision = principal.rate_limit().copied();
+                    let decision = principal.rate_limit_budget().copied();
                     request.extensions_mut().insert(principal);
                     State::Inner {
                         inner: self.service.call(request),
@@ -215,7 +215,7 @@ where
                 Ok(principal) => principal,
                 Err(refusal) => return Ok(refused(request, refusal)),
             };
-            let decision = principal.rate_limit().copied();
+            let decision = principal.rate_limit_budget().copied();
             request.extensions_mut().insert(principal);
             let response = service.call(request).await?;
             Ok(with_rate_limit_headers(response, decision))
@@ -236,15 +236,25 @@ fn refused<B>(
 
 fn with_rate_limit_headers<B>(
     mut response: ServiceResponse<B>,
-    decision: Option<Decision>,
+    decision: Option<BudgetDecision>,
 ) -> ServiceResponse<EitherBody<B>> {
-    if let Some(decision) = decision {
+    if let Some(budget) = decision {
         let headers = response.headers_mut();
         for (name, (_, value)) in RATE_LIMIT_NAMES
             .into_iter()
-            .zip(rate_limit_headers(&decision))
+            .zip(rate_limit_headers(&budget.decision))
         {
             headers.insert(name, number(value));
+        }
+        // Written on the stack; one copy each into a header value.
+        let fields = rate_limit_fields(&budget);
+        for (name, value) in [
+            (RATELIMIT_POLICY, fields.policy()),
+            (RATELIMIT, fields.rate_limit()),
+        ] {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(name, value);
+            }
         }
     }
     response.map_into_left_body()
@@ -257,6 +267,11 @@ const RATE_LIMIT_NAMES: [HeaderName; 3] = [
     HeaderName::from_static(headers::RATELIMIT_REMAINING),
     HeaderName::from_static(headers::RATELIMIT_RESET),
 ];
+
+/// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers-11), parsed
+/// at compile time.
+const RATELIMIT_POLICY: HeaderName = HeaderName::from_static(headers::RATELIMIT_POLICY);
+const RATELIMIT: HeaderName = HeaderName::from_static(headers::RATELIMIT);
 
 /// `x-api-key`, parsed at compile time: looking a header up by a `&str` parses it, and
 /// parsing a name that is not a standard header allocates.
@@ -283,7 +298,7 @@ pin_project_lite::pin_project! {
     enum State<F, B> {
         // Authenticated without waiting: the inner service's response, plus the
         // `RateLimit-*` headers.
-        Inner { #[pin] inner: F, decision: Option<Decision> },
+        Inner { #[pin] inner: F, decision: Option<BudgetDecision> },
         // Refused without waiting (`None` once returned).
         Refused { response: Option<ServiceResponse<EitherBody<B>>> },
         // Authentication had to wait.
@@ -527,16 +542,25 @@ impl ResponseError for BodyRejection {
 mod tests {
     use std::time::Duration;
 
+    use keyward::limit::{Decision, LimitScope, Quota};
+
     use actix_web::test::TestRequest;
 
     use super::*;
 
-    fn written(decision: Decision) -> [String; 3] {
+    fn written(budget: BudgetDecision) -> [String; 5] {
         let response = TestRequest::default()
             .to_srv_request()
             .into_response(HttpResponse::Ok().finish());
-        let response = with_rate_limit_headers(response, Some(decision));
-        ["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"].map(|name| {
+        let response = with_rate_limit_headers(response, Some(budget));
+        [
+            "ratelimit-limit",
+            "ratelimit-remaining",
+            "ratelimit-reset",
+            "ratelimit-policy",
+            "ratelimit",
+        ]
+        .map(|name| {
             let values: Vec<_> = response.headers().get_all(name).collect();
             assert_eq!(values.len(), 1, "{name}");
             values[0].to_str().unwrap().to_owned()
@@ -550,13 +574,36 @@ mod tests {
             remaining: 0,
             reset: Duration::from_millis(9_998_500),
         };
-        assert_eq!(written(small), ["60", "0", "9999"]);
+        assert_eq!(
+            written(BudgetDecision::key(Quota::per_minute(60), small)),
+            [
+                "60",
+                "0",
+                "9999",
+                r#""key";q=60;w=60"#,
+                r#""key";r=0;t=9999"#
+            ]
+        );
         let large = Decision::Allowed {
             limit: u32::MAX,
             remaining: 10_000,
             reset: Duration::from_secs(u64::from(u32::MAX)),
         };
-        assert_eq!(written(large), ["4294967295", "10000", "4294967295"]);
+        let tenant = BudgetDecision {
+            scope: LimitScope::Tenant,
+            quota: Quota::new(u32::MAX, Duration::from_secs(86_400)).unwrap(),
+            decision: large,
+        };
+        assert_eq!(
+            written(tenant),
+            [
+                "4294967295",
+                "10000",
+                "4294967295",
+                r#""tenant";q=4294967295;w=86400"#,
+                r#""tenant";r=10000;t=4294967295"#,
+            ]
+        );
     }
 
     #[test]

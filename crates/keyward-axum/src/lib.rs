@@ -17,9 +17,9 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use keyward::http::{
     CredentialSources, Gate, HttpResponse, MAX_BODY_LEN, RequestBody, RequestError, RequestHeaders,
-    rate_limit_headers, render, static_decimal,
+    rate_limit_fields, rate_limit_headers, render, static_decimal,
 };
-use keyward::limit::{ClientIpResolver, Decision, headers};
+use keyward::limit::{BudgetDecision, ClientIpResolver, headers};
 use keyward::scope::Requirement;
 use keyward::{AuthError, Authenticator, Principal};
 
@@ -176,7 +176,7 @@ where
             .authenticate_now(peer(request.extensions()), &Headers(request.headers()))
         {
             Some(Ok(principal)) => {
-                let decision = principal.rate_limit().copied();
+                let decision = principal.rate_limit_budget().copied();
                 request.extensions_mut().insert(principal);
                 KeywardFuture::new(State::Inner {
                     inner: self.inner.call(request),
@@ -215,7 +215,7 @@ impl<S> KeywardService<S> {
                 Ok(principal) => principal,
                 Err(refusal) => return Ok(to_response(refusal)),
             };
-            let decision = principal.rate_limit().copied();
+            let decision = principal.rate_limit_budget().copied();
             request.extensions_mut().insert(principal);
             let response = inner.call(request).await?;
             Ok(with_rate_limit_headers(response, decision))
@@ -238,7 +238,7 @@ pin_project_lite::pin_project! {
     enum State<F, E> {
         // Authenticated without waiting: the inner service's response, plus the
         // `RateLimit-*` headers.
-        Inner { #[pin] inner: F, decision: Option<Decision> },
+        Inner { #[pin] inner: F, decision: Option<BudgetDecision> },
         // Refused without waiting (`None` once returned).
         Refused { response: Option<Response> },
         // Authentication had to wait.
@@ -291,17 +291,32 @@ const RATE_LIMIT_NAMES: [HeaderName; 3] = [
     HeaderName::from_static(headers::RATELIMIT_RESET),
 ];
 
+/// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers-11), parsed
+/// at compile time.
+const RATELIMIT_POLICY: HeaderName = HeaderName::from_static(headers::RATELIMIT_POLICY);
+const RATELIMIT: HeaderName = HeaderName::from_static(headers::RATELIMIT);
+
 /// `x-api-key`, parsed at compile time: looking a header up by a `&str` parses it.
 const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
-fn with_rate_limit_headers(mut response: Response, decision: Option<Decision>) -> Response {
-    if let Some(decision) = decision {
+fn with_rate_limit_headers(mut response: Response, decision: Option<BudgetDecision>) -> Response {
+    if let Some(budget) = decision {
         let headers = response.headers_mut();
         for (name, (_, value)) in RATE_LIMIT_NAMES
             .into_iter()
-            .zip(rate_limit_headers(&decision))
+            .zip(rate_limit_headers(&budget.decision))
         {
             headers.insert(name, number(value));
+        }
+        // Written on the stack; one copy each into a header value.
+        let fields = rate_limit_fields(&budget);
+        for (name, value) in [
+            (RATELIMIT_POLICY, fields.policy()),
+            (RATELIMIT, fields.rate_limit()),
+        ] {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(name, value);
+            }
         }
     }
     response
@@ -510,10 +525,12 @@ impl IntoResponse for BodyRejection {
 mod tests {
     use std::time::Duration;
 
+    use keyward::limit::{Decision, LimitScope, Quota};
+
     use super::*;
 
-    fn written(decision: Decision) -> Vec<(String, String)> {
-        let response = with_rate_limit_headers(Response::new(Body::empty()), Some(decision));
+    fn written(budget: BudgetDecision) -> Vec<(String, String)> {
+        let response = with_rate_limit_headers(Response::new(Body::empty()), Some(budget));
         response
             .headers()
             .iter()
@@ -533,17 +550,44 @@ mod tests {
             remaining: 10_000,
             reset: Duration::from_secs(u64::from(u32::MAX)),
         };
-        let pairs = |limit: &str, remaining: &str, reset: &str| {
+        let pairs = |values: [&str; 5]| {
             [
-                ("ratelimit-limit", limit),
-                ("ratelimit-remaining", remaining),
-                ("ratelimit-reset", reset),
+                "ratelimit-limit",
+                "ratelimit-remaining",
+                "ratelimit-reset",
+                "ratelimit-policy",
+                "ratelimit",
             ]
+            .into_iter()
+            .zip(values)
             .map(|(n, v)| (n.to_owned(), v.to_owned()))
-            .to_vec()
+            .collect::<Vec<_>>()
         };
-        assert_eq!(written(small), pairs("60", "0", "9999"));
-        assert_eq!(written(large), pairs("4294967295", "10000", "4294967295"));
+        assert_eq!(
+            written(BudgetDecision::key(Quota::per_minute(60), small)),
+            pairs([
+                "60",
+                "0",
+                "9999",
+                r#""key";q=60;w=60"#,
+                r#""key";r=0;t=9999"#
+            ])
+        );
+        let owner = BudgetDecision {
+            scope: LimitScope::Owner,
+            quota: Quota::new(u32::MAX, Duration::from_secs(86_400)).unwrap(),
+            decision: large,
+        };
+        assert_eq!(
+            written(owner),
+            pairs([
+                "4294967295",
+                "10000",
+                "4294967295",
+                r#""owner";q=4294967295;w=86400"#,
+                r#""owner";r=10000;t=4294967295"#,
+            ])
+        );
     }
 
     #[test]

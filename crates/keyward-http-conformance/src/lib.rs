@@ -416,6 +416,8 @@ impl Case {
             .with_header("ratelimit-limit", HeaderIs::Present)
             .with_header("ratelimit-remaining", HeaderIs::Present)
             .with_header("ratelimit-reset", HeaderIs::Present)
+            .with_header("ratelimit-policy", HeaderIs::Present)
+            .with_header("ratelimit", HeaderIs::Present)
     }
 }
 
@@ -847,33 +849,44 @@ fn missing_peer(k: &Keys) -> Vec<Step> {
     )]
 }
 
-/// The per-key rate limit: 2 per minute.
+/// The per-key rate limit: 2 per minute, with the `RateLimit-Policy` and `RateLimit`
+/// fields of draft-ietf-httpapi-ratelimit-headers-11 (`t`: `RateLimit-Reset`, and on
+/// the 429 `Retry-After`).
 fn rate_limits(k: &Keys) -> Vec<Step> {
     use Step::Send;
+    let policy = || HeaderIs::Exactly(r#""key";q=2;w=60"#.into());
     vec![
         Send(
             Case::get("rate limit 1/2", "/v1/me")
                 .bearer(&k.limited)
                 .ok_as("u_2")
                 .with_header("ratelimit-limit", HeaderIs::Exactly("2".into()))
-                .with_header("ratelimit-remaining", HeaderIs::Exactly("1".into())),
+                .with_header("ratelimit-remaining", HeaderIs::Exactly("1".into()))
+                .with_header("ratelimit-reset", HeaderIs::Exactly("30".into()))
+                .with_header("ratelimit-policy", policy())
+                .with_header("ratelimit", HeaderIs::Exactly(r#""key";r=1;t=30"#.into())),
         ),
         Send(
             Case::get("rate limit 2/2", "/v1/me")
                 .bearer(&k.limited)
                 .ok_as("u_2")
-                .with_header("ratelimit-remaining", HeaderIs::Exactly("0".into())),
+                .with_header("ratelimit-remaining", HeaderIs::Exactly("0".into()))
+                .with_header("ratelimit-policy", policy())
+                .with_header("ratelimit", HeaderIs::Exactly(r#""key";r=0;t=60"#.into())),
         ),
         Send(
             Case::get("rate limited", "/v1/me")
                 .bearer(&k.limited)
                 .refused(429, "rate_limited")
-                .with_header("retry-after", HeaderIs::Present)
+                .with_header("retry-after", HeaderIs::Exactly("30".into()))
                 .with_header("ratelimit-limit", HeaderIs::Exactly("2".into()))
                 .with_header("ratelimit-remaining", HeaderIs::Exactly("0".into()))
                 .with_header("ratelimit-reset", HeaderIs::Present)
+                .with_header("ratelimit-policy", policy())
+                .with_header("ratelimit", HeaderIs::Exactly(r#""key";r=0;t=30"#.into()))
                 .with_header("www-authenticate", HeaderIs::Absent)
-                .body("retry_after", json!(30)),
+                .body("retry_after", json!(30))
+                .body("limit", json!("key")),
         ),
     ]
 }
