@@ -68,8 +68,9 @@ async fn entries_about(store: &PostgresStore, key: KeyId) -> Vec<AuditEntry> {
     store.list_audit(&AuditQuery::key(key, 100)).await.unwrap()
 }
 
-/// An entry PostgreSQL refuses (a note holding a NUL character, which a text column
-/// cannot) undoes the change it records, NOTIFY included: `apply` is one transaction.
+/// An entry PostgreSQL refuses (here a check constraint standing in for a full disk
+/// or a lost connection) undoes the change it records, NOTIFY included: `apply` is one
+/// transaction.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_entry_undoes_its_change() {
     let Some(url) = server().await else { return };
@@ -83,6 +84,14 @@ async fn a_refused_entry_undoes_its_change() {
     .unwrap();
     let record = sample_record(fresh_id(), "o", at(0));
     store.insert(&record).await.unwrap();
+    admin(
+        &url,
+        format!(
+            "ALTER TABLE \"{schema}\".keyward_audit_log ADD CONSTRAINT refuse_audit
+                CHECK (note IS DISTINCT FROM 'refuse me')"
+        ),
+    )
+    .await;
 
     let replacement = sample_record(fresh_id(), "o", at(10));
     let minted = sample_record(fresh_id(), "o", at(10));
@@ -113,7 +122,7 @@ async fn a_refused_entry_undoes_its_change() {
         },
     ];
     let mut refused = entry(AuditAction::Revoked, record.id);
-    refused.note = Some("before \0 after".to_owned());
+    refused.note = Some("refuse me".to_owned());
     for change in changes {
         let result = store.apply(change, Some(&refused)).await;
         assert!(
@@ -250,5 +259,32 @@ async fn a_version_2_schema_gains_the_audit_log() {
         .unwrap();
     assert_eq!(i64::from(version), SCHEMA_VERSION);
     migrated.close().await;
+    drop_schema(&url, &schema).await;
+}
+
+/// A note from an untrusted source holding a NUL (which a text column refuses) and
+/// other control characters makes no change fail: the note is stored without them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_with_a_nul_revokes_all_the_same() {
+    let Some(url) = server().await else { return };
+    let schema = fresh_schema();
+    let store = store(&url, &schema).await;
+    let record = sample_record(fresh_id(), "o", at(0));
+    store.insert(&record).await.unwrap();
+    let mut leaked = entry(AuditAction::Leaked, record.id);
+    leaked.note = Some("https://github.com/a/b/commit/\0x\r\n\u{1b}[2J".to_owned());
+    let revoke = KeyChange::Revoke {
+        id: &record.id,
+        at: at(10),
+    };
+    let revoked = store.apply(revoke, Some(&leaked)).await.unwrap();
+    assert_eq!(revoked.revoked_at, Some(at(10)));
+    let listed = entries_about(&store, record.id).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        listed[0].note.as_deref(),
+        Some("https://github.com/a/b/commit/x[2J")
+    );
+    store.close().await;
     drop_schema(&url, &schema).await;
 }

@@ -4,6 +4,7 @@
 //! transaction as the change where it can ([`crate::KeyStore::apply`]). Entries are
 //! never secret: they hold key ids, never keys or hashes.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -168,8 +169,9 @@ pub struct AuditEntry {
     pub capabilities: Vec<String>,
     /// For `rolled`, the replacement key.
     pub replacement: Option<KeyId>,
-    /// A short free-form note (a leak report's URL, a user agent), at most
-    /// [`AuditEntry::MAX_NOTE_LEN`] bytes.
+    /// A short free-form note (a leak report's URL, a user agent), stored without
+    /// control characters and at most [`AuditEntry::MAX_NOTE_LEN`] bytes
+    /// ([`stored_note`](Self::stored_note)).
     pub note: Option<String>,
 }
 
@@ -193,16 +195,48 @@ impl AuditEntry {
         }
     }
 
-    /// The note cut to [`AuditEntry::MAX_NOTE_LEN`] bytes, as stores keep it.
-    pub fn stored_note(&self) -> Option<&str> {
-        self.note.as_deref().map(|note| {
-            let mut end = note.len().min(Self::MAX_NOTE_LEN);
-            while !note.is_char_boundary(end) {
-                end -= 1;
-            }
-            &note[..end]
-        })
+    /// The note as stores keep it: without control characters, then cut to
+    /// [`AuditEntry::MAX_NOTE_LEN`] bytes at a character boundary.
+    ///
+    /// Notes come from untrusted places (a leak report's URL, a client's user agent, a
+    /// file name). PostgreSQL refuses a NUL in text, so one NUL would make the change
+    /// the entry records fail with it; other control characters would reach the
+    /// terminals and pages that show the log.
+    ///
+    /// ```
+    /// use keyward_clock::Timestamp;
+    /// use keyward_format::KeyId;
+    /// use keyward_store::{Actor, AuditAction, AuditEntry};
+    ///
+    /// let key = KeyId::parse("AbCd12345678")?;
+    /// let mut entry = AuditEntry::new(Timestamp::UNIX_EPOCH, AuditAction::Leaked, key, Actor::Cli);
+    /// entry.note = Some("src/\0app.env\n:3:9\u{1b}[2J".to_owned());
+    /// assert_eq!(entry.stored_note().as_deref(), Some("src/app.env:3:9[2J"));
+    /// # Ok::<(), keyward_format::ParseError>(())
+    /// ```
+    pub fn stored_note(&self) -> Option<Cow<'_, str>> {
+        self.note.as_deref().map(stored_note)
     }
+}
+
+/// `note` without control characters, at most [`AuditEntry::MAX_NOTE_LEN`] bytes.
+fn stored_note(note: &str) -> Cow<'_, str> {
+    let max = AuditEntry::MAX_NOTE_LEN;
+    if !note.contains(char::is_control) {
+        let mut end = note.len().min(max);
+        while !note.is_char_boundary(end) {
+            end -= 1;
+        }
+        return Cow::Borrowed(&note[..end]);
+    }
+    let mut kept = String::with_capacity(note.len().min(max));
+    for c in note.chars().filter(|c| !c.is_control()) {
+        if kept.len() + c.len_utf8() > max {
+            break;
+        }
+        kept.push(c);
+    }
+    Cow::Owned(kept)
 }
 
 /// Which audit entries a listing returns: oldest first, after `after_seq`, at most
@@ -259,5 +293,66 @@ impl AuditQuery {
             )));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_records::fresh_id;
+
+    fn noted(note: &str) -> AuditEntry {
+        let mut entry = AuditEntry::new(
+            Timestamp::from_unix_millis(5),
+            AuditAction::Leaked,
+            fresh_id(),
+            Actor::Automatic,
+        );
+        entry.note = Some(note.to_owned());
+        entry
+    }
+
+    #[test]
+    fn a_stored_note_has_no_control_characters() {
+        for (note, stored) in [
+            ("a\0b", "ab"),
+            ("line\nbreak\r\ttab", "linebreaktab"),
+            ("\u{1b}[31mred\u{7f}\u{85}", "[31mred"),
+            ("\0", ""),
+            (
+                "https://example.com/ok?q=\"é\"",
+                "https://example.com/ok?q=\"é\"",
+            ),
+        ] {
+            assert_eq!(
+                noted(note).stored_note().as_deref(),
+                Some(stored),
+                "{note:?}"
+            );
+        }
+        assert!(matches!(
+            noted("clean").stored_note(),
+            Some(Cow::Borrowed("clean"))
+        ));
+    }
+
+    #[test]
+    fn control_characters_are_dropped_before_the_cut() {
+        let max = AuditEntry::MAX_NOTE_LEN;
+        // Dropped characters take no room: the text after them is kept whole.
+        let padded = format!("{}{}", "\0".repeat(max), "x".repeat(max));
+        assert_eq!(
+            noted(&padded).stored_note().as_deref(),
+            Some(&*"x".repeat(max))
+        );
+        // Cut at a character boundary, with or without controls to drop.
+        for note in [
+            format!("a{}", "é".repeat(max)),
+            format!("\0a{}", "é".repeat(max)),
+        ] {
+            let stored = noted(&note).stored_note().unwrap().into_owned();
+            assert_eq!(stored.len(), max - 1, "{:?}", &note[..4]);
+            assert!(stored.starts_with('a'));
+        }
     }
 }

@@ -247,7 +247,7 @@ impl AuditColumns {
             client_ip: entry.client_ip.map(|ip| ip.to_string()),
             capabilities: entry.capabilities.clone(),
             replacement: entry.replacement.map(|id| id.as_str().to_owned()),
-            note: entry.stored_note().map(str::to_owned),
+            note: entry.stored_note().map(String::from),
         }
     }
 
@@ -414,6 +414,6 @@ mod tests {
         entry.note = Some("é".repeat(AuditEntry::MAX_NOTE_LEN));
         let note = AuditColumns::of(&entry).note.unwrap();
         assert_eq!(note.len(), AuditEntry::MAX_NOTE_LEN);
-        assert_eq!(Some(note.as_str()), entry.stored_note());
+        assert_eq!(Some(note.as_str()), entry.stored_note().as_deref());
     }
 }

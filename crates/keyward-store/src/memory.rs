@@ -160,7 +160,7 @@ impl Inner {
         self.last_seq += 1;
         let mut stored = entry.clone();
         stored.seq = self.last_seq;
-        stored.note = entry.stored_note().map(str::to_owned);
+        stored.note = entry.stored_note().map(String::from);
         self.audit.push(stored);
     }
 

@@ -44,7 +44,7 @@ fn same_entry(check: &str, what: &str, got: &AuditEntry, expected: &AuditEntry) 
     );
     let mut expected = expected.clone();
     expected.seq = got.seq;
-    expected.note = expected.stored_note().map(str::to_owned);
+    expected.note = expected.stored_note().map(String::from);
     assert_eq!(got, &expected, "conformance check `{check}`: {what}");
 }
 
@@ -355,7 +355,8 @@ pub async fn audit_round_trips_every_field(store: &Arc<dyn KeyStore>) {
 }
 
 /// `apply` of each kind of change returns what the plain method returns, makes the
-/// change, and appends the entry exactly once.
+/// change, and appends the entry exactly once; a note holding control characters (a
+/// NUL among them) fails nothing and is stored without them.
 pub async fn apply_changes_and_appends_one_entry(store: &Arc<dyn KeyStore>) {
     const CHECK: &str = "apply_changes_and_appends_one_entry";
     let owner = fresh_name("owner");
@@ -481,18 +482,28 @@ pub async fn apply_changes_and_appends_one_entry(store: &Arc<dyn KeyStore>) {
         &[&e],
     );
 
-    // Revoke, then delete.
+    // Revoke as leaked, with a note from an untrusted report (a NUL, which PostgreSQL
+    // text refuses, and terminal controls): the revoke still happens, the note is kept
+    // without them. Then delete.
     expected.revoked_at = Some(at(70));
+    let mut leaked = entry(at(70), AuditAction::Leaked, record.id);
+    leaked.note = Some("https://example.com/a\0b\r\n\u{1b}[2J\u{7f}c".to_owned());
     let (got, e) = applied(
         KeyChange::Revoke {
             id: &record.id,
             at: at(70),
         },
-        entry(at(70), AuditAction::Revoked, record.id),
+        leaked,
     )
     .await;
     same(CHECK, "apply(Revoke)", &got, &expected);
     check_logged("apply(Revoke)", &e, 6).await;
+    let listed = entries_about(CHECK, store, record.id).await;
+    assert_eq!(
+        listed[6].note.as_deref(),
+        Some("https://example.com/ab[2Jc"),
+        "conformance check `{CHECK}`: a note is stored without control characters"
+    );
 
     let (got, e) = applied(
         KeyChange::Delete { id: &record.id },

@@ -175,7 +175,7 @@ impl From<&AuditEntry> for AuditEvent {
             client_ip: entry.client_ip.map(|ip| ip.to_string()),
             capabilities: entry.capabilities.clone(),
             replacement: entry.replacement.map(|id| id.as_str().to_owned()),
-            note: entry.stored_note().map(str::to_owned),
+            note: entry.stored_note().map(String::from),
         }
     }
 }
