@@ -10,8 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use keyward::scope::Requirement;
+use keyward::store::Tenant;
 use keyward::{AuthError, Credential, KeywardBuilder, MintRequest, Principal};
-use keyward_limit::GuardConfig;
+use keyward_limit::{Budgets, GuardConfig, LimitScope, Quota, RateLimiter};
 use keyward_redis::{RedisLimits, RedisOptions};
 use keyward_testing::fault_proxy::FaultProxy;
 use keyward_testing::rig::{Rig, ip};
@@ -186,6 +187,86 @@ async fn a_cached_request_is_one_round_trip() {
     let rig = Rig::with(|b| b.request_limits(limits).rate_limiter(redis.rate_limiter()));
     let key = rig.mint(MintRequest::new("c", "u_1")).await;
     assert_eq!(commands_per(&rig, &proxy, key.key.expose(), 5).await, 10);
+}
+
+#[tokio::test]
+async fn owner_and_tenant_budgets_cost_no_extra_round_trip() {
+    let Some(upstream) = upstream("shared").await else {
+        return;
+    };
+    let proxy = CountingProxy::start(upstream).await;
+    let redis = RedisLimits::connect(&proxy.url(), &namespace("shared"))
+        .await
+        .unwrap();
+    let configure = together(&redis);
+    let rig = Rig::with(|b| {
+        configure(b)
+            .owner_quota(Quota::per_minute(30))
+            .tenant_quota(Quota::per_minute(100))
+    });
+    let acme = || Tenant::new("acme", "search");
+    let a = rig
+        .mint(MintRequest::new("a", "alice").tenant(acme()))
+        .await;
+    let b = rig
+        .mint(MintRequest::new("b", "alice").tenant(acme()))
+        .await;
+    // Each cached request: one script for the lockout and all three budgets.
+    assert_eq!(commands_per(&rig, &proxy, a.key.expose(), 10).await, 10);
+    // The two keys share alice's 30 a minute: 12 spent by `a` (two cold), so `b`
+    // gets 18, spending three budgets each time.
+    let mut allowed = 0;
+    let before = proxy.commands();
+    let refusal = loop {
+        match auth(&rig, b.key.expose(), ip("192.0.2.1")).await {
+            Ok(p) => {
+                allowed += 1;
+                assert_eq!(
+                    p.rate_limit_budget().map(|d| d.scope),
+                    Some(LimitScope::Owner)
+                );
+            }
+            Err(e) => break e,
+        }
+        assert!(allowed <= 30, "the owner's budget never ran out");
+    };
+    assert_eq!(allowed, 18);
+    assert!(
+        matches!(
+            refusal,
+            AuthError::RateLimited {
+                scope: LimitScope::Owner,
+                limit: 30,
+                ..
+            }
+        ),
+        "{refusal:?}"
+    );
+    // One command per request, the refusal's included, except b's first, which was
+    // cold: the lockout, the client's failure budget, then the budgets.
+    assert_eq!(proxy.commands() - before, allowed + 1 + 2);
+    // The refused request spent nothing of the tenant's budget: 30 of 100 are gone.
+    let c = rig.mint(MintRequest::new("c", "bob").tenant(acme())).await;
+    let p = auth(&rig, c.key.expose(), ip("192.0.2.1")).await.unwrap();
+    let budget = p.rate_limit_budget().unwrap();
+    assert_eq!(
+        (budget.scope, budget.decision.remaining()),
+        (LimitScope::Owner, 29)
+    );
+    let tenant = redis
+        .rate_limiter()
+        .check_budgets(&Budgets::key("probe", Quota::per_minute(100)).with_tenant(
+            "acme",
+            "search",
+            Quota::per_minute(100),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(tenant.scope, LimitScope::Tenant);
+    assert!(
+        (67..=68).contains(&tenant.decision.remaining()),
+        "{tenant:?}"
+    );
 }
 
 #[tokio::test]
