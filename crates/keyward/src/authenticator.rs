@@ -92,6 +92,10 @@ impl Authenticator {
             .authenticate_inner(credential, requirement, client_ip, &mut slot, &mut decoy)
             .await;
         if let Some(decoy) = decoy {
+            // The answer an unknown id gets, a budget spent meanwhile included (429).
+            if let Some(locked) = self.core.limits.spent_now(client_ip) {
+                result = Err(locked);
+            }
             self.core.limits.lock(client_ip).await;
             self.honeytoken_presented(&decoy, client_ip, user_agent);
         } else if let Err(e) = &result
