@@ -502,6 +502,8 @@ impl Keyward {
             .config(file.config())
             .default_quota(file.rate())
             .lockout(file.lockout());
+        builder.owner_quota = file.owner_rate();
+        builder.tenant_quota = file.tenant_rate();
         builder.hasher = Some(file.hasher().hasher());
         builder
     }

@@ -421,6 +421,72 @@ fn a_bad_rate_is_refused() {
 }
 
 #[test]
+fn owner_and_tenant_limits_are_off_unless_set() {
+    let defaults = parse("").unwrap();
+    assert_eq!(
+        (defaults.owner_rate(), defaults.tenant_rate()),
+        (None, None)
+    );
+    let file = parse("[limits]\nowner = \"600/min\"\ntenant = \"6000/hour\"\n").unwrap();
+    assert_eq!(file.owner_rate(), Some(Quota::per_minute(600)));
+    assert_eq!(file.tenant_rate(), Some(Quota::per_hour(6000)));
+    assert_eq!(
+        error("[limits]\nowner = \"lots\"\n"),
+        "keyward.toml:2:9: limits.owner: invalid rate: expected a quota like `60/min`, `10/s` or `1000/hour`, got \"lots\""
+    );
+    assert!(matches!(
+        problem("[limits]\ntenant = \"0/min\"\n"),
+        SettingProblem::InvalidRate { .. }
+    ));
+}
+
+#[tokio::test]
+async fn from_config_applies_the_owner_limit() {
+    let file = parse("[keys]\nbcrypt_cost = 4\n[limits]\nowner = \"2/min\"\n").unwrap();
+    let keyward = Keyward::from_config(&file)
+        .store(MemoryStore::new())
+        .build()
+        .unwrap();
+    let ip = "192.0.2.1".parse().unwrap();
+    let mut keys = Vec::new();
+    for name in ["a", "b", "c"] {
+        keys.push(
+            keyward
+                .keys()
+                .mint(MintRequest::new(name, "alice"))
+                .await
+                .unwrap(),
+        );
+    }
+    let auth = |key: &str| {
+        let authenticator = keyward.authenticator();
+        let key = key.to_owned();
+        async move {
+            authenticator
+                .authenticate(
+                    keyward::Credential::Key(&key),
+                    &keyward::scope::Requirement::none(),
+                    ip,
+                )
+                .await
+        }
+    };
+    auth(keys[0].key.expose()).await.unwrap();
+    auth(keys[1].key.expose()).await.unwrap();
+    let refused = auth(keys[2].key.expose()).await.unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            keyward::AuthError::RateLimited {
+                scope: keyward::limit::LimitScope::Owner,
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+}
+
+#[test]
 fn a_bad_owner_or_database_url_is_refused() {
     assert_eq!(
         error("[cli]\nowner = \"  \"\n"),

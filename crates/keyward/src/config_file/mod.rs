@@ -95,6 +95,8 @@ pub struct ConfigFile {
     hasher: HasherChoice,
     catalog: Catalog,
     rate: Quota,
+    owner_rate: Option<Quota>,
+    tenant_rate: Option<Quota>,
     lockout: GuardConfig,
     cache_capacity: usize,
     cache_refresh: Duration,
@@ -114,6 +116,8 @@ impl fmt::Debug for ConfigFile {
             .field("hasher", &self.hasher)
             .field("catalog", &self.catalog)
             .field("rate", &self.rate)
+            .field("owner_rate", &self.owner_rate)
+            .field("tenant_rate", &self.tenant_rate)
             .field("lockout", &self.lockout)
             .field("cache_capacity", &self.cache_capacity)
             .field("cache_refresh", &self.cache_refresh)
@@ -242,6 +246,8 @@ impl PartialEq for ConfigFile {
             && self.hasher == other.hasher
             && same_catalog(&self.catalog, &other.catalog)
             && self.rate == other.rate
+            && self.owner_rate == other.owner_rate
+            && self.tenant_rate == other.tenant_rate
             && self.lockout == other.lockout
             && self.cache_capacity == other.cache_capacity
             && self.cache_refresh == other.cache_refresh
@@ -312,6 +318,8 @@ fn demo() -> ConfigFile {
         },
         catalog,
         rate: Quota::default(),
+        owner_rate: None,
+        tenant_rate: None,
         lockout: GuardConfig::default(),
         cache_capacity: config.cache_capacity,
         cache_refresh: config.cache_refresh,
@@ -459,6 +467,18 @@ impl ConfigFile {
     /// The per-key rate limit of keys without their own (`limits.rate`).
     pub fn rate(&self) -> Quota {
         self.rate
+    }
+
+    /// The budget all keys of one owner share (`limits.owner`); `None` (the default):
+    /// only each key's own.
+    pub fn owner_rate(&self) -> Option<Quota> {
+        self.owner_rate
+    }
+
+    /// The budget all keys of one tenant share (`limits.tenant`); `None` (the default):
+    /// only each key's own.
+    pub fn tenant_rate(&self) -> Option<Quota> {
+        self.tenant_rate
     }
 
     /// The per-client lockout (`limits.lockout`).

@@ -47,6 +47,8 @@ pub(super) struct RawCapabilities {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawLimits {
     pub(super) rate: Option<Spanned<String>>,
+    pub(super) owner: Option<Spanned<String>>,
+    pub(super) tenant: Option<Spanned<String>>,
     pub(super) lockout: Option<Spanned<RawLockout>>,
 }
 

@@ -133,18 +133,29 @@ impl Check<'_> {
         )?;
 
         let limits = raw.limits.unwrap_or_default();
-        let rate = match &limits.rate {
-            None => defaults.rate,
-            Some(text) => text.get_ref().parse::<Quota>().map_err(|reason| {
+        let quota = |text: &Spanned<String>, setting: &'static str| {
+            text.get_ref().parse::<Quota>().map_err(|reason| {
                 self.at(
                     text,
-                    "limits.rate",
+                    setting,
                     SettingProblem::InvalidRate {
                         text: echo(text.get_ref()),
                         reason: bounded_quota_error(reason),
                     },
                 )
-            })?,
+            })
+        };
+        let rate = match &limits.rate {
+            None => defaults.rate,
+            Some(text) => quota(text, "limits.rate")?,
+        };
+        let owner_rate = match &limits.owner {
+            None => defaults.owner_rate,
+            Some(text) => Some(quota(text, "limits.owner")?),
+        };
+        let tenant_rate = match &limits.tenant {
+            None => defaults.tenant_rate,
+            Some(text) => Some(quota(text, "limits.tenant")?),
         };
         let lockout = match &limits.lockout {
             None => defaults.lockout,
@@ -211,6 +222,8 @@ impl Check<'_> {
             hasher,
             catalog,
             rate,
+            owner_rate,
+            tenant_rate,
             lockout,
             cache_capacity,
             cache_refresh,
