@@ -113,6 +113,7 @@ pub async fn start(args: &ServerArgs) -> Result<Started, SetupError> {
         max_live_keys_per_owner: args.max_live_keys_per_owner,
         ..file.config()
     };
+    // `[limits] owner` and `tenant` come with the file: off unless it sets them.
     let mut builder = Keyward::from_config(&file)
         .database(&database)
         .config(config);
@@ -121,9 +122,9 @@ pub async fn start(args: &ServerArgs) -> Result<Started, SetupError> {
     }
     if let Some(url) = &args.redis_url {
         let redis = RedisLimits::connect(url, &args.redis_namespace).await?;
-        builder = builder
-            .rate_limiter(redis.rate_limiter())
-            .failure_guard(redis.failure_guard(file.lockout()));
+        // One backend for both limits: a cached key's lockout and every budget it
+        // spends (key, owner, tenant) are one script, one round trip.
+        builder = builder.request_limits(redis.request_limits(file.lockout()));
     }
     if args.fail_open_on_limit_errors {
         builder = builder.fail_open_on_limit_errors();
