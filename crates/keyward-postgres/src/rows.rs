@@ -5,7 +5,7 @@
 use keyward_clock::Timestamp;
 use keyward_store::columns::{AuditColumns, KeyColumns, corrupt, millis};
 use keyward_store::{AuditEntry, KeyRecord, LiveKeys, StoreError};
-use sqlx::postgres::PgRow;
+use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{Executor, Postgres, Row};
 
 use crate::error::store_error;
@@ -86,12 +86,17 @@ pub(crate) fn decode(row: &PgRow) -> Result<KeyRecord, StoreError> {
     .into_record()
 }
 
-/// Appends one audit entry with `executor` (the pool, or the transaction of its
-/// change).
-pub(crate) async fn insert_audit<'c, E>(executor: E, entry: &AuditEntry) -> Result<(), StoreError>
-where
-    E: Executor<'c, Database = Postgres>,
-{
+/// Appends one audit entry in `tx` (the transaction of its change, or one of its
+/// own), under the append lock, held until `tx` ends: entries commit in `seq` order.
+pub(crate) async fn insert_audit(
+    tx: &mut PgConnection,
+    entry: &AuditEntry,
+) -> Result<(), StoreError> {
+    sqlx::query(sql::LOCK_AUDIT)
+        .bind(sql::AUDIT_LOCK)
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
     let c = AuditColumns::of(entry);
     sqlx::query(sql::INSERT_AUDIT)
         .bind(c.at)
@@ -103,7 +108,7 @@ where
         .bind(c.capabilities)
         .bind(c.replacement)
         .bind(c.note)
-        .execute(executor)
+        .execute(&mut *tx)
         .await
         .map_err(store_error)?;
     Ok(())

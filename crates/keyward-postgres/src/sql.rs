@@ -191,6 +191,17 @@ macro_rules! audit_columns {
     };
 }
 
+/// Key of the transaction-scoped advisory lock every append to the audit log takes
+/// before drawing its `seq` (the first half of the two-key form; the second is the
+/// table's oid, so each schema's log has its own lock). Appends then commit in `seq`
+/// order: without it, an append could commit while one with a lower `seq` is still
+/// open, and a reader paging by `after_seq` would pass the lower one for good.
+pub(crate) const AUDIT_LOCK: i32 = 0x6b77_6175; // "kwau"
+
+/// Takes the audit log's append lock (`AUDIT_LOCK`), held until the transaction ends.
+pub(crate) const LOCK_AUDIT: &str =
+    "SELECT pg_advisory_xact_lock($1, 'keyward_audit_log'::regclass::oid::int)";
+
 /// No trigger watches the audit table: an entry NOTIFYs nobody.
 pub(crate) const INSERT_AUDIT: &str = "INSERT INTO keyward_audit_log (at, action, key_id,
         actor_kind, actor_id, client_ip, capabilities, replacement, note)

@@ -33,7 +33,9 @@ use crate::sql;
 /// expiry, a roll's old key) NOTIFYs the schema's channel in the same transaction; an
 /// [`InvalidationListener`](crate::InvalidationListener) delivers those to a process.
 /// The audit log is a table of the same schema: [`KeyStore::apply`] writes a change and
-/// its entry in one transaction, and an entry notifies nobody.
+/// its entry in one transaction, and an entry notifies nobody. Appends take a
+/// transaction-scoped lock of the log, so entries commit in the order of their `seq`
+/// and a reader paging by `after_seq` misses none.
 ///
 /// A store call that cannot get a connection within the acquire timeout, or whose
 /// server fails, answers [`StoreError::Unavailable`]; the pool makes new connections by
@@ -260,8 +262,10 @@ impl PostgresStore {
         self.bounded(async {
             let mut tx = self.pool.begin().await.map_err(store_error)?;
             let record = change_in(&mut tx, change).await?;
+            // Last before the commit: the append lock is held as briefly as it can be,
+            // and after the key's row locks, as every change takes them.
             if let Some(entry) = audit {
-                insert_audit(&mut *tx, entry).await?;
+                insert_audit(&mut tx, entry).await?;
             }
             tx.commit().await.map_err(store_error)?;
             Ok(record)
@@ -619,7 +623,12 @@ impl KeyStore for PostgresStore {
     }
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        self.bounded(insert_audit(&self.pool, entry)).await
+        self.bounded(async {
+            let mut tx = self.pool.begin().await.map_err(store_error)?;
+            insert_audit(&mut tx, entry).await?;
+            tx.commit().await.map_err(store_error)
+        })
+        .await
     }
 
     async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {

@@ -1,6 +1,7 @@
 //! The PostgreSQL store's audit log beyond the conformance suite: a change and its
-//! entry commit together or not at all, an entry notifies nobody, rows no keyward
-//! writes are refused as corrupt, and an older schema gains the table.
+//! entry commit together or not at all, an entry notifies nobody, entries commit in
+//! sequence order, a note holding a NUL fails nothing, rows no keyward writes are
+//! refused as corrupt, and an older schema gains the table.
 //!
 //! Skipped (with a message) when the server is unreachable, unless
 //! `KEYWARD_REQUIRE_SERVICES=1`. Each test works in a fresh schema and drops it.
@@ -285,6 +286,107 @@ async fn a_note_with_a_nul_revokes_all_the_same() {
         listed[0].note.as_deref(),
         Some("https://github.com/a/b/commit/x[2J")
     );
+    store.close().await;
+    drop_schema(&url, &schema).await;
+}
+
+/// Whether `sql` (a boolean query) holds, asked on `conn` until it does or [`WAIT`]
+/// passes.
+async fn eventually(conn: &mut sqlx::PgConnection, sql: &'static str) -> bool {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while tokio::time::Instant::now() < deadline {
+        if sqlx::query_scalar::<_, bool>(sql)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap()
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    false
+}
+
+/// Entries become visible in the order of their sequence numbers: while an append is
+/// still to commit, a later one waits, so a reader paging by `after_seq` never passes
+/// an entry that commits afterwards below its mark.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_commit_in_seq_order() {
+    use sqlx::Connection;
+
+    let Some(url) = server().await else { return };
+    let schema = fresh_schema();
+    let store = store(&url, &schema).await;
+    // An append whose note is `hold` stalls in its commit until the test lets it go: a
+    // deferred trigger waits for an advisory lock the test holds.
+    admin(
+        &url,
+        format!(
+            "CREATE FUNCTION \"{schema}\".hold() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN NULL; END $$;
+             CREATE CONSTRAINT TRIGGER hold AFTER INSERT ON \"{schema}\".keyward_audit_log
+                 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.note = 'hold')
+                 EXECUTE FUNCTION \"{schema}\".hold();"
+        ),
+    )
+    .await;
+    let mut gate = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query("SELECT pg_advisory_lock(4242)")
+        .execute(&mut gate)
+        .await
+        .unwrap();
+
+    let (first, second) = (fresh_id(), fresh_id());
+    let mut held = entry(AuditAction::Revoked, first);
+    held.note = Some("hold".to_owned());
+    let appending = {
+        let store = store.clone();
+        tokio::spawn(async move { store.append_audit(&held).await })
+    };
+    // The first append has its sequence number and waits in its commit.
+    assert!(
+        eventually(
+            &mut gate,
+            "SELECT EXISTS (SELECT 1 FROM pg_locks
+                 WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted)"
+        )
+        .await,
+        "the held append never reached its commit"
+    );
+    let later = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .append_audit(&entry(AuditAction::Revoked, second))
+                .await
+        })
+    };
+    // The later append either waits for the first, in a statement on the audit log,
+    // or has committed: only the first is right.
+    let waiting = eventually(
+        &mut gate,
+        "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE NOT l.granted AND a.query LIKE '%keyward_audit_log%')",
+    )
+    .await;
+    let visible = entries_about(&store, second).await;
+    assert!(
+        waiting && visible.is_empty() && !later.is_finished(),
+        "a later entry became visible while an earlier one was still to commit: {visible:?}"
+    );
+
+    sqlx::query("SELECT pg_advisory_unlock(4242)")
+        .execute(&mut gate)
+        .await
+        .unwrap();
+    appending.await.unwrap().unwrap();
+    later.await.unwrap().unwrap();
+    let (first, second) = (
+        entries_about(&store, first).await,
+        entries_about(&store, second).await,
+    );
+    assert!(first[0].seq < second[0].seq, "{first:?} {second:?}");
+    gate.close().await.unwrap();
     store.close().await;
     drop_schema(&url, &schema).await;
 }
