@@ -49,6 +49,35 @@ impl Actor {
         }
     }
 
+    /// The actor as stores keep it: a user id with each control character replaced by
+    /// U+FFFD. User ids come from the host's sign-in; PostgreSQL refuses a NUL in text,
+    /// so one would make the change it audits fail. Replaced rather than dropped, so the
+    /// stored id still shows where something was.
+    ///
+    /// ```
+    /// use keyward_store::Actor;
+    ///
+    /// let stored = Actor::User("ada\0lovelace".to_owned()).stored().into_owned();
+    /// assert_eq!(stored, Actor::User("ada\u{fffd}lovelace".to_owned()));
+    /// assert_eq!(*Actor::Cli.stored(), Actor::Cli);
+    /// ```
+    pub fn stored(&self) -> Cow<'_, Actor> {
+        match self {
+            Actor::User(id) if id.contains(char::is_control) => Cow::Owned(Actor::User(
+                id.chars()
+                    .map(|c| {
+                        if c.is_control() {
+                            char::REPLACEMENT_CHARACTER
+                        } else {
+                            c
+                        }
+                    })
+                    .collect(),
+            )),
+            other => Cow::Borrowed(other),
+        }
+    }
+
     /// The actor from its stored [`kind`](Self::kind) and [`id`](Self::id); `None` for
     /// a pair no actor produces.
     pub fn from_parts(kind: &str, id: Option<&str>) -> Option<Actor> {

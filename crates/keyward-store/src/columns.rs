@@ -222,7 +222,8 @@ pub struct AuditColumns {
     pub key_id: String,
     /// `actor_kind`: [`Actor::kind`].
     pub actor_kind: String,
-    /// `actor_id`: [`Actor::id`], for the kinds that have one.
+    /// `actor_id`: [`Actor::id`] of the [`stored`](Actor::stored) actor, for the kinds that
+    /// have one.
     pub actor_id: Option<String>,
     /// `client_ip`: the address as text.
     pub client_ip: Option<String>,
@@ -243,7 +244,7 @@ impl AuditColumns {
             action: entry.action.as_str().to_owned(),
             key_id: entry.key.as_str().to_owned(),
             actor_kind: entry.actor.kind().to_owned(),
-            actor_id: entry.actor.id(),
+            actor_id: entry.actor.stored().id(),
             client_ip: entry.client_ip.map(|ip| ip.to_string()),
             capabilities: entry.capabilities.clone(),
             replacement: entry.replacement.map(|id| id.as_str().to_owned()),

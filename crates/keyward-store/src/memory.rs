@@ -161,6 +161,7 @@ impl Inner {
         let mut stored = entry.clone();
         stored.seq = self.last_seq;
         stored.note = entry.stored_note().map(String::from);
+        stored.actor = entry.actor.stored().into_owned();
         self.audit.push(stored);
     }
 
