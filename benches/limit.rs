@@ -11,6 +11,10 @@
 //! `check_now` on the system clock; governor its `check_key` on its default quanta
 //! clock. Nothing is allocated in the timed loop.
 //!
+//! `limit/gcra_budgets` is keyward-limit's check of one request against its key's, its
+//! owner's and its tenant's budgets (`check_budgets_now`, all or nothing), the keys
+//! spread over owners of ten keys and tenants of a hundred, under the same quota.
+//!
 //! `cargo bench -p keyward-benches --bench limit -- --warm-up-time 1 --measurement-time 3`
 
 use std::hint::black_box;
@@ -18,7 +22,7 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use keyward_limit::{Cleanup, MemoryRateLimiter, Quota, RateLimiter};
+use keyward_limit::{Budgets, Cleanup, MemoryRateLimiter, Quota, RateLimiter};
 
 const SIZES: [usize; 2] = [1, 100_000];
 
@@ -60,6 +64,37 @@ fn bench(c: &mut Criterion) {
         });
         assert!(limiter.decide(&keys[0], quota).is_allowed());
         assert_eq!(limiter.tracked(), n, "every key stayed tracked");
+    }
+
+    for n in SIZES {
+        let keys = key_ids(n);
+        let owners: Vec<String> = (0..n).map(|i| format!("owner_{}", i / 10)).collect();
+        let teams: Vec<String> = (0..n).map(|i| format!("team_{}", i / 100)).collect();
+        let quota = quota();
+        let limiter = MemoryRateLimiter::new();
+        let budgets = |i: usize| {
+            Budgets::key(&keys[i], quota)
+                .with_owner(&owners[i], quota)
+                .with_tenant(&teams[i], "project", quota)
+        };
+        for i in 0..n {
+            let d = limiter
+                .check_budgets_now(&budgets(i))
+                .expect("fast path")
+                .expect("memory");
+            assert!(d.is_allowed());
+        }
+        group.bench_with_input(BenchmarkId::new("gcra_budgets", n), &n, |b, &n| {
+            let mut i = 0;
+            b.iter(|| {
+                let checked = limiter.check_budgets_now(black_box(&budgets(i)));
+                i += 1;
+                if i == n {
+                    i = 0;
+                }
+                black_box(checked)
+            });
+        });
     }
 
     for n in SIZES {
