@@ -307,6 +307,17 @@ impl Authenticator {
                 hash: entry.key().hash.clone(),
             };
         }
+        if let Some(after) = self.core.config.expire_unused_after
+            && entry.key().unused_for(after, now)
+            && !entry.key().unused_for(after, entry.loaded_at())
+        {
+            // Idle by this entry, read before its deadline: another instance may have
+            // used the key since and flushed it. One store read decides; the entry it
+            // loads is read after the deadline and refuses from the cache.
+            return Cached::Stale {
+                hash: entry.key().hash.clone(),
+            };
+        }
         Cached::Done(entry.admit(now, client_ip, self.core.config.expire_unused_after))
     }
 
