@@ -611,6 +611,10 @@ impl KeyService {
     /// count against [`crate::Config::max_live_keys_per_owner`] (it replaces a key); it
     /// is [`ServiceError::TooManyKeys`] only when that many of the owner's keys are
     /// already in a roll's grace, so rolling in a loop cannot multiply working keys.
+    ///
+    /// With [`crate::Config::max_lifetime`] set, the replacement expires within it of
+    /// the roll: a key minted before the setting, or under a longer one, cannot pass a
+    /// longer life on.
     pub async fn roll(&self, id: &KeyId, grace: Duration) -> Result<RolledKey, ServiceError> {
         self.roll_by(id, grace, self.acting_self()).await
     }
@@ -665,6 +669,12 @@ impl KeyService {
         let grace_end = now.saturating_add(grace);
         let old_expires_at = old.expires_at.map_or(grace_end, |at| at.min(grace_end));
         let mut details = KeyDetails::copied_from(&old);
+        // The replacement is a new key: within `max_lifetime` of now, even when the old
+        // key was minted before the setting (no expiry) or under a longer one.
+        if let Some(longest) = self.core.config.max_lifetime {
+            let latest = now.saturating_add(longest);
+            details.expires_at = Some(details.expires_at.map_or(latest, |at| at.min(latest)));
+        }
         let narrowed_from = narrowed.map(|capabilities| {
             details.capabilities = capabilities;
             format!("capabilities narrowed from {}", old.capabilities.join(","))
