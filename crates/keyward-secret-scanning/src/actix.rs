@@ -19,12 +19,12 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::web::{self, Payload};
 use actix_web::{HttpRequest, HttpResponse, Route};
-use keyward::http::{MAX_BODY_LEN, RequestError};
+use keyward::http::RequestError;
 
-use crate::{AlertReceiver, AlertRequest, KEY_IDENTIFIER_HEADER, SIGNATURE_HEADER};
+use crate::{AlertReceiver, AlertRequest, KEY_IDENTIFIER_HEADER, MAX_ALERT_LEN, SIGNATURE_HEADER};
 
 /// `POST` answered by `receiver`, for the `web::resource` at the path registered with
-/// GitHub. The body is read up to [`MAX_BODY_LEN`] (a longer one is 413 without reading
+/// GitHub. The body is read up to [`MAX_ALERT_LEN`] (a longer one is 413 without reading
 /// on); no API key is asked for: the signature is the credential.
 pub fn route(receiver: AlertReceiver) -> Route {
     web::post().to(move |request: HttpRequest, payload: Payload| {
@@ -48,16 +48,16 @@ async fn serve(receiver: &AlertReceiver, request: &HttpRequest, payload: Payload
     into_actix(receiver.handle(alert).await)
 }
 
-/// The body, or the refusal: 413 past [`MAX_BODY_LEN`] (declared or found).
+/// The body, or the refusal: 413 past [`MAX_ALERT_LEN`] (declared or found).
 async fn read_bounded(request: &HttpRequest, payload: Payload) -> Result<web::Bytes, RequestError> {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_LEN as u64) {
+    if declared.is_some_and(|len| len > MAX_ALERT_LEN as u64) {
         return Err(RequestError::PayloadTooLarge);
     }
-    match payload.to_bytes_limited(MAX_BODY_LEN).await {
+    match payload.to_bytes_limited(MAX_ALERT_LEN).await {
         Ok(Ok(bytes)) => Ok(bytes),
         Ok(Err(_)) => Err(RequestError::UnreadableBody),
         Err(_) => Err(RequestError::PayloadTooLarge),

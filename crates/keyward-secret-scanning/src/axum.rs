@@ -22,12 +22,12 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{MethodRouter, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use keyward::http::{HttpResponse, MAX_BODY_LEN, RequestError};
+use keyward::http::{HttpResponse, RequestError};
 
-use crate::{AlertReceiver, AlertRequest, KEY_IDENTIFIER_HEADER, SIGNATURE_HEADER};
+use crate::{AlertReceiver, AlertRequest, KEY_IDENTIFIER_HEADER, MAX_ALERT_LEN, SIGNATURE_HEADER};
 
 /// `POST` answered by `receiver`, for [`Router::route`](axum::Router::route) at the path
-/// registered with GitHub. The body is read up to [`MAX_BODY_LEN`] (a longer one is
+/// registered with GitHub. The body is read up to [`MAX_ALERT_LEN`] (a longer one is
 /// 413 without reading on); no API key is asked for: the signature is the credential.
 pub fn endpoint<S>(receiver: AlertReceiver) -> MethodRouter<S>
 where
@@ -55,15 +55,15 @@ async fn serve(receiver: &AlertReceiver, request: Request) -> Response {
     into_axum(receiver.handle(alert).await)
 }
 
-/// The body, or the refusal: 413 past [`MAX_BODY_LEN`] (declared or found).
+/// The body, or the refusal: 413 past [`MAX_ALERT_LEN`] (declared or found).
 async fn read_bounded(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, RequestError> {
     let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_LEN as u64) {
+    if declared.is_some_and(|len| len > MAX_ALERT_LEN as u64) {
         return Err(RequestError::PayloadTooLarge);
     }
-    match Limited::new(body, MAX_BODY_LEN).collect().await {
+    match Limited::new(body, MAX_ALERT_LEN).collect().await {
         Ok(collected) => Ok(collected.to_bytes().to_vec()),
         Err(e) if e.is::<LengthLimitError>() => Err(RequestError::PayloadTooLarge),
         Err(_) => Err(RequestError::UnreadableBody),

@@ -17,7 +17,7 @@ pub mod test_signer;
 pub use alert::{Label, ReportedToken, TokenLabel, token_hash};
 pub use leak::{LeakCheck, Verdict};
 pub use public_keys::{PublicKeys, PublicKeysError};
-pub use receiver::{AlertReceiver, AlertRequest};
+pub use receiver::{AlertReceiver, AlertRequest, MAX_ALERT_LEN, MAX_ALERT_TOKENS};
 pub use signature::{KEY_IDENTIFIER_HEADER, SIGNATURE_HEADER, SignatureError, verify_signature};
 
 /// The guide `docs/leaks.md`, compiled with the doctests so its examples keep working

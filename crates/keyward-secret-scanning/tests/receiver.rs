@@ -12,7 +12,9 @@ use keyward::scope::Requirement;
 use keyward::store::{Actor, AuditAction, AuditQuery, KeyStore};
 use keyward::{AuthError, Credential, MintRequest};
 use keyward_secret_scanning::test_signer::TestSigner;
-use keyward_secret_scanning::{AlertReceiver, PublicKeys, token_hash};
+use keyward_secret_scanning::{
+    AlertReceiver, AlertRequest, MAX_ALERT_LEN, MAX_ALERT_TOKENS, PublicKeys, token_hash,
+};
 use keyward_testing::rig::{Rig, ip};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -164,6 +166,37 @@ where
     assert_eq!(status, 200);
     assert_eq!(answer[0]["label"], "true_positive");
 
+    // A large batch (GitHub may send every match of a push at once), far past the
+    // management API's 16 KiB: decided in one answer. One token more than an alert may
+    // carry is 413 before anything is checked.
+    let batch = rig.mint(MintRequest::new("batch", "u_1")).await;
+    let batch_key = batch.key.expose().to_owned();
+    let others: Vec<String> = (0..MAX_ALERT_TOKENS)
+        .map(|i| format!("ghp_other_vendor_{i:05}"))
+        .collect();
+    let mut tokens: Vec<&str> = others.iter().map(String::as_str).collect();
+    tokens[MAX_ALERT_TOKENS - 1] = &batch_key;
+    tokens.push("ghp_one_too_many");
+    let body = alert(&tokens);
+    assert!(body.len() > 100 * 1024);
+    let (status, answer) = send(signed(github, id, &body), body.clone()).await;
+    assert_eq!(status, 413, "{answer}");
+    assert_eq!(answer["error"], "payload_too_large");
+    assert!(
+        answer["message"].as_str().unwrap().contains("1000 tokens"),
+        "{answer}"
+    );
+    assert_eq!(works(rig, &batch_key).await, Ok(()));
+    tokens.pop();
+    let body = alert(&tokens);
+    let (status, answer) = send(signed(github, id, &body), body.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    let labels = answer.as_array().unwrap();
+    assert_eq!(labels.len(), MAX_ALERT_TOKENS);
+    assert_eq!(labels[0]["label"], "false_positive");
+    assert_eq!(labels[MAX_ALERT_TOKENS - 1]["label"], "true_positive");
+    assert_eq!(works(rig, &batch_key).await, Err(AuthError::KeyRevoked));
+
     // The store down: the bystander cannot be checked now. 503, so GitHub may ask
     // again, rather than a label that could be wrong; nothing changed.
     rig.store.down.store(true, Ordering::SeqCst);
@@ -173,6 +206,20 @@ where
     assert_eq!(status, 503, "{answer}");
     assert_eq!(answer["error"], "auth_unavailable");
     assert_eq!(works(rig, &bystander_key).await, Ok(()));
+}
+
+/// `receiver`'s answer to `body`, signed by `github`, called without a mount.
+async fn handle_signed(receiver: &AlertReceiver, github: &TestSigner, body: &[u8]) -> Answer {
+    let signature = github.sign(body);
+    let answer = receiver
+        .handle(AlertRequest {
+            key_identifier: Some(github.key_identifier().as_bytes()),
+            signature: Some(signature.as_bytes()),
+            content_type: Some(b"application/json"),
+            body,
+        })
+        .await;
+    (answer.status, serde_json::from_str(&answer.body).unwrap())
 }
 
 fn receiver(rig: &Rig, github: &TestSigner) -> AlertReceiver {
@@ -237,7 +284,7 @@ async fn actix_mount() {
 async fn a_body_past_the_limit_is_413_through_either_mount() {
     let rig = Rig::new();
     let github = TestSigner::generate();
-    let big = vec![b' '; keyward::http::MAX_BODY_LEN + 1];
+    let big = vec![b' '; MAX_ALERT_LEN + 1];
     let app: Router = Router::new().route(
         PATH,
         keyward_secret_scanning::axum::endpoint(receiver(&rig, &github)),
@@ -271,34 +318,9 @@ async fn forged_reports_never_lock_the_receiver_out() {
     let victim_key = victim.key.expose().to_owned();
     let forged = rig.keyward.format().mint_for(&victim.summary.id).unwrap();
     let forged = forged.expose().to_owned();
-    let post = |tokens: Vec<String>| {
-        let receiver = receiver.clone();
-        let github = &github;
-        async move {
-            let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
-            let body = alert(&tokens);
-            let headers = signed(github, github.key_identifier(), &body);
-            let header = |name: &str| {
-                headers
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, v)| v.as_bytes().to_vec())
-            };
-            let (identifier, signature) = (
-                header("github-public-key-identifier"),
-                header("github-public-key-signature"),
-            );
-            let answer = receiver
-                .handle(keyward_secret_scanning::AlertRequest {
-                    key_identifier: identifier.as_deref(),
-                    signature: signature.as_deref(),
-                    content_type: Some(b"application/json"),
-                    body: &body,
-                })
-                .await;
-            let body: Value = serde_json::from_str(&answer.body).unwrap();
-            (answer.status, body)
-        }
+    let post = async |tokens: Vec<String>| {
+        let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
+        handle_signed(&receiver, &github, &alert(&tokens)).await
     };
     for round in 0..12 {
         let (status, answer) = post(vec![forged.clone()]).await;
@@ -309,4 +331,23 @@ async fn forged_reports_never_lock_the_receiver_out() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer[0]["label"], "true_positive");
     assert_eq!(works(&rig, &victim_key).await, Err(AuthError::KeyRevoked));
+}
+
+/// A request's `Debug` never shows the body, which holds the reported tokens.
+#[test]
+fn a_request_debug_shows_no_token() {
+    let body = alert(&["sk_live_secretpart"]);
+    let request = AlertRequest {
+        key_identifier: Some(b"f9525bf0"),
+        signature: Some(b"MEUCIQ"),
+        content_type: Some(b"application/json"),
+        body: &body,
+    };
+    let printed = format!("{request:?}");
+    assert!(!printed.contains("secretpart"), "{printed}");
+    assert!(!printed.contains(&format!("{:?}", &body[..4])), "{printed}");
+    assert!(
+        printed.contains(&format!("{} bytes", body.len())),
+        "{printed}"
+    );
 }
