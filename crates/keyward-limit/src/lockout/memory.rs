@@ -357,6 +357,10 @@ pub struct MemoryFailureGuard<C: Clock = SystemClock> {
     /// 0 while no network counts anything; else the instant from which every network
     /// counter is idle.
     networks_busy_until: AtomicU64,
+    /// 0 while no address was ever locked out; else an instant no address's own
+    /// lockout lasts beyond. Lets [`own_status`](Self::own_status), asked on every
+    /// request, answer with one atomic load while nobody is locked out.
+    lockouts_until: AtomicU64,
     room: Mutex<Room>,
     sweeps: SweepSchedule,
 }
@@ -390,6 +394,7 @@ impl<C: Clock> MemoryFailureGuard<C> {
             config,
             clock,
             networks_busy_until: AtomicU64::new(0),
+            lockouts_until: AtomicU64::new(0),
             room: Mutex::new(Room::default()),
             sweeps: SweepSchedule::new(),
         }
@@ -412,11 +417,28 @@ impl<C: Clock> MemoryFailureGuard<C> {
     /// an address that never failed keeps its cached key working while its network
     /// is locked, but gets no slow hash, and each failure it makes is answered 429.
     pub fn own_status(&self, ip: IpAddr) -> GuardDecision {
-        // The clock is read only for a tracked address: most requests come from
-        // addresses that never failed, and pay one map lookup.
+        // While no address is locked out, one atomic load answers: no map lookup, no
+        // clock. Then the clock, still no lookup, until the last lockout has ended.
+        let lockouts_until = self.lockouts_until.load(Ordering::Acquire);
+        if lockouts_until == 0 {
+            return GuardDecision::Open;
+        }
+        let now = self.now();
+        if now >= lockouts_until {
+            return GuardDecision::Open;
+        }
         match self.addresses.map.get(&IpGroup::of(ip)) {
-            Some(slot) => slot.decision(self.now()),
+            Some(slot) => slot.decision(now),
             None => GuardDecision::Open,
+        }
+    }
+
+    /// Widens [`lockouts_until`](Self::lockouts_until) to cover a lockout `decision`
+    /// made at `now` may have started: none lasts beyond `now + lockout`.
+    fn note_lockout(&self, decision: GuardDecision, now: u64) {
+        if decision.is_locked() {
+            self.lockouts_until
+                .fetch_max(now.saturating_add(self.rules.lockout), Ordering::AcqRel);
         }
     }
 
@@ -463,18 +485,30 @@ impl<C: Clock> MemoryFailureGuard<C> {
     pub fn fail(&self, ip: IpAddr) -> GuardDecision {
         let group = IpGroup::of(ip);
         let now = self.now();
-        if let Some(mut slot) = self.addresses.map.get_mut(&group) {
-            return slot.fail(now, &self.rules);
-        }
-        self.fail_untracked(group, now)
+        let tracked = self
+            .addresses
+            .map
+            .get_mut(&group)
+            .map(|mut slot| slot.fail(now, &self.rules));
+        let decision = match tracked {
+            Some(decision) => decision,
+            None => self.fail_untracked(group, now),
+        };
+        self.note_lockout(decision, now);
+        decision
     }
 
     /// Locks `ip` out at once for the configured lockout: the infallible form of
     /// [`FailureGuard::lock`]. An address the table has no room for is counted under
     /// its network, as its failures would be, until that locks.
     pub fn lock_out(&self, ip: IpAddr) -> GuardDecision {
-        let group = IpGroup::of(ip);
         let now = self.now();
+        let decision = self.lock_out_at(IpGroup::of(ip), now);
+        self.note_lockout(decision, now);
+        decision
+    }
+
+    fn lock_out_at(&self, group: IpGroup, now: u64) -> GuardDecision {
         if let Some(mut slot) = self.addresses.map.get_mut(&group) {
             return slot.lock(now, &self.rules);
         }
@@ -660,6 +694,43 @@ mod tests {
         .unwrap()
         .with_max_tracked(max_tracked)
         .unwrap()
+    }
+
+    #[test]
+    fn own_status_is_one_load_until_someone_is_locked_out() {
+        let (clock, g) = guard(GuardConfig::default());
+        for _ in 0..9 {
+            assert_eq!(g.fail(v4(1)), GuardDecision::Open);
+        }
+        assert_eq!(
+            g.lockouts_until.load(Ordering::Relaxed),
+            0,
+            "failures alone"
+        );
+        assert_eq!(g.own_status(v4(1)), GuardDecision::Open);
+        assert_eq!(g.fail(v4(1)), GuardDecision::Locked { retry_after: 60 });
+        assert_ne!(g.lockouts_until.load(Ordering::Relaxed), 0);
+        assert_eq!(
+            g.own_status(v4(1)),
+            GuardDecision::Locked { retry_after: 60 }
+        );
+        assert_eq!(g.own_status(v4(2)), GuardDecision::Open);
+        clock.advance(Duration::from_secs(30));
+        // A lock_out is noted too, and extends the fast path's horizon.
+        assert_eq!(g.lock_out(v4(3)), GuardDecision::Locked { retry_after: 60 });
+        clock.advance(Duration::from_secs(30));
+        assert_eq!(g.own_status(v4(1)), GuardDecision::Open);
+        assert_eq!(
+            g.own_status(v4(3)),
+            GuardDecision::Locked { retry_after: 30 }
+        );
+        clock.advance(Duration::from_secs(30));
+        assert_eq!(g.own_status(v4(3)), GuardDecision::Open);
+        // A lockout after the horizon passed is seen at once.
+        for _ in 0..10 {
+            g.fail(v4(4));
+        }
+        assert!(g.own_status(v4(4)).is_locked());
     }
 
     #[test]
