@@ -244,6 +244,43 @@ mod tests {
         ));
     }
 
+    /// Keys of other curves and algorithms, secp256k1 among them (the same size as
+    /// P-256, so only the curve's identifier tells them apart): each refused by name.
+    #[test]
+    fn keys_of_other_curves_are_refused() {
+        let others = [
+            // secp384r1
+            "MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAEE7pkqCCkVNwsnZ6JYhCgt+YjJSee8vYh\n\
+             50RyYIW8991Um7NTtBP71r2VkWH8C54GqHB5fjqZBCobczdHseIxw6jJTU2HRLIT\n\
+             qK0JSWTj49qRtog1S7XYMLu3dQu7yqK+",
+            // Ed25519
+            "MCowBQYDK2VwAyEA41XdADQUFBTWPqZp9WpW8lfDRaubYC1tRvPMU4k3Jzw=",
+            // secp256k1
+            "MFYwEAYHKoZIzj0CAQYFK4EEAAoDQgAE0+PYu7V9fU/YtpzVKy3zpHpet07woj0q\n\
+             Jr2VitVTC6zBaQOesOUibkf2CfKvWGYaQvCU4nKAWeePTA72bdDlTw==",
+        ];
+        for body in others {
+            let pem = format!("{BEGIN}\n{body}\n{END}\n");
+            assert!(
+                matches!(
+                    PublicKeys::parse(&pem),
+                    Err(PublicKeysError::NotP256 { .. })
+                ),
+                "{body:.24}"
+            );
+            let json = serde_json::json!({"public_keys": [
+                {"key_identifier": "other", "key": pem, "is_current": true}
+            ]})
+            .to_string();
+            assert_eq!(
+                PublicKeys::parse(&json),
+                Err(PublicKeysError::NotP256 {
+                    identifier: "other".to_owned()
+                })
+            );
+        }
+    }
+
     impl PartialEq for PublicKeys {
         fn eq(&self, other: &Self) -> bool {
             self.identifiers().eq(other.identifiers())

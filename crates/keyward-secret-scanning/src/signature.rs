@@ -116,6 +116,14 @@ mod tests {
             check(Some(ID), Some(SIGNATURE), tampered.as_bytes()),
             SignatureError::Mismatch
         );
+        // The raw r‖s form of the same signature: GitHub sends DER, and only DER is
+        // read.
+        let der = STANDARD.decode(SIGNATURE).unwrap();
+        let raw = STANDARD.encode(Signature::from_der(&der).unwrap().to_bytes());
+        assert_eq!(
+            check(Some(ID), Some(raw.as_bytes()), BODY),
+            SignatureError::Malformed
+        );
         let spaced = String::from_utf8_lossy(BODY).replace(',', ", ");
         assert_eq!(
             check(Some(ID), Some(SIGNATURE), spaced.as_bytes()),
