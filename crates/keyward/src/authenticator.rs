@@ -513,9 +513,14 @@ impl Authenticator {
         entry.client_ip = Some(client_ip);
         entry.note = user_agent;
         let store = Arc::clone(&core.store);
+        let events = core.events.clone();
         tokio::spawn(async move {
-            if let Err(e) = store.append_audit(&entry).await {
-                tracing::warn!(target: "keyward", key_id = %entry.key, error = %e, "honeytoken audit entry not appended");
+            match store.append_audit(&entry).await {
+                // Like every entry, published once it is in.
+                Ok(()) => events.emit(|| KeyEvent::Changed(entry)),
+                Err(e) => {
+                    tracing::warn!(target: "keyward", key_id = %entry.key, error = %e, "honeytoken audit entry not appended")
+                }
             }
         });
     }
