@@ -900,9 +900,15 @@ impl KeyService {
         Ok(self.summary(&record, self.core.clock.now()))
     }
 
-    /// Tells the event sink about a change that succeeded.
-    fn changed(&self, entry: AuditEntry) {
-        self.core.events.emit(|| KeyEvent::Changed(entry));
+    /// Tells the event sink about a change that succeeded, with the entry as the log
+    /// keeps it (note and user id cleaned), so a subscriber never gets what the log
+    /// would not show.
+    fn changed(&self, mut entry: AuditEntry) {
+        self.core.events.emit(|| {
+            entry.note = entry.stored_note().map(String::from);
+            entry.actor = entry.actor.stored().into_owned();
+            KeyEvent::Changed(entry)
+        });
     }
 
     /// `record` masked, its state as of `now` under this service's policies.
