@@ -23,6 +23,33 @@ pub struct ServerProcess {
     pub startup_output: Vec<String>,
 }
 
+/// Every environment variable the example servers read a flag from: a developer's shell
+/// setting one must not change what a test starts.
+const SERVER_ENV: [&str; 12] = [
+    "KEYWARD_BIND",
+    "KEYWARD_CONFIG",
+    "KEYWARD_DATABASE_URL",
+    "KEYWARD_DATABASE_SCHEMA",
+    "KEYWARD_REDIS_URL",
+    "KEYWARD_REDIS_NAMESPACE",
+    "KEYWARD_FAIL_OPEN_ON_LIMIT_ERRORS",
+    "KEYWARD_RATE_LIMIT",
+    "KEYWARD_MAX_LIVE_KEYS_PER_OWNER",
+    "KEYWARD_TRUSTED_PROXIES",
+    "KEYWARD_SECRET_SCANNING_KEYS",
+    "KEYWARD_METRICS_BIND",
+];
+
+/// `binary --bind 127.0.0.1:0 args…` with none of [`SERVER_ENV`] inherited.
+fn server_command(binary: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(binary);
+    command.args(["--bind", "127.0.0.1:0"]).args(args);
+    for name in SERVER_ENV {
+        command.env_remove(name);
+    }
+    command
+}
+
 impl ServerProcess {
     /// Starts `binary --bind 127.0.0.1:0 args…` and waits for its `listening on` line.
     /// Its log (stderr) is shown when `KEYWARD_TEST_SERVER_LOGS` is set.
@@ -32,15 +59,7 @@ impl ServerProcess {
     /// When the binary cannot start, exits, or does not listen within 30 s.
     pub async fn start(binary: &str, args: &[&str]) -> ServerProcess {
         let logs = std::env::var_os("KEYWARD_TEST_SERVER_LOGS").is_some();
-        let mut child = Command::new(binary)
-            .args(["--bind", "127.0.0.1:0"])
-            .args(args)
-            .env_remove("KEYWARD_BIND")
-            .env_remove("KEYWARD_CONFIG")
-            .env_remove("KEYWARD_DATABASE_URL")
-            .env_remove("KEYWARD_REDIS_URL")
-            .env_remove("KEYWARD_RATE_LIMIT")
-            .env_remove("KEYWARD_TRUSTED_PROXIES")
+        let mut child = server_command(binary, args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(if logs {
@@ -92,15 +111,7 @@ impl ServerProcess {
     ///
     /// When the binary cannot start or is still running after 30 s.
     pub async fn refused(binary: &str, args: &[&str]) -> std::process::Output {
-        let child = Command::new(binary)
-            .args(["--bind", "127.0.0.1:0"])
-            .args(args)
-            .env_remove("KEYWARD_BIND")
-            .env_remove("KEYWARD_CONFIG")
-            .env_remove("KEYWARD_DATABASE_URL")
-            .env_remove("KEYWARD_REDIS_URL")
-            .env_remove("KEYWARD_RATE_LIMIT")
-            .env_remove("KEYWARD_TRUSTED_PROXIES")
+        let child = server_command(binary, args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -117,5 +128,25 @@ impl ServerProcess {
     pub async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SERVER_ENV;
+
+    /// A flag added to the example servers with an environment fallback is cleared too.
+    #[test]
+    fn every_server_environment_variable_is_cleared() {
+        let args = include_str!("../../../examples/demo-api/src/args.rs");
+        let read: Vec<&str> = args
+            .split("env = \"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        assert!(read.len() >= 10, "found only {read:?}");
+        for name in read {
+            assert!(SERVER_ENV.contains(&name), "{name} is not cleared");
+        }
     }
 }
