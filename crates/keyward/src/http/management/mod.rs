@@ -32,4 +32,5 @@ pub use request::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, check_body};
 pub use shapes::{
     ApiKey, ApiKeyExpiredReason, ApiKeyState, ApiKeyTenant, ApiKeyUsage, AuditActor, AuditEvent,
     CreateApiKeyRequest, CreatedApiKey, ErrorBody, RollApiKeyRequest, RolledApiKey, RolledFrom,
+    SpentBudget,
 };

@@ -519,6 +519,8 @@ fn metered(response: ResponseBuilder) -> Response {
                 "Seconds until the full burst is available again.",
             ),
         )
+        .header("RateLimit-Policy", rate_limit_policy())
+        .header("RateLimit", rate_limit_field())
         .build()
 }
 
@@ -649,7 +651,9 @@ fn refusal(route: ManagementRoute, status: u16) -> Response {
                         false,
                         "On `rate_limited`: seconds until the full burst is available again.",
                     ),
-                );
+                )
+                .header("RateLimit-Policy", rate_limit_policy())
+                .header("RateLimit", rate_limit_field());
         }
         503 => response = response.header("Retry-After", retry_after()),
         _ => {}
@@ -675,6 +679,26 @@ fn error_schema(status: u16) -> RefOr<Schema> {
             ),
         )
         .into()
+}
+
+/// The IETF draft's policy field: `"key";q=60;w=60` (the budget the answer describes).
+fn rate_limit_policy() -> Header {
+    header(
+        Type::String,
+        false,
+        "The budget the answer describes, as a Structured Field: `\"key\";q=60;w=60` \
+         (`\"owner\"`/`\"tenant\"` for the shared budgets).",
+    )
+}
+
+/// The IETF draft's state field: `"key";r=59;t=1`.
+fn rate_limit_field() -> Header {
+    header(
+        Type::String,
+        false,
+        "That budget's state, as a Structured Field: `\"key\";r=59;t=1` (requests left, \
+         seconds until it is whole again; on a 429, `t` equals `Retry-After`).",
+    )
 }
 
 fn retry_after() -> Header {

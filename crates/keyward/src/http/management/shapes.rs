@@ -449,6 +449,10 @@ pub struct ErrorBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub retry_after: Option<u64>,
+    /// `rate_limited`: which budget was spent: the key's, its owner's or its tenant's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub limit: Option<SpentBudget>,
     /// `unknown_capability`: the unknown names, each cut to 64 bytes and 256 bytes in
     /// all.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -469,6 +473,18 @@ pub struct ErrorBody {
     pub more_valid: Option<u64>,
 }
 
+/// The budget a `rate_limited` answer names in `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SpentBudget {
+    /// The key's own budget.
+    Key,
+    /// The budget all keys of its owner share.
+    Owner,
+    /// The budget all keys of its tenant share.
+    Tenant,
+}
+
 impl ErrorBody {
     /// `{"error": code, "message": message}`.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
@@ -478,6 +494,7 @@ impl ErrorBody {
             required: None,
             held: None,
             retry_after: None,
+            limit: None,
             capabilities: None,
             more: None,
             valid: None,
