@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+use std::cell::RefCell;
 use std::fmt;
 use std::future::{Future, Ready, ready};
 use std::ops::Deref;
@@ -19,7 +20,7 @@ use keyward::http::{
     self as kw_http, CredentialSources, Gate, MAX_BODY_LEN, RequestBody, RequestError,
     RequestHeaders, rate_limit_fields, rate_limit_headers, render, static_decimal,
 };
-use keyward::limit::{BudgetDecision, ClientIpResolver, headers};
+use keyward::limit::{BudgetDecision, ClientIpResolver, LimitScope, Quota, headers};
 use keyward::scope::Requirement;
 use keyward::{AuthError, Authenticator, Principal};
 
@@ -246,15 +247,14 @@ fn with_rate_limit_headers<B>(
         {
             headers.insert(name, number(value));
         }
-        // Written on the stack; one copy each into a header value.
+        // Written on the stack; the policy's value is cached per quota, the service
+        // limit's is copied once into a header value.
         let fields = rate_limit_fields(&budget);
-        for (name, value) in [
-            (RATELIMIT_POLICY, fields.policy()),
-            (RATELIMIT, fields.rate_limit()),
-        ] {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                headers.insert(name, value);
-            }
+        if let Some(policy) = policy_value(&budget, fields.policy()) {
+            headers.insert(RATELIMIT_POLICY, policy);
+        }
+        if let Ok(value) = HeaderValue::from_str(fields.rate_limit()) {
+            headers.insert(RATELIMIT, value);
         }
     }
     response.map_into_left_body()
@@ -276,6 +276,38 @@ const RATELIMIT: HeaderName = HeaderName::from_static(headers::RATELIMIT);
 /// `x-api-key`, parsed at compile time: looking a header up by a `&str` parses it, and
 /// parsing a name that is not a standard header allocates.
 const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+
+thread_local! {
+    /// The last `RateLimit-Policy` value built on this thread for each budget scope, with
+    /// the quota and limit it describes. The value depends on nothing else, so a response
+    /// clones it (a reference count) instead of allocating a header value of its own.
+    static POLICIES: RefCell<[Option<(Quota, u32, HeaderValue)>; 3]> =
+        const { RefCell::new([None, None, None]) };
+}
+
+/// The `RateLimit-Policy` value `text` of `budget`, from [`POLICIES`] when this thread
+/// built it for the same scope and quota before.
+fn policy_value(budget: &BudgetDecision, text: &str) -> Option<HeaderValue> {
+    let slot = match budget.scope {
+        LimitScope::Key => 0,
+        LimitScope::Owner => 1,
+        LimitScope::Tenant => 2,
+    };
+    POLICIES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let cached = &mut cache[slot];
+        let limit = budget.decision.limit();
+        if let Some((quota, cached_limit, value)) = cached
+            && *quota == budget.quota
+            && *cached_limit == limit
+        {
+            return Some(value.clone());
+        }
+        let value = HeaderValue::from_str(text).ok()?;
+        *cached = Some((budget.quota, limit, value.clone()));
+        Some(value)
+    })
+}
 
 /// `n` as a header value; numbers below 10,000 without allocating.
 fn number(n: u64) -> HeaderValue {
@@ -604,6 +636,24 @@ mod tests {
                 r#""tenant";r=10000;t=4294967295"#,
             ]
         );
+    }
+
+    #[test]
+    fn the_cached_policy_follows_the_quota() {
+        let policy = |quota: Quota| {
+            let allowed = Decision::Allowed {
+                limit: quota.limit(),
+                remaining: 0,
+                reset: Duration::from_secs(1),
+            };
+            written(BudgetDecision::key(quota, allowed))[3].clone()
+        };
+        // Same scope, changing quotas: each response describes its own.
+        assert_eq!(policy(Quota::per_minute(60)), r#""key";q=60;w=60"#);
+        assert_eq!(policy(Quota::per_minute(60)), r#""key";q=60;w=60"#);
+        assert_eq!(policy(Quota::per_hour(60)), r#""key";q=60;w=3600"#);
+        assert_eq!(policy(Quota::per_minute(60)), r#""key";q=60;w=60"#);
+        assert_eq!(policy(Quota::per_minute(61)), r#""key";q=61;w=60"#);
     }
 
     #[test]
