@@ -18,7 +18,8 @@ use actix_web::web::Bytes;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use keyward::http::{
     self as kw_http, CredentialSources, Gate, MAX_BODY_LEN, RequestBody, RequestError,
-    RequestHeaders, rate_limit_fields, rate_limit_headers, render, static_decimal,
+    RequestHeaders, rate_limit_field, rate_limit_headers, rate_limit_policy_field, render,
+    static_decimal,
 };
 use keyward::limit::{BudgetDecision, ClientIpResolver, LimitScope, Quota, headers};
 use keyward::scope::Requirement;
@@ -247,13 +248,12 @@ fn with_rate_limit_headers<B>(
         {
             headers.insert(name, number(value));
         }
-        // Written on the stack; the policy's value is cached per quota, the service
-        // limit's is copied once into a header value.
-        let fields = rate_limit_fields(&budget);
-        if let Some(policy) = policy_value(&budget, fields.policy()) {
+        // The policy's value is cached per quota; the service limit's is written on the
+        // stack and copied once into a header value.
+        if let Some(policy) = policy_value(&budget) {
             headers.insert(RATELIMIT_POLICY, policy);
         }
-        if let Ok(value) = HeaderValue::from_str(fields.rate_limit()) {
+        if let Ok(value) = HeaderValue::from_bytes(rate_limit_field(&budget).as_bytes()) {
             headers.insert(RATELIMIT, value);
         }
     }
@@ -285,9 +285,9 @@ thread_local! {
         const { RefCell::new([None, None, None]) };
 }
 
-/// The `RateLimit-Policy` value `text` of `budget`, from [`POLICIES`] when this thread
-/// built it for the same scope and quota before.
-fn policy_value(budget: &BudgetDecision, text: &str) -> Option<HeaderValue> {
+/// The `RateLimit-Policy` value of `budget`, from [`POLICIES`] when this thread built it
+/// for the same scope and quota before.
+fn policy_value(budget: &BudgetDecision) -> Option<HeaderValue> {
     let slot = match budget.scope {
         LimitScope::Key => 0,
         LimitScope::Owner => 1,
@@ -303,7 +303,7 @@ fn policy_value(budget: &BudgetDecision, text: &str) -> Option<HeaderValue> {
         {
             return Some(value.clone());
         }
-        let value = HeaderValue::from_str(text).ok()?;
+        let value = HeaderValue::from_bytes(rate_limit_policy_field(budget).as_bytes()).ok()?;
         *cached = Some((budget.quota, limit, value.clone()));
         Some(value)
     })

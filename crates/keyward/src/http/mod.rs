@@ -22,5 +22,6 @@ pub use extract::{CredentialSources, ExtractedCredential, MAX_CREDENTIAL_HEADER_
 pub use gate::{DEFAULT_REALM, Gate, RequestHeaders};
 pub use management::render_manage_error;
 pub use render::{
-    HttpResponse, RateLimitFields, rate_limit_fields, rate_limit_headers, render, static_decimal,
+    FieldValue, HttpResponse, RateLimitFields, rate_limit_field, rate_limit_fields,
+    rate_limit_headers, rate_limit_policy_field, render, static_decimal,
 };

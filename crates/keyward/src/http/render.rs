@@ -196,22 +196,55 @@ pub fn rate_limit_headers(decision: &Decision) -> [(&'static str, u64); 3] {
 /// assert_eq!(fields.rate_limit(), r#""key";r=59;t=1"#);
 /// ```
 pub fn rate_limit_fields(budget: &BudgetDecision) -> RateLimitFields {
+    RateLimitFields {
+        policy: rate_limit_policy_field(budget),
+        rate_limit: rate_limit_field(budget),
+    }
+}
+
+/// The `RateLimit-Policy` value of [`rate_limit_fields`] alone. It depends only on the
+/// budget's scope, its quota's period and the decision's limit, so an adapter may build
+/// its header value once and reuse it for every response under the same quota.
+///
+/// ```
+/// use std::time::Duration;
+/// use keyward::http::rate_limit_policy_field;
+/// use keyward::limit::{BudgetDecision, Decision, Quota};
+///
+/// let allowed = Decision::Allowed { limit: 60, remaining: 59, reset: Duration::from_secs(1) };
+/// let policy = rate_limit_policy_field(&BudgetDecision::key(Quota::per_minute(60), allowed));
+/// assert_eq!(policy.as_bytes(), br#""key";q=60;w=60"#);
+/// ```
+pub fn rate_limit_policy_field(budget: &BudgetDecision) -> FieldValue {
+    policy_field(budget.scope, budget.decision.limit(), budget.quota.period())
+}
+
+/// The `RateLimit` value of [`rate_limit_fields`] alone: the part that changes with
+/// every response.
+///
+/// ```
+/// use std::time::Duration;
+/// use keyward::http::rate_limit_field;
+/// use keyward::limit::{BudgetDecision, Decision, Quota};
+///
+/// let allowed = Decision::Allowed { limit: 60, remaining: 59, reset: Duration::from_secs(1) };
+/// let field = rate_limit_field(&BudgetDecision::key(Quota::per_minute(60), allowed));
+/// assert_eq!(field.as_str(), r#""key";r=59;t=1"#);
+/// ```
+pub fn rate_limit_field(budget: &BudgetDecision) -> FieldValue {
     let decision = &budget.decision;
     let t = decision
         .retry_after_secs()
         .unwrap_or_else(|| decision.reset_secs());
-    RateLimitFields {
-        policy: policy_field(budget.scope, decision.limit(), budget.quota.period()),
-        rate_limit: service_limit_field(budget.scope, decision.remaining(), t),
-    }
+    service_limit_field(budget.scope, decision.remaining(), t)
 }
 
 /// The `RateLimit-Policy` and `RateLimit` values of one decision
 /// ([`rate_limit_fields`]).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct RateLimitFields {
-    policy: FieldText,
-    rate_limit: FieldText,
+    policy: FieldValue,
+    rate_limit: FieldValue,
 }
 
 impl RateLimitFields {
@@ -236,8 +269,8 @@ impl std::fmt::Debug for RateLimitFields {
 }
 
 /// `"<scope>";q=<limit>;w=<seconds>`, `w` only for a whole number of seconds.
-fn policy_field(scope: LimitScope, limit: u32, period: Duration) -> FieldText {
-    let mut field = FieldText::item(scope);
+fn policy_field(scope: LimitScope, limit: u32, period: Duration) -> FieldValue {
+    let mut field = FieldValue::item(scope);
     field.push(b";q=");
     field.push_number(u64::from(limit));
     if period.subsec_nanos() == 0 && period.as_secs() > 0 {
@@ -248,8 +281,8 @@ fn policy_field(scope: LimitScope, limit: u32, period: Duration) -> FieldText {
 }
 
 /// `"<scope>";r=<remaining>;t=<seconds>`.
-fn service_limit_field(scope: LimitScope, remaining: u32, t: u64) -> FieldText {
-    let mut field = FieldText::item(scope);
+fn service_limit_field(scope: LimitScope, remaining: u32, t: u64) -> FieldValue {
+    let mut field = FieldValue::item(scope);
     field.push(b";r=");
     field.push_number(u64::from(remaining));
     field.push(b";t=");
@@ -257,20 +290,31 @@ fn service_limit_field(scope: LimitScope, remaining: u32, t: u64) -> FieldText {
     field
 }
 
-/// ASCII text of at most [`FIELD_LEN`] bytes, on the stack. The longest field written,
-/// `"tenant";q=4294967295;w=18446744073709551615`, is 44 bytes.
+/// A `RateLimit-Policy` or `RateLimit` field value: visible ASCII on the stack, at most
+/// 48 bytes (the longest written, `"tenant";q=4294967295;w=18446744073709551615`, is 44).
 #[derive(Clone, Copy, PartialEq, Eq)]
-struct FieldText {
+pub struct FieldValue {
     bytes: [u8; FIELD_LEN],
     len: usize,
 }
 
-const FIELD_LEN: usize = 64;
+const FIELD_LEN: usize = 48;
 
-impl FieldText {
+impl FieldValue {
+    /// The value as text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever pushed.
+        std::str::from_utf8(self.as_bytes()).unwrap_or("")
+    }
+
+    /// The value's bytes, for a header value made without checking them for UTF-8 again.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
     /// `"<scope>"`: the item, a Structured Fields string.
     fn item(scope: LimitScope) -> Self {
-        let mut field = FieldText {
+        let mut field = FieldValue {
             bytes: [0; FIELD_LEN],
             len: 0,
         };
@@ -299,10 +343,11 @@ impl FieldText {
         }
         self.push(&digits[at..]);
     }
+}
 
-    fn as_str(&self) -> &str {
-        // Only ASCII is ever pushed.
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+impl std::fmt::Debug for FieldValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
