@@ -2,8 +2,68 @@
 
 use std::sync::Arc;
 
-use keyward_store::{KeyStore, MemoryStore};
+use async_trait::async_trait;
+use keyward_clock::Timestamp;
+use keyward_format::KeyId;
+use keyward_store::{
+    KeyRecord, KeyStore, ListFilter, LiveKeys, MemoryStore, Page, PageRequest, StoreError,
+    UsageUpdate,
+};
 use keyward_testing::store_conformance as conformance;
+
+/// `impl KeyStore for $store`, a wrapper of a `MemoryStore` (`self.0`): every required
+/// method but `revoke` delegated, then `$items` (`revoke`, and the default methods the
+/// wrapper delegates too). Every other method keeps the trait's default, which is what
+/// these tests judge.
+macro_rules! over_memory {
+    ($store:ident, $($items:tt)*) => {
+        #[async_trait]
+        impl KeyStore for $store {
+            async fn insert(&self, r: &KeyRecord) -> Result<(), StoreError> {
+                self.0.insert(r).await
+            }
+            async fn get(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
+                self.0.get(id).await
+            }
+            async fn list(&self, f: &ListFilter, p: PageRequest) -> Result<Page, StoreError> {
+                self.0.list(f, p).await
+            }
+            async fn delete(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
+                self.0.delete(id).await
+            }
+            async fn set_expiry(
+                &self,
+                id: &KeyId,
+                at: Option<Timestamp>,
+            ) -> Result<KeyRecord, StoreError> {
+                self.0.set_expiry(id, at).await
+            }
+            async fn set_disabled(
+                &self,
+                id: &KeyId,
+                at: Option<Timestamp>,
+            ) -> Result<KeyRecord, StoreError> {
+                self.0.set_disabled(id, at).await
+            }
+            async fn update_hash(&self, id: &KeyId, hash: &str) -> Result<(), StoreError> {
+                self.0.update_hash(id, hash).await
+            }
+            async fn roll(
+                &self,
+                old: &KeyId,
+                at: Timestamp,
+                new: &KeyRecord,
+                now: Timestamp,
+            ) -> Result<KeyRecord, StoreError> {
+                self.0.roll(old, at, new, now).await
+            }
+            async fn touch_last_used(&self, u: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
+                self.0.touch_last_used(u).await
+            }
+            $($items)*
+        }
+    };
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_store_conforms() {
@@ -23,62 +83,16 @@ async fn suite_runs_twice_on_one_store() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[should_panic(expected = "conformance check `revoke_is_idempotent`")]
 async fn a_broken_store_fails_with_the_check_name() {
-    use async_trait::async_trait;
-    use keyward_clock::Timestamp;
-    use keyward_format::KeyId;
-    use keyward_store::{KeyRecord, ListFilter, Page, PageRequest, StoreError};
-
     /// Delegates to a `MemoryStore`, except that revoking again moves `revoked_at`.
     struct LastRevokeWins(MemoryStore);
 
-    #[async_trait]
-    impl KeyStore for LastRevokeWins {
-        async fn insert(&self, r: &KeyRecord) -> Result<(), StoreError> {
-            self.0.insert(r).await
-        }
-        async fn get(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
-            self.0.get(id).await
-        }
-        async fn list(&self, f: &ListFilter, p: PageRequest) -> Result<Page, StoreError> {
-            self.0.list(f, p).await
-        }
+    over_memory! {
+        LastRevokeWins,
         async fn revoke(&self, id: &KeyId, at: Timestamp) -> Result<KeyRecord, StoreError> {
             self.0.revoke(id, at).await?;
             let mut r = self.0.get(id).await?;
             r.revoked_at = Some(at);
             Ok(r)
-        }
-        async fn delete(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
-            self.0.delete(id).await
-        }
-        async fn set_expiry(
-            &self,
-            id: &KeyId,
-            at: Option<Timestamp>,
-        ) -> Result<KeyRecord, StoreError> {
-            self.0.set_expiry(id, at).await
-        }
-        async fn set_disabled(
-            &self,
-            id: &KeyId,
-            at: Option<Timestamp>,
-        ) -> Result<KeyRecord, StoreError> {
-            self.0.set_disabled(id, at).await
-        }
-        async fn update_hash(&self, id: &KeyId, hash: &str) -> Result<(), StoreError> {
-            self.0.update_hash(id, hash).await
-        }
-        async fn roll(
-            &self,
-            old: &KeyId,
-            at: Timestamp,
-            new: &KeyRecord,
-            now: Timestamp,
-        ) -> Result<KeyRecord, StoreError> {
-            self.0.roll(old, at, new, now).await
-        }
-        async fn touch_last_used(&self, u: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
-            self.0.touch_last_used(u).await
         }
     }
 
@@ -90,61 +104,13 @@ async fn a_broken_store_fails_with_the_check_name() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[should_panic(expected = "conformance check `audit_append_assigns_increasing_seq`")]
 async fn a_store_without_an_audit_log_fails_the_audit_checks() {
-    use async_trait::async_trait;
-    use keyward_clock::Timestamp;
-    use keyward_format::KeyId;
-    use keyward_store::{
-        KeyRecord, ListFilter, LiveKeys, Page, PageRequest, StoreError, UsageUpdate,
-    };
-
     /// Delegates every key method to a `MemoryStore`; keeps the audit defaults.
     struct NoAuditLog(MemoryStore);
 
-    #[async_trait]
-    impl KeyStore for NoAuditLog {
-        async fn insert(&self, r: &KeyRecord) -> Result<(), StoreError> {
-            self.0.insert(r).await
-        }
-        async fn get(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
-            self.0.get(id).await
-        }
-        async fn list(&self, f: &ListFilter, p: PageRequest) -> Result<Page, StoreError> {
-            self.0.list(f, p).await
-        }
+    over_memory! {
+        NoAuditLog,
         async fn revoke(&self, id: &KeyId, at: Timestamp) -> Result<KeyRecord, StoreError> {
             self.0.revoke(id, at).await
-        }
-        async fn delete(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
-            self.0.delete(id).await
-        }
-        async fn set_expiry(
-            &self,
-            id: &KeyId,
-            at: Option<Timestamp>,
-        ) -> Result<KeyRecord, StoreError> {
-            self.0.set_expiry(id, at).await
-        }
-        async fn set_disabled(
-            &self,
-            id: &KeyId,
-            at: Option<Timestamp>,
-        ) -> Result<KeyRecord, StoreError> {
-            self.0.set_disabled(id, at).await
-        }
-        async fn update_hash(&self, id: &KeyId, hash: &str) -> Result<(), StoreError> {
-            self.0.update_hash(id, hash).await
-        }
-        async fn roll(
-            &self,
-            old: &KeyId,
-            at: Timestamp,
-            new: &KeyRecord,
-            now: Timestamp,
-        ) -> Result<KeyRecord, StoreError> {
-            self.0.roll(old, at, new, now).await
-        }
-        async fn touch_last_used(&self, u: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
-            self.0.touch_last_used(u).await
         }
         async fn record_usage(&self, u: &[UsageUpdate]) -> Result<(), StoreError> {
             self.0.record_usage(u).await
@@ -170,60 +136,15 @@ async fn a_store_without_an_audit_log_fails_the_audit_checks() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[should_panic(expected = "conformance check `record_usage_unions_and_never_goes_back`")]
 async fn a_store_keeping_the_usage_default_fails_the_usage_check() {
-    use async_trait::async_trait;
-    use keyward_clock::Timestamp;
-    use keyward_format::KeyId;
-    use keyward_store::{KeyRecord, ListFilter, Page, PageRequest, StoreError, UsageUpdate};
     use keyward_testing::store_conformance::{fresh_id, sample_record};
 
     /// Delegates the required methods to a `MemoryStore`; keeps every default.
     struct Older(MemoryStore);
 
-    #[async_trait]
-    impl KeyStore for Older {
-        async fn insert(&self, r: &KeyRecord) -> Result<(), StoreError> {
-            self.0.insert(r).await
-        }
-        async fn get(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
-            self.0.get(id).await
-        }
-        async fn list(&self, f: &ListFilter, p: PageRequest) -> Result<Page, StoreError> {
-            self.0.list(f, p).await
-        }
+    over_memory! {
+        Older,
         async fn revoke(&self, id: &KeyId, at: Timestamp) -> Result<KeyRecord, StoreError> {
             self.0.revoke(id, at).await
-        }
-        async fn delete(&self, id: &KeyId) -> Result<KeyRecord, StoreError> {
-            self.0.delete(id).await
-        }
-        async fn set_expiry(
-            &self,
-            id: &KeyId,
-            at: Option<Timestamp>,
-        ) -> Result<KeyRecord, StoreError> {
-            self.0.set_expiry(id, at).await
-        }
-        async fn set_disabled(
-            &self,
-            id: &KeyId,
-            at: Option<Timestamp>,
-        ) -> Result<KeyRecord, StoreError> {
-            self.0.set_disabled(id, at).await
-        }
-        async fn update_hash(&self, id: &KeyId, hash: &str) -> Result<(), StoreError> {
-            self.0.update_hash(id, hash).await
-        }
-        async fn roll(
-            &self,
-            old: &KeyId,
-            at: Timestamp,
-            new: &KeyRecord,
-            now: Timestamp,
-        ) -> Result<KeyRecord, StoreError> {
-            self.0.roll(old, at, new, now).await
-        }
-        async fn touch_last_used(&self, u: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
-            self.0.touch_last_used(u).await
         }
     }
 
