@@ -10,59 +10,15 @@ mod common;
 
 use std::time::Duration;
 
-use keyward_clock::Timestamp;
 use keyward_format::KeyId;
-use keyward_postgres::{
-    Invalidation, InvalidationListener, ListenerOptions, PostgresOptions, PostgresStore,
-    SCHEMA_VERSION,
-};
+use keyward_postgres::{Invalidation, ListenerOptions, PostgresStore, SCHEMA_VERSION};
 use keyward_store::{Actor, AuditAction, AuditEntry, AuditQuery, KeyChange, KeyStore, StoreError};
 use keyward_testing::store_conformance::{fresh_id, sample_record};
-use sqlx::postgres::PgPoolOptions;
-use tokio::sync::mpsc;
 
-use common::{WAIT, fresh_schema, server};
-
-fn at(ms: u64) -> Timestamp {
-    Timestamp::from_unix_millis(1_767_225_600_000 + ms)
-}
+use common::{WAIT, admin, at, drop_schema, fresh_schema, listen, next, server, store};
 
 fn entry(action: AuditAction, key: KeyId) -> AuditEntry {
     AuditEntry::new(at(100), action, key, Actor::Cli)
-}
-
-async fn store(url: &str, schema: &str) -> PostgresStore {
-    let options = PostgresOptions::new()
-        .schema(schema)
-        .max_connections(4)
-        .acquire_timeout(Duration::from_secs(2));
-    PostgresStore::connect_with(url, options).await.unwrap()
-}
-
-/// Runs SQL outside keyward (as an operator would).
-async fn admin(url: &str, sql: String) {
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(3))
-        .connect(url)
-        .await
-        .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-}
-
-async fn drop_schema(url: &str, schema: &str) {
-    admin(url, format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).await;
-}
-
-async fn next(rx: &mut mpsc::UnboundedReceiver<Invalidation>) -> Invalidation {
-    tokio::time::timeout(WAIT, rx.recv())
-        .await
-        .unwrap_or_else(|_| panic!("no invalidation within {WAIT:?}"))
-        .expect("listener channel closed")
 }
 
 async fn entries_about(store: &PostgresStore, key: KeyId) -> Vec<AuditEntry> {
@@ -77,12 +33,7 @@ async fn a_refused_entry_undoes_its_change() {
     let Some(url) = server().await else { return };
     let schema = fresh_schema();
     let store = store(&url, &schema).await;
-    let (tx, mut events) = mpsc::unbounded_channel();
-    let listener = InvalidationListener::start_with(&store, ListenerOptions::new(), move |e| {
-        let _ = tx.send(e);
-    })
-    .await
-    .unwrap();
+    let (listener, mut events) = listen(&store, ListenerOptions::new()).await;
     let record = sample_record(fresh_id(), "o", at(0));
     store.insert(&record).await.unwrap();
     admin(
@@ -142,7 +93,7 @@ async fn a_refused_entry_undoes_its_change() {
     let marker = sample_record(fresh_id(), "o", at(0));
     store.insert(&marker).await.unwrap();
     store.revoke(&marker.id, at(30)).await.unwrap();
-    assert_eq!(next(&mut events).await, Invalidation::Key(marker.id));
+    assert_eq!(next(&mut events, WAIT).await, Invalidation::Key(marker.id));
 
     listener.stop().await;
     store.close().await;
@@ -156,12 +107,7 @@ async fn an_entry_is_not_a_key_change() {
     let Some(url) = server().await else { return };
     let schema = fresh_schema();
     let store = store(&url, &schema).await;
-    let (tx, mut events) = mpsc::unbounded_channel();
-    let listener = InvalidationListener::start_with(&store, ListenerOptions::new(), move |e| {
-        let _ = tx.send(e);
-    })
-    .await
-    .unwrap();
+    let (listener, mut events) = listen(&store, ListenerOptions::new()).await;
     let (record, marker) = (
         sample_record(fresh_id(), "o", at(0)),
         sample_record(fresh_id(), "o", at(0)),
@@ -184,8 +130,8 @@ async fn an_entry_is_not_a_key_change() {
         .unwrap();
     store.revoke(&marker.id, at(10)).await.unwrap();
     // In commit order: the applied revoke, then the marker; nothing before or between.
-    assert_eq!(next(&mut events).await, Invalidation::Key(record.id));
-    assert_eq!(next(&mut events).await, Invalidation::Key(marker.id));
+    assert_eq!(next(&mut events, WAIT).await, Invalidation::Key(record.id));
+    assert_eq!(next(&mut events, WAIT).await, Invalidation::Key(marker.id));
 
     listener.stop().await;
     store.close().await;

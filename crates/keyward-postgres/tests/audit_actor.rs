@@ -5,8 +5,6 @@
 //! Skipped (with a message) when the server is unreachable, unless
 //! `KEYWARD_REQUIRE_SERVICES=1`. Each test works in a fresh schema and drops it.
 
-// Shared with the tests that wait for notifications (`WAIT`).
-#[allow(dead_code)]
 mod common;
 
 use std::time::Duration;
@@ -17,24 +15,8 @@ use keyward::scope::Catalog;
 use keyward::store::{Actor, AuditAction, AuditQuery, KeyState, KeyStore};
 use keyward::{Keyward, MintRequest};
 use keyward_postgres::{PostgresOptions, PostgresStore};
-use sqlx::postgres::PgPoolOptions;
 
-use common::{fresh_schema, server};
-
-async fn drop_schema(url: &str, schema: &str) {
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(3))
-        .connect(url)
-        .await
-        .unwrap();
-    let sql = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-}
+use common::{drop_schema, fresh_schema, server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_id_with_a_nul_changes_keys_all_the_same() {

@@ -16,24 +16,12 @@ use keyward::hash::BcryptHasher;
 use keyward::scope::Catalog;
 use keyward::{Credential, Keyward, MintRequest};
 use keyward_clock::Timestamp;
-use keyward_postgres::{ListenerOptions, PostgresOptions, PostgresStore};
+use keyward_postgres::{ListenerOptions, PostgresStore};
 use keyward_store::{Invalidation, InvalidationSource, KeyStore, StoreError};
 use keyward_testing::store_conformance::{fresh_id, sample_record};
 use tokio::sync::mpsc;
 
-use common::{WAIT, fresh_schema, server};
-
-async fn store(url: &str, schema: &str) -> PostgresStore {
-    PostgresStore::connect_with(
-        url,
-        PostgresOptions::new()
-            .schema(schema)
-            .max_connections(4)
-            .acquire_timeout(Duration::from_secs(2)),
-    )
-    .await
-    .unwrap()
-}
+use common::{WAIT, fresh_schema, server, store};
 
 async fn drop_schema(store: PostgresStore, schema: &str) {
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(

@@ -15,7 +15,6 @@ use keyward::format::KeyFormat;
 use keyward::hash::BcryptHasher;
 use keyward::scope::Catalog;
 use keyward::{Credential, Keyward, MintRequest};
-use keyward_clock::Timestamp;
 use keyward_postgres::{
     Invalidation, InvalidationListener, ListenerOptions, PostgresError, PostgresOptions,
     PostgresStore, SCHEMA_VERSION,
@@ -24,64 +23,9 @@ use keyward_store::{KeyRecord, KeyStore, StoreError};
 use keyward_testing::fault_proxy::FaultProxy;
 use keyward_testing::services;
 use keyward_testing::store_conformance::{self as conformance, fresh_id, sample_record};
-use sqlx::postgres::PgPoolOptions;
 use tokio::sync::mpsc;
 
-use common::{WAIT, fresh_schema, server};
-
-fn options(schema: &str) -> PostgresOptions {
-    PostgresOptions::new()
-        .schema(schema)
-        .max_connections(4)
-        .acquire_timeout(Duration::from_secs(2))
-}
-
-async fn store(url: &str, schema: &str) -> PostgresStore {
-    PostgresStore::connect_with(url, options(schema))
-        .await
-        .unwrap()
-}
-
-/// Runs SQL outside keyward (as an operator would).
-async fn admin(url: &str, sql: String) {
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(3))
-        .connect(url)
-        .await
-        .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-}
-
-async fn drop_schema(url: &str, schema: &str) {
-    admin(url, format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).await;
-}
-
-/// A listener forwarding every invalidation to a channel.
-async fn listen(
-    store: &PostgresStore,
-    options: ListenerOptions,
-) -> (InvalidationListener, mpsc::UnboundedReceiver<Invalidation>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let listener = InvalidationListener::start_with(store, options, move |event| {
-        let _ = tx.send(event);
-    })
-    .await
-    .unwrap();
-    (listener, rx)
-}
-
-/// The next invalidation, failing the test when none arrives within `within`.
-async fn next(rx: &mut mpsc::UnboundedReceiver<Invalidation>, within: Duration) -> Invalidation {
-    tokio::time::timeout(within, rx.recv())
-        .await
-        .unwrap_or_else(|_| panic!("no invalidation within {within:?}"))
-        .expect("listener channel closed")
-}
+use common::{WAIT, admin, at, drop_schema, fresh_schema, listen, next, options, server, store};
 
 /// Waits up to 5 s for `store` to serve `record` again after an outage; until then
 /// every call must be `Unavailable`.
@@ -99,10 +43,6 @@ async fn assert_recovers(store: &PostgresStore, record: &KeyRecord) {
             Err(e) => panic!("store did not recover: {e:?}"),
         }
     }
-}
-
-fn at(ms: u64) -> Timestamp {
-    Timestamp::from_unix_millis(1_767_225_600_000 + ms)
 }
 
 // ----- the store --------------------------------------------------------------------

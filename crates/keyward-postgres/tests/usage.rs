@@ -7,24 +7,12 @@
 
 mod common;
 
-use std::time::Duration;
-
-use keyward_clock::Timestamp;
 use keyward_format::KeyId;
-use keyward_postgres::{
-    Invalidation, InvalidationListener, ListenerOptions, PostgresOptions, PostgresStore,
-    SCHEMA_VERSION,
-};
+use keyward_postgres::{Invalidation, ListenerOptions, SCHEMA_VERSION};
 use keyward_store::{KeyStore, UsageUpdate};
 use keyward_testing::store_conformance::{fresh_id, sample_record};
-use sqlx::postgres::PgPoolOptions;
-use tokio::sync::mpsc;
 
-use common::{WAIT, fresh_schema, server};
-
-fn at(ms: u64) -> Timestamp {
-    Timestamp::from_unix_millis(1_767_225_600_000 + ms)
-}
+use common::{WAIT, admin, at, drop_schema, fresh_schema, listen, server, store};
 
 fn usage(id: KeyId, ms: u64, used: &[&str]) -> UsageUpdate {
     UsageUpdate {
@@ -32,33 +20,6 @@ fn usage(id: KeyId, ms: u64, used: &[&str]) -> UsageUpdate {
         last_used_at: at(ms),
         used: used.iter().map(|&c| c.to_owned()).collect(),
     }
-}
-
-async fn store(url: &str, schema: &str) -> PostgresStore {
-    let options = PostgresOptions::new()
-        .schema(schema)
-        .max_connections(4)
-        .acquire_timeout(Duration::from_secs(2));
-    PostgresStore::connect_with(url, options).await.unwrap()
-}
-
-/// Runs SQL outside keyward (as an operator would).
-async fn admin(url: &str, sql: String) {
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(3))
-        .connect(url)
-        .await
-        .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-}
-
-async fn drop_schema(url: &str, schema: &str) {
-    admin(url, format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,12 +68,7 @@ async fn recording_use_notifies_nobody() {
     let Some(url) = server().await else { return };
     let schema = fresh_schema();
     let store = store(&url, &schema).await;
-    let (tx, mut events) = mpsc::unbounded_channel();
-    let listener = InvalidationListener::start_with(&store, ListenerOptions::new(), move |e| {
-        let _ = tx.send(e);
-    })
-    .await
-    .unwrap();
+    let (listener, mut events) = listen(&store, ListenerOptions::new()).await;
     let mut decoy = sample_record(fresh_id(), "o", at(0));
     decoy.honeytoken = true;
     let marker = sample_record(fresh_id(), "o", at(0));
