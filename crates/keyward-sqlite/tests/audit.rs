@@ -2,35 +2,17 @@
 //! commit together or not at all, an entry never reaches the change feed, rows no
 //! keyward writes are refused as corrupt, and an older file gains the table.
 
-use keyward_clock::Timestamp;
+mod common;
+
 use keyward_format::KeyId;
 use keyward_sqlite::{ChangeFeed, Invalidation, SCHEMA_VERSION, SqliteStore};
 use keyward_store::{Actor, AuditAction, AuditEntry, AuditQuery, KeyChange, KeyStore, StoreError};
 use keyward_testing::store_conformance::{fresh_id, sample_record};
 
-fn at(millis: u64) -> Timestamp {
-    Timestamp::from_unix_millis(1_767_225_600_000 + millis)
-}
+use common::{at, exec, open};
 
 fn entry(action: AuditAction, key: KeyId) -> AuditEntry {
     AuditEntry::new(at(100), action, key, Actor::Cli)
-}
-
-async fn open(dir: &tempfile::TempDir) -> (SqliteStore, sqlx::SqlitePool) {
-    let path = dir.path().join("keys.db");
-    let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
-    let raw =
-        sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&path))
-            .await
-            .unwrap();
-    (store, raw)
-}
-
-async fn exec(raw: &sqlx::SqlitePool, sql: &str) {
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-        .execute(raw)
-        .await
-        .unwrap();
 }
 
 async fn entries_about(store: &SqliteStore, key: KeyId) -> Vec<AuditEntry> {

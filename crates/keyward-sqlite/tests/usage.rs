@@ -3,31 +3,13 @@
 //! recorded), and recording use is traffic, not a key change: it never reaches the
 //! change feed.
 
-use keyward_clock::Timestamp;
-use keyward_sqlite::{ChangeFeed, SCHEMA_VERSION, SqliteStore};
+mod common;
+
+use keyward_sqlite::{ChangeFeed, SCHEMA_VERSION};
 use keyward_store::{KeyStore, UsageUpdate};
 use keyward_testing::store_conformance::{fresh_id, sample_record};
 
-fn at(millis: u64) -> Timestamp {
-    Timestamp::from_unix_millis(1_767_225_600_000 + millis)
-}
-
-async fn open(dir: &tempfile::TempDir) -> (SqliteStore, sqlx::SqlitePool) {
-    let path = dir.path().join("keys.db");
-    let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
-    let raw =
-        sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&path))
-            .await
-            .unwrap();
-    (store, raw)
-}
-
-async fn exec(raw: &sqlx::SqlitePool, sql: &str) {
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-        .execute(raw)
-        .await
-        .unwrap();
-}
+use common::{at, exec, open};
 
 fn usage(id: keyward_format::KeyId, ms: u64, used: &[&str]) -> UsageUpdate {
     UsageUpdate {
