@@ -15,9 +15,13 @@ pub mod rig;
 #[cfg(feature = "example-servers")]
 pub mod client;
 #[cfg(feature = "example-servers")]
+pub mod metrics;
+#[cfg(feature = "example-servers")]
 pub mod request_shape;
 #[cfg(feature = "example-servers")]
 pub mod scale_out;
+#[cfg(feature = "example-servers")]
+pub mod secret_scanning;
 #[cfg(feature = "example-servers")]
 pub mod server;
 #[cfg(feature = "example-servers")]
