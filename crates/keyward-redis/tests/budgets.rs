@@ -3,36 +3,16 @@
 //! asked through `RedisRequestLimits`. Skipped (with a printed line) when Redis is
 //! unreachable, unless `KEYWARD_REQUIRE_SERVICES=1`.
 
+mod common;
+
 use std::net::IpAddr;
 
 use keyward_limit::{
     Budgets, FailureGuard, GuardConfig, LimitScope, MemoryRateLimiter, Quota, RateLimiter,
     RequestDecision, RequestLimits,
 };
-use keyward_redis::RedisLimits;
-use keyward_testing::services;
 
-fn namespace(test: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("kw_test:{test}:{}:{nanos}", std::process::id())
-}
-
-async fn connect(test: &str) -> Option<RedisLimits> {
-    let url = services::redis_url();
-    let connected = RedisLimits::connect(&url, &namespace(test)).await;
-    services::reachable_or_skip("Redis", &url, connected)
-}
-
-async fn raw() -> redis::aio::MultiplexedConnection {
-    redis::Client::open(services::redis_url().as_str())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap()
-}
+use common::{connect, raw};
 
 const KEY: Quota = Quota::per_minute(60);
 

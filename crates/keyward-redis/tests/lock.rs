@@ -2,19 +2,15 @@
 //! instance sharing the namespace. Skipped (with a printed line) when Redis is
 //! unreachable, unless `KEYWARD_REQUIRE_SERVICES=1`.
 
+mod common;
+
 use std::net::IpAddr;
 
 use keyward_limit::{FailureGuard, GuardConfig, GuardDecision};
 use keyward_redis::RedisLimits;
 use keyward_testing::services;
 
-fn namespace(test: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("kw_test:{test}:{}:{nanos}", std::process::id())
-}
+use common::namespace;
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()

@@ -2,6 +2,8 @@
 //! namespace. Skipped (with a printed line) when Redis is unreachable, unless
 //! `KEYWARD_REQUIRE_SERVICES=1`.
 
+mod common;
+
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -13,31 +15,10 @@ use keyward_redis::{RedisError, RedisLimits, RedisOptions};
 use keyward_testing::fault_proxy::FaultProxy;
 use keyward_testing::services;
 
+use common::{connect, raw};
+
 fn url() -> String {
     services::redis_url()
-}
-
-fn namespace(test: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("kw_test:{test}:{}:{nanos}", std::process::id())
-}
-
-/// A connection in a fresh namespace, or `None` after printing `skipped: …`.
-async fn connect(test: &str) -> Option<RedisLimits> {
-    let url = url();
-    let connected = RedisLimits::connect(&url, &namespace(test)).await;
-    services::reachable_or_skip("Redis", &url, connected)
-}
-
-async fn raw() -> redis::aio::MultiplexedConnection {
-    redis::Client::open(url().as_str())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap()
 }
 
 fn ip(s: &str) -> IpAddr {

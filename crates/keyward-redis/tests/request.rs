@@ -4,6 +4,8 @@
 //! Redis that reads the RESP requests passing through. Skipped (with a printed line)
 //! when Redis is unreachable, unless `KEYWARD_REQUIRE_SERVICES=1`.
 
+mod common;
+
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,13 +22,7 @@ use keyward_testing::services;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-fn namespace(test: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("kw_test:{test}:{}:{nanos}", std::process::id())
-}
+use common::namespace;
 
 /// The test Redis's TCP address, or `None` after printing `skipped: …`.
 async fn upstream(test: &str) -> Option<SocketAddr> {
