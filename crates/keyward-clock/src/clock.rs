@@ -39,6 +39,7 @@ static OFFSET: AtomicU64 = AtomicU64::new(0);
 /// Monotonic nanos since `BASE` at which to re-anchor; 0 before the first anchor.
 static NEXT_RESYNC: AtomicU64 = AtomicU64::new(0);
 
+#[inline]
 fn anchored_wall_clock() -> Timestamp {
     let (clock, base) = SOURCE.get_or_init(|| {
         let clock = quanta::Clock::new();
@@ -47,15 +48,23 @@ fn anchored_wall_clock() -> Timestamp {
     });
     let mono = clock.delta_as_nanos(*base, clock.raw());
     if mono >= NEXT_RESYNC.load(Ordering::Relaxed) {
-        let wall = Timestamp::from_system_time(std::time::SystemTime::now()).as_unix_nanos();
-        OFFSET.store(wall.wrapping_sub(mono), Ordering::Relaxed);
-        NEXT_RESYNC.store(
-            mono.saturating_add(RESYNC_EVERY_NANOS).max(1),
-            Ordering::Relaxed,
-        );
-        return Timestamp::from_unix_nanos(wall);
+        return re_anchor(mono);
     }
     Timestamp::from_unix_nanos(mono.wrapping_add(OFFSET.load(Ordering::Relaxed)))
+}
+
+/// Once a second: reads the wall clock and re-anchors the TSC to it. Kept out of line so
+/// the common read above inlines into its callers.
+#[cold]
+#[inline(never)]
+fn re_anchor(mono: u64) -> Timestamp {
+    let wall = Timestamp::from_system_time(std::time::SystemTime::now()).as_unix_nanos();
+    OFFSET.store(wall.wrapping_sub(mono), Ordering::Relaxed);
+    NEXT_RESYNC.store(
+        mono.saturating_add(RESYNC_EVERY_NANOS).max(1),
+        Ordering::Relaxed,
+    );
+    Timestamp::from_unix_nanos(wall)
 }
 
 /// A clock that only moves when told to; clones share one time.
