@@ -17,10 +17,10 @@ use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, Request, Status
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use keyward::http::{
-    CredentialSources, Gate, HttpResponse, MAX_BODY_LEN, RequestBody, RequestError, RequestHeaders,
-    rate_limit_field, rate_limit_headers, rate_limit_policy_field, render, static_decimal,
+    CredentialSources, Gate, HttpResponse, MAX_BODY_LEN, PolicyCache, RequestBody, RequestError,
+    RequestHeaders, rate_limit_field, rate_limit_headers, render, static_decimal,
 };
-use keyward::limit::{BudgetDecision, ClientIpResolver, LimitScope, Quota, headers};
+use keyward::limit::{BudgetDecision, ClientIpResolver, headers};
 use keyward::scope::Requirement;
 use keyward::{AuthError, Authenticator, Principal};
 
@@ -322,34 +322,16 @@ fn with_rate_limit_headers(mut response: Response, decision: Option<BudgetDecisi
 }
 
 thread_local! {
-    /// The last `RateLimit-Policy` value built on this thread for each budget scope, with
-    /// the quota and limit it describes. The value depends on nothing else, so a response
-    /// clones it (a reference count) instead of allocating a header value of its own.
-    static POLICIES: RefCell<[Option<(Quota, u32, HeaderValue)>; 3]> =
-        const { RefCell::new([None, None, None]) };
+    /// This thread's `RateLimit-Policy` values, one per budget scope and quota.
+    static POLICIES: RefCell<PolicyCache<HeaderValue>> = const { RefCell::new(PolicyCache::new()) };
 }
 
-/// The `RateLimit-Policy` value of `budget`, from [`POLICIES`] when this thread built it
-/// for the same scope and quota before.
+/// The `RateLimit-Policy` value of `budget`, built once per quota on each thread.
 fn policy_value(budget: &BudgetDecision) -> Option<HeaderValue> {
-    let slot = match budget.scope {
-        LimitScope::Key => 0,
-        LimitScope::Owner => 1,
-        LimitScope::Tenant => 2,
-    };
     POLICIES.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        let cached = &mut cache[slot];
-        let limit = budget.decision.limit();
-        if let Some((quota, cached_limit, value)) = cached
-            && *quota == budget.quota
-            && *cached_limit == limit
-        {
-            return Some(value.clone());
-        }
-        let value = HeaderValue::from_bytes(rate_limit_policy_field(budget).as_bytes()).ok()?;
-        *cached = Some((budget.quota, limit, value.clone()));
-        Some(value)
+        cache
+            .borrow_mut()
+            .value(budget, |bytes| HeaderValue::from_bytes(bytes).ok())
     })
 }
 

@@ -14,6 +14,7 @@ mod body;
 mod extract;
 mod gate;
 pub mod management;
+mod policy_cache;
 mod render;
 
 pub use body::{JsonError, JsonErrorKind, MAX_BODY_LEN, RequestBody, RequestError};
@@ -21,6 +22,7 @@ pub use body::{parse_json_body, parse_json_object};
 pub use extract::{CredentialSources, ExtractedCredential, MAX_CREDENTIAL_HEADER_LEN, extract};
 pub use gate::{DEFAULT_REALM, Gate, RequestHeaders};
 pub use management::render_manage_error;
+pub use policy_cache::PolicyCache;
 pub use render::{
     FieldValue, HttpResponse, RateLimitFields, rate_limit_field, rate_limit_fields,
     rate_limit_headers, rate_limit_policy_field, render, static_decimal,
