@@ -6,22 +6,11 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{Rig, catalog, ip, mint, rig, rig_with};
+use common::{Rig, auth, catalog, ip, mint, rig, rig_with};
 use keyward::clock::Clock;
 use keyward::scope::{CapabilitySet, Requirement};
 use keyward::store::{KeyStore, Tenant};
 use keyward::{AuthError, Config, Credential, InvalidKeyReason, MintRequest, NewKey};
-
-async fn auth(
-    rig: &Rig,
-    key: &str,
-    requirement: &Requirement,
-) -> Result<keyward::Principal, AuthError> {
-    rig.keyward
-        .authenticator()
-        .authenticate(Credential::Key(key), requirement, ip("192.0.2.1"))
-        .await
-}
 
 fn any() -> Requirement {
     Requirement::none()

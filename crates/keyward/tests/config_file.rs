@@ -1,35 +1,17 @@
 //! `keyward.toml`: defaults, partial files, one-line errors that point at the setting,
 //! the demo configuration and where the file is found.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::config_text::{error, parse, problem};
 use keyward::config_file::{HasherChoice, SettingProblem};
 use keyward::limit::{GuardConfig, Quota};
 use keyward::scope::Catalog;
 use keyward::store::MemoryStore;
 use keyward::{Config, ConfigError, ConfigFile, ConfigSource, Keyward, MintRequest};
-
-fn parse(text: &str) -> Result<ConfigFile, ConfigError> {
-    ConfigFile::parse(text, "keyward.toml")
-}
-
-/// The one-line message for `text`, which must be refused.
-fn error(text: &str) -> String {
-    let err = parse(text).expect_err("the file is refused");
-    let message = err.to_string();
-    assert!(!message.contains('\n'), "one line: {message:?}");
-    message
-}
-
-fn problem(text: &str) -> SettingProblem {
-    parse(text)
-        .expect_err("the file is refused")
-        .invalid()
-        .expect("refused after reading")
-        .problem
-        .clone()
-}
 
 fn names(catalog: &Catalog) -> Vec<&str> {
     catalog.iter().map(|(_, name)| name).collect()

@@ -2,32 +2,16 @@
 //! expire_unused_after` and `[audit] retention`, read into `Config`, refused with one
 //! line that points at the setting.
 
+mod common;
+
 use std::time::Duration;
 
+use common::config_text::{error, parse, problem};
 use keyward::config_file::{MAX_LIFECYCLE_DAYS, SettingProblem};
 use keyward::store::MemoryStore;
 use keyward::{ConfigFile, Keyward};
 
 const DAY: Duration = Duration::from_secs(86_400);
-
-fn parse(text: &str) -> Result<ConfigFile, keyward::ConfigError> {
-    ConfigFile::parse(text, "keyward.toml")
-}
-
-fn error(text: &str) -> String {
-    let message = parse(text).expect_err("the file is refused").to_string();
-    assert!(!message.contains('\n'), "one line: {message:?}");
-    message
-}
-
-fn problem(text: &str) -> SettingProblem {
-    parse(text)
-        .expect_err("the file is refused")
-        .invalid()
-        .expect("refused after reading")
-        .problem
-        .clone()
-}
 
 #[test]
 fn policies_are_unset_by_default() {

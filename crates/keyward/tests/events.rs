@@ -2,31 +2,17 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{ip, rig};
+use common::{captured_log, ip, rig};
 use keyward::scope::Requirement;
 use keyward::{Credential, MintRequest};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use tracing::Level;
 
 #[tokio::test]
 async fn events_are_logged_without_secrets() {
     let rig = rig();
-    let ((k, key, typo, rolled), log) = captured_log(async {
+    let ((k, key, typo, rolled), log) = captured_log(Level::TRACE, async {
         let keys = rig.keyward.keys();
         let authn = rig.keyward.authenticator();
         let k = keys.mint(MintRequest::new("CI", "u_1")).await.unwrap();
@@ -81,27 +67,12 @@ async fn events_are_logged_without_secrets() {
     assert!(!log.contains(&key) && !log.contains(rolled.new.key.expose()) && !log.contains(&typo));
 }
 
-/// Captures every line logged while `f` runs.
-async fn captured_log<T>(f: impl std::future::Future<Output = T>) -> (T, String) {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let output = f.await;
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    (output, log)
-}
-
 #[tokio::test]
 async fn a_flood_of_refusals_is_one_line_per_client_and_reason_per_interval() {
     let rig = common::rig_with(|b| b.without_lockout());
     let authn = rig.keyward.authenticator();
     let garbage = "sk_live_not-a-key";
-    let ((), log) = captured_log(async {
+    let ((), log) = captured_log(Level::TRACE, async {
         for _ in 0..500 {
             let _ = authn
                 .authenticate(

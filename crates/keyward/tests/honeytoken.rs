@@ -6,13 +6,13 @@ mod common;
 
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 
-use common::{Rig, ip, rig_with};
+use common::{Received, Rig, captured_log, ip, rig_with};
 use keyward::http::{Gate, HttpResponse, RequestHeaders};
 use keyward::scope::Requirement;
 use keyward::store::{Actor, AuditAction, AuditEntry, AuditQuery, KeyStore};
 use keyward::{AuthError, Credential, KeyEvent, MintRequest};
+use tracing::Level;
 
 /// A request's headers: a bearer key and, optionally, a user agent.
 struct Headers(Vec<(&'static str, Vec<u8>)>);
@@ -33,27 +33,6 @@ impl RequestHeaders for Headers {
             .iter()
             .filter(move |(n, _)| *n == name)
             .map(|(_, v)| v.as_slice())
-    }
-}
-
-/// Every event received.
-#[derive(Clone, Default)]
-struct Received(Arc<Mutex<Vec<KeyEvent>>>);
-
-impl Received {
-    fn sink(&self) -> impl Fn(&KeyEvent) + Send + Sync + 'static {
-        let received = Arc::clone(&self.0);
-        move |event: &KeyEvent| received.lock().unwrap().push(event.clone())
-    }
-
-    fn honeytokens(&self) -> Vec<KeyEvent> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| matches!(e, KeyEvent::Honeytoken { .. }))
-            .cloned()
-            .collect()
     }
 }
 
@@ -165,18 +144,16 @@ async fn the_alert_is_an_event_an_audit_entry_and_a_warning() {
     // Control characters (a NUL, an escape sequence, a newline) are dropped; quotes are
     // kept, and escaped in the log.
     let agent = b"evil\0 \x1b[31mbot\n \"quoted\"";
-    let (response, log) = captured_log(answer(
-        &gate,
-        "2001:db8::7",
-        decoy.key.expose(),
-        Some(agent),
-    ))
+    let (response, log) = captured_log(
+        Level::TRACE,
+        answer(&gate, "2001:db8::7", decoy.key.expose(), Some(agent)),
+    )
     .await;
     assert_eq!(response.status, 401);
     let cleaned = "evil [31mbot \"quoted\"".to_owned();
 
     assert_eq!(
-        received.honeytokens(),
+        received.take_where(|e| matches!(e, KeyEvent::Honeytoken { .. })),
         [KeyEvent::Honeytoken {
             key: decoy.summary.id,
             client,
@@ -226,32 +203,4 @@ async fn honeytokens_are_marked_in_listings_and_their_rolls_stay_decoys() {
         .await
         .unwrap();
     assert!(rolled.new.summary.honeytoken);
-}
-
-/// Captures every line logged while `f` runs.
-async fn captured_log<T>(f: impl std::future::Future<Output = T>) -> (T, String) {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let output = f.await;
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    (output, log)
-}
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }

@@ -5,45 +5,18 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{catalog, rig};
+use common::{captured_log, catalog, rig};
 use keyward::manage::{Caller, CreateKey, KeyManager};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-async fn captured_log<T>(f: impl std::future::Future<Output = T>) -> (T, String) {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let output = f.await;
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    (output, log)
-}
+use tracing::Level;
 
 #[tokio::test]
 async fn each_change_is_logged_once_with_who_acted_and_never_a_secret() {
     let rig = rig();
     let manager = KeyManager::new(&rig.keyward);
     let me = Caller::user("u_1", None, catalog().all());
-    let ((created, rolled), log) = captured_log(async {
+    let ((created, rolled), log) = captured_log(Level::INFO, async {
         let created = manager.create(&me, CreateKey::new("CI")).await.unwrap();
         let id = created.key.id().to_string();
         manager.disable(&me, &id).await.unwrap();

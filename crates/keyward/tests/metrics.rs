@@ -6,7 +6,7 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{Rig, catalog, ip, mint, rig_with};
+use common::{Rig, auth, catalog, ip, mint, rig_with};
 use keyward::limit::{GuardConfig, Quota};
 use keyward::scope::Requirement;
 use keyward::{AuthError, Credential, KeywardBuilder, MintRequest};
@@ -84,17 +84,6 @@ impl Seen {
     fn outcome(&self, outcome: &str) -> u64 {
         self.counter("keyward_auth_requests_total", &[("outcome", outcome)])
     }
-}
-
-async fn auth(
-    rig: &Rig,
-    key: &str,
-    requirement: &Requirement,
-) -> Result<keyward::Principal, AuthError> {
-    rig.keyward
-        .authenticator()
-        .authenticate(Credential::Key(key), requirement, ip("192.0.2.1"))
-        .await
 }
 
 #[tokio::test]

@@ -3,48 +3,29 @@
 
 mod common;
 
-use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Rig, catalog, ip, mint, rig_with};
+use common::{Received, Rig, auth_from, catalog, ip, mint, rig_with};
 use keyward::limit::{GuardConfig, IpGroup, Quota};
 use keyward::scope::Requirement;
-use keyward::{AuthError, Credential, ErrorCode, KeyEvent, MintRequest};
-
-async fn auth_from(
-    rig: &Rig,
-    key: &str,
-    requirement: &Requirement,
-    client: IpAddr,
-) -> Result<keyward::Principal, AuthError> {
-    rig.keyward
-        .authenticator()
-        .authenticate(Credential::Key(key), requirement, client)
-        .await
-}
+use keyward::{AuthError, ErrorCode, KeyEvent, MintRequest};
 
 /// A rig whose events are collected, with a quota of two requests a minute and a
 /// lockout after three failures.
-fn collecting() -> (Rig, Arc<Mutex<Vec<KeyEvent>>>) {
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&events);
+fn collecting() -> (Rig, Received) {
+    let events = Received::default();
     let lockout = GuardConfig::new(3, Duration::from_secs(60), Duration::from_secs(60)).unwrap();
-    let rig = rig_with(move |b| {
+    let rig = rig_with(|b| {
         b.default_quota(Quota::per_minute(2))
             .lockout(lockout)
-            .event_sink(move |event: &KeyEvent| sink.lock().unwrap().push(event.clone()))
+            .event_sink(events.sink())
     });
     (rig, events)
 }
 
 /// The request path's events so far (management changes left out).
-fn drain(events: &Mutex<Vec<KeyEvent>>) -> Vec<KeyEvent> {
-    let mut events = events.lock().unwrap();
-    std::mem::take(&mut *events)
-        .into_iter()
-        .filter(|e| !matches!(e, KeyEvent::Changed(_)))
-        .collect()
+fn drain(events: &Received) -> Vec<KeyEvent> {
+    events.take_where(|e| !matches!(e, KeyEvent::Changed(_)))
 }
 
 #[tokio::test]

@@ -4,41 +4,14 @@
 
 mod common;
 
-use std::io::Write;
-use std::net::IpAddr;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Rig, catalog, ip, mint, rig_with};
+use common::{LogCapture, auth_from, catalog, ip, mint, rig_with};
+use keyward::MintRequest;
 use keyward::limit::{GuardConfig, Quota};
 use keyward::scope::Requirement;
-use keyward::{AuthError, Credential, MintRequest};
-
-async fn auth_from(
-    rig: &Rig,
-    key: &str,
-    requirement: &Requirement,
-    client: IpAddr,
-) -> Result<keyward::Principal, AuthError> {
-    rig.keyward
-        .authenticator()
-        .authenticate(Credential::Key(key), requirement, client)
-        .await
-}
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use tracing::Level;
 
 /// Every kind of refusal from the request path leaves a line naming the client group
 /// and the reason, never the key.
@@ -46,13 +19,7 @@ impl Write for Captured {
 async fn every_kind_of_refusal_is_logged_with_its_client_and_reason() {
     let lockout = GuardConfig::new(3, Duration::from_secs(60), Duration::from_secs(60)).unwrap();
     let rig = rig_with(|b| b.default_quota(Quota::per_minute(2)).lockout(lockout));
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = LogCapture::install(Level::INFO);
 
     let keys = rig.keyward.keys();
     let none = Requirement::none();
@@ -106,7 +73,7 @@ async fn every_kind_of_refusal_is_logged_with_its_client_and_reason() {
         let _ = auth_from(&rig, "sk_live_garbage", &none, ip(cases[6].0)).await;
     }
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = capture.text();
     for (client, code) in cases {
         let line = log
             .lines()
