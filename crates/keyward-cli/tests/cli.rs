@@ -1,44 +1,11 @@
 //! The `keyward` binary end to end, on a temporary database.
 
+mod common;
+
+use common::Env;
 use keyward_testing::services;
 use predicates::prelude::*;
 use serde_json::Value;
-
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Self {
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn db(&self) -> String {
-        self.dir.path().join("keys.db").to_str().unwrap().to_owned()
-    }
-
-    fn cmd(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("keyward");
-        cmd.env("KEYWARD_DATABASE_URL", self.db());
-        // The owner comes from each test's arguments, never from the caller's shell.
-        cmd.env_remove("KEYWARD_OWNER");
-        cmd.env_remove("KEYWARD_CONFIG");
-        cmd.current_dir(self.dir.path());
-        cmd
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.cmd().args(args).arg("--json").output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-}
 
 /// Asserts a failure with exactly one `error: …` line on stderr and no panic.
 fn one_line_error(out: &std::process::Output, needle: &str) {
@@ -331,17 +298,10 @@ fn the_default_listing_fits_100_columns_and_wide_has_every_column() {
     assert!(wide.lines().map(|l| l.chars().count()).max().unwrap() > 100);
 }
 
-fn mint_key(env: &Env) -> String {
-    env.json(&["keys", "create", "--owner", "u_1", "--name", "leak"])["key"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 #[test]
 fn scan_reports_line_and_column_masked() {
     let env = Env::new();
-    let key = mint_key(&env);
+    let key = env.mint("leak").0;
     let tree = env.dir.path().join("tree");
     std::fs::create_dir_all(tree.join("src")).unwrap();
     std::fs::create_dir_all(tree.join(".git")).unwrap();
@@ -372,7 +332,7 @@ fn scan_reports_line_and_column_masked() {
 #[test]
 fn scan_reads_stdin_and_clean_input_exits_zero() {
     let env = Env::new();
-    let key = mint_key(&env);
+    let key = env.mint("leak").0;
     let out = env
         .cmd()
         .arg("scan")

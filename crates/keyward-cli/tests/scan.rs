@@ -1,57 +1,12 @@
 //! `keyward scan --revoke` on a temporary SQLite store: every live key found is revoked
 //! and audited as leaked where it was found; without `--revoke` nothing changes.
 
+mod common;
+
+use common::Env;
 use keyward::Database;
 use keyward::format::KeyId;
 use keyward::store::{Actor, AuditAction, AuditQuery};
-use serde_json::Value;
-
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Self {
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn db(&self) -> String {
-        self.dir.path().join("keys.db").to_str().unwrap().to_owned()
-    }
-
-    fn cmd(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("keyward");
-        cmd.env("KEYWARD_DATABASE_URL", self.db());
-        cmd.env_remove("KEYWARD_OWNER");
-        cmd.env_remove("KEYWARD_CONFIG");
-        cmd.current_dir(self.dir.path());
-        cmd
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.cmd().args(args).arg("--json").output().unwrap();
-        assert!(out.status.success(), "{args:?}: {out:?}");
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-
-    /// A new key: (the key, its id).
-    fn mint(&self, name: &str) -> (String, String) {
-        let created = self.json(&["keys", "create", "--owner", "u_1", "--name", name]);
-        (
-            created["key"].as_str().unwrap().to_owned(),
-            created["id"].as_str().unwrap().to_owned(),
-        )
-    }
-
-    fn state(&self, id: &str) -> String {
-        self.json(&["keys", "show", id])["state"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-}
 
 fn masked(key: &str) -> String {
     format!("{}…{}", &key[..12], &key[key.len() - 4..])

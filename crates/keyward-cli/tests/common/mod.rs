@@ -1,4 +1,4 @@
-//! The `keyward` binary on a temporary SQLite file, for the audit and listing tests.
+//! The `keyward` binary on a temporary SQLite file, shared by the CLI tests.
 
 #![allow(dead_code)] // each test file uses part of it
 
@@ -32,6 +32,8 @@ impl Env {
     pub fn cmd(&self) -> assert_cmd::Command {
         let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("keyward");
         cmd.env("KEYWARD_DATABASE_URL", self.db());
+        // The owner and the configuration come from each test, never from the caller's
+        // shell.
         cmd.env_remove("KEYWARD_OWNER");
         cmd.env_remove("KEYWARD_CONFIG");
         cmd.current_dir(self.dir.path());
@@ -47,6 +49,23 @@ impl Env {
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// A new key for u_1 made through `keys create`: (the key, its id).
+    pub fn mint(&self, name: &str) -> (String, String) {
+        let created = self.json(&["keys", "create", "--owner", "u_1", "--name", name]);
+        (
+            created["key"].as_str().unwrap().to_owned(),
+            created["id"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// The state `keys show` gives key `id`.
+    pub fn state(&self, id: &str) -> String {
+        self.json(&["keys", "show", id])["state"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// The command's table output; it must succeed.
