@@ -1,46 +1,16 @@
 //! Changes made through the dashboard are audited as the signed-in user, from the
 //! client address of the request; the list marks a key expired for disuse.
 
+mod common;
+
 use std::net::IpAddr;
 use std::time::Duration;
 
+use common::{csrf, dashboard, get, post_from, u1};
 use keyward::Config;
 use keyward::manage::Actor;
 use keyward::store::{AuditAction, AuditQuery, KeyStore};
-use keyward_dashboard::{Dashboard, DashboardRequest, SignedInUser};
-use keyward_testing::rig::{Rig, catalog, rig, rig_with};
-
-const MOUNT: &str = "/settings/api-keys";
-
-fn user() -> SignedInUser {
-    SignedInUser::new("session-1", "u_1", catalog().all())
-}
-
-/// The CSRF token of the list page.
-async fn csrf(dashboard: &Dashboard, user: &SignedInUser) -> String {
-    let page = dashboard
-        .handle(DashboardRequest::get("/"), Some(user), MOUNT)
-        .await;
-    let start = page
-        .body
-        .find(r#"name="csrf" value=""#)
-        .expect("a csrf field")
-        + 19;
-    let len = page.body[start..].find('"').unwrap();
-    page.body[start..start + len].to_string()
-}
-
-async fn post(
-    dashboard: &Dashboard,
-    user: &SignedInUser,
-    path: &str,
-    fields: &[(&str, &str)],
-    from: IpAddr,
-) -> u16 {
-    let body = serde_urlencoded::to_string(fields).unwrap();
-    let request = DashboardRequest::post_form(path, body.as_bytes()).with_client_ip(from);
-    dashboard.handle(request, Some(user), MOUNT).await.status
-}
+use keyward_testing::rig::{Rig, rig, rig_with};
 
 async fn log(rig: &Rig) -> Vec<keyward::store::AuditEntry> {
     rig.store.list_audit(&AuditQuery::all(100)).await.unwrap()
@@ -49,11 +19,11 @@ async fn log(rig: &Rig) -> Vec<keyward::store::AuditEntry> {
 #[tokio::test]
 async fn a_change_through_the_dashboard_names_the_user_and_the_address() {
     let rig = rig();
-    let dashboard = Dashboard::new(&rig.keyward).clock(rig.clock.clone());
-    let me = user();
+    let dashboard = dashboard(&rig);
+    let me = u1("session-1");
     let from: IpAddr = "203.0.113.20".parse().unwrap();
     let token = csrf(&dashboard, &me).await;
-    let created = post(
+    let created = post_from(
         &dashboard,
         &me,
         "/",
@@ -63,19 +33,21 @@ async fn a_change_through_the_dashboard_names_the_user_and_the_address() {
             ("expires", "never"),
             ("capabilities", "jobs:read"),
         ],
-        from,
+        Some(from),
     )
-    .await;
+    .await
+    .status;
     assert_eq!(created, 303);
     let id = log(&rig).await[0].key.to_string();
-    let revoked = post(
+    let revoked = post_from(
         &dashboard,
         &me,
         &format!("/{id}/revoke"),
         &[("csrf", &token)],
-        from,
+        Some(from),
     )
-    .await;
+    .await
+    .status;
     assert_eq!(revoked, 303);
 
     let entries = log(&rig).await;
@@ -97,22 +69,17 @@ async fn a_key_unused_too_long_is_listed_so() {
             ..Config::default()
         })
     });
-    let dashboard = Dashboard::new(&rig.keyward).clock(rig.clock.clone());
+    let dashboard = dashboard(&rig);
     rig.mint(keyward::MintRequest::new("idle", "u_1")).await;
-    let me = user();
-    let list = |dashboard: &Dashboard| {
-        let dashboard = dashboard.clone();
-        let me = me.clone();
-        async move {
-            dashboard
-                .handle(DashboardRequest::get("/"), Some(&me), MOUNT)
-                .await
-                .body
-        }
-    };
-    assert!(!list(&dashboard).await.contains("expired-unused"));
+    let me = u1("session-1");
+    assert!(
+        !get(&dashboard, &me, "/")
+            .await
+            .body
+            .contains("expired-unused")
+    );
     rig.clock.advance(30 * day);
-    let page = list(&dashboard).await;
+    let page = get(&dashboard, &me, "/").await.body;
     assert!(page.contains(">expired<"), "{page}");
     assert!(page.contains(r#"data-testid="expired-unused""#), "{page}");
 }

@@ -1,8 +1,11 @@
 //! The dashboard driven through `Dashboard::handle`, as a mount drives it: pages,
 //! show-once slots, CSRF, the no-escalation rules and the headers of every answer.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{MOUNT, csrf_in, dashboard, header, shown_key, u1};
 use keyward::http::HttpResponse;
 use keyward::scope::CapabilitySet;
 use keyward::store::{KeyState, PageRequest};
@@ -13,23 +16,11 @@ use keyward_testing::rig::{Rig, catalog, rig};
 /// A form's fields, in order.
 type FormFields<'a> = &'a [(&'a str, &'a str)];
 
-const MOUNT: &str = "/settings/api-keys";
-
 const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// The dashboard over the rig, on the rig's clock.
-fn dashboard(rig: &Rig) -> Dashboard {
-    Dashboard::new(&rig.keyward).clock(rig.clock.clone())
-}
-
 fn caps(names: &[&str]) -> CapabilitySet {
     catalog().set(names).unwrap()
-}
-
-/// u_1 holds every capability of the catalog.
-fn u1(session: &str) -> SignedInUser {
-    SignedInUser::new(session, "u_1", catalog().all())
 }
 
 /// u_2 holds the default grants plus keys:read and keys:write.
@@ -39,14 +30,6 @@ fn u2(session: &str) -> SignedInUser {
         "u_2",
         caps(&["desktop:read", "desktop:chat", "keys:read", "keys:write"]),
     )
-}
-
-fn header<'r>(response: &'r HttpResponse, name: &str) -> Option<&'r str> {
-    response
-        .headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
 }
 
 /// The headers every answer carries; pages and redirects are never stored.
@@ -81,41 +64,28 @@ async fn send(
     response
 }
 
+/// GET `path` for `user`, checking the answer's headers.
 async fn get(dashboard: &Dashboard, user: &SignedInUser, path: &str) -> HttpResponse {
-    let (path, query) = match path.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (path, None),
-    };
-    let mut request = DashboardRequest::get(path);
-    request.query = query;
-    send(dashboard, Some(user), request).await
+    let response = common::get(dashboard, user, path).await;
+    assert_secure(&response);
+    response
 }
 
+/// POST `fields` as a form to `path` for `user`, checking the answer's headers.
 async fn post(
     dashboard: &Dashboard,
     user: &SignedInUser,
     path: &str,
     fields: &[(&str, &str)],
 ) -> HttpResponse {
-    let body = serde_urlencoded::to_string(fields).unwrap();
-    send(
-        dashboard,
-        Some(user),
-        DashboardRequest::post_form(path, body.as_bytes()),
-    )
-    .await
+    let response = common::post(dashboard, user, path, fields).await;
+    assert_secure(&response);
+    response
 }
 
 /// The CSRF token in `user`'s list page.
 async fn csrf(dashboard: &Dashboard, user: &SignedInUser) -> String {
-    let page = get(dashboard, user, "/").await;
-    let start = page
-        .body
-        .find(r#"name="csrf" value=""#)
-        .expect("a csrf field")
-        + 19;
-    let len = page.body[start..].find('"').unwrap();
-    page.body[start..start + len].to_string()
+    csrf_in(&get(dashboard, user, "/").await)
 }
 
 /// Where a 303 goes, below the mount.
@@ -126,13 +96,6 @@ fn redirect(response: &HttpResponse) -> &str {
     location
         .strip_prefix(MOUNT)
         .unwrap_or_else(|| panic!("{location} is under the mount"))
-}
-
-/// The text of the `[data-testid=new-key]` element, if the page has one.
-fn shown_key(body: &str) -> Option<&str> {
-    let start = body.find(r#"data-testid="new-key">"#)? + 22;
-    let len = body[start..].find("</code>")?;
-    Some(&body[start..start + len])
 }
 
 /// The table row of key `id`.

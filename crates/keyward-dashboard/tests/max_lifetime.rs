@@ -1,30 +1,17 @@
 //! `Config::max_lifetime` on the dashboard's create form: "Never" gets exactly the
 //! maximum, a longer choice is refused with the reason and mints nothing.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{csrf, dashboard, post, u1};
 use keyward::Config;
 use keyward::clock::Clock;
 use keyward::store::{AuditQuery, KeyStore, ListFilter, PageRequest};
-use keyward_dashboard::{Dashboard, DashboardRequest, SignedInUser};
-use keyward_testing::rig::{catalog, rig_with};
+use keyward_testing::rig::rig_with;
 
-const MOUNT: &str = "/settings/api-keys";
 const DAY: Duration = Duration::from_secs(24 * 3600);
-
-/// The CSRF token of the list page.
-async fn csrf(dashboard: &Dashboard, user: &SignedInUser) -> String {
-    let page = dashboard
-        .handle(DashboardRequest::get("/"), Some(user), MOUNT)
-        .await;
-    let start = page
-        .body
-        .find(r#"name="csrf" value=""#)
-        .expect("a csrf field")
-        + 19;
-    let len = page.body[start..].find('"').unwrap();
-    page.body[start..start + len].to_string()
-}
 
 #[tokio::test]
 async fn the_create_form_keeps_within_the_maximum() {
@@ -34,23 +21,18 @@ async fn the_create_form_keeps_within_the_maximum() {
             ..Config::default()
         })
     });
-    let dashboard = Dashboard::new(&rig.keyward).clock(rig.clock.clone());
-    let me = SignedInUser::new("session-1", "u_1", catalog().all());
+    let dashboard = dashboard(&rig);
+    let me = u1("session-1");
     let token = csrf(&dashboard, &me).await;
     let create = |expires: &'static str| {
-        let body = serde_urlencoded::to_string([
+        let fields = [
             ("csrf", token.as_str()),
             ("name", expires),
             ("expires", expires),
             ("capabilities", "jobs:read"),
-        ])
-        .unwrap();
-        let dashboard = dashboard.clone();
-        let me = me.clone();
-        async move {
-            let request = DashboardRequest::post_form("/", body.as_bytes());
-            dashboard.handle(request, Some(&me), MOUNT).await
-        }
+        ];
+        let (dashboard, me) = (&dashboard, &me);
+        async move { post(dashboard, me, "/", &fields).await }
     };
 
     assert_eq!(create("never").await.status, 303);

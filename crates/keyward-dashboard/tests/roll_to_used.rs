@@ -2,75 +2,20 @@
 //! as a mount drives it: a key's recorded use, and a roll that narrows the key to it
 //! and shows the replacement once.
 
+mod common;
+
+use common::{MOUNT, csrf_in, dashboard, header, post, shown_key, u1};
 use keyward::http::HttpResponse;
 use keyward::scope::Requirement;
 use keyward::{Credential, MintRequest};
-use keyward_dashboard::{Dashboard, DashboardRequest, SignedInUser};
+use keyward_dashboard::{Dashboard, SignedInUser};
 use keyward_testing::rig::{Rig, catalog, ip, rig};
 
-const MOUNT: &str = "/settings/api-keys";
-
-fn dashboard(rig: &Rig) -> Dashboard {
-    Dashboard::new(&rig.keyward).clock(rig.clock.clone())
-}
-
-/// u_1 holds every capability of the catalog.
-fn u1(session: &str) -> SignedInUser {
-    SignedInUser::new(session, "u_1", catalog().all())
-}
-
-fn header<'r>(response: &'r HttpResponse, name: &str) -> Option<&'r str> {
-    response
-        .headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
+/// GET `path` for `user`; a page is never stored.
 async fn get(dashboard: &Dashboard, user: &SignedInUser, path: &str) -> HttpResponse {
-    let (path, query) = match path.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (path, None),
-    };
-    let mut request = DashboardRequest::get(path);
-    request.query = query;
-    let response = dashboard.handle(request, Some(user), MOUNT).await;
+    let response = common::get(dashboard, user, path).await;
     assert_eq!(header(&response, "cache-control"), Some("no-store"));
     response
-}
-
-async fn post(
-    dashboard: &Dashboard,
-    user: &SignedInUser,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> HttpResponse {
-    let body = serde_urlencoded::to_string(fields).unwrap();
-    dashboard
-        .handle(
-            DashboardRequest::post_form(path, body.as_bytes()),
-            Some(user),
-            MOUNT,
-        )
-        .await
-}
-
-/// The CSRF token in `page`.
-fn csrf(page: &HttpResponse) -> String {
-    let start = page
-        .body
-        .find(r#"name="csrf" value=""#)
-        .expect("a csrf field")
-        + 19;
-    let len = page.body[start..].find('"').unwrap();
-    page.body[start..start + len].to_string()
-}
-
-/// The text of the `[data-testid=new-key]` element, if the page has one.
-fn shown_key(body: &str) -> Option<&str> {
-    let start = body.find(r#"data-testid="new-key">"#)? + 22;
-    let len = body[start..].find("</code>")?;
-    Some(&body[start..start + len])
 }
 
 /// The chips of the `[data-testid=testid]` list on a usage page.
@@ -124,7 +69,7 @@ async fn roll_to_used_capabilities_shows_a_narrower_key_once() {
         &dashboard,
         &user,
         &format!("/{id}/roll-to-used"),
-        &[("csrf", &csrf(&page)), ("grace", "3600")],
+        &[("csrf", &csrf_in(&page)), ("grace", "3600")],
     )
     .await;
     assert_eq!(response.status, 303, "{}", response.body);
@@ -172,7 +117,7 @@ async fn a_key_with_no_recorded_use_offers_no_roll_and_refuses_one() {
         &dashboard,
         &user,
         &format!("/{id}/roll-to-used"),
-        &[("csrf", &csrf(&list)), ("grace", "0")],
+        &[("csrf", &csrf_in(&list)), ("grace", "0")],
     )
     .await;
     assert_eq!(refused.status, 400, "{}", refused.body);
