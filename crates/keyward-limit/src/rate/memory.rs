@@ -86,11 +86,22 @@ impl<C: Clock> MemoryRateLimiter<C> {
     /// Decides one request of `key` under `quota` and counts it if allowed.
     ///
     /// The infallible form of [`RateLimiter::check_now`].
-    #[inline]
+    #[inline(always)]
     pub fn decide(&self, key: &str, quota: Quota) -> Decision {
         let gcra = Gcra::new(quota);
         let now = self.clock.now().as_unix_nanos();
-        let updated = self.state.update(key, |tat| gcra.decide(tat, now));
+        match self.state.update_tracked(key, |tat| gcra.decide(tat, now)) {
+            Some(decision) => decision,
+            None => self.decide_untracked(key, gcra, now),
+        }
+    }
+
+    /// [`MemoryRateLimiter::decide`] for a key not tracked yet, out of line so the
+    /// tracked path inlines into callers.
+    #[cold]
+    #[inline(never)]
+    fn decide_untracked(&self, key: &str, gcra: Gcra, now: u64) -> Decision {
+        let updated = self.state.insert(key, |tat| gcra.decide(tat, now));
         if updated.inserted && self.sweeps.note_insert() {
             self.sweep();
         }
@@ -155,6 +166,7 @@ impl<C: Clock> MemoryRateLimiter<C> {
         }
     }
 
+    #[cold]
     fn sweep(&self) {
         self.state.retain_recent(self.clock.now().as_unix_nanos());
         self.sweeps.finished(self.state.len());

@@ -99,12 +99,36 @@ impl KeyedState {
         key: &str,
         f: impl Fn(Option<u64>) -> (R, Option<u64>),
     ) -> Updated<R> {
-        if let Some(cell) = self.map.get(key.as_bytes()) {
-            return Updated {
-                result: cas(&cell, f),
+        match self.update_tracked(key, &f) {
+            Some(result) => Updated {
+                result,
                 inserted: false,
-            };
+            },
+            None => self.insert(key, f),
         }
+    }
+
+    /// [`KeyedState::update`] of a key already tracked; `None` (and `f` not called) when
+    /// it is not. Small enough to inline into the caller, which then keeps the result
+    /// in registers instead of merging it through memory with the insert path.
+    #[inline(always)]
+    pub(crate) fn update_tracked<R>(
+        &self,
+        key: &str,
+        f: impl Fn(Option<u64>) -> (R, Option<u64>),
+    ) -> Option<R> {
+        let cell = self.map.get(key.as_bytes())?;
+        Some(cas(&cell, f))
+    }
+
+    /// [`KeyedState::update`] of a key [`KeyedState::update_tracked`] did not find.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn insert<R>(
+        &self,
+        key: &str,
+        f: impl Fn(Option<u64>) -> (R, Option<u64>),
+    ) -> Updated<R> {
         let (first, write) = f(None);
         let Some(write) = write else {
             // Nothing to remember (a refusal of an untracked key): keep the map as is.
