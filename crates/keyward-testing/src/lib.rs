@@ -15,6 +15,8 @@ pub mod rig;
 #[cfg(feature = "example-servers")]
 pub mod client;
 #[cfg(feature = "example-servers")]
+pub mod decoys_and_budgets;
+#[cfg(feature = "example-servers")]
 pub mod metrics;
 #[cfg(feature = "example-servers")]
 pub mod request_shape;

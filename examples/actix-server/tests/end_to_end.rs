@@ -39,3 +39,10 @@ async fn dashboard_behind_the_demo_sign_in() {
     let dir = tempfile::tempdir().unwrap();
     walkthrough::dashboard_sign_in(BINARY, dir.path()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn honeytoken_usage_and_owner_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    keyward_testing::decoys_and_budgets::honeytoken_usage_and_owner_budget(BINARY, dir.path())
+        .await;
+}
