@@ -3,10 +3,11 @@
 
 use std::path::Path;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::client::{Response, with_key};
+use crate::client::with_key;
 use crate::server::ServerProcess;
+use crate::walkthrough::{assert_status, create};
 
 /// An owner-wide budget of eight requests a minute, on top of the default per-key one.
 const CONFIG: &str = r#"
@@ -16,20 +17,6 @@ bcrypt_cost = 4
 [limits]
 owner = "8/min"
 "#;
-
-fn assert_status(response: &Response, status: u16, what: &str) {
-    assert_eq!(response.status, status, "{what}: {response:?}");
-}
-
-async fn create(addr: std::net::SocketAddr, key: &str, body: Value) -> (String, String) {
-    let created = with_key(addr, "POST", "/v1/api_keys", key, &body.to_string()).await;
-    assert_status(&created, 201, &format!("create {body}"));
-    let json = created.json();
-    (
-        json["id"].as_str().expect("id").to_owned(),
-        json["key"].as_str().expect("key").to_owned(),
-    )
-}
 
 /// Against `binary` on a fresh store in `dir`: two keys of one owner share the owner's
 /// budget (the 429 names `"limit": "owner"`, and the `RateLimit-Policy`/`RateLimit`

@@ -65,11 +65,11 @@ fn names(value: &Value) -> Vec<String> {
         .collect()
 }
 
-fn assert_status(response: &Response, status: u16, what: &str) {
+pub(crate) fn assert_status(response: &Response, status: u16, what: &str) {
     assert_eq!(response.status, status, "{what}: {response:?}");
 }
 
-async fn create(addr: SocketAddr, key: &str, body: Value) -> (String, String) {
+pub(crate) async fn create(addr: SocketAddr, key: &str, body: Value) -> (String, String) {
     let created = with_key(addr, "POST", "/v1/api_keys", key, &body.to_string()).await;
     assert_status(&created, 201, &format!("create {body}"));
     let json = created.json();
