@@ -17,8 +17,8 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use keyward::http::{
-    self as kw_http, CredentialSources, Gate, MAX_BODY_LEN, PolicyCache, RequestBody, RequestError,
-    RequestHeaders, rate_limit_field, rate_limit_headers, render, static_decimal,
+    self as kw_http, CredentialSources, FieldCache, Gate, MAX_BODY_LEN, RequestBody, RequestError,
+    RequestHeaders, rate_limit_headers, render, static_decimal,
 };
 use keyward::limit::{BudgetDecision, ClientIpResolver, headers};
 use keyward::scope::Requirement;
@@ -247,13 +247,17 @@ fn with_rate_limit_headers<B>(
         {
             headers.insert(name, number(value));
         }
-        // The policy's value is cached per quota; the service limit's is written on the
-        // stack and copied once into a header value.
-        if let Some(policy) = policy_value(&budget) {
+        // Both values are cached per thread: a response clones the last one built for
+        // the same scope and numbers.
+        let (policy, rate_limit) = FIELDS.with(|cache| {
+            let build = |bytes: &[u8]| HeaderValue::from_bytes(bytes).ok();
+            cache.borrow_mut().values(&budget, build)
+        });
+        if let Some(policy) = policy {
             headers.insert(RATELIMIT_POLICY, policy);
         }
-        if let Ok(value) = HeaderValue::from_bytes(rate_limit_field(&budget).as_bytes()) {
-            headers.insert(RATELIMIT, value);
+        if let Some(rate_limit) = rate_limit {
+            headers.insert(RATELIMIT, rate_limit);
         }
     }
     response.map_into_left_body()
@@ -277,17 +281,9 @@ const RATELIMIT: HeaderName = HeaderName::from_static(headers::RATELIMIT);
 const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
 thread_local! {
-    /// This thread's `RateLimit-Policy` values, one per budget scope and quota.
-    static POLICIES: RefCell<PolicyCache<HeaderValue>> = const { RefCell::new(PolicyCache::new()) };
-}
-
-/// The `RateLimit-Policy` value of `budget`, built once per quota on each thread.
-fn policy_value(budget: &BudgetDecision) -> Option<HeaderValue> {
-    POLICIES.with(|cache| {
-        cache
-            .borrow_mut()
-            .value(budget, |bytes| HeaderValue::from_bytes(bytes).ok())
-    })
+    /// This thread's `RateLimit-Policy` and `RateLimit` values, one of each per budget
+    /// scope.
+    static FIELDS: RefCell<FieldCache<HeaderValue>> = const { RefCell::new(FieldCache::new()) };
 }
 
 /// `n` as a header value; numbers below 10,000 without allocating.

@@ -12,17 +12,17 @@
 
 mod body;
 mod extract;
+mod field_cache;
 mod gate;
 pub mod management;
-mod policy_cache;
 mod render;
 
 pub use body::{JsonError, JsonErrorKind, MAX_BODY_LEN, RequestBody, RequestError};
 pub use body::{parse_json_body, parse_json_object};
 pub use extract::{CredentialSources, ExtractedCredential, MAX_CREDENTIAL_HEADER_LEN, extract};
+pub use field_cache::FieldCache;
 pub use gate::{DEFAULT_REALM, Gate, RequestHeaders};
 pub use management::render_manage_error;
-pub use policy_cache::PolicyCache;
 pub use render::{
     FieldValue, HttpResponse, RateLimitFields, rate_limit_field, rate_limit_fields,
     rate_limit_headers, rate_limit_policy_field, render, static_decimal,

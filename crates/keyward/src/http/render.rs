@@ -232,11 +232,18 @@ pub fn rate_limit_policy_field(budget: &BudgetDecision) -> FieldValue {
 /// assert_eq!(field.as_str(), r#""key";r=59;t=1"#);
 /// ```
 pub fn rate_limit_field(budget: &BudgetDecision) -> FieldValue {
+    let (remaining, t) = rate_limit_numbers(budget);
+    service_limit_field(budget.scope, remaining, t)
+}
+
+/// The two numbers of a `RateLimit` value: `r`, the requests left, and `t`, the seconds
+/// until the budget refills (or, refused, until the next request may go).
+pub(crate) fn rate_limit_numbers(budget: &BudgetDecision) -> (u32, u64) {
     let decision = &budget.decision;
     let t = decision
         .retry_after_secs()
         .unwrap_or_else(|| decision.reset_secs());
-    service_limit_field(budget.scope, decision.remaining(), t)
+    (decision.remaining(), t)
 }
 
 /// The `RateLimit-Policy` and `RateLimit` values of one decision
