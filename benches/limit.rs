@@ -11,6 +11,11 @@
 //! `check_now` on the system clock; governor its `check_key` on its default quanta
 //! clock. Nothing is allocated in the timed loop.
 //!
+//! `limit/governor_check_remaining` is governor doing what keyward-limit's decision
+//! does on every check: reporting the requests left (through its
+//! `StateInformationMiddleware` and `remaining_burst_capacity`), which keyward sends as
+//! `RateLimit-Remaining`; `limit/governor_check` reports nothing on an allowed check.
+//!
 //! `limit/gcra_budgets` is keyward-limit's check of one request against its key's, its
 //! owner's and its tenant's budgets (`check_budgets_now`, all or nothing), the keys
 //! spread over owners of ten keys and tenants of a hundred, under the same quota.
@@ -122,6 +127,41 @@ fn bench(c: &mut Criterion) {
             });
         });
         assert!(limiter.check_key(&keys[0]).is_ok());
+    }
+
+    // governor again, reporting what keyward-limit's decision reports: its state
+    // snapshot on every allowed check (`StateInformationMiddleware`) and the requests
+    // left, which keyward sends as `RateLimit-Remaining`.
+    for n in SIZES {
+        let keys = key_ids(n);
+        let quota = governor::Quota::with_period(quota().emission_interval())
+            .expect("a non-zero interval")
+            .allow_burst(NonZeroU32::MAX);
+        let limiter = governor::RateLimiter::<String, _, _>::dashmap_with_clock_and_hasher(
+            quota,
+            governor::clock::QuantaClock::default(),
+            foldhash::fast::RandomState::default(),
+        )
+        .with_middleware::<governor::middleware::StateInformationMiddleware>();
+        for k in &keys {
+            assert!(limiter.check_key(k).is_ok());
+        }
+        group.bench_with_input(
+            BenchmarkId::new("governor_check_remaining", n),
+            &keys,
+            |b, keys| {
+                let mut i = 0;
+                b.iter(|| {
+                    let key = &keys[i];
+                    i += 1;
+                    if i == keys.len() {
+                        i = 0;
+                    }
+                    let checked = limiter.check_key(black_box(key));
+                    black_box(checked.map(|snapshot| snapshot.remaining_burst_capacity()))
+                });
+            },
+        );
     }
 
     group.finish();
