@@ -7,6 +7,11 @@
 //! extraction, client IP, the `Authenticator`, the rate limiter and the `RateLimit-*`
 //! headers. The difference to the peer is what keyward adds over comparing one token.
 //!
+//! `http/axum_rate_limit_fields` and `http/actix_rate_limit_fields` are the open route
+//! plus the five rate-limit fields keyward's route sends, with its values, added by one
+//! middleware (axum's `map_response`, actix-web's `DefaultHeaders`): the fields' cost
+//! without keyward.
+//!
 //! Two pairs of parts show what two steps of the axum route cost in `http`'s own types,
 //! whoever writes them:
 //!
@@ -32,7 +37,7 @@ use keyward::hash::BcryptHasher;
 use keyward::store::MemoryStore;
 use keyward::{Keyward, MintRequest};
 use keyward_benches::poll_ready;
-use keyward_benches::routes::{self, KEYWARD, OPEN, STATIC_BEARER};
+use keyward_benches::routes::{self, FIELDS, KEYWARD, OPEN, STATIC_BEARER};
 use keyward_testing::rig;
 use tower::Service as _;
 
@@ -72,16 +77,23 @@ fn axum(c: &mut Criterion) {
     };
     // The first request verifies the key and fills the cache.
     let rt = tokio::runtime::Runtime::new().unwrap();
-    for path in [KEYWARD, STATIC_BEARER, OPEN] {
+    for path in [KEYWARD, STATIC_BEARER, OPEN, FIELDS] {
         let first = rt.block_on(router.call(request(path))).unwrap();
         assert_eq!(first.status(), 200, "{path}");
     }
+    // The fields-only route sends what keyward's route sends.
+    let fields_of = |path| {
+        let response = rt.block_on(router.clone().call(request(path))).unwrap();
+        routes::RATE_LIMIT_FIELDS.map(|(name, _)| response.headers().get(name).cloned())
+    };
+    assert_eq!(fields_of(KEYWARD), fields_of(FIELDS));
 
     let mut group = c.benchmark_group("http");
     for (id, path) in [
         ("axum_authenticated", KEYWARD),
         ("axum_static_bearer", STATIC_BEARER),
         ("axum_no_auth", OPEN),
+        ("axum_rate_limit_fields", FIELDS),
     ] {
         group.bench_function(id, |b| {
             b.iter(|| {
@@ -110,7 +122,7 @@ fn actix(c: &mut Criterion) {
             .peer_addr(peer)
             .to_request()
     };
-    for path in [KEYWARD, STATIC_BEARER, OPEN] {
+    for path in [KEYWARD, STATIC_BEARER, OPEN, FIELDS] {
         let first = system.block_on(app.call(request(path))).unwrap();
         assert_eq!(first.status(), 200, "{path}");
     }
@@ -120,6 +132,7 @@ fn actix(c: &mut Criterion) {
         ("actix_authenticated", KEYWARD),
         ("actix_httpauth_bearer", STATIC_BEARER),
         ("actix_no_auth", OPEN),
+        ("actix_rate_limit_fields", FIELDS),
     ] {
         group.bench_function(id, |b| {
             b.iter(|| {

@@ -5,7 +5,10 @@
 //! - [`STATIC_BEARER`]: a peer's check of one static token (tower-http's
 //!   `ValidateRequestHeaderLayer`, actix-web-httpauth's `HttpAuthentication::bearer`),
 //!   compared in constant time;
-//! - [`OPEN`]: no authentication at all.
+//! - [`OPEN`]: no authentication at all;
+//! - [`FIELDS`]: no authentication, and the five rate-limit fields keyward's route
+//!   sends, with the same values, added by one middleware (axum's `map_response`,
+//!   actix-web's `DefaultHeaders`): what those fields cost whoever writes them.
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, Response, StatusCode, header};
@@ -21,6 +24,18 @@ pub const KEYWARD: &str = "/v1/me";
 pub const STATIC_BEARER: &str = "/static/me";
 /// The same handler with no authentication.
 pub const OPEN: &str = "/healthz";
+/// The same handler with no authentication and keyward's five rate-limit fields.
+pub const FIELDS: &str = "/fields/me";
+
+/// The five rate-limit fields keyward's route sends under [`quota`] to a key whose
+/// bucket is full, as (name, value).
+pub const RATE_LIMIT_FIELDS: [(&str, &str); 5] = [
+    ("ratelimit-limit", "1000"),
+    ("ratelimit-remaining", "999"),
+    ("ratelimit-reset", "1"),
+    ("ratelimit-policy", r#""key";q=1000"#),
+    ("ratelimit", r#""key";r=999;t=1"#),
+];
 
 /// What every route answers.
 pub const BODY: &str = "hello";
@@ -45,7 +60,7 @@ pub fn requirement() -> Requirement {
         .expect("the rig's catalog has desktop:read")
 }
 
-/// The three routes in axum. `static_token` is the token the peer's route accepts.
+/// The four routes in axum. `static_token` is the token the peer's route accepts.
 // tower-http's validator returns the refusal, a whole response, as its `Err`.
 #[allow(clippy::result_large_err)]
 pub fn axum(authenticator: keyward::Authenticator, static_token: &str) -> axum::Router {
@@ -71,9 +86,25 @@ pub fn axum(authenticator: keyward::Authenticator, static_token: &str) -> axum::
         .route(KEYWARD, get(hello).layer(keyward))
         .route(STATIC_BEARER, get(hello).layer(static_bearer))
         .route(OPEN, get(hello))
+        .route(
+            FIELDS,
+            get(hello).layer(axum::middleware::map_response(add_rate_limit_fields)),
+        )
 }
 
-/// The three routes in actix-web, for `App::configure`. `static_token` is the token
+/// The five [`RATE_LIMIT_FIELDS`] added to an axum response, in one middleware.
+async fn add_rate_limit_fields(mut response: Response<Body>) -> Response<Body> {
+    let headers = response.headers_mut();
+    for (name, value) in RATE_LIMIT_FIELDS {
+        headers.insert(
+            axum::http::HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    response
+}
+
+/// The four routes in actix-web, for `App::configure`. `static_token` is the token
 /// the peer's route accepts.
 pub fn actix(
     authenticator: keyward::Authenticator,
@@ -101,6 +132,17 @@ pub fn actix(
         config
             .service(web::resource(KEYWARD).wrap(keyward).get(hello))
             .service(web::resource(STATIC_BEARER).wrap(static_bearer).get(hello))
-            .route(OPEN, web::get().to(hello));
+            .route(OPEN, web::get().to(hello))
+            .service(
+                web::resource(FIELDS)
+                    .wrap(
+                        RATE_LIMIT_FIELDS
+                            .into_iter()
+                            .fold(actix_web::middleware::DefaultHeaders::new(), |d, field| {
+                                d.add(field)
+                            }),
+                    )
+                    .get(hello),
+            );
     }
 }
