@@ -42,6 +42,41 @@ fn key_ids(n: usize) -> Vec<String> {
         .collect()
 }
 
+/// The keys one after another, from the first again after the last.
+fn round_robin<'a>(keys: &'a [String]) -> impl FnMut() -> &'a String {
+    let mut i = 0;
+    move || {
+        let key = &keys[i];
+        i += 1;
+        if i == keys.len() {
+            i = 0;
+        }
+        key
+    }
+}
+
+type Governor = governor::RateLimiter<
+    String,
+    governor::state::keyed::DashMapStateStore<String, foldhash::fast::RandomState>,
+    governor::clock::QuantaClock,
+>;
+
+/// governor's keyed GCRA under the same quota and hasher, every one of `keys` tracked.
+fn governor_tracking(keys: &[String]) -> Governor {
+    let quota = governor::Quota::with_period(quota().emission_interval())
+        .expect("a non-zero interval")
+        .allow_burst(NonZeroU32::MAX);
+    let limiter = Governor::dashmap_with_clock_and_hasher(
+        quota,
+        governor::clock::QuantaClock::default(),
+        foldhash::fast::RandomState::default(),
+    );
+    for k in keys {
+        assert!(limiter.check_key(k).is_ok());
+    }
+    limiter
+}
+
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("limit");
 
@@ -57,15 +92,8 @@ fn bench(c: &mut Criterion) {
             assert!(d.is_allowed());
         }
         group.bench_with_input(BenchmarkId::new("gcra_check", n), &keys, |b, keys| {
-            let mut i = 0;
-            b.iter(|| {
-                let key = &keys[i];
-                i += 1;
-                if i == keys.len() {
-                    i = 0;
-                }
-                black_box(limiter.check_now(black_box(key), quota))
-            });
+            let mut next = round_robin(keys);
+            b.iter(|| black_box(limiter.check_now(black_box(next()), quota)));
         });
         assert!(limiter.decide(&keys[0], quota).is_allowed());
         assert_eq!(limiter.tracked(), n, "every key stayed tracked");
@@ -104,27 +132,10 @@ fn bench(c: &mut Criterion) {
 
     for n in SIZES {
         let keys = key_ids(n);
-        let quota = governor::Quota::with_period(quota().emission_interval())
-            .expect("a non-zero interval")
-            .allow_burst(NonZeroU32::MAX);
-        let limiter = governor::RateLimiter::<String, _, _>::dashmap_with_clock_and_hasher(
-            quota,
-            governor::clock::QuantaClock::default(),
-            foldhash::fast::RandomState::default(),
-        );
-        for k in &keys {
-            assert!(limiter.check_key(k).is_ok());
-        }
+        let limiter = governor_tracking(&keys);
         group.bench_with_input(BenchmarkId::new("governor_check", n), &keys, |b, keys| {
-            let mut i = 0;
-            b.iter(|| {
-                let key = &keys[i];
-                i += 1;
-                if i == keys.len() {
-                    i = 0;
-                }
-                black_box(limiter.check_key(black_box(key)))
-            });
+            let mut next = round_robin(keys);
+            b.iter(|| black_box(limiter.check_key(black_box(next()))));
         });
         assert!(limiter.check_key(&keys[0]).is_ok());
     }
@@ -134,30 +145,15 @@ fn bench(c: &mut Criterion) {
     // left, which keyward sends as `RateLimit-Remaining`.
     for n in SIZES {
         let keys = key_ids(n);
-        let quota = governor::Quota::with_period(quota().emission_interval())
-            .expect("a non-zero interval")
-            .allow_burst(NonZeroU32::MAX);
-        let limiter = governor::RateLimiter::<String, _, _>::dashmap_with_clock_and_hasher(
-            quota,
-            governor::clock::QuantaClock::default(),
-            foldhash::fast::RandomState::default(),
-        )
-        .with_middleware::<governor::middleware::StateInformationMiddleware>();
-        for k in &keys {
-            assert!(limiter.check_key(k).is_ok());
-        }
+        let limiter = governor_tracking(&keys)
+            .with_middleware::<governor::middleware::StateInformationMiddleware>();
         group.bench_with_input(
             BenchmarkId::new("governor_check_remaining", n),
             &keys,
             |b, keys| {
-                let mut i = 0;
+                let mut next = round_robin(keys);
                 b.iter(|| {
-                    let key = &keys[i];
-                    i += 1;
-                    if i == keys.len() {
-                        i = 0;
-                    }
-                    let checked = limiter.check_key(black_box(key));
+                    let checked = limiter.check_key(black_box(next()));
                     black_box(checked.map(|snapshot| snapshot.remaining_burst_capacity()))
                 });
             },
