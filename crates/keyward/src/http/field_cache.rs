@@ -14,8 +14,8 @@ use super::render::{rate_limit_field, rate_limit_numbers, rate_limit_policy_fiel
 /// quota. `RateLimit` depends on the requests left and the seconds to refill, which
 /// repeat from one response to the next whenever requests find their bucket in the
 /// same state: every request of a key used less often than its quota allows finds
-/// it full (`r` one below the limit), whichever key it is. `V` is the framework's
-/// header value type; an adapter keeps one cache per thread.
+/// it full (`r` one below the limit), whichever key of that quota it is. `V` is the
+/// framework's header value type; an adapter keeps one cache per thread.
 ///
 /// ```
 /// use std::time::Duration;
