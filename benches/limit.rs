@@ -16,6 +16,8 @@
 //! `StateInformationMiddleware` and `remaining_burst_capacity`), which keyward sends as
 //! `RateLimit-Remaining`; `limit/governor_check` reports nothing on an allowed check.
 //!
+//! `limit/clock_now` and `limit/governor_clock_now` read each limiter's clock alone.
+//!
 //! `limit/gcra_budgets` is keyward-limit's check of one request against its key's, its
 //! owner's and its tenant's budgets (`check_budgets_now`, all or nothing), the keys
 //! spread over owners of ten keys and tenants of a hundred, under the same quota.
@@ -159,6 +161,16 @@ fn bench(c: &mut Criterion) {
             },
         );
     }
+
+    // The clocks the two limiters read: keyward-limit's `SystemClock` (the TSC against
+    // a wall-clock anchor) and governor's quanta clock.
+    group.bench_function("clock_now", |b| {
+        b.iter(|| black_box(keyward_clock::Clock::now(&keyward_clock::SystemClock)))
+    });
+    let quanta = governor::clock::QuantaClock::default();
+    group.bench_function("governor_clock_now", |b| {
+        b.iter(|| black_box(governor::clock::Clock::now(&quanta)))
+    });
 
     group.finish();
 }
