@@ -17,27 +17,17 @@ use crate::rate::decision::Decision;
 use crate::rate::quota::Quota;
 use crate::time::retry_secs;
 
-/// The GCRA parameters of one [`Quota`], in nanoseconds.
+/// The GCRA arithmetic of one [`Quota`], in nanoseconds: the emission interval
+/// `t` (what one request costs, at least 1 ns) and the bucket's capacity `limit × t`
+/// (the most debt a key may carry), both computed when the quota was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Gcra {
-    /// The emission interval: what one request costs (at least 1 ns).
-    t: u64,
-    /// The bucket's capacity, `limit × t`: the most debt a key may carry.
-    capacity: u64,
-    limit: u32,
     quota: Quota,
 }
 
 impl Gcra {
-    pub(crate) fn new(quota: Quota) -> Self {
-        let limit = quota.limit();
-        let t = quota.interval_nanos();
-        Gcra {
-            t,
-            capacity: t.saturating_mul(u64::from(limit)),
-            limit,
-            quota,
-        }
+    pub(crate) const fn new(quota: Quota) -> Self {
+        Gcra { quota }
     }
 
     /// Decides one request at `now` for a key whose stored TAT is `tat` (`None`: a key
@@ -52,40 +42,57 @@ impl Gcra {
     /// key has consumed carries over: raising the limit gives room at once; lowering it
     /// (or shortening the period) may refuse until the consumed time has passed, which
     /// is at most the old quota's period.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn decide(&self, tat: Option<u64>, now: u64) -> (Decision, Option<u64>) {
-        let tat = tat.unwrap_or(now);
-        // The key's debt: how far its bucket is from full.
-        let debt = tat.saturating_sub(now);
-        let after = debt.saturating_add(self.t);
-        if after <= self.capacity {
+        let debt = debt(tat.unwrap_or(now), now);
+        (self.decision(debt), self.next_tat(debt, now))
+    }
+
+    /// The TAT to store after allowing a request of a key `debt` away from full at
+    /// `now`; `None` when the request is refused (nothing is stored).
+    #[inline(always)]
+    pub(crate) fn next_tat(&self, debt: u64, now: u64) -> Option<u64> {
+        let after = debt.saturating_add(self.quota.interval_nanos());
+        (after <= self.quota.capacity_nanos()).then(|| now.saturating_add(after))
+    }
+
+    /// The decision for a request of a key `debt` away from full: what
+    /// [`Gcra::next_tat`] allowed or refused, with the numbers the response reports.
+    /// Only arithmetic, so [`crate::MemoryRateLimiter`] runs it after the key's
+    /// compare-and-swap, outside the map's lock.
+    #[inline(always)]
+    pub(crate) fn decision(&self, debt: u64) -> Decision {
+        let (limit, capacity) = (self.quota.limit(), self.quota.capacity_nanos());
+        let after = debt.saturating_add(self.quota.interval_nanos());
+        if after <= capacity {
             let remaining = if debt == 0 {
                 // A full bucket, the usual case: no division on the hot path.
-                u64::from(self.limit - 1)
+                u64::from(limit - 1)
             } else {
-                self.quota.intervals_in(self.capacity - after)
+                self.quota.intervals_in(capacity - after)
             };
-            (
-                Decision::Allowed {
-                    limit: self.limit,
-                    remaining: u32::try_from(remaining).unwrap_or(u32::MAX),
-                    reset: Duration::from_nanos(after),
-                },
-                Some(now.saturating_add(after)),
-            )
+            Decision::Allowed {
+                limit,
+                remaining: u32::try_from(remaining).unwrap_or(u32::MAX),
+                reset: Duration::from_nanos(after),
+            }
         } else {
             // One more request fits once the debt has shrunk to `capacity - t`.
-            let wait = after - self.capacity;
-            (
-                Decision::Limited {
-                    limit: self.limit,
-                    retry_after: retry_secs(wait),
-                    reset: Duration::from_nanos(debt),
-                },
-                None,
-            )
+            let wait = after - capacity;
+            Decision::Limited {
+                limit,
+                retry_after: retry_secs(wait),
+                reset: Duration::from_nanos(debt),
+            }
         }
     }
+}
+
+/// A key's debt at `now`: how far its bucket, full again at `tat`, is from full. A TAT
+/// in the past (or none, passed as `now`) is no debt.
+#[inline(always)]
+pub(crate) fn debt(tat: u64, now: u64) -> u64 {
+    tat.saturating_sub(now)
 }
 
 impl Decision {
@@ -115,7 +122,7 @@ impl Decision {
     #[must_use]
     pub fn from_debt(quota: Quota, debt: Duration) -> Decision {
         let debt = u64::try_from(debt.as_nanos()).unwrap_or(u64::MAX);
-        Gcra::new(quota).decide(Some(debt), 0).0
+        Gcra::new(quota).decision(debt)
     }
 }
 

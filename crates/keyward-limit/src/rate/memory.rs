@@ -12,7 +12,7 @@ use crate::rate::decision::Decision;
 use crate::rate::gcra::Gcra;
 use crate::rate::limiter::RateLimiter;
 use crate::rate::quota::Quota;
-use crate::rate::state::KeyedState;
+use crate::rate::state::{KeyedState, Spent};
 
 /// A [`RateLimiter`] for one process: GCRA with one `AtomicU64` per key in a `DashMap`,
 /// updated by compare-and-swap (no lock is held while deciding), the clock injected.
@@ -90,22 +90,31 @@ impl<C: Clock> MemoryRateLimiter<C> {
     pub fn decide(&self, key: &str, quota: Quota) -> Decision {
         let gcra = Gcra::new(quota);
         let now = self.clock.now().as_unix_nanos();
-        match self.state.update_tracked(key, |tat| gcra.decide(tat, now)) {
-            Some(decision) => decision,
-            None => self.decide_untracked(key, gcra, now),
-        }
+        // The decision is built in one place, from the debt in a register: a tracked
+        // key's path inlines into the caller, and an untracked key's stays out of line.
+        let debt = match self.state.spend_tracked(key, &gcra, now) {
+            Some(debt) => debt,
+            None => self.spend_untracked(key, &gcra, now),
+        };
+        gcra.decision(debt)
     }
 
-    /// [`MemoryRateLimiter::decide`] for a key not tracked yet, out of line so the
-    /// tracked path inlines into callers.
+    /// The debt of a key not tracked yet (spending it, when allowed, inserts it), out
+    /// of line so the tracked path inlines into callers.
     #[cold]
     #[inline(never)]
-    fn decide_untracked(&self, key: &str, gcra: Gcra, now: u64) -> Decision {
-        let updated = self.state.insert(key, |tat| gcra.decide(tat, now));
-        if updated.inserted && self.sweeps.note_insert() {
+    fn spend_untracked(&self, key: &str, gcra: &Gcra, now: u64) -> u64 {
+        let spent = self.state.spend_untracked(key, gcra, now);
+        self.note_spent(spent);
+        spent.debt
+    }
+
+    /// Counts an insert towards the next sweep, and runs it when due.
+    #[inline]
+    fn note_spent(&self, spent: Spent) {
+        if spent.inserted && self.sweeps.note_insert() {
             self.sweep();
         }
-        updated.result
     }
 
     /// Decides one request against every one of `budgets`, all or nothing: each budget
@@ -155,14 +164,12 @@ impl<C: Clock> MemoryRateLimiter<C> {
     fn spend(&self, budget: Budget<'_>, now: u64) -> BudgetDecision {
         let gcra = Gcra::new(budget.quota);
         let key = SubjectKey::new(&budget.subject);
-        let updated = self.state.update(key.as_str(), |tat| gcra.decide(tat, now));
-        if updated.inserted && self.sweeps.note_insert() {
-            self.sweep();
-        }
+        let spent = self.state.spend(key.as_str(), &gcra, now);
+        self.note_spent(spent);
         BudgetDecision {
             scope: budget.subject.scope(),
             quota: budget.quota,
-            decision: updated.result,
+            decision: gcra.decision(spent.debt),
         }
     }
 

@@ -33,9 +33,12 @@ use crate::time::nanos;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Quota {
     limit: u32,
-    period: Duration,
+    /// The period in nanoseconds (at most `u64::MAX`).
+    period: u64,
     /// `period / limit` in nanoseconds, at least 1: computed once, not per request.
     interval: u64,
+    /// `interval × limit`: the most debt a key may carry, also computed once.
+    capacity: u64,
     /// `u64::MAX / interval`: turns the per-request division by the interval (for
     /// `RateLimit-Remaining`) into a multiplication.
     reciprocal: u64,
@@ -58,13 +61,7 @@ impl Quota {
         if period.as_nanos() > u128::from(u64::MAX) {
             return Err(QuotaError::PeriodTooLong);
         }
-        let interval = interval(nanos(period), limit);
-        Ok(Quota {
-            limit,
-            period,
-            interval,
-            reciprocal: u64::MAX / interval,
-        })
+        Ok(Quota::from_nanos(limit, nanos(period)))
     }
 
     const fn literal(limit: u32, seconds: u64) -> Self {
@@ -72,11 +69,18 @@ impl Quota {
             limit > 0,
             "a quota must allow at least one request per period"
         );
-        let interval = interval(seconds * 1_000_000_000, limit);
+        Quota::from_nanos(limit, seconds * 1_000_000_000)
+    }
+
+    /// `limit ≥ 1` requests per `period > 0` nanoseconds, with what every request
+    /// needs computed once.
+    const fn from_nanos(limit: u32, period: u64) -> Self {
+        let interval = interval(period, limit);
         Quota {
             limit,
-            period: Duration::from_secs(seconds),
+            period,
             interval,
+            capacity: interval.saturating_mul(limit as u64),
             reciprocal: u64::MAX / interval,
         }
     }
@@ -125,7 +129,7 @@ impl Quota {
 
     /// The period.
     pub const fn period(&self) -> Duration {
-        self.period
+        Duration::from_nanos(self.period)
     }
 
     /// The time one request "costs": `period / limit` (at least one nanosecond).
@@ -143,6 +147,11 @@ impl Quota {
     /// [`emission_interval`](Quota::emission_interval) in nanoseconds.
     pub(crate) const fn interval_nanos(&self) -> u64 {
         self.interval
+    }
+
+    /// `emission_interval × limit` in nanoseconds: the bucket's capacity.
+    pub(crate) const fn capacity_nanos(&self) -> u64 {
+        self.capacity
     }
 
     /// `nanos / interval`, rounded down, by a multiplication and at most one
@@ -245,7 +254,7 @@ impl FromStr for Quota {
 /// `60/min`, `10/s`, `5/10s`: the largest unit that divides the period; parses back.
 impl fmt::Display for Quota {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let period = nanos(self.period);
+        let period = self.period;
         let (unit, per_unit) = UNITS
             .iter()
             .copied()

@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use dashmap::DashMap;
 
+use crate::rate::gcra::{self, Gcra};
+
 /// Longest key stored without a heap allocation.
 pub(crate) const INLINE_KEY_LEN: usize = 22;
 
@@ -82,58 +84,49 @@ pub(crate) struct KeyedState {
     map: DashMap<KeyBytes, AtomicU64, foldhash::fast::RandomState>,
 }
 
-/// The outcome of [`KeyedState::update`].
-pub(crate) struct Updated<R> {
-    pub(crate) result: R,
+/// The outcome of [`KeyedState::spend`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Spent {
+    /// The key's debt when the request arrived, which its decision is computed from.
+    pub(crate) debt: u64,
     /// The key was not tracked before this call.
     pub(crate) inserted: bool,
 }
 
 impl KeyedState {
-    /// Runs `f` on the key's TAT (`None` when untracked) in a compare-and-swap loop and
-    /// stores what it returns, if anything. No lock is held beyond the map shard's read
-    /// lock (write lock only when the key is new).
+    /// One GCRA request of `key` at `now`: its debt, and the TAT moved on when `gcra`
+    /// allows the request, by compare-and-swap. No lock is held beyond the map
+    /// shard's read lock (write lock only when the key is new).
     #[inline]
-    pub(crate) fn update<R>(
-        &self,
-        key: &str,
-        f: impl Fn(Option<u64>) -> (R, Option<u64>),
-    ) -> Updated<R> {
-        match self.update_tracked(key, &f) {
-            Some(result) => Updated {
-                result,
+    pub(crate) fn spend(&self, key: &str, gcra: &Gcra, now: u64) -> Spent {
+        match self.spend_tracked(key, gcra, now) {
+            Some(debt) => Spent {
+                debt,
                 inserted: false,
             },
-            None => self.insert(key, f),
+            None => self.spend_untracked(key, gcra, now),
         }
     }
 
-    /// [`KeyedState::update`] of a key already tracked; `None` (and `f` not called) when
-    /// it is not. Small enough to inline into the caller, which then keeps the result
-    /// in registers instead of merging it through memory with the insert path.
+    /// [`KeyedState::spend`] of a key already tracked; `None` (and nothing spent) when
+    /// it is not. Small enough to inline into the caller, which computes the decision
+    /// from the debt in registers, after the shard's lock is released.
     #[inline(always)]
-    pub(crate) fn update_tracked<R>(
-        &self,
-        key: &str,
-        f: impl Fn(Option<u64>) -> (R, Option<u64>),
-    ) -> Option<R> {
+    pub(crate) fn spend_tracked(&self, key: &str, gcra: &Gcra, now: u64) -> Option<u64> {
         let cell = self.map.get(key.as_bytes())?;
-        Some(cas(&cell, f))
+        Some(spend_on(&cell, gcra, now))
     }
 
-    /// [`KeyedState::update`] of a key [`KeyedState::update_tracked`] did not find.
+    /// [`KeyedState::spend`] of a key [`KeyedState::spend_tracked`] did not find.
     #[cold]
     #[inline(never)]
-    pub(crate) fn insert<R>(
-        &self,
-        key: &str,
-        f: impl Fn(Option<u64>) -> (R, Option<u64>),
-    ) -> Updated<R> {
-        let (first, write) = f(None);
-        let Some(write) = write else {
-            // Nothing to remember (a refusal of an untracked key): keep the map as is.
-            return Updated {
-                result: first,
+    pub(crate) fn spend_untracked(&self, key: &str, gcra: &Gcra, now: u64) -> Spent {
+        // An untracked key has no debt.
+        let Some(write) = gcra.next_tat(0, now) else {
+            // A refusal leaves the map as is. (A full bucket holds at least one request,
+            // so no real quota refuses an untracked key.)
+            return Spent {
+                debt: 0,
                 inserted: false,
             };
         };
@@ -147,14 +140,11 @@ impl KeyedState {
             });
         if inserted {
             // The entry's write lock is held, so nobody saw the slot before `write`.
-            return Updated {
-                result: first,
-                inserted,
-            };
+            return Spent { debt: 0, inserted };
         }
-        // Another thread inserted the key meanwhile: decide again on its state.
-        Updated {
-            result: cas(&cell, f),
+        // Another thread inserted the key meanwhile: spend from its state.
+        Spent {
+            debt: spend_on(&cell, gcra, now),
             inserted,
         }
     }
@@ -192,17 +182,21 @@ impl KeyedState {
     }
 }
 
-#[inline]
-fn cas<R>(cell: &AtomicU64, f: impl Fn(Option<u64>) -> (R, Option<u64>)) -> R {
-    let mut current = cell.load(Ordering::Acquire);
+/// The GCRA step on one key's TAT: the debt it had at `now`, and the TAT moved on if
+/// the request is allowed. A refusal writes nothing. The loop keeps the TAT in
+/// registers: it retries only when another request moved the TAT meanwhile.
+#[inline(always)]
+fn spend_on(cell: &AtomicU64, gcra: &Gcra, now: u64) -> u64 {
+    let mut tat = cell.load(Ordering::Acquire);
     loop {
-        let (result, write) = f((current != FRESH).then_some(current));
-        let Some(write) = write else {
-            return result;
+        // An unwritten slot (`FRESH`, 0) is no debt, like an untracked key.
+        let debt = gcra::debt(tat, now);
+        let Some(next) = gcra.next_tat(debt, now) else {
+            return debt;
         };
-        match cell.compare_exchange_weak(current, write, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => return result,
-            Err(actual) => current = actual,
+        match cell.compare_exchange_weak(tat, next, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return debt,
+            Err(actual) => tat = actual,
         }
     }
 }
@@ -225,36 +219,66 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn inline_and_heap_keys_are_found_by_bytes() {
-        let s = KeyedState::default();
-        let long = "k".repeat(100);
-        for key in ["", "a", "key_0123456789", long.as_str()] {
-            let up = s.update(key, |tat| (tat, Some(7)));
-            assert_eq!((up.result, up.inserted), (None, true), "{key:?}");
-            let up = s.update(key, |tat| (tat, None));
-            assert_eq!((up.result, up.inserted), (Some(7), false), "{key:?}");
-        }
-        assert_eq!(s.len(), 4);
-        assert!(s.update("a\0", |tat| (tat, None)).result.is_none());
+    const SEC: u64 = 1_000_000_000;
+
+    /// One request per second: a request costs one second of debt, and a key with any
+    /// debt is refused.
+    fn one_per_second() -> Gcra {
+        Gcra::new(crate::Quota::per_second(1))
     }
 
     #[test]
-    fn nothing_is_stored_for_an_untracked_refusal() {
+    fn inline_and_heap_keys_are_found_by_bytes() {
         let s = KeyedState::default();
-        let up = s.update("k", |_| ((), None));
-        assert!(!up.inserted);
-        assert_eq!(s.len(), 0);
+        let g = one_per_second();
+        let long = "k".repeat(100);
+        for key in ["", "a", "key_0123456789", long.as_str()] {
+            let first = s.spend(key, &g, 5 * SEC);
+            assert_eq!(
+                first,
+                Spent {
+                    debt: 0,
+                    inserted: true
+                },
+                "{key:?}"
+            );
+            let second = s.spend(key, &g, 5 * SEC);
+            assert_eq!(
+                second,
+                Spent {
+                    debt: SEC,
+                    inserted: false
+                },
+                "{key:?}"
+            );
+        }
+        assert_eq!(s.len(), 4);
+        assert_eq!(s.spend_tracked("a\0", &g, 5 * SEC), None);
+    }
+
+    #[test]
+    fn a_refusal_moves_nothing_and_an_allowed_request_moves_the_tat() {
+        let s = KeyedState::default();
+        let g = one_per_second();
+        s.spend("k", &g, 10 * SEC);
+        // Refused half a second later: the debt is what is left of the second.
+        assert_eq!(s.spend_tracked("k", &g, 10 * SEC + SEC / 2), Some(SEC / 2));
+        assert_eq!(s.spend_tracked("k", &g, 10 * SEC + SEC / 2), Some(SEC / 2));
+        // Allowed once the second has passed, which starts a new one.
+        assert_eq!(s.spend_tracked("k", &g, 11 * SEC), Some(0));
+        assert_eq!(s.spend_tracked("k", &g, 11 * SEC), Some(SEC));
     }
 
     #[test]
     fn retain_recent_drops_only_past_tats() {
         let s = KeyedState::default();
-        s.update("past", |_| ((), Some(10)));
-        s.update("now", |_| ((), Some(20)));
-        s.update("future", |_| ((), Some(30)));
-        assert_eq!(s.retain_recent(20), 2);
+        let g = one_per_second();
+        s.spend("past", &g, 0); // full again at 1 s
+        s.spend("now", &g, SEC); // at 2 s
+        s.spend("future", &g, 2 * SEC); // at 3 s
+        assert_eq!(s.retain_recent(2 * SEC), 2);
         assert_eq!(s.len(), 1);
-        assert!(s.update("future", |t| (t, None)).result == Some(30));
+        assert_eq!(s.spend_tracked("future", &g, 2 * SEC), Some(SEC));
+        assert_eq!(s.spend_tracked("past", &g, 2 * SEC), None);
     }
 }
