@@ -11,6 +11,10 @@
 //! `check_now` on the system clock; governor its `check_key` on its default quanta
 //! clock. Nothing is allocated in the timed loop.
 //!
+//! `limit/gcra_allow` is keyward-limit's check answering only whether the request may
+//! proceed (`MemoryRateLimiter::allow`), which is all governor's `check_key` answers on
+//! an allowed check; `limit/gcra_check` also builds the `Decision` with its numbers.
+//!
 //! `limit/governor_check_remaining` is governor doing what keyward-limit's decision
 //! does on every check: reporting the requests left (through its
 //! `StateInformationMiddleware` and `remaining_burst_capacity`), which keyward sends as
@@ -98,6 +102,14 @@ fn bench(c: &mut Criterion) {
             b.iter(|| black_box(limiter.check_now(black_box(next()), quota)));
         });
         assert!(limiter.decide(&keys[0], quota).is_allowed());
+        assert_eq!(limiter.tracked(), n, "every key stayed tracked");
+
+        // The same check answering only allowed or refused, as governor's does.
+        group.bench_with_input(BenchmarkId::new("gcra_allow", n), &keys, |b, keys| {
+            let mut next = round_robin(keys);
+            b.iter(|| black_box(limiter.allow(black_box(next()), quota)));
+        });
+        assert!(limiter.allow(&keys[0], quota));
         assert_eq!(limiter.tracked(), n, "every key stayed tracked");
     }
 

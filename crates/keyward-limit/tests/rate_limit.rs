@@ -180,12 +180,18 @@ fn threads_hammering_one_key_never_exceed_the_limit() {
     let limiter = Arc::new(limiter);
     let quota = Quota::per_minute(1_000);
     let allowed = Arc::new(AtomicU32::new(0));
+    // Half the threads ask with `decide`, half with `allow`: one budget either way.
     let threads: Vec<_> = (0..8)
-        .map(|_| {
+        .map(|i| {
             let (limiter, allowed) = (limiter.clone(), allowed.clone());
             std::thread::spawn(move || {
                 for _ in 0..5_000 {
-                    if limiter.decide("hot", quota).is_allowed() {
+                    let ok = if i % 2 == 0 {
+                        limiter.decide("hot", quota).is_allowed()
+                    } else {
+                        limiter.allow("hot", quota)
+                    };
+                    if ok {
                         allowed.fetch_add(1, Ordering::Relaxed);
                     }
                 }

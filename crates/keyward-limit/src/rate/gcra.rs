@@ -56,6 +56,13 @@ impl Gcra {
         (after <= self.quota.capacity_nanos()).then(|| now.saturating_add(after))
     }
 
+    /// Whether a request of a key `debt` away from full fits: what
+    /// [`Gcra::next_tat`] and [`Gcra::decision`] decide, without their numbers.
+    #[inline(always)]
+    pub(crate) fn allows(&self, debt: u64) -> bool {
+        debt.saturating_add(self.quota.interval_nanos()) <= self.quota.capacity_nanos()
+    }
+
     /// The decision for a request of a key `debt` away from full: what
     /// [`Gcra::next_tat`] allowed or refused, with the numbers the response reports.
     /// Only arithmetic, so [`crate::MemoryRateLimiter`] runs it after the key's
@@ -185,6 +192,35 @@ mod tests {
         // One second later exactly one more fits.
         assert!(run(&g, &mut tat, NOW + SEC, 1).is_allowed());
         assert!(!run(&g, &mut tat, NOW + SEC, 1).is_allowed());
+    }
+
+    #[test]
+    fn allows_agrees_with_the_decision_and_the_next_tat() {
+        for quota in [
+            Quota::per_second(4),
+            Quota::per_minute(60),
+            Quota::per_hour(1),
+            Quota::new(u32::MAX, Duration::from_secs(1)).unwrap(),
+        ] {
+            let g = Gcra::new(quota);
+            let t = quota.interval_nanos();
+            let capacity = quota.capacity_nanos();
+            for debt in [
+                0,
+                1,
+                t - 1,
+                t,
+                capacity - t,
+                capacity - t + 1,
+                capacity,
+                u64::MAX,
+            ] {
+                let allowed = g.allows(debt);
+                assert_eq!(allowed, g.decision(debt).is_allowed(), "{quota} {debt}");
+                assert_eq!(allowed, g.next_tat(debt, NOW).is_some(), "{quota} {debt}");
+                assert_eq!(allowed, debt <= capacity - t, "{quota} {debt}");
+            }
+        }
     }
 
     #[test]

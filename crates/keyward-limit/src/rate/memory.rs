@@ -89,14 +89,45 @@ impl<C: Clock> MemoryRateLimiter<C> {
     #[inline(always)]
     pub fn decide(&self, key: &str, quota: Quota) -> Decision {
         let gcra = Gcra::new(quota);
+        gcra.decision(self.spend_now(key, &gcra))
+    }
+
+    /// Decides one request of `key` under `quota` and counts it if allowed, like
+    /// [`decide`](MemoryRateLimiter::decide), answering only whether it may proceed.
+    ///
+    /// For a caller that sends no rate-limit headers: it skips computing the
+    /// [`Decision`]'s numbers and handing the decision back, which is all a check
+    /// costs beyond the lookup and the compare-and-swap.
+    ///
+    /// ```
+    /// use keyward_clock::{ManualClock, Timestamp};
+    /// use keyward_limit::{MemoryRateLimiter, Quota};
+    ///
+    /// let limiter = MemoryRateLimiter::with_clock(ManualClock::new(Timestamp::from_unix_seconds(1)));
+    /// let quota = Quota::per_minute(2);
+    /// assert!(limiter.allow("k", quota));
+    /// assert!(limiter.allow("k", quota));
+    /// assert!(!limiter.allow("k", quota));
+    /// // The same budget as `decide`'s: the refusal above spent nothing.
+    /// assert_eq!(limiter.decide("k", quota).retry_after_secs(), Some(30));
+    /// ```
+    #[inline(always)]
+    pub fn allow(&self, key: &str, quota: Quota) -> bool {
+        let gcra = Gcra::new(quota);
+        gcra.allows(self.spend_now(key, &gcra))
+    }
+
+    /// Spends one request of `key` at the clock's now, if `gcra` has room for it;
+    /// returns the key's debt before it, which the answer is computed from in
+    /// registers. A tracked key's path inlines into the caller; an untracked key's
+    /// stays out of line.
+    #[inline(always)]
+    fn spend_now(&self, key: &str, gcra: &Gcra) -> u64 {
         let now = self.clock.now().as_unix_nanos();
-        // The decision is built in one place, from the debt in a register: a tracked
-        // key's path inlines into the caller, and an untracked key's stays out of line.
-        let debt = match self.state.spend_tracked(key, &gcra, now) {
+        match self.state.spend_tracked(key, gcra, now) {
             Some(debt) => debt,
-            None => self.spend_untracked(key, &gcra, now),
-        };
-        gcra.decision(debt)
+            None => self.spend_untracked(key, gcra, now),
+        }
     }
 
     /// The debt of a key not tracked yet (spending it, when allowed, inserts it), out
