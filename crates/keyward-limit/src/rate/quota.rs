@@ -1,6 +1,7 @@
 //! [`Quota`]: how many requests a key may make per period.
 
 use std::fmt;
+use std::num::NonZeroU64;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -33,8 +34,9 @@ use crate::time::nanos;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Quota {
     limit: u32,
-    /// The period in nanoseconds (at most `u64::MAX`).
-    period: u64,
+    /// The period in nanoseconds (at most `u64::MAX`). Non-zero, which also lets
+    /// `Option<Quota>` (a key's override) take no more room than a `Quota`.
+    period: NonZeroU64,
     /// `period / limit` in nanoseconds, at least 1: computed once, not per request.
     interval: u64,
     /// `interval × limit`: the most debt a key may carry, also computed once.
@@ -76,6 +78,9 @@ impl Quota {
     /// needs computed once.
     const fn from_nanos(limit: u32, period: u64) -> Self {
         let interval = interval(period, limit);
+        let Some(period) = NonZeroU64::new(period) else {
+            panic!("a quota's period is never zero");
+        };
         Quota {
             limit,
             period,
@@ -129,7 +134,7 @@ impl Quota {
 
     /// The period.
     pub const fn period(&self) -> Duration {
-        Duration::from_nanos(self.period)
+        Duration::from_nanos(self.period.get())
     }
 
     /// The time one request "costs": `period / limit` (at least one nanosecond).
@@ -254,7 +259,7 @@ impl FromStr for Quota {
 /// `60/min`, `10/s`, `5/10s`: the largest unit that divides the period; parses back.
 impl fmt::Display for Quota {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let period = self.period;
+        let period = self.period.get();
         let (unit, per_unit) = UNITS
             .iter()
             .copied()
@@ -380,6 +385,15 @@ mod tests {
                 .unwrap()
                 .emission_interval(),
             Duration::from_nanos(1)
+        );
+    }
+
+    #[test]
+    fn an_override_takes_no_more_room_than_a_quota() {
+        // A cached key carries `Option<Quota>` among the fields every request reads.
+        assert_eq!(
+            std::mem::size_of::<Option<Quota>>(),
+            std::mem::size_of::<Quota>()
         );
     }
 
