@@ -56,6 +56,13 @@ impl Gcra {
         (after <= self.quota.capacity_nanos()).then(|| now.saturating_add(after))
     }
 
+    /// The TAT to store for the first request of a key not tracked (no debt), which
+    /// every quota allows: a full bucket holds at least one request (`capacity ≥ t`).
+    #[inline]
+    pub(crate) fn first_tat(&self, now: u64) -> u64 {
+        now.saturating_add(self.quota.interval_nanos())
+    }
+
     /// Whether a request of a key `debt` away from full fits: what
     /// [`Gcra::next_tat`] and [`Gcra::decision`] decide, without their numbers.
     #[inline(always)]
@@ -195,7 +202,7 @@ mod tests {
     }
 
     #[test]
-    fn allows_agrees_with_the_decision_and_the_next_tat() {
+    fn allows_agrees_with_the_decision_and_the_next_tat_and_a_first_request_fits() {
         for quota in [
             Quota::per_second(4),
             Quota::per_minute(60),
@@ -215,6 +222,7 @@ mod tests {
                 capacity,
                 u64::MAX,
             ] {
+                assert_eq!(g.next_tat(0, NOW), Some(g.first_tat(NOW)), "{quota}");
                 let allowed = g.allows(debt);
                 assert_eq!(allowed, g.decision(debt).is_allowed(), "{quota} {debt}");
                 assert_eq!(allowed, g.next_tat(debt, NOW).is_some(), "{quota} {debt}");

@@ -121,15 +121,8 @@ impl KeyedState {
     #[cold]
     #[inline(never)]
     pub(crate) fn spend_untracked(&self, key: &str, gcra: &Gcra, now: u64) -> Spent {
-        // An untracked key has no debt.
-        let Some(write) = gcra.next_tat(0, now) else {
-            // A refusal leaves the map as is. (A full bucket holds at least one request,
-            // so no real quota refuses an untracked key.)
-            return Spent {
-                debt: 0,
-                inserted: false,
-            };
-        };
+        // An untracked key has no debt, and its first request always fits.
+        let write = gcra.first_tat(now);
         let mut inserted = false;
         let cell = self
             .map

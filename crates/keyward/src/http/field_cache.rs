@@ -3,7 +3,7 @@
 
 use keyward_limit::{BudgetDecision, LimitScope, Quota};
 
-use super::render::{rate_limit_field, rate_limit_numbers, rate_limit_policy_field};
+use super::render::{rate_limit_numbers, rate_limit_policy_field, service_limit_field};
 
 /// The last `RateLimit-Policy` and `RateLimit` header values an adapter built for each
 /// budget scope, with what each was built from, so that a response whose value is the
@@ -102,7 +102,7 @@ impl<V: Clone> FieldCache<V> {
         {
             return Some(value.clone());
         }
-        let value = build(rate_limit_field(budget).as_bytes())?;
+        let value = build(service_limit_field(budget.scope, remaining, t).as_bytes())?;
         *slot = Some((remaining, t, value.clone()));
         Some(value)
     }

@@ -288,7 +288,7 @@ fn policy_field(scope: LimitScope, limit: u32, period: Duration) -> FieldValue {
 }
 
 /// `"<scope>";r=<remaining>;t=<seconds>`.
-fn service_limit_field(scope: LimitScope, remaining: u32, t: u64) -> FieldValue {
+pub(crate) fn service_limit_field(scope: LimitScope, remaining: u32, t: u64) -> FieldValue {
     let mut field = FieldValue::item(scope);
     field.push(b";r=");
     field.push_number(u64::from(remaining));
